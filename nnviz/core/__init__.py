@@ -1,0 +1,1 @@
+"""The numpy core of nnviz: data, network, optimizers, training. Never imports Qt."""

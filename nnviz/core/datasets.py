@@ -1,0 +1,140 @@
+"""Two-dimensional data sets: ``(n_samples, noise, seed) -> (X, y)``.
+
+X has shape (n_samples, 2) float64, y shape (n_samples, 1) with values in {0, 1}.
+Every generator draws from its own seeded generator and never touches numpy's
+global random state.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _rescale(X: np.ndarray) -> np.ndarray:
+    # The notebook's rescale: centre, then divide by the variance (not the standard deviation).
+    return (X - X.mean(axis=0)) / X.var(axis=0)
+
+
+def make_hard(n_samples: int = 1000, noise: float = 0.0, seed: int = 1337):
+    """The notebook's "hard" set: a wide blob of class 0 between two blobs of class 1.
+
+    Drawn exactly as the notebook does (legacy ``RandomState``, same draws, same order),
+    so ``seed=1337, n_samples=1000`` gives its points bit for bit. ``noise`` is unused:
+    the set's spread is fixed by its definition. ``n_samples`` must be a multiple of 4.
+    """
+    if n_samples % 4:
+        raise ValueError(f"n_samples={n_samples}: the 'hard' data set needs a multiple of 4")
+    rng = np.random.RandomState(seed)
+    half, quarter = n_samples // 2, n_samples // 4
+    x0 = rng.normal(loc=[0, 0], scale=[2, 0.5], size=(half, 2))
+    x11 = rng.normal(loc=[0, 4], scale=[0.5, 1], size=(quarter, 2))
+    x12 = rng.normal(loc=[0, -4], scale=[0.5, 1], size=(quarter, 2))
+    X = _rescale(np.vstack([x0, x11, x12]))
+    y = np.vstack([np.zeros((half, 1)), np.ones((half, 1))])
+    order = rng.permutation(np.arange(n_samples))
+    return X[order], y[order]
+
+
+def _labels(n0: int, n1: int) -> np.ndarray:
+    return np.concatenate([np.zeros(n0), np.ones(n1)]).reshape(-1, 1)
+
+
+def _shuffled(X: np.ndarray, y: np.ndarray, rng: np.random.Generator):
+    order = rng.permutation(len(X))
+    return X[order], y[order]
+
+
+def make_circle(n_samples: int = 1000, noise: float = 0.1, seed: int = 0):
+    """Class 1 inside a disc of radius 0.5, class 0 on a ring from 0.7 to 1.0."""
+    rng = np.random.default_rng(seed)
+    n1 = n_samples // 2
+    n0 = n_samples - n1
+    radius = np.concatenate([rng.uniform(0.7, 1.0, n0), rng.uniform(0.0, 0.5, n1)])
+    angle = rng.uniform(0, 2 * np.pi, n_samples)
+    X = np.column_stack([radius * np.cos(angle), radius * np.sin(angle)])
+    X += noise * rng.normal(size=X.shape)
+    return _shuffled(X, _labels(n0, n1), rng)
+
+
+def make_xor(n_samples: int = 1000, noise: float = 0.1, seed: int = 0):
+    """Points in [-1, 1]², class 1 where x1 and x2 have the same sign."""
+    rng = np.random.default_rng(seed)
+    X = rng.uniform(-1, 1, size=(n_samples, 2))
+    X += np.sign(X) * 0.05  # a small gap along the axes
+    y = ((X[:, 0] * X[:, 1]) > 0).astype(float).reshape(-1, 1)
+    X += noise * rng.normal(size=X.shape)
+    return X, y
+
+
+def make_spiral(n_samples: int = 1000, noise: float = 0.1, seed: int = 0):
+    """Two interleaved spirals of 1.75 turns each, radius up to 1."""
+    rng = np.random.default_rng(seed)
+    n1 = n_samples // 2
+    n0 = n_samples - n1
+    t = np.concatenate([rng.uniform(0, 1, n0), rng.uniform(0, 1, n1)])
+    phase = np.concatenate([np.zeros(n0), np.full(n1, np.pi)])
+    angle = 1.75 * 2 * np.pi * t + phase
+    X = np.column_stack([t * np.cos(angle), t * np.sin(angle)])
+    X += noise * rng.normal(size=X.shape)
+    return _shuffled(X, _labels(n0, n1), rng)
+
+
+def make_moons(n_samples: int = 1000, noise: float = 0.1, seed: int = 0):
+    """Two interleaving half circles, centred on the origin."""
+    rng = np.random.default_rng(seed)
+    n0 = n_samples // 2
+    n1 = n_samples - n0
+    a0 = rng.uniform(0, np.pi, n0)
+    a1 = rng.uniform(0, np.pi, n1)
+    upper = np.column_stack([np.cos(a0), np.sin(a0)])
+    lower = np.column_stack([1 - np.cos(a1), 0.5 - np.sin(a1)])
+    X = (np.vstack([upper, lower]) - [0.5, 0.25]) / 1.5
+    X += noise * rng.normal(size=X.shape)
+    return _shuffled(X, _labels(n0, n1), rng)
+
+
+def make_gaussians(n_samples: int = 1000, noise: float = 0.1, seed: int = 0):
+    """Two round blobs centred at (-0.5, -0.5) and (0.5, 0.5); noise 0.1 keeps them apart,
+    noise 0.5 makes them overlap."""
+    rng = np.random.default_rng(seed)
+    n0 = n_samples // 2
+    n1 = n_samples - n0
+    spread = max(noise, 1e-3) * 2
+    X = np.vstack([
+        rng.normal(-0.5, spread, size=(n0, 2)),
+        rng.normal(0.5, spread, size=(n1, 2)),
+    ])
+    return _shuffled(X, _labels(n0, n1), rng)
+
+
+# name -> generator(n_samples, noise, seed)
+DATASETS = {
+    "hard": make_hard,
+    "circle": make_circle,
+    "xor": make_xor,
+    "spiral": make_spiral,
+    "moons": make_moons,
+    "gaussians": make_gaussians,
+}
+
+
+def make_dataset(name: str, n_samples: int, noise: float, seed: int):
+    """Generate the named data set. Raises ValueError for an unknown name."""
+    try:
+        generator = DATASETS[name]
+    except KeyError:
+        raise ValueError(f"dataset={name!r}: allowed are {', '.join(DATASETS)}") from None
+    return generator(n_samples, noise, seed)
+
+
+def split_train_test(X: np.ndarray, y: np.ndarray, test_fraction: float, seed: int):
+    """Seeded hold-out split. Returns ``(X_train, y_train, X_test, y_test)``; the
+    training set keeps the original order. With ``test_fraction == 0`` the test arrays
+    are empty."""
+    n_test = int(round(test_fraction * len(X)))
+    if n_test == 0:
+        return X, y, X[:0], y[:0]
+    rng = np.random.default_rng([seed, 7])  # a stream separate from the data's own
+    is_test = np.zeros(len(X), dtype=bool)
+    is_test[rng.choice(len(X), size=n_test, replace=False)] = True
+    return X[~is_test], y[~is_test], X[is_test], y[is_test]

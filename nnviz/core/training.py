@@ -1,0 +1,314 @@
+"""TrainConfig (validated), per-epoch records and the Trainer that yields them."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from nnviz.core.datasets import DATASETS, make_dataset, split_train_test
+from nnviz.core.network import ACTIVATIONS, Layout, cost, accuracy, init_params, l2_penalty, predict
+from nnviz.core.optimizers import SCHEDULES, Momentum, scheduled_learning_rate, train_epoch
+
+RESOURCES = Path(__file__).resolve().parents[2] / "resources"
+ENGINES = ("compiled", "numpy")
+MAX_SEED = 2**32 - 1
+DIVERGENCE_FACTOR = 10.0  # a cost above 10 × its epoch-0 value counts as diverged
+
+
+def _check_int(name, value, low, high):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name}={value!r}: must be an integer from {low} to {high}")
+    if not low <= value <= high:
+        raise ValueError(f"{name}={value}: must be an integer from {low} to {high}")
+
+
+def _check_float(name, value, allowed, ok):
+    if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
+        raise ValueError(f"{name}={value!r}: must be a number {allowed}")
+    if not (math.isfinite(value) and ok(value)):
+        raise ValueError(f"{name}={value}: must be {allowed}")
+
+
+def _check_choice(name, value, choices):
+    if value not in choices:
+        raise ValueError(f"{name}={value!r}: allowed are {', '.join(choices)}")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Every parameter of one training run; constructing an invalid one raises ValueError."""
+
+    # data
+    dataset: str = "hard"  # one of DATASETS
+    n_samples: int = 1000  # 4 to 1,000,000 (a multiple of 4 for "hard")
+    noise: float = 0.1  # 0 to 1, in units of the data's spread (unused by "hard")
+    test_fraction: float = 0.0  # 0 to 0.9 held out as a test set
+    data_seed: int = 1337  # 0 to 2³²−1
+    # network
+    shape: tuple[int, ...] = (2, 3, 4, 1)  # (2, h1, ..., hk, 1), every h from 1 to 256
+    activation: str = "relu"  # hidden layers: relu or tanh; the output is a sigmoid
+    init_seed: int = 1234  # 0 to 2³²−1
+    # training
+    learning_rate: float = 0.01  # α, finite and > 0
+    batch_size: int = 1  # ≥ 1; 1 is per-sample SGD, ≥ n is full batch
+    momentum: float = 0.0  # β, 0 ≤ β < 1
+    schedule: str = "constant"  # constant, exponential or step
+    gamma: float = 0.0  # γ of the exponential schedule, 0 ≤ γ < 1
+    step_every: int = 100  # epochs between steps of the step schedule, ≥ 1
+    step_factor: float = 0.5  # factor of the step schedule, 0 < f ≤ 1
+    l2: float = 0.0  # λ ≥ 0, penalty (λ/2)·Σw² on weights, not biases
+    epochs: int = 150  # 0 to 10,000,000
+    engine: str = "compiled"  # compiled (numba) or numpy (the readable reference)
+
+    def __post_init__(self):
+        object.__setattr__(self, "shape", tuple(self.shape))
+        _check_choice("dataset", self.dataset, tuple(DATASETS))
+        _check_int("n_samples", self.n_samples, 4, 1_000_000)
+        if self.dataset == "hard" and self.n_samples % 4:
+            raise ValueError(f"n_samples={self.n_samples}: the 'hard' data set needs a multiple of 4")
+        _check_float("noise", self.noise, "from 0 to 1", lambda v: 0 <= v <= 1)
+        _check_float("test_fraction", self.test_fraction, "from 0 to 0.9", lambda v: 0 <= v <= 0.9)
+        _check_int("data_seed", self.data_seed, 0, MAX_SEED)
+        self._check_shape()
+        _check_choice("activation", self.activation, tuple(ACTIVATIONS))
+        _check_int("init_seed", self.init_seed, 0, MAX_SEED)
+        _check_float("learning_rate", self.learning_rate, "finite and > 0", lambda v: v > 0)
+        _check_int("batch_size", self.batch_size, 1, 1_000_000)
+        _check_float("momentum", self.momentum, "from 0 to below 1", lambda v: 0 <= v < 1)
+        _check_choice("schedule", self.schedule, SCHEDULES)
+        _check_float("gamma", self.gamma, "from 0 to below 1", lambda v: 0 <= v < 1)
+        _check_int("step_every", self.step_every, 1, 10_000_000)
+        _check_float("step_factor", self.step_factor, "above 0 and at most 1", lambda v: 0 < v <= 1)
+        _check_float("l2", self.l2, "finite and ≥ 0", lambda v: v >= 0)
+        _check_int("epochs", self.epochs, 0, 10_000_000)
+        _check_choice("engine", self.engine, ENGINES)
+        n_test = int(round(self.test_fraction * self.n_samples))
+        if self.n_samples - n_test < 1:
+            raise ValueError(f"test_fraction={self.test_fraction}: leaves no training sample")
+
+    def _check_shape(self):
+        allowed = "(2, h1, ..., hk, 1) with every h an integer from 1 to 256"
+        s = self.shape
+        if len(s) < 2 or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in s):
+            raise ValueError(f"shape={s}: must be {allowed}")
+        if s[0] != 2 or s[-1] != 1 or any(not 1 <= h <= 256 for h in s[1:-1]):
+            raise ValueError(f"shape={','.join(map(str, s))}: must be {allowed}")
+
+    def replace(self, **changes) -> "TrainConfig":
+        """A copy with some fields changed (validated)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict:
+        """Plain JSON-friendly dict of every field."""
+        d = dataclasses.asdict(self)
+        d["shape"] = list(self.shape)
+        return d
+
+
+FIELDS = tuple(f.name for f in dataclasses.fields(TrainConfig))
+# Fields a running Trainer accepts from the next epoch on; anything else means a new run.
+LIVE_FIELDS = ("learning_rate", "momentum", "schedule", "gamma", "step_every", "step_factor", "l2", "epochs")
+
+
+def load_presets(path: Path | None = None) -> dict[str, dict]:
+    """The presets shipped in resources/presets.json: name -> dict of TrainConfig fields."""
+    with open(path or RESOURCES / "presets.json", encoding="utf-8") as fh:
+        raw = json.load(fh)
+    return {name: {k: v for k, v in fields.items() if k in FIELDS} for name, fields in raw.items()}
+
+
+def preset_config(name: str, **overrides) -> TrainConfig:
+    """TrainConfig of a preset with some fields overridden."""
+    presets = load_presets()
+    if name not in presets:
+        raise ValueError(f"preset={name!r}: allowed are {', '.join(presets)}")
+    return TrainConfig(**{**presets[name], **overrides})
+
+
+@dataclass(frozen=True)
+class EpochRecord:
+    """The state after one epoch (epoch 0: before any step). Arrays are read-only copies."""
+
+    epoch: int  # 0 before any step, then 1..N
+    cost: float  # mean cross-entropy on the training set (+ L2 term when λ > 0)
+    accuracy: float  # fraction of the training set classified right
+    learning_rate: float  # α used during this epoch (epoch 0: the one the first epoch will use)
+    elapsed_s: float  # seconds of training (steps and evaluation) since the run started
+    params: np.ndarray = field(repr=False)  # flat parameter vector, see network.Layout
+    test_cost: float | None = None  # the same on the held-out set, when there is one
+    test_accuracy: float | None = None
+    updates: int = 0  # parameter updates since the start
+    samples: int = 0  # training samples seen since the start
+
+
+class NumpyEngine:
+    """The readable reference: numpy, one mini-batch step at a time."""
+
+    name = "numpy"
+
+    def new_state(self, size: int) -> Momentum:
+        return Momentum(size)
+
+    def train_epoch(self, theta, state, layout, X, y, batch_size, learning_rate, momentum, l2, activation):
+        state.momentum = momentum
+        train_epoch(theta, state, layout, X, y, batch_size, learning_rate, l2, activation)
+
+    def evaluate(self, theta, layout, X, y, activation):
+        """(mean cross-entropy without L2, accuracy) on (X, y)."""
+        p = predict(theta, layout, X, activation)
+        return cost(p, y), accuracy(p, y)
+
+
+_warned = False
+
+
+def get_engine(name: str):
+    """The engine of that name; "compiled" falls back to numpy with one warning line
+    when numba is missing or its compilation fails."""
+    global _warned
+    if name == "numpy":
+        return NumpyEngine()
+    try:
+        from nnviz.core import kernels
+
+        return kernels.get_compiled_engine()
+    except Exception as exc:  # ImportError, numba errors: any failure means no compiled engine
+        if not _warned:
+            print(f"nnviz: warning: compiled engine unavailable ({type(exc).__name__}: {exc}); "
+                  "using the numpy engine", file=sys.stderr)
+            _warned = True
+        return NumpyEngine()
+
+
+class Trainer:
+    """Runs one TrainConfig epoch by epoch.
+
+    Iterating yields the epoch-0 record, then one record per epoch up to ``config.epochs``;
+    ``step()`` advances by one epoch. ``status`` is "ready", "running", "finished" or
+    "diverged" (then ``diverged_epoch`` is set and no record with a non-finite value
+    was yielded).
+    """
+
+    def __init__(self, config: TrainConfig, engine=None):
+        self.config = config
+        self.engine = engine or get_engine(config.engine)
+        X, y = make_dataset(config.dataset, config.n_samples, config.noise, config.data_seed)
+        self.X, self.y, self.X_test, self.y_test = split_train_test(X, y, config.test_fraction, config.data_seed)
+        self.X_all, self.y_all = X, y
+        self.layout = Layout(config.shape)
+        self.offsets = self.layout.offsets
+        self.theta = init_params(config.shape, config.init_seed)
+        self.state = self.engine.new_state(self.layout.size)
+        self.epoch = 0
+        self.updates = 0
+        self.samples = 0
+        self.elapsed_s = 0.0
+        self.status = "ready"
+        self.diverged_epoch: int | None = None
+        self.divergence_reason = ""
+        self._initial = self._record(0)
+        self.initial_cost = self._initial.cost
+
+    @property
+    def has_test(self) -> bool:
+        return len(self.X_test) > 0
+
+    @property
+    def done(self) -> bool:
+        return self.status in ("finished", "diverged") or self.epoch >= self.config.epochs
+
+    def learning_rate_for(self, epoch: int) -> float:
+        """α used in ``epoch`` (≥ 1) under the current config; epoch 0 reports epoch 1's."""
+        c = self.config
+        return scheduled_learning_rate(c.schedule, c.learning_rate, max(epoch, 1), c.gamma, c.step_every, c.step_factor)
+
+    def update_config(self, **changes) -> None:
+        """Change live fields (learning rate, β, schedule, γ, L2, epochs) from the next epoch."""
+        bad = set(changes) - set(LIVE_FIELDS)
+        if bad:
+            raise ValueError(f"{', '.join(sorted(bad))}: cannot change during a run; start a new one")
+        self.config = self.config.replace(**changes)
+        if self.status == "finished" and self.epoch < self.config.epochs:
+            self.status = "running"
+
+    def initial_record(self) -> EpochRecord:
+        return self._initial
+
+    def _record(self, epoch: int) -> EpochRecord:
+        c = self.config
+        train_cost, train_acc = self.engine.evaluate(self.theta, self.layout, self.X, self.y, c.activation)
+        penalty = l2_penalty(self.theta, self.layout, c.l2)
+        test_cost = test_acc = None
+        if self.has_test:
+            test_cost, test_acc = self.engine.evaluate(self.theta, self.layout, self.X_test, self.y_test, c.activation)
+        params = self.theta.copy()
+        params.flags.writeable = False
+        return EpochRecord(
+            epoch=epoch,
+            cost=train_cost + penalty,
+            accuracy=train_acc,
+            learning_rate=self.learning_rate_for(epoch),
+            elapsed_s=self.elapsed_s,
+            params=params,
+            test_cost=test_cost,
+            test_accuracy=test_acc,
+            updates=self.updates,
+            samples=self.samples,
+        )
+
+    def step(self) -> EpochRecord | None:
+        """Train one epoch and return its record; None when finished or diverged."""
+        if self.done:
+            if self.status in ("ready", "running"):
+                self.status = "finished"
+            return None
+        self.status = "running"
+        c = self.config
+        start = time.perf_counter()
+        epoch = self.epoch + 1
+        lr = self.learning_rate_for(epoch)
+        with np.errstate(all="ignore"):
+            self.engine.train_epoch(self.theta, self.state, self.layout, self.X, self.y,
+                                    c.batch_size, lr, c.momentum, c.l2, c.activation)
+            record = self._record(epoch)
+        n = len(self.X)
+        batch = min(c.batch_size, n)
+        self.epoch = epoch
+        self.updates += -(-n // batch)
+        self.samples += n
+        self.elapsed_s += time.perf_counter() - start
+        record = dataclasses.replace(record, elapsed_s=self.elapsed_s, updates=self.updates, samples=self.samples)
+        reason = self._divergence(record)
+        if reason:
+            self.status = "diverged"
+            self.diverged_epoch = epoch
+            self.divergence_reason = reason
+            return None
+        if self.epoch >= c.epochs:
+            self.status = "finished"
+        return record
+
+    def _divergence(self, record: EpochRecord) -> str:
+        if not np.all(np.isfinite(record.params)):
+            return "a parameter is no longer finite"
+        if not math.isfinite(record.cost):
+            return "the cost is no longer finite"
+        if record.cost > DIVERGENCE_FACTOR * self.initial_cost:
+            return f"the cost {record.cost:.4g} rose above {DIVERGENCE_FACTOR:g} × its start value {self.initial_cost:.4g}"
+        return ""
+
+    def __iter__(self) -> Iterator[EpochRecord]:
+        yield self._initial
+        while True:
+            record = self.step()
+            if record is None:
+                return
+            yield record
