@@ -7,14 +7,14 @@ import json
 import math
 import sys
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
 from nnviz.core.datasets import DATASETS, make_dataset, split_train_test
-from nnviz.core.network import ACTIVATIONS, Layout, cost, accuracy, init_params, l2_penalty, predict
+from nnviz.core.network import ACTIVATIONS, Layout, accuracy, cost, init_params, l2_penalty, predict
 from nnviz.core.optimizers import SCHEDULES, Momentum, scheduled_learning_rate, train_epoch
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
@@ -102,7 +102,7 @@ class TrainConfig:
         if s[0] != 2 or s[-1] != 1 or any(not 1 <= h <= 256 for h in s[1:-1]):
             raise ValueError(f"shape={','.join(map(str, s))}: must be {allowed}")
 
-    def replace(self, **changes) -> "TrainConfig":
+    def replace(self, **changes) -> TrainConfig:
         """A copy with some fields changed (validated)."""
         return dataclasses.replace(self, **changes)
 
@@ -302,7 +302,8 @@ class Trainer:
         if not math.isfinite(record.cost):
             return "the cost is no longer finite"
         if record.cost > DIVERGENCE_FACTOR * self.initial_cost:
-            return f"the cost {record.cost:.4g} rose above {DIVERGENCE_FACTOR:g} × its start value {self.initial_cost:.4g}"
+            return (f"the cost {record.cost:.4g} rose above {DIVERGENCE_FACTOR:g} × "
+                    f"its start value {self.initial_cost:.4g}")
         return ""
 
     def __iter__(self) -> Iterator[EpochRecord]:
