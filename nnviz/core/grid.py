@@ -1,0 +1,85 @@
+"""The network's probabilities over a regular n×n grid, for the decision map.
+
+One call per frame; every array is allocated once in ``__init__`` and reused, and the
+arithmetic is float32: the map is drawn with 8-bit colours, so float32's 1e-7 relative
+error never changes a pixel.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from nnviz.core.network import ACTIVATIONS, Layout
+
+SIGMOID_CLIP = 80.0  # sigmoid(±80) is 0 or 1 in float32; clipping keeps exp from overflowing
+
+
+class GridEvaluator:
+    """Probabilities of the network over an n×n grid, one call, reusable float32 buffers.
+
+    Grid points are cell centres: the extent is cut into n × n equal cells and each
+    point sits in the middle of its cell, so an image drawn with ``setRect`` on the
+    extent puts every pixel exactly over the point it shows.
+
+    Parameters
+    ----------
+    layout : Layout
+        The network's parameter layout.
+    activation : str
+        Hidden-layer activation, a key of ``network.ACTIVATIONS``.
+    extent : tuple of 4 floats
+        ``(x_min, x_max, y_min, y_max)`` of the area covered, with x_min < x_max and y_min < y_max.
+    n : int
+        Points per side, 2 to 2000.
+    """
+
+    def __init__(self, layout: Layout, activation: str, extent: tuple[float, float, float, float], n: int = 200):
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"activation={activation!r}: allowed are {', '.join(ACTIVATIONS)}")
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 2 <= n <= 2000:
+            raise ValueError(f"n={n!r}: must be an integer from 2 to 2000")
+        x_min, x_max, y_min, y_max = (float(v) for v in extent)
+        if not (np.isfinite([x_min, x_max, y_min, y_max]).all() and x_min < x_max and y_min < y_max):
+            raise ValueError(f"extent={extent!r}: must be finite (x_min, x_max, y_min, y_max) with min < max")
+        self.layout = layout
+        self.activation = activation
+        self.extent = (x_min, x_max, y_min, y_max)
+        self.n = int(n)
+        cells = (np.arange(self.n) + 0.5) / self.n
+        self.xs = x_min + (x_max - x_min) * cells  # x of column j, float64, length n
+        self.ys = y_min + (y_max - y_min) * cells  # y of row i, float64, length n
+        # Grid points in row-major order (x varies fastest), so the output reshapes to (n, n).
+        gx, gy = np.meshgrid(self.xs, self.ys)
+        self._points = np.column_stack([gx.ravel(), gy.ravel()]).astype(np.float32)  # (n², 2)
+        self._theta32 = np.empty(layout.size, dtype=np.float32)  # float32 copy of theta
+        self._layers = layout.views(self._theta32)
+        # One activation buffer per layer, (n², units); the last is the (n², 1) output.
+        self._buffers = [np.empty((self.n * self.n, units), dtype=np.float32) for units in layout.shape[1:]]
+        self._image = self._buffers[-1].reshape(self.n, self.n)
+
+    def __call__(self, theta: np.ndarray) -> np.ndarray:
+        """Probabilities of class 1 at every grid point.
+
+        theta : ndarray of shape (layout.size,) -> ndarray of shape (n, n), float32, row i at
+        ``ys[i]``, column j at ``xs[j]``. The result is a view of an internal buffer that the
+        next call overwrites: copy it to keep it.
+        """
+        np.copyto(self._theta32, theta, casting="unsafe")
+        a = self._points
+        last = len(self._layers) - 1
+        for layer, ((w, b), out) in enumerate(zip(self._layers, self._buffers, strict=True)):
+            np.matmul(a, w, out=out)
+            out += b
+            if layer < last:
+                if self.activation == "relu":
+                    np.maximum(out, 0.0, out=out)
+                else:
+                    np.tanh(out, out=out)
+            a = out
+        # Sigmoid in place: 1 / (1 + exp(-z)), z clipped so exp cannot overflow.
+        np.clip(a, -SIGMOID_CLIP, SIGMOID_CLIP, out=a)
+        np.negative(a, out=a)
+        np.exp(a, out=a)
+        a += 1.0
+        np.reciprocal(a, out=a)
+        return self._image
