@@ -41,6 +41,20 @@ def sigmoid(z: np.ndarray) -> np.ndarray:
     return np.where(z >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
 
 
+def output_delta(p: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """dJ/dz at the sigmoid output for labels y in {0, 1}.
+
+    Sigmoid with cross-entropy: dJ/dz = p - y, because σ'(z) = p(1 - p) cancels the
+    cross-entropy's 1/p and 1/(1 - p). The cost keeps the notebook's eps inside its
+    logarithms, so its exact derivative carries the factor q / (q + eps), q being the
+    probability given to the true class. That factor is 1 to within 1e-8 unless q is
+    tiny; keeping it makes the gradient the exact derivative of the reported cost, as
+    the notebook's dJ/dy · σ'(z) is (per-sample momentum runs amplify the difference).
+    """
+    q = y * p + (1.0 - y) * (1.0 - p)
+    return (p - y) * (q / (q + EPS))
+
+
 def cost(probabilities: np.ndarray, y: np.ndarray) -> float:
     """Mean binary cross-entropy with the notebook's eps = 1e-8."""
     p = probabilities
@@ -160,10 +174,7 @@ def backward(
     grad_layers = layout.views(grad)
     layers = layout.views(theta)
     n = X.shape[0]
-    # Sigmoid output with cross-entropy: dJ/dz = p - y, the sigmoid's derivative cancels
-    # the cross-entropy's 1/(p(1-p)). (The notebook keeps eps in dJ/dy; the difference is
-    # of order 1e-8 and vanishes in the reproduced figures.)
-    delta = (acts[-1] - y) / n
+    delta = output_delta(acts[-1], y) / n
     for layer in range(layout.n_layers - 1, -1, -1):
         gw, gb = grad_layers[layer]
         gw[...] = acts[layer].T @ delta
