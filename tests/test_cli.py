@@ -1,0 +1,147 @@
+"""The `train` command: options, exit codes, one-line messages, atomic CSV, divergence."""
+
+import csv
+import io
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from nnviz.cli import main
+from nnviz.core.training import Trainer, preset_config
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = ["--dataset", "moons", "--samples", "40", "--shape", "2,3,1", "--epochs", "3", "--engine", "numpy"]
+
+
+def run(argv, capsys):
+    code = main(argv)
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def read_csv(text):
+    return list(csv.DictReader(io.StringIO(text)))
+
+
+def test_csv_has_one_row_per_epoch_at_full_precision(tmp_path, capsys):
+    path = tmp_path / "run.csv"
+    code, out, err = run(["train", "--preset", "sgd", "--epochs", "4", "--csv", str(path)], capsys)
+    assert code == 0
+    rows = read_csv(path.read_text())
+    assert list(rows[0]) == ["epoch", "cost", "accuracy", "learning_rate", "elapsed_s"]
+    expected = list(Trainer(preset_config("sgd", epochs=4)))
+    assert [int(r["epoch"]) for r in rows] == [0, 1, 2, 3, 4]
+    assert [float(r["cost"]) for r in rows] == [r.cost for r in expected]
+    assert "4 epochs: cost" in err and "epochs/s" in err
+
+
+def test_csv_to_stdout_with_test_columns(capsys):
+    code, out, err = run(["train", *SMALL, "--test-fraction", "0.25", "--csv", "-"], capsys)
+    assert code == 0
+    rows = read_csv(out)
+    assert list(rows[0])[-2:] == ["test_cost", "test_accuracy"] and len(rows) == 4
+    assert "test cost" in err
+
+
+def test_explicit_options_override_the_preset(capsys):
+    code, out, _ = run(["train", "--preset", "decay", "--alpha", "0.05", "--epochs", "2", "--csv", "-"], capsys)
+    rows = read_csv(out)
+    assert code == 0 and float(rows[1]["learning_rate"]) == 0.05
+    assert float(rows[2]["learning_rate"]) == pytest.approx(0.05 * (1 - 0.015))
+
+
+def test_gamma_alone_means_the_exponential_schedule(capsys):
+    code, out, _ = run(["train", *SMALL, "--gamma", "0.5", "--alpha", "0.1", "--csv", "-"], capsys)
+    assert [float(r["learning_rate"]) for r in read_csv(out)[1:]] == [0.1, 0.05, 0.025]
+
+
+def test_step_schedule_and_full_batch(capsys):
+    code, out, _ = run(["train", *SMALL, "--schedule", "step", "--step-every", "2", "--step-factor", "0.1",
+                        "--batch-size", "full", "--alpha", "1", "--csv", "-"], capsys)
+    assert code == 0
+    assert [float(r["learning_rate"]) for r in read_csv(out)[1:]] == [1.0, 1.0, 0.1]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--alpha", "-1"], "--alpha: learning_rate=-1.0: must be finite and > 0"),
+    (["--alpha", "abc"], "--alpha: 'abc' is not a number; allowed: a finite number > 0"),
+    (["--alpha", "nan"], "--alpha: 'nan' is not finite"),
+    (["--shape", "3,4,1"], "--shape: '3,4,1'; allowed: comma-separated layer sizes starting with 2 and ending with 1"),
+    (["--shape", "2,x,1"], "--shape: '2,x,1' is not a shape"),
+    (["--shape", "2,300,1"], "--shape: '2,300,1'"),
+    (["--batch-size", "0"], "--batch-size: batch_size=0: must be an integer from 1"),
+    (["--batch-size", "2.5"], "--batch-size: '2.5' is not an integer"),
+    (["--beta", "1"], "--beta: momentum=1.0: must be from 0 to below 1"),
+    (["--gamma", "1.2"], "--gamma: gamma=1.2: must be from 0 to below 1"),
+    (["--schedule", "cosine"], "--schedule: schedule='cosine': allowed are constant, exponential, step"),
+    (["--step-every", "0"], "--step-every: step_every=0"),
+    (["--step-factor", "2"], "--step-factor: step_factor=2.0: must be above 0 and at most 1"),
+    (["--l2", "-1"], "--l2: l2=-1.0: must be finite and ≥ 0"),
+    (["--epochs", "-5"], "--epochs: epochs=-5: must be an integer from 0 to 10000000"),
+    (["--samples", "3"], "--samples: n_samples=3: must be an integer from 4 to 1000000"),
+    (["--samples", "1001"], "--samples: n_samples=1001: the 'hard' data set needs a multiple of 4"),
+    (["--noise", "2"], "--noise: noise=2.0: must be from 0 to 1"),
+    (["--test-fraction", "0.95"], "--test-fraction: test_fraction=0.95: must be from 0 to 0.9"),
+    (["--data-seed", "-1"], "--data-seed: data_seed=-1: must be an integer from 0 to 4294967295"),
+    (["--init-seed", "4294967296"], "--init-seed: init_seed=4294967296"),
+    (["--dataset", "blobs"], "--dataset: dataset='blobs': allowed are hard, circle"),
+    (["--activation", "gelu"], "--activation: activation='gelu': allowed are relu, tanh"),
+    (["--engine", "gpu"], "--engine: engine='gpu': allowed are compiled, numpy"),
+    (["--preset", "adam"], "argument --preset: invalid choice: 'adam'"),
+    (["--bogus"], "unrecognized arguments: --bogus"),
+])
+def test_bad_input_exits_2_with_one_line(argv, message, capsys):
+    code, out, err = run(["train", *argv], capsys)
+    assert code == 2
+    assert err.count("\n") == 1 and err.startswith("nnviz train: error: ")
+    assert message in err
+    assert "Traceback" not in err and out == ""
+
+
+def test_refused_run_leaves_an_existing_csv_untouched(tmp_path, capsys):
+    path = tmp_path / "keep.csv"
+    path.write_text("precious\n")
+    code, _, _ = run(["train", "--alpha", "-1", "--csv", str(path)], capsys)
+    assert code == 2 and path.read_text() == "precious\n"
+
+
+def test_csv_into_a_missing_folder_is_refused_before_training(tmp_path, capsys):
+    code, _, err = run(["train", *SMALL, "--csv", str(tmp_path / "nope" / "x.csv")], capsys)
+    assert code == 2 and "--csv" in err and "does not exist" in err
+
+
+def test_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch, capsys):
+    path = tmp_path / "keep.csv"
+    path.write_text("precious\n")
+
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError):
+        main(["train", *SMALL, "--csv", str(path)])
+    assert path.read_text() == "precious\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["keep.csv"]
+
+
+def test_divergence_exits_3_and_keeps_the_finite_rows(tmp_path, capsys):
+    path = tmp_path / "div.csv"
+    code, _, err = run(["train", "--alpha", "1e6", "--epochs", "20", "--csv", str(path)], capsys)
+    assert code == 3
+    assert "diverged at epoch 1:" in err and "lower the learning rate" in err
+    rows = read_csv(path.read_text())
+    assert [r["epoch"] for r in rows] == ["0"]
+
+
+def test_main_py_runs_train_in_a_subprocess(tmp_path):
+    out = subprocess.run([sys.executable, str(ROOT / "main.py"), "train", *SMALL, "--csv", "-"],
+                         capture_output=True, text=True, cwd=tmp_path)
+    assert out.returncode == 0
+    assert len(read_csv(out.stdout)) == 4
+    bad = subprocess.run([sys.executable, str(ROOT / "main.py"), "train", "--beta", "7"],
+                         capture_output=True, text=True)
+    assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [
+        "nnviz train: error: --beta: momentum=7.0: must be from 0 to below 1"]
