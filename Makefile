@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed
 # Qt's runtime libraries, missing on a bare Debian machine.
 QT_LIBS := libglib-2.0.so.0 libGL.so.1 libEGL.so.1 libxkbcommon.so.0 libfontconfig.so.1 libdbus-1.so.3
 QT_PKGS := libglib2.0-0 libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3
+LDCONFIG := $(shell command -v ldconfig 2>/dev/null || echo /sbin/ldconfig)
 
 .PHONY: run test venv qt-libs lint bench screenshot clean
 
@@ -20,7 +21,8 @@ test: venv qt-libs
 venv: $(STAMP)
 
 $(PY):
-	$(PYTHON) -m venv $(VENV)
+	@$(PYTHON) -m venv $(VENV) || { rm -rf $(VENV); \
+	  echo "Could not create $(VENV) with $(PYTHON). On Debian, as root: apt-get install -y python3-venv"; exit 1; }
 
 # Reinstalled only when pyproject.toml changes.
 $(STAMP): pyproject.toml | $(PY)
@@ -30,7 +32,7 @@ $(STAMP): pyproject.toml | $(PY)
 
 qt-libs:
 	@missing=""; for lib in $(QT_LIBS); do \
-	  ldconfig -p 2>/dev/null | grep -q "$$lib" || missing="$$missing $$lib"; done; \
+	  $(LDCONFIG) -p 2>/dev/null | grep -q "$$lib" || missing="$$missing $$lib"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
 	    echo "Installing Qt's system libraries (missing:$$missing)"; \
