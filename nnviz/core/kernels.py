@@ -1,0 +1,258 @@
+"""The compiled fast path: one numba-compiled epoch and evaluation, checked against network.py.
+
+The arithmetic is the numpy reference's (network.backward, optimizers.Momentum) written
+as loops: numba's ``@`` and ``np.dot`` need scipy, and at these sizes loops beat calls
+anyway. Parameters stay in the flat ``theta`` of network.Layout; layer ``l``'s ``W``
+starts at ``offsets[l]`` as an ``(n_in, n_out)`` row-major block, its ``b`` right after.
+
+Kernels are compiled with ``cache=True`` (later starts load machine code from
+``__pycache__``) and ``nogil=True`` (a worker thread training does not block the GUI).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+
+import numpy as np
+from numba import njit
+
+from nnviz.core.network import EPS, Layout
+
+# Hidden activations by code, as the kernels receive them.
+ACTIVATION_CODES = {"relu": 0, "tanh": 1}
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _sigmoid(z):
+    # The numerically stable form of network.sigmoid: exp never overflows.
+    if z >= 0.0:
+        return 1.0 / (1.0 + math.exp(-z))
+    e = math.exp(z)
+    return e / (1.0 + e)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _hidden(z, activation):
+    if activation == 0:
+        return max(z, 0.0)
+    return math.tanh(z)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _hidden_derivative(a, activation):
+    # Written in terms of a = f(z): relu' = [z > 0] = [a > 0], tanh' = 1 − a².
+    if activation == 0:
+        return 1.0 if a > 0.0 else 0.0
+    return 1.0 - a * a
+
+
+@njit(cache=True, nogil=True)
+def _forward_rows(theta, offsets, shape, X, start, rows, acts, unit_offsets, activation):
+    """Forward pass of X[start : start + rows] into acts[:rows], every layer's outputs kept."""
+    n_layers = shape.shape[0] - 1
+    for r in range(rows):
+        acts[r, 0] = X[start + r, 0]
+        acts[r, 1] = X[start + r, 1]
+        for layer in range(n_layers):
+            n_in = shape[layer]
+            n_out = shape[layer + 1]
+            w0 = offsets[layer]
+            b0 = w0 + n_in * n_out
+            a_in = unit_offsets[layer]
+            a_out = unit_offsets[layer + 1]
+            for k in range(n_out):
+                acts[r, a_out + k] = 0.0
+            for j in range(n_in):
+                aj = acts[r, a_in + j]
+                row = w0 + j * n_out
+                for k in range(n_out):
+                    acts[r, a_out + k] += aj * theta[row + k]
+            last = layer == n_layers - 1
+            for k in range(n_out):
+                z = acts[r, a_out + k] + theta[b0 + k]
+                acts[r, a_out + k] = _sigmoid(z) if last else _hidden(z, activation)
+
+
+@njit(cache=True, nogil=True)
+def train_epoch_kernel(theta, velocity, offsets, shape, X, y, batch_size, learning_rate, momentum, l2, activation):
+    """All mini-batch steps of one epoch, in order, in place on theta and velocity.
+
+    Per batch of m samples: delta_out = (p − y) / m; each layer's delta is propagated
+    through that layer's weights before they are updated (true backpropagation); the
+    gradient gets λw on weights only; then v ← βv + (1 − β)g and θ ← θ − αv.
+
+    theta, velocity : float64 (size,); offsets : int64 (n_layers + 1,); shape : int64
+    (n_layers + 1,); X : float64 (n, 2) C-contiguous; y : float64 (n,); activation : int code.
+    """
+    n = X.shape[0]
+    n_layers = shape.shape[0] - 1
+    batch = min(batch_size, n)
+    unit_offsets = np.zeros(n_layers + 2, dtype=np.int64)
+    widest = 0
+    for layer in range(n_layers + 1):
+        unit_offsets[layer + 1] = unit_offsets[layer] + shape[layer]
+        widest = max(widest, shape[layer])
+    acts = np.empty((batch, unit_offsets[n_layers + 1]))
+    delta = np.empty((batch, widest))
+    delta_below = np.empty((batch, widest))
+    out = unit_offsets[n_layers]
+    for start in range(0, n, batch):
+        m = min(batch, n - start)
+        _forward_rows(theta, offsets, shape, X, start, m, acts, unit_offsets, activation)
+        # Sigmoid output with cross-entropy: dJ/dz = p − y (see network.backward).
+        for r in range(m):
+            delta[r, 0] = (acts[r, out] - y[start + r]) / m
+        for layer in range(n_layers - 1, -1, -1):
+            n_in = shape[layer]
+            n_out = shape[layer + 1]
+            w0 = offsets[layer]
+            b0 = w0 + n_in * n_out
+            a_in = unit_offsets[layer]
+            if layer > 0:
+                # Propagate with this layer's weights before the step changes them.
+                for r in range(m):
+                    for j in range(n_in):
+                        s = 0.0
+                        row = w0 + j * n_out
+                        for k in range(n_out):
+                            s += delta[r, k] * theta[row + k]
+                        delta_below[r, j] = s * _hidden_derivative(acts[r, a_in + j], activation)
+            for j in range(n_in):
+                row = w0 + j * n_out
+                for k in range(n_out):
+                    g = 0.0
+                    for r in range(m):
+                        g += acts[r, a_in + j] * delta[r, k]
+                    if l2 > 0.0:
+                        g += l2 * theta[row + k]
+                    v = momentum * velocity[row + k] + (1.0 - momentum) * g
+                    velocity[row + k] = v
+                    theta[row + k] -= learning_rate * v
+            for k in range(n_out):
+                g = 0.0
+                for r in range(m):
+                    g += delta[r, k]
+                v = momentum * velocity[b0 + k] + (1.0 - momentum) * g
+                velocity[b0 + k] = v
+                theta[b0 + k] -= learning_rate * v
+            delta, delta_below = delta_below, delta
+
+
+@njit(cache=True, nogil=True)
+def evaluate_kernel(theta, offsets, shape, X, y, activation):
+    """(mean cross-entropy with eps 1e-8, accuracy with p > 0.5) of the network on (X, y)."""
+    n = X.shape[0]
+    n_layers = shape.shape[0] - 1
+    unit_offsets = np.zeros(n_layers + 2, dtype=np.int64)
+    for layer in range(n_layers + 1):
+        unit_offsets[layer + 1] = unit_offsets[layer] + shape[layer]
+    chunk = 256
+    acts = np.empty((chunk, unit_offsets[n_layers + 1]))
+    out = unit_offsets[n_layers]
+    total = 0.0
+    correct = 0
+    for start in range(0, n, chunk):
+        rows = min(chunk, n - start)
+        _forward_rows(theta, offsets, shape, X, start, rows, acts, unit_offsets, activation)
+        for r in range(rows):
+            p = acts[r, out]
+            t = y[start + r]
+            total += t * math.log(p + EPS) + (1.0 - t) * math.log(1.0 - p + EPS)
+            if (p > 0.5) == (t > 0.5):
+                correct += 1
+    if n == 0:
+        return math.nan, math.nan
+    return -(total / n), correct / n
+
+
+class CompiledState:
+    """Momentum state of the compiled engine: the velocity, same meaning as optimizers.Momentum's."""
+
+    def __init__(self, size: int):
+        self.velocity = np.zeros(size)  # running average of the gradients, starts at zero
+
+
+class CompiledEngine:
+    """Same interface as training.NumpyEngine, backed by the numba kernels."""
+
+    name = "compiled"
+
+    def __init__(self):
+        self._layouts: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
+
+    def _arrays(self, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
+        # Layout.offsets is recomputed on every access; keep one int64 copy per shape.
+        arrays = self._layouts.get(layout.shape)
+        if arrays is None:
+            arrays = (np.ascontiguousarray(layout.offsets, dtype=np.int64), np.array(layout.shape, dtype=np.int64))
+            self._layouts[layout.shape] = arrays
+        return arrays
+
+    def new_state(self, size: int) -> CompiledState:
+        return CompiledState(size)
+
+    def train_epoch(self, theta, state, layout, X, y, batch_size, learning_rate, momentum, l2, activation):
+        """One epoch in place on ``theta`` and ``state.velocity`` (see train_epoch_kernel)."""
+        _check_in_place("theta", theta)
+        _check_in_place("velocity", state.velocity)
+        offsets, shape = self._arrays(layout)
+        train_epoch_kernel(theta, state.velocity, offsets, shape, _c64(X), _c64(y).reshape(-1),
+                           int(batch_size), float(learning_rate), float(momentum), float(l2),
+                           ACTIVATION_CODES[activation])
+
+    def evaluate(self, theta, layout, X, y, activation):
+        """(mean cross-entropy without L2, accuracy) on (X, y)."""
+        offsets, shape = self._arrays(layout)
+        cost, accuracy = evaluate_kernel(_c64(theta), offsets, shape, _c64(X), _c64(y).reshape(-1),
+                                         ACTIVATION_CODES[activation])
+        return float(cost), float(accuracy)
+
+
+def _c64(a: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(a, dtype=np.float64)
+
+
+def _check_in_place(name: str, a: np.ndarray) -> None:
+    if not (isinstance(a, np.ndarray) and a.dtype == np.float64 and a.ndim == 1 and a.flags.c_contiguous
+            and a.flags.writeable):
+        raise ValueError(f"{name}: must be a writeable C-contiguous 1-D float64 array (updated in place)")
+
+
+_engine: CompiledEngine | None = None
+_engine_lock = threading.Lock()
+
+
+def get_compiled_engine() -> CompiledEngine:
+    """The compiled engine, ready to use: the first call compiles the kernels (or loads them
+    from numba's cache) on tiny data, so a compilation failure raises here."""
+    global _engine
+    with _engine_lock:
+        if _engine is None:
+            engine = CompiledEngine()
+            _compile(engine)
+            _engine = engine
+        return _engine
+
+
+def _compile(engine: CompiledEngine) -> None:
+    layout = Layout((2, 2, 1))
+    theta = np.linspace(-1.0, 1.0, layout.size)
+    state = engine.new_state(layout.size)
+    X = np.array([[0.0, 1.0], [1.0, 0.0], [-1.0, 0.5]])
+    y = np.array([[1.0], [0.0], [1.0]])
+    engine.train_epoch(theta, state, layout, X, y, 2, 0.1, 0.5, 0.01, "relu")
+    engine.evaluate(theta, layout, X, y, "tanh")
+
+
+def warm_up() -> bool:
+    """Compile or load the kernels now (meant for a background thread at start-up).
+
+    Returns True when the compiled engine is ready, False when it is unavailable (then
+    training.get_engine falls back to numpy and says so once).
+    """
+    try:
+        get_compiled_engine()
+    except Exception:  # any failure here resurfaces, with its message, in training.get_engine
+        return False
+    return True
