@@ -145,3 +145,28 @@ def test_main_py_runs_train_in_a_subprocess(tmp_path):
                          capture_output=True, text=True)
     assert bad.returncode == 2 and bad.stderr.strip().splitlines() == [
         "nnviz train: error: --beta: momentum=7.0: must be from 0 to below 1"]
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_progress_bar_only_on_a_terminal():
+    from nnviz.cli import Progress
+
+    records = list(Trainer(preset_config("sgd", epochs=2, engine="numpy", dataset="xor", n_samples=8)))
+    terminal = FakeTerminal()
+    bar = Progress(2, terminal)
+    for r in records:
+        bar.update(r)
+    bar.close()
+    text = terminal.getvalue()
+    assert "epoch 2/2" in text and "cost" in text and "accuracy" in text and "epochs/s" in text
+    assert text.endswith("\n")
+    pipe = io.StringIO()
+    quiet = Progress(2, pipe)
+    for r in records:
+        quiet.update(r)
+    quiet.close()
+    assert pipe.getvalue() == ""
