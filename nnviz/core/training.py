@@ -197,15 +197,22 @@ class Trainer:
     was yielded).
     """
 
-    def __init__(self, config: TrainConfig, engine=None):
+    def __init__(self, config: TrainConfig, engine=None, like: Trainer | None = None):
+        """``like``: a Trainer whose data and initial weights this one shares instead of building
+        its own (a fair comparison); its config must agree on the data and network fields."""
         self.config = config
         self.engine = engine or get_engine(config.engine)
-        X, y = make_dataset(config.dataset, config.n_samples, config.noise, config.data_seed)
-        self.X, self.y, self.X_test, self.y_test = split_train_test(X, y, config.test_fraction, config.data_seed)
-        self.X_all, self.y_all = X, y
+        if like is None:
+            X, y = make_dataset(config.dataset, config.n_samples, config.noise, config.data_seed)
+            self.X, self.y, self.X_test, self.y_test = split_train_test(X, y, config.test_fraction, config.data_seed)
+            self.X_all, self.y_all = X, y
+            self.theta = init_params(config.shape, config.init_seed)
+        else:
+            self.X, self.y, self.X_test, self.y_test = like.X, like.y, like.X_test, like.y_test
+            self.X_all, self.y_all = like.X_all, like.y_all
+            self.theta = like.initial_record().params.copy()
         self.layout = Layout(config.shape)
         self.offsets = self.layout.offsets
-        self.theta = init_params(config.shape, config.init_seed)
         self.state = self.engine.new_state(self.layout.size)
         self.epoch = 0
         self.updates = 0
