@@ -20,7 +20,9 @@ from numba import njit
 from nnviz.core.network import EPS, Layout
 
 # Hidden activations by code, as the kernels receive them.
-ACTIVATION_CODES = {"relu": 0, "tanh": 1}
+RELU, TANH = 0, 1
+ACTIVATION_CODES = {"relu": RELU, "tanh": TANH}
+EVAL_CHUNK = 256  # samples per block in the evaluation; the buffers stay in L1/L2 cache
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -34,7 +36,7 @@ def _sigmoid(z):
 
 @njit(cache=True, nogil=True, inline="always")
 def _hidden(z, activation):
-    if activation == 0:
+    if activation == RELU:
         return max(z, 0.0)
     return math.tanh(z)
 
@@ -42,18 +44,92 @@ def _hidden(z, activation):
 @njit(cache=True, nogil=True, inline="always")
 def _hidden_derivative(a, activation):
     # Written in terms of a = f(z): relu' = [z > 0] = [a > 0], tanh' = 1 − a².
-    if activation == 0:
+    if activation == RELU:
         return 1.0 if a > 0.0 else 0.0
     return 1.0 - a * a
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _output_delta(p, t):
+    # network.output_delta: dJ/dz = (p − y)·q/(q + ε), q the probability of the true class.
+    q = t * p + (1.0 - t) * (1.0 - p)
+    return (p - t) * (q / (q + EPS))
+
+
 @njit(cache=True, nogil=True)
-def _forward_rows(theta, offsets, shape, X, start, rows, acts, unit_offsets, activation):
-    """Forward pass of X[start : start + rows] into acts[:rows], every layer's outputs kept."""
+def _unit_offsets(shape):
+    """Where each layer's units start in an activation buffer, and the widest layer."""
     n_layers = shape.shape[0] - 1
-    for r in range(rows):
-        acts[r, 0] = X[start + r, 0]
-        acts[r, 1] = X[start + r, 1]
+    unit_offsets = np.zeros(n_layers + 2, dtype=np.int64)
+    widest = 0
+    for layer in range(n_layers + 1):
+        unit_offsets[layer + 1] = unit_offsets[layer] + shape[layer]
+        widest = max(widest, shape[layer])
+    return unit_offsets, widest
+
+
+@njit(cache=True, nogil=True)
+def _forward_block(theta, offsets, shape, X, start, m, acts, unit_offsets, activation):
+    """Forward pass of X[start : start + m], every layer's outputs kept in acts.
+
+    acts is unit-major, (total units, ≥ m): the sample index is the inner loop, long and
+    contiguous, so it vectorises; each sample's sums still run over j in order, as in
+    the per-sample loops.
+    """
+    n_layers = shape.shape[0] - 1
+    for r in range(m):
+        acts[0, r] = X[start + r, 0]
+        acts[1, r] = X[start + r, 1]
+    for layer in range(n_layers):
+        n_in = shape[layer]
+        n_out = shape[layer + 1]
+        w0 = offsets[layer]
+        b0 = w0 + n_in * n_out
+        a_in = unit_offsets[layer]
+        a_out = unit_offsets[layer + 1]
+        for k in range(n_out):
+            out = acts[a_out + k]
+            w = theta[w0 + k]
+            src = acts[a_in]
+            for r in range(m):
+                out[r] = src[r] * w
+            for j in range(1, n_in):
+                w = theta[w0 + j * n_out + k]
+                src = acts[a_in + j]
+                for r in range(m):
+                    out[r] += src[r] * w
+            bias = theta[b0 + k]
+            if layer == n_layers - 1:
+                for r in range(m):
+                    out[r] = _sigmoid(out[r] + bias)
+            elif activation == RELU:
+                for r in range(m):
+                    out[r] = max(out[r] + bias, 0.0)
+            else:
+                for r in range(m):
+                    out[r] = math.tanh(out[r] + bias)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _step(theta, velocity, index, g, learning_rate, momentum):
+    # optimizers.Momentum: v ← βv + (1 − β)g, θ ← θ − αv.
+    v = momentum * velocity[index] + (1.0 - momentum) * g
+    velocity[index] = v
+    theta[index] -= learning_rate * v
+
+
+@njit(cache=True, nogil=True)
+def _train_per_sample(theta, velocity, offsets, shape, X, y, learning_rate, momentum, l2, activation):
+    """Batch size 1: one step per sample, sums kept in registers."""
+    n_layers = shape.shape[0] - 1
+    unit_offsets, widest = _unit_offsets(shape)
+    acts = np.empty(unit_offsets[n_layers + 1])
+    delta = np.empty(widest)
+    delta_below = np.empty(widest)
+    out = unit_offsets[n_layers]
+    for i in range(X.shape[0]):
+        acts[0] = X[i, 0]
+        acts[1] = X[i, 1]
         for layer in range(n_layers):
             n_in = shape[layer]
             n_out = shape[layer + 1]
@@ -62,47 +138,53 @@ def _forward_rows(theta, offsets, shape, X, start, rows, acts, unit_offsets, act
             a_in = unit_offsets[layer]
             a_out = unit_offsets[layer + 1]
             for k in range(n_out):
-                acts[r, a_out + k] = 0.0
+                s = acts[a_in] * theta[w0 + k]
+                for j in range(1, n_in):
+                    s += acts[a_in + j] * theta[w0 + j * n_out + k]
+                z = s + theta[b0 + k]
+                acts[a_out + k] = _sigmoid(z) if layer == n_layers - 1 else _hidden(z, activation)
+        delta[0] = _output_delta(acts[out], y[i])
+        for layer in range(n_layers - 1, -1, -1):
+            n_in = shape[layer]
+            n_out = shape[layer + 1]
+            w0 = offsets[layer]
+            b0 = w0 + n_in * n_out
+            a_in = unit_offsets[layer]
             for j in range(n_in):
-                aj = acts[r, a_in + j]
                 row = w0 + j * n_out
+                aj = acts[a_in + j]
+                if layer > 0:
+                    # Propagate through W[j, :] before the step below changes it.
+                    s = delta[0] * theta[row]
+                    for k in range(1, n_out):
+                        s += delta[k] * theta[row + k]
+                    delta_below[j] = s * _hidden_derivative(aj, activation)
                 for k in range(n_out):
-                    acts[r, a_out + k] += aj * theta[row + k]
-            last = layer == n_layers - 1
+                    g = aj * delta[k]
+                    if l2 > 0.0:
+                        g += l2 * theta[row + k]
+                    _step(theta, velocity, row + k, g, learning_rate, momentum)
             for k in range(n_out):
-                z = acts[r, a_out + k] + theta[b0 + k]
-                acts[r, a_out + k] = _sigmoid(z) if last else _hidden(z, activation)
+                _step(theta, velocity, b0 + k, delta[k], learning_rate, momentum)
+            delta, delta_below = delta_below, delta
 
 
 @njit(cache=True, nogil=True)
-def train_epoch_kernel(theta, velocity, offsets, shape, X, y, batch_size, learning_rate, momentum, l2, activation):
-    """All mini-batch steps of one epoch, in order, in place on theta and velocity.
-
-    Per batch of m samples: delta_out = (p − y) / m; each layer's delta is propagated
-    through that layer's weights before they are updated (true backpropagation); the
-    gradient gets λw on weights only; then v ← βv + (1 − β)g and θ ← θ − αv.
-
-    theta, velocity : float64 (size,); offsets : int64 (n_layers + 1,); shape : int64
-    (n_layers + 1,); X : float64 (n, 2) C-contiguous; y : float64 (n,); activation : int code.
-    """
+def _train_batches(theta, velocity, offsets, shape, X, y, batch_size, learning_rate, momentum, l2, activation):
+    """Batch size ≥ 2: unit-major buffers, each loop over the batch's samples vectorised."""
     n = X.shape[0]
     n_layers = shape.shape[0] - 1
     batch = min(batch_size, n)
-    unit_offsets = np.zeros(n_layers + 2, dtype=np.int64)
-    widest = 0
-    for layer in range(n_layers + 1):
-        unit_offsets[layer + 1] = unit_offsets[layer] + shape[layer]
-        widest = max(widest, shape[layer])
-    acts = np.empty((batch, unit_offsets[n_layers + 1]))
-    delta = np.empty((batch, widest))
-    delta_below = np.empty((batch, widest))
+    unit_offsets, widest = _unit_offsets(shape)
+    acts = np.empty((unit_offsets[n_layers + 1], batch))
+    delta = np.empty((widest, batch))
+    delta_below = np.empty((widest, batch))
     out = unit_offsets[n_layers]
     for start in range(0, n, batch):
         m = min(batch, n - start)
-        _forward_rows(theta, offsets, shape, X, start, m, acts, unit_offsets, activation)
-        # Sigmoid output with cross-entropy: dJ/dz = p − y (see network.backward).
+        _forward_block(theta, offsets, shape, X, start, m, acts, unit_offsets, activation)
         for r in range(m):
-            delta[r, 0] = (acts[r, out] - y[start + r]) / m
+            delta[0, r] = _output_delta(acts[out, r], y[start + r]) / m
         for layer in range(n_layers - 1, -1, -1):
             n_in = shape[layer]
             n_out = shape[layer + 1]
@@ -111,58 +193,86 @@ def train_epoch_kernel(theta, velocity, offsets, shape, X, y, batch_size, learni
             a_in = unit_offsets[layer]
             if layer > 0:
                 # Propagate with this layer's weights before the step changes them.
-                for r in range(m):
-                    for j in range(n_in):
-                        s = 0.0
-                        row = w0 + j * n_out
-                        for k in range(n_out):
-                            s += delta[r, k] * theta[row + k]
-                        delta_below[r, j] = s * _hidden_derivative(acts[r, a_in + j], activation)
+                for j in range(n_in):
+                    row = w0 + j * n_out
+                    below = delta_below[j]
+                    w = theta[row]
+                    d = delta[0]
+                    for r in range(m):
+                        below[r] = d[r] * w
+                    for k in range(1, n_out):
+                        w = theta[row + k]
+                        d = delta[k]
+                        for r in range(m):
+                            below[r] += d[r] * w
+                    a = acts[a_in + j]
+                    for r in range(m):
+                        below[r] *= _hidden_derivative(a[r], activation)
             for j in range(n_in):
+                a = acts[a_in + j]
                 row = w0 + j * n_out
                 for k in range(n_out):
+                    d = delta[k]
                     g = 0.0
                     for r in range(m):
-                        g += acts[r, a_in + j] * delta[r, k]
+                        g += a[r] * d[r]
                     if l2 > 0.0:
                         g += l2 * theta[row + k]
-                    v = momentum * velocity[row + k] + (1.0 - momentum) * g
-                    velocity[row + k] = v
-                    theta[row + k] -= learning_rate * v
+                    _step(theta, velocity, row + k, g, learning_rate, momentum)
             for k in range(n_out):
+                d = delta[k]
                 g = 0.0
                 for r in range(m):
-                    g += delta[r, k]
-                v = momentum * velocity[b0 + k] + (1.0 - momentum) * g
-                velocity[b0 + k] = v
-                theta[b0 + k] -= learning_rate * v
+                    g += d[r]
+                _step(theta, velocity, b0 + k, g, learning_rate, momentum)
             delta, delta_below = delta_below, delta
+
+
+@njit(cache=True, nogil=True)
+def train_epoch_kernel(theta, velocity, offsets, shape, X, y, batch_size, learning_rate, momentum, l2, activation):
+    """All mini-batch steps of one epoch, in order, in place on theta and velocity.
+
+    Per batch of m samples: delta_out = network.output_delta(p, y) / m; each layer's delta is propagated
+    through that layer's weights before they are updated (true backpropagation); the
+    gradient gets λw on weights only; then v ← βv + (1 − β)g and θ ← θ − αv.
+
+    theta, velocity : float64 (size,); offsets : int64 (n_layers + 1,); shape : int64
+    (n_layers + 1,); X : float64 (n, 2) C-contiguous; y : float64 (n,); activation : int code.
+    """
+    if batch_size == 1:
+        _train_per_sample(theta, velocity, offsets, shape, X, y, learning_rate, momentum, l2, activation)
+    else:
+        _train_batches(theta, velocity, offsets, shape, X, y, batch_size, learning_rate, momentum, l2, activation)
 
 
 @njit(cache=True, nogil=True)
 def evaluate_kernel(theta, offsets, shape, X, y, activation):
     """(mean cross-entropy with eps 1e-8, accuracy with p > 0.5) of the network on (X, y)."""
     n = X.shape[0]
+    if n == 0:
+        return math.nan, math.nan
     n_layers = shape.shape[0] - 1
-    unit_offsets = np.zeros(n_layers + 2, dtype=np.int64)
-    for layer in range(n_layers + 1):
-        unit_offsets[layer + 1] = unit_offsets[layer] + shape[layer]
-    chunk = 256
-    acts = np.empty((chunk, unit_offsets[n_layers + 1]))
+    unit_offsets, _ = _unit_offsets(shape)
+    chunk = min(EVAL_CHUNK, n)
+    acts = np.empty((unit_offsets[n_layers + 1], chunk))
     out = unit_offsets[n_layers]
     total = 0.0
     correct = 0
     for start in range(0, n, chunk):
-        rows = min(chunk, n - start)
-        _forward_rows(theta, offsets, shape, X, start, rows, acts, unit_offsets, activation)
-        for r in range(rows):
-            p = acts[r, out]
+        m = min(chunk, n - start)
+        _forward_block(theta, offsets, shape, X, start, m, acts, unit_offsets, activation)
+        for r in range(m):
+            p = acts[out, r]
             t = y[start + r]
-            total += t * math.log(p + EPS) + (1.0 - t) * math.log(1.0 - p + EPS)
-            if (p > 0.5) == (t > 0.5):
-                correct += 1
-    if n == 0:
-        return math.nan, math.nan
+            # network.cost's t·log(p + ε) + (1 − t)·log(1 − p + ε); for a 0/1 label one term
+            # is exactly zero, so computing only the other gives the same number.
+            if t == 1.0:
+                total += math.log(p + EPS)
+            elif t == 0.0:
+                total += math.log(1.0 - p + EPS)
+            else:
+                total += t * math.log(p + EPS) + (1.0 - t) * math.log(1.0 - p + EPS)
+            correct += (p > 0.5) == (t > 0.5)
     return -(total / n), correct / n
 
 
