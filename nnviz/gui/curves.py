@@ -163,7 +163,7 @@ class CurvesView(QWidget):
         self._markers: dict[str, pg.InfiniteLine] = {}
         self._marker_dots: dict[str, pg.PlotDataItem] = {}
         for row, (name, (_, _, y_label)) in enumerate(PLOTS.items()):
-            axes = {"left": _SparseLogAxis("left")} if name == "learning_rate" else None
+            axes = {"left": _SparseLogAxis("left")} if name != "accuracy" else None  # the two that may go log
             plot = self.graphics.addPlot(row=row, col=0, axisItems=axes)
             plot.setClipToView(True)
             plot.setDownsampling(auto=True, mode="peak")
