@@ -6,7 +6,7 @@ import numpy as np
 import pyqtgraph as pg
 import pytest
 from PySide6.QtCore import QPoint, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtGui import QColor, QImage
 
 from nnviz.core.datasets import make_hard
 from nnviz.core.network import Layout, init_params, predict
@@ -151,6 +151,15 @@ def test_click_emits_clicked(qtbot, boundary):
         qtbot.mouseClick(boundary.viewport(), Qt.LeftButton, pos=QPoint(centre.x(), centre.y()))
 
 
+def test_map_saves_as_png_at_any_width(boundary, tmp_path):
+    boundary.resize(500, 300)
+    boundary.save_png(tmp_path / "map.png", width=1234)
+    image = QImage(str(tmp_path / "map.png"))
+    assert image.width() == 1234 and image.height() > 100
+    with pytest.raises(ValueError, match="width"):
+        boundary.save_png(tmp_path / "bad.png", width=0)
+
+
 # ---- CurvesView ----------------------------------------------------------------------------------------
 
 
@@ -293,3 +302,11 @@ def test_marker_on_all_plots(curves, records):
     assert list(x) == [records[10].updates]
     curves.set_marker(None)
     assert not any(line.isVisible() for line in curves._markers.values())
+
+
+def test_curves_save_as_png(curves, records, tmp_path):
+    curves.append("a", records)
+    curves.resize(600, 500)
+    curves.save_png(tmp_path / "curves.png", width=800)
+    image = QImage(str(tmp_path / "curves.png"))
+    assert image.width() == 800 and image.height() > 100

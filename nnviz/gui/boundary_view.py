@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+import pyqtgraph.exporters
 from PySide6.QtCore import Qt, Signal
 
 from nnviz.core.contour import marching_squares
@@ -45,6 +46,16 @@ def data_extent(*arrays: np.ndarray | None) -> tuple[float, float, float, float]
     span = np.where(high > low, high - low, 1.0)
     low, high = low - MARGIN * span, high + MARGIN * span
     return float(low[0]), float(high[0]), float(low[1]), float(high[1])
+
+
+def save_png(item: pg.GraphicsItem, path, width: int | None = None) -> None:
+    """Render a pyqtgraph item (e.g. a layout) to a PNG file, scaled to ``width`` pixels if given."""
+    if width is not None and (isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 16):
+        raise ValueError(f"width={width!r}: must be an integer of at least 16 pixels")
+    exporter = pyqtgraph.exporters.ImageExporter(item)
+    if width is not None:
+        exporter.parameters()["width"] = int(width)
+    exporter.export(str(path))
 
 
 class BoundaryView(pg.GraphicsLayoutWidget):
@@ -196,6 +207,10 @@ class BoundaryView(pg.GraphicsLayoutWidget):
         """Text above the map (hidden when empty)."""
         self._title.setText(text)
         self._title.setVisible(bool(text))
+
+    def save_png(self, path, width: int | None = None) -> None:
+        """Write the view (map, points, contour, colour bar) as a PNG, ``width`` pixels wide (default: as shown)."""
+        save_png(self.ci, path, width)
 
     @property
     def extent(self) -> tuple[float, float, float, float]:

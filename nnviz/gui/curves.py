@@ -10,7 +10,7 @@ import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
-from nnviz.gui.boundary_view import BACKGROUND, FOREGROUND
+from nnviz.gui.boundary_view import BACKGROUND, FOREGROUND, save_png
 
 # Per-epoch columns kept for every run, in the order of a stored row.
 FIELDS = (
@@ -286,6 +286,10 @@ class CurvesView(QWidget):
         """Read-only views of the run's columns (see FIELDS), trimmed to the epochs held."""
         history = self._run(run_id).history
         return {name: history.column(name) for name in FIELDS}
+
+    def save_png(self, path, width: int | None = None) -> None:
+        """Write the three plots as a PNG, ``width`` pixels wide (default: as shown)."""
+        save_png(self.graphics.ci, path, width)
 
     # ---- display options -------------------------------------------------------------------
 
