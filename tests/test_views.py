@@ -138,6 +138,8 @@ def test_bad_input_names_the_field(boundary, notebook):
         boundary.set_data(X, y[:10])
     with pytest.raises(ValueError, match="theta"):
         boundary.set_model(theta[:-1], layout, "relu")
+    with pytest.raises(ValueError, match="X: no points"):
+        boundary.set_data(X[:0], y[:0])
     with pytest.raises(ValueError, match="resolution"):
         BoundaryView(resolution=1)
 
@@ -288,6 +290,18 @@ def test_readout_names_epoch_and_value(curves, records):
     text = curves.readout_at(12.3)
     assert "epoch 12" in text and f"{records[12].cost:.4g}" in text
     assert f"{records[30].accuracy:.4g}" in curves.readout_at(99, "accuracy")
+
+
+def test_hovering_the_cost_plot_shows_epoch_and_value(qtbot, curves, records):
+    curves.resize(600, 500)
+    curves.show()
+    qtbot.waitExposed(curves)
+    curves.append("a", records)
+    centre = curves.graphics.mapFromScene(curves.plots["cost"].vb.sceneBoundingRect().center())
+    qtbot.mouseMove(curves.graphics.viewport(), QPoint(centre.x(), centre.y()))
+    qtbot.waitUntil(lambda: "mini-batch" in curves.readout.text(), timeout=2000)
+    epoch = int(curves.readout.text().split(",")[0].removeprefix("epoch "))
+    assert 5 <= epoch <= 25 and f"{records[epoch].cost:.4g}" in curves.readout.text()
 
 
 def test_marker_on_all_plots(curves, records):

@@ -159,6 +159,8 @@ class BoundaryView(pg.GraphicsLayoutWidget):
         X : ndarray of shape (n, 2), y : ndarray of shape (n,) or (n, 1) with labels 0/1; the test set likewise.
         """
         X, y = self._checked_points("X", "y", X, y)
+        if len(X) == 0:
+            raise ValueError("X: no points; the map's extent is taken from the data")
         has_test = X_test is not None and len(X_test) > 0
         if has_test:
             X_test, y_test = self._checked_points("X_test", "y_test", X_test, y_test)
