@@ -1,0 +1,166 @@
+"""Training speed of the compiled and numpy engines, start-up, grid evaluation and the CLI end to end.
+
+Prints markdown tables; asserts nothing. Run from the repository root:
+
+    .venv/bin/python benchmarks/bench_training.py          # about a minute
+    .venv/bin/python benchmarks/bench_training.py --quick  # shorter budgets, rougher numbers
+
+Epochs/s count everything a Trainer does per epoch: the steps, the evaluation of cost and
+accuracy on the whole training set, and the record.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from nnviz.core import kernels  # noqa: E402
+from nnviz.core.grid import GridEvaluator  # noqa: E402
+from nnviz.core.network import Layout, init_params  # noqa: E402
+from nnviz.core.training import NumpyEngine, TrainConfig, Trainer, preset_config  # noqa: E402
+
+# The notebook's own trainer (its train_dec, every delta before the step), epochs/s
+# including its per-epoch evaluation, measured once by hand on the machine of the
+# README's table (2-core Xeon, Python 3.11, numpy 2.4). Only the ratios use these.
+NOTEBOOK_EPOCHS_PER_S = {"sgd": 16.3, "mini-batch": 437.0, "momentum": 16.6, "decay": 16.0}
+
+BIG = {"dataset": "spiral", "n_samples": 10_000, "noise": 0.1, "shape": (2, 16, 16, 1)}
+CASES = [
+    ("sgd", preset_config("sgd")),
+    ("mini-batch", preset_config("mini-batch")),
+    ("momentum", preset_config("momentum")),
+    ("decay", preset_config("decay")),
+    ("spiral 10k, 2-16-16-1, batch 1", TrainConfig(**BIG, batch_size=1, learning_rate=0.01)),
+    ("spiral 10k, 2-16-16-1, batch 64", TrainConfig(**BIG, batch_size=64, learning_rate=0.1)),
+]
+
+STARTUP = (
+    "import time; t = time.perf_counter(); from nnviz.core import kernels; kernels.get_compiled_engine(); "
+    "print(time.perf_counter() - t)"
+)
+
+
+def epochs_per_second(config: TrainConfig, engine, budget_s: float, min_epochs: int = 2) -> float:
+    """Epochs/s of Trainer.step() over at least min_epochs and about budget_s seconds."""
+    trainer = Trainer(config.replace(epochs=10_000_000), engine=engine)
+    epochs, start = 0, time.perf_counter()
+    while epochs < min_epochs or time.perf_counter() - start < budget_s:
+        if trainer.step() is None:
+            break
+        epochs += 1
+    return epochs / (time.perf_counter() - start)
+
+
+def bench_engines(budget_s: float) -> None:
+    compiled, numpy_engine = kernels.get_compiled_engine(), NumpyEngine()
+    print("| run | numpy epochs/s | compiled epochs/s | compiled / numpy | notebook epochs/s | compiled / notebook |")
+    print("|---|---:|---:|---:|---:|---:|")
+    for name, config in CASES:
+        fast = epochs_per_second(config, compiled, budget_s)
+        slow = epochs_per_second(config, numpy_engine, budget_s)
+        notebook = NOTEBOOK_EPOCHS_PER_S.get(name)
+        nb_cols = f"{notebook:,.0f} | {fast / notebook:,.0f}×" if notebook else "– | –"
+        print(f"| {name} | {slow:,.1f} | {fast:,.0f} | {fast / slow:,.0f}× | {nb_cols} |", flush=True)
+
+
+def _best_of(f, repeat: int) -> float:
+    f()
+    times = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        f()
+        times.append(time.perf_counter() - start)
+    return min(times)
+
+
+def bench_evaluation() -> None:
+    """The per-epoch evaluation, compiled kernel vs vectorised numpy (the engine keeps the faster)."""
+    compiled, numpy_engine = kernels.get_compiled_engine(), NumpyEngine()
+    print("\n| evaluation of cost and accuracy | compiled kernel µs | vectorised numpy µs |")
+    print("|---|---:|---:|")
+    for label, config in [("hard 1000, 2-3-4-1", preset_config("sgd")), ("spiral 10k, 2-16-16-1", TrainConfig(**BIG))]:
+        for activation in ("relu", "tanh"):
+            trainer = Trainer(config.replace(activation=activation), engine=numpy_engine)
+            offsets, shape = compiled._arrays(trainer.layout)
+            theta, X, y = trainer.theta, trainer.X, trainer.y.ravel()
+            code = kernels.ACTIVATION_CODES[activation]
+            t_kernel = _best_of(lambda: kernels.evaluate_kernel(theta, offsets, shape, X, y, code), 50)  # noqa: B023
+            t_numpy = _best_of(lambda: numpy_engine.evaluate(theta, trainer.layout, X, trainer.y, activation), 50)  # noqa: B023
+            print(f"| {label}, {activation} | {t_kernel * 1e6:,.0f} | {t_numpy * 1e6:,.0f} |")
+
+
+def bench_grid() -> None:
+    print("\n| grid evaluation, 200×200 | ms (median of 200) |")
+    print("|---|---:|")
+    for shape in [(2, 3, 4, 1), (2, 16, 16, 1)]:
+        for activation in ("relu", "tanh"):
+            layout = Layout(shape)
+            theta = init_params(shape, 1234)
+            evaluator = GridEvaluator(layout, activation, (-2.0, 2.0, -2.0, 2.0), n=200)
+            evaluator(theta)
+            times = []
+            for _ in range(200):
+                start = time.perf_counter()
+                evaluator(theta)
+                times.append(time.perf_counter() - start)
+            label = "-".join(map(str, shape))
+            print(f"| {label}, {activation} | {statistics.median(times) * 1e3:.2f} |")
+
+
+def _run(cmd: list[str], env: dict | None = None) -> tuple[float, subprocess.CompletedProcess]:
+    start = time.perf_counter()
+    done = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True)
+    return time.perf_counter() - start, done
+
+
+def bench_startup() -> None:
+    """Import + get_compiled_engine() in a fresh interpreter: with an empty numba cache, then cached."""
+    print("\n| compiled engine start-up (fresh process) | import + compile/load s | process wall s |")
+    print("|---|---:|---:|")
+    with tempfile.TemporaryDirectory() as cache_dir:
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir}
+        for label in ("first call (empty cache: compiles)", "later starts (cached)"):
+            wall, done = _run([sys.executable, "-c", STARTUP], env)
+            if done.returncode:
+                print(f"| {label} | failed: {done.stderr.strip().splitlines()[-1]} | |")
+                return
+            print(f"| {label} | {float(done.stdout.strip().splitlines()[-1]):.2f} | {wall:.2f} |", flush=True)
+
+
+def bench_cli(repeat: int = 3) -> None:
+    cmd = [sys.executable, "main.py", "train", "--preset", "sgd", "--epochs", "1500"]
+    print(f"\n`{' '.join(['python'] + cmd[1:])}` end to end, warm cache:", end=" ")
+    wall, done = _run(cmd)  # also warms the cache
+    if done.returncode:
+        reason = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        print(f"skipped ({reason})")
+        return
+    walls = [_run(cmd)[0] for _ in range(repeat)]
+    print(f"{statistics.median(walls):.2f} s wall (median of {repeat})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="shorter time budgets, rougher numbers")
+    args = parser.parse_args()
+    print(f"Python {sys.version.split()[0]}, numpy {np.__version__}, {os.cpu_count()} CPUs\n")
+    bench_engines(budget_s=0.5 if args.quick else 2.0)
+    bench_evaluation()
+    bench_grid()
+    bench_startup()
+    bench_cli()
+
+
+if __name__ == "__main__":
+    main()
