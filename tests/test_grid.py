@@ -1,5 +1,7 @@
 """GridEvaluator: same probabilities as network.predict, buffers reused across calls."""
 
+import tracemalloc
+
 import numpy as np
 import pytest
 
@@ -81,3 +83,25 @@ def test_bad_input_names_the_field(kwargs, field):
     args = {"layout": Layout((2, 1)), "activation": "relu", "extent": EXTENT, "n": 10, **kwargs}
     with pytest.raises(ValueError, match=field):
         GridEvaluator(**args)
+
+
+def test_repeated_calls_allocate_nothing_sizeable():
+    shape = (2, 3, 4, 1)
+    layout = Layout(shape)
+    evaluator = GridEvaluator(layout, "relu", EXTENT, n=200)
+    theta = init_params(shape, 1)
+    evaluator(theta)
+    tracemalloc.start()
+    try:
+        for _ in range(3):
+            evaluator(theta)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak < 16_000  # one (200², 1) float32 buffer alone is 160 kB
+
+
+def test_theta_of_the_wrong_size_is_refused():
+    evaluator = GridEvaluator(Layout((2, 3, 1)), "relu", EXTENT, n=10)
+    with pytest.raises(ValueError, match="theta"):
+        evaluator(np.zeros(5))

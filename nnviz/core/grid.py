@@ -48,13 +48,16 @@ class GridEvaluator:
         cells = (np.arange(self.n) + 0.5) / self.n
         self.xs = x_min + (x_max - x_min) * cells  # x of column j, float64, length n
         self.ys = y_min + (y_max - y_min) * cells  # y of row i, float64, length n
+        # Unit-major buffers, (units, n²): each layer is one matmul W.T @ a, and the bias is a
+        # column added along contiguous rows (numpy needs no scratch buffer for that).
         # Grid points in row-major order (x varies fastest), so the output reshapes to (n, n).
         gx, gy = np.meshgrid(self.xs, self.ys)
-        self._points = np.column_stack([gx.ravel(), gy.ravel()]).astype(np.float32)  # (n², 2)
-        self._theta32 = np.empty(layout.size, dtype=np.float32)  # float32 copy of theta
-        self._layers = layout.views(self._theta32)
-        # One activation buffer per layer, (n², units); the last is the (n², 1) output.
-        self._buffers = [np.empty((self.n * self.n, units), dtype=np.float32) for units in layout.shape[1:]]
+        self._points = np.vstack([gx.ravel(), gy.ravel()]).astype(np.float32)  # (2, n²)
+        pairs = list(zip(layout.shape[:-1], layout.shape[1:], strict=True))  # (n_in, n_out) per layer
+        self._slices = [(int(start), n_in, n_out) for start, (n_in, n_out) in zip(layout.offsets, pairs, strict=False)]
+        self._weights = [np.empty((n_out, n_in), dtype=np.float32) for n_in, n_out in pairs]  # W.T per layer
+        self._biases = [np.empty((n_out, 1), dtype=np.float32) for _, n_out in pairs]
+        self._buffers = [np.empty((units, self.n * self.n), dtype=np.float32) for units in layout.shape[1:]]
         self._image = self._buffers[-1].reshape(self.n, self.n)
 
     def __call__(self, theta: np.ndarray) -> np.ndarray:
@@ -64,12 +67,18 @@ class GridEvaluator:
         ``ys[i]``, column j at ``xs[j]``. The result is a view of an internal buffer that the
         next call overwrites: copy it to keep it.
         """
-        np.copyto(self._theta32, theta, casting="unsafe")
+        if np.shape(theta) != (self.layout.size,):
+            raise ValueError(f"theta: must have shape ({self.layout.size},) for shape {self.layout.shape}, "
+                             f"got {np.shape(theta)}")
         a = self._points
-        last = len(self._layers) - 1
-        for layer, ((w, b), out) in enumerate(zip(self._layers, self._buffers, strict=True)):
-            np.matmul(a, w, out=out)
-            out += b
+        last = len(self._buffers) - 1
+        for layer, (start, n_in, n_out) in enumerate(self._slices):
+            w32, b32, out = self._weights[layer], self._biases[layer], self._buffers[layer]
+            w_end = start + n_in * n_out
+            np.copyto(w32, theta[start:w_end].reshape(n_in, n_out).T, casting="same_kind")
+            np.copyto(b32[:, 0], theta[w_end : w_end + n_out], casting="same_kind")
+            np.matmul(w32, a, out=out)
+            out += b32
             if layer < last:
                 if self.activation == "relu":
                     np.maximum(out, 0.0, out=out)

@@ -247,6 +247,8 @@ def train_epoch_kernel(theta, velocity, offsets, shape, X, y, batch_size, learni
     theta, velocity : float64 (size,); offsets : int64 (n_layers + 1,); shape : int64
     (n_layers + 1,); X : float64 (n, 2) C-contiguous; y : float64 (n,); activation : int code.
     """
+    if X.shape[0] == 0:
+        return
     if batch_size == 1:
         _train_per_sample(theta, velocity, offsets, shape, X, y, learning_rate, momentum, l2, activation)
     else:
