@@ -240,9 +240,11 @@ def _train_batches(theta, velocity, offsets, shape, X, y, batch_size, learning_r
 def train_epoch_kernel(theta, velocity, offsets, shape, X, y, batch_size, learning_rate, momentum, l2, activation):
     """All mini-batch steps of one epoch, in order, in place on theta and velocity.
 
-    Per batch of m samples: delta_out = network.output_delta(p, y) / m; each layer's delta is propagated
-    through that layer's weights before they are updated (true backpropagation); the
-    gradient gets λw on weights only; then v ← βv + (1 − β)g and θ ← θ − αv.
+    Per batch of m samples: delta_out = network.output_delta(p, y) / m; each layer's delta
+    is propagated through that layer's weights before they are updated (true
+    backpropagation); the gradient gets λw on weights only; then v ← βv + (1 − β)g and
+    θ ← θ − αv. Batch size 1 and larger batches take different loops (each the faster for
+    its case) that compute the same numbers.
 
     theta, velocity : float64 (size,); offsets : int64 (n_layers + 1,); shape : int64
     (n_layers + 1,); X : float64 (n, 2) C-contiguous; y : float64 (n,); activation : int code.
