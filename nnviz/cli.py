@@ -241,3 +241,12 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def compare_command(argv: list[str]) -> int:
+    from nnviz.compare_cli import compare_command  # imported here: compare_cli imports this module
+
+    return compare_command(argv)
+
+
+COMMANDS["compare"] = compare_command

@@ -1,0 +1,139 @@
+"""`nnviz compare`: several runs from the same initial weights on the same data, headless, as long-form CSV."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from nnviz.cli import (
+    EXIT_DIVERGED,
+    OPTION_OF_FIELD,
+    TRAINING_OPTIONS,
+    Progress,
+    UsageError,
+    _Parser,
+    check_output_path,
+)
+from nnviz.core.comparison import NOTEBOOK_PRESETS, PALETTE, SHARED_FIELDS, Comparison, RunSpec, SharedSettings
+from nnviz.core.files import write_atomic
+from nnviz.core.session import SessionError, comparison_csv, load_session
+from nnviz.core.training import TrainConfig, load_presets
+
+SHARED_OPTIONS = [option for option in TRAINING_OPTIONS if option[1] in SHARED_FIELDS]
+EPOCHS_OPTION = next(option for option in TRAINING_OPTIONS if option[1] == "epochs")
+
+
+def _usage(field: str, exc: ValueError) -> UsageError:
+    """A settings error as a usage error naming the option ("--samples: n_samples=3: ...")."""
+    return UsageError(f"{OPTION_OF_FIELD.get(field, '--' + field.replace('_', '-'))}: {exc}")
+
+
+def _preset_runs(text: str, explicit: dict) -> tuple[SharedSettings, list[RunSpec]]:
+    """Runs named after presets, and the settings they share (explicit options override them)."""
+    presets = load_presets()
+    names = [name.strip() for name in text.split(",")]
+    for i, name in enumerate(names):
+        if name not in presets:
+            raise UsageError(f"--presets: {name!r} is not a preset; allowed: {', '.join(presets)} (comma-separated)")
+        if name in names[:i]:
+            raise UsageError(f"--presets: {name!r} is given twice")
+    configs = [TrainConfig(**presets[name]) for name in names]
+    for field in SHARED_FIELDS:
+        values = {getattr(c, field) for c in configs}
+        if len(values) > 1 and field not in explicit:
+            raise UsageError(f"--presets: the presets differ in {field} ({', '.join(map(str, sorted(values)))}) "
+                             f"but a comparison shares it; choose one with {OPTION_OF_FIELD[field]}")
+    shared = SharedSettings.from_config(configs[0])
+    runs = [RunSpec.from_config(c, name, PALETTE[i % len(PALETTE)]) for i, (name, c) in enumerate(zip(names, configs,
+                                                                                                      strict=True))]
+    return shared, runs
+
+
+def _session_runs(path: str) -> tuple[SharedSettings, list[RunSpec]]:
+    try:
+        session = load_session(path)
+    except SessionError as exc:
+        raise UsageError(str(exc)) from None
+    for warning in session.warnings:
+        print(f"nnviz compare: warning: {path}: {warning}", file=sys.stderr)
+    if not session.runs:
+        raise UsageError(f"--session {path}: the session has no runs")
+    return session.shared, list(session.runs)
+
+
+def comparison_from_args(args) -> tuple[SharedSettings, list[RunSpec]]:
+    """Shared settings and runs from parsed options; raises UsageError naming the option and the range."""
+    if args.presets is not None and args.session is not None:
+        raise UsageError("give either --presets or --session, not both")
+    explicit = {field: getattr(args, field) for _, field, _, _ in SHARED_OPTIONS if getattr(args, field) is not None}
+    if args.session is not None:
+        shared, runs = _session_runs(args.session)
+    else:
+        shared, runs = _preset_runs(",".join(NOTEBOOK_PRESETS) if args.presets is None else args.presets, explicit)
+    try:
+        shared = shared.replace(**explicit)
+    except ValueError as exc:
+        raise _usage(str(exc).split("=", 1)[0], exc) from None
+    if args.epochs is not None:
+        try:
+            runs = [run.replace(epochs=args.epochs) for run in runs]
+        except ValueError as exc:
+            raise _usage("epochs", exc) from None
+    return shared, runs
+
+
+def _summary(run, width: int, has_test: bool) -> str:
+    last = run.history.row(len(run.history) - 1)
+    name = f"{run.spec.name}:".ljust(width + 1)
+    if run.status == "diverged":
+        return (f"{name} diverged at epoch {run.trainer.diverged_epoch}: {run.trainer.divergence_reason}; "
+                f"lower its learning rate (now {run.spec.learning_rate:g}). "
+                f"Kept epochs 0 to {last['epoch']}.")
+    test = f", test cost {last['test_cost']:.6f} accuracy {last['test_accuracy']:.4f}" if has_test else ""
+    return (f"{name} {last['epoch']} epochs: cost {last['cost']:.9f}, accuracy {last['accuracy']:.4f}{test}, "
+            f"{last['updates']:,} updates, {last['elapsed_s']:.2f} s")
+
+
+def compare_command(argv: list[str]) -> int:
+    parser = _Parser(prog="nnviz compare",
+                     description="Train several runs from the same initial weights on the same data, one epoch "
+                                 "of each in turn, and write their histories as one long-form CSV.")
+    parser.add_argument("--presets", help="comma-separated presets, one run each "
+                        f"(default {','.join(NOTEBOOK_PRESETS)}); choices: {', '.join(load_presets())}")
+    parser.add_argument("--session", metavar="FILE.nnviz.json", help="take the shared settings and the runs from "
+                        "a session file instead of presets (options given here override its shared settings)")
+    for option, field, kind, text in SHARED_OPTIONS:
+        parser.add_argument(option, dest=field, type=kind, default=None, help=text + " (shared by all runs)")
+    option, field, kind, text = EPOCHS_OPTION
+    parser.add_argument(option, dest=field, type=kind, default=None, help=text + " (every run; default: each run's)")
+    parser.add_argument("--csv", help="write the runs' per-epoch records to PATH ('-' for stdout), one row per run "
+                        "and epoch: run,epoch,cost,accuracy,learning_rate,updates,samples,elapsed_s[,test_cost,"
+                        "test_accuracy]")
+    args = parser.parse_args(argv)
+    shared, runs = comparison_from_args(args)
+    check_output_path("--csv", args.csv)
+
+    comparison = Comparison(shared, runs)
+    progress = Progress(max(run.epochs for run in runs))
+    start = time.perf_counter()
+    while not comparison.done:
+        records = comparison.step()
+        if records:
+            progress.update(next(iter(records.values())))
+    comparison.step()  # lets runs with nothing left to train report "finished"
+    seconds = time.perf_counter() - start
+    progress.close()
+
+    if args.csv:
+        text = comparison_csv(comparison.histories(), comparison.has_test)
+        if args.csv == "-":
+            sys.stdout.write(text)
+        else:
+            write_atomic(args.csv, text)
+    width = max(len(run.spec.name) for run in comparison)
+    for run in comparison:
+        print(_summary(run, width, comparison.has_test), file=sys.stderr)
+    diverged = [run.spec.name for run in comparison if run.status == "diverged"]
+    print(f"{len(runs)} runs from the same start, {seconds:.2f} s ({comparison.engine.name} engine)"
+          + (f"; diverged: {', '.join(diverged)}" if diverged else ""), file=sys.stderr)
+    return EXIT_DIVERGED if diverged else 0
