@@ -9,6 +9,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QColor, QImage
 
 from nnviz.core.datasets import make_hard
+from nnviz.core.grid import GridEvaluator
 from nnviz.core.network import Layout, init_params, predict
 from nnviz.core.training import Trainer, preset_config
 from nnviz.gui.boundary_view import CONTOUR_COLOR, MARGIN, BoundaryView
@@ -98,6 +99,26 @@ def test_discretize_shows_the_hard_decision_only(boundary, notebook):
     boundary.set_model(theta, layout, "relu")
     boundary.set_discretize(False)
     np.testing.assert_allclose(boundary.probabilities, soft)
+
+
+def test_a_grid_evaluated_elsewhere_is_shown_over_its_own_extent(boundary, notebook):
+    X, y, theta, layout = notebook
+    extent = (-3.0, 2.0, -1.5, 1.0)
+    grid = GridEvaluator(layout, "relu", extent, 60)(theta).copy()
+    boundary.set_probabilities(grid, extent)
+    np.testing.assert_array_equal(boundary.probabilities, grid)
+    rect = boundary.image.mapRectToParent(boundary.image.boundingRect())
+    assert (rect.left(), rect.right(), rect.top(), rect.bottom()) == pytest.approx(extent)
+    segments = boundary.contour_segments()
+    assert len(segments) and segments[:, 0].min() >= -3.0 and segments[:, 0].max() <= 2.0
+    np.testing.assert_allclose(predict(theta, layout, segments, "relu")[:, 0], 0.5, atol=0.03)
+    boundary.resize(700, 300)  # a new plot aspect changes view.extent, not where this grid sits
+    rect = boundary.image.mapRectToParent(boundary.image.boundingRect())
+    assert (rect.left(), rect.right(), rect.top(), rect.bottom()) == pytest.approx(extent)
+    with pytest.raises(ValueError, match="grid: expected shape"):
+        boundary.set_probabilities(grid[:10], extent)
+    with pytest.raises(ValueError, match="extent"):
+        boundary.set_probabilities(grid, (1.0, 0.0, 0.0, 1.0))
 
 
 def test_items_are_created_once(boundary, notebook):

@@ -77,7 +77,8 @@ class BoundaryView(pg.GraphicsLayoutWidget):
         self.ci.setContentsMargins(margin, margin, margin, margin)
 
         self._data_extent = (-1.0, 1.0, -1.0, 1.0)  # data bounds + margin
-        self._extent = self._data_extent  # what the map covers: the above, widened to the plot's aspect
+        self._extent = self._data_extent  # what the plot shows: the above, widened to the plot's aspect
+        self._grid_extent = None  # what the current grid covers (== _extent unless set_probabilities)
         self._evaluator: GridEvaluator | None = None
         self._model: tuple[np.ndarray, Layout, str] | None = None  # last (theta copy, layout, activation)
         self._discretize = False
@@ -150,6 +151,7 @@ class BoundaryView(pg.GraphicsLayoutWidget):
         self.scene().sigMouseClicked.connect(self._on_click)
         self.plot.vb.sigResized.connect(self._fit_extent)
         self._apply_extent()
+        self._place_grid(self._extent)
 
     # ---- public API -------------------------------------------------------------------------
 
@@ -176,28 +178,34 @@ class BoundaryView(pg.GraphicsLayoutWidget):
 
     def set_model(self, theta: np.ndarray, layout: Layout, activation: str) -> None:
         """Evaluate the network on the grid and redraw the image and the 0.5 contour."""
-        ev = self._evaluator
-        if ev is None or ev.layout != layout or ev.activation != activation or ev.extent != self._extent:
-            ev = self._evaluator = GridEvaluator(layout, activation, self._extent, self.resolution)
         theta = np.asarray(theta, dtype=np.float64)
         if theta.shape != (layout.size,):
             raise ValueError(f"theta: expected shape ({layout.size},) for layout {layout.shape}, got {theta.shape}")
+        ev = self._evaluator
+        if ev is None or ev.layout != layout or ev.activation != activation or ev.extent != self._extent:
+            ev = self._evaluator = GridEvaluator(layout, activation, self._extent, self.resolution)
         self._model = (theta.copy(), layout, activation)
         np.copyto(self._raw, ev(theta))
+        self._place_grid(ev.extent)
         self._redraw()
 
-    def set_probabilities(self, grid: np.ndarray) -> None:
-        """Show a grid evaluated elsewhere (e.g. by the worker) over this view's current ``extent``
-        (which follows the plot's size: prefer ``set_model``, which re-evaluates on resize).
+    def set_probabilities(self, grid: np.ndarray, extent: tuple[float, float, float, float] | None = None) -> None:
+        """Show a grid evaluated elsewhere (e.g. by the worker) instead of evaluating one here.
 
-        grid : ndarray of shape (resolution, resolution), row i at ``grid_ys[i]``, column j at ``grid_xs[j]``
-        (the points of ``GridEvaluator(layout, activation, view.extent, view.resolution)``).
+        grid : ndarray of shape (resolution, resolution), the output of
+        ``GridEvaluator(layout, activation, extent, view.resolution)``; extent : what it covers, by default
+        this view's current ``extent``. ``extent`` follows the plot's size, so pass the one the grid was
+        evaluated over: the image is placed there. ``set_model`` instead re-evaluates on every resize.
         """
         grid = np.asarray(grid)
         if grid.shape != self._raw.shape:
             raise ValueError(f"grid: expected shape {self._raw.shape} (resolution × resolution), got {grid.shape}")
+        extent = self._extent if extent is None else tuple(float(v) for v in extent)
+        if len(extent) != 4 or not np.isfinite(extent).all() or extent[0] >= extent[1] or extent[2] >= extent[3]:
+            raise ValueError(f"extent={extent!r}: must be finite (x_min, x_max, y_min, y_max) with min < max")
         self._model = None
         np.copyto(self._raw, grid, casting="unsafe")
+        self._place_grid(extent)
         self._redraw()
 
     def set_discretize(self, on: bool) -> None:
@@ -216,17 +224,18 @@ class BoundaryView(pg.GraphicsLayoutWidget):
 
     @property
     def extent(self) -> tuple[float, float, float, float]:
-        """``(x_min, x_max, y_min, y_max)`` the map covers."""
+        """``(x_min, x_max, y_min, y_max)`` the plot shows and ``set_model`` evaluates over: the data with
+        its margin, widened to the plot's aspect ratio. Changes when the view is resized or gets new data."""
         return self._extent
 
     @property
     def grid_xs(self) -> np.ndarray:
-        """x of each image column (cell centres, as GridEvaluator places them), length ``resolution``."""
+        """x of each column of the grid shown (cell centres, as GridEvaluator places them), length ``resolution``."""
         return self._xs.copy()
 
     @property
     def grid_ys(self) -> np.ndarray:
-        """y of each image row (cell centres), length ``resolution``."""
+        """y of each row of the grid shown (cell centres), length ``resolution``."""
         return self._ys.copy()
 
     @property
@@ -274,11 +283,18 @@ class BoundaryView(pg.GraphicsLayoutWidget):
 
     def _apply_extent(self) -> None:
         x_min, x_max, y_min, y_max = self._extent
+        self.plot.setRange(xRange=(x_min, x_max), yRange=(y_min, y_max), padding=0)
+
+    def _place_grid(self, extent: tuple[float, float, float, float]) -> None:
+        """Put the image over ``extent`` and take the contour's coordinates from it."""
+        if extent == self._grid_extent:
+            return
+        self._grid_extent = extent
+        x_min, x_max, y_min, y_max = extent
         cells = (np.arange(self.resolution) + 0.5) / self.resolution  # the same points as GridEvaluator's
         self._xs = x_min + (x_max - x_min) * cells
         self._ys = y_min + (y_max - y_min) * cells
         self.image.setRect(x_min, y_min, x_max - x_min, y_max - y_min)
-        self.plot.setRange(xRange=(x_min, x_max), yRange=(y_min, y_max), padding=0)
 
     def _checked_points(self, x_name, y_name, X, y):
         X = np.asarray(X, dtype=np.float64)
