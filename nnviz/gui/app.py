@@ -1,0 +1,111 @@
+"""`python main.py [--preset NAME] [training options] [--run] [--screenshot PATH]`: the window."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import threading
+
+from PySide6.QtCore import QSettings, QTimer
+from PySide6.QtWidgets import QApplication
+
+from nnviz.cli import TRAINING_OPTIONS, _Parser, add_training_options, check_output_path, config_from_args
+from nnviz.gui.main_window import APPLICATION, ORGANIZATION, MainWindow, app_icon
+
+EXIT_FAILED = 1
+EXIT_DIVERGED = 3  # as `nnviz train`
+SCREENSHOT_DELAY_MS = 300  # lets the last frame paint before the window is grabbed
+
+
+def build_parser() -> _Parser:
+    parser = _Parser(prog="nnviz", description="Open the window: train live and watch the decision boundary. "
+                     "`nnviz train --help` trains headless.")
+    add_training_options(parser)
+    parser.add_argument("--run", action="store_true", help="start training at once")
+    parser.add_argument("--screenshot", metavar="PATH",
+                        help="save a PNG of the window when the run ends (without --run: once drawn), then exit")
+    return parser
+
+
+def warm_up_kernel() -> threading.Thread:
+    """Compile (or load from numba's cache) the training kernel in the background; the window appears at once."""
+
+    def warm():
+        try:
+            from nnviz.core import kernels
+
+            kernels.warm_up()
+        except Exception:  # no numba: training.get_engine falls back to numpy and says so
+            pass
+
+    thread = threading.Thread(target=warm, name="nnviz-kernel-warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def run_gui(argv: list[str]) -> int:
+    """Open the window; returns the exit status. Raises cli.UsageError on bad options (exit 2)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    explicit = args.preset is not None or any(getattr(args, f) is not None for _, f, _, _ in TRAINING_OPTIONS)
+    config = config_from_args(args) if explicit or args.screenshot else None
+    check_output_path("--screenshot", args.screenshot)
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setOrganizationName(ORGANIZATION)
+    app.setApplicationName(APPLICATION)
+    app.setWindowIcon(app_icon())
+    warm_up_kernel()
+
+    scratch = None
+    if args.screenshot:
+        # A scripted screenshot is reproducible: default geometry, and the user's settings stay untouched.
+        scratch = tempfile.TemporaryDirectory(prefix="nnviz-settings-")
+        settings = QSettings(f"{scratch.name}/nnviz.ini", QSettings.Format.IniFormat)
+    else:
+        settings = QSettings(ORGANIZATION, APPLICATION)
+    window = MainWindow(config, settings=settings, restore_parameters=config is None)
+    window.set_save_settings(not args.screenshot)
+    outcome = {"code": 0}
+
+    def fail(message: str, code: int = EXIT_FAILED) -> None:
+        print(f"nnviz: error: {message}", file=sys.stderr)
+        outcome["code"] = code
+        window.close()
+        app.exit(code)
+
+    def shoot() -> None:
+        if not window.grab().save(args.screenshot, "PNG"):
+            fail(f"--screenshot {args.screenshot}: could not write the PNG")
+            return
+        print(f"saved {args.screenshot}", file=sys.stderr)
+        window.close()
+        app.exit(outcome["code"])
+
+    def on_end(status: str) -> None:
+        if status == "diverged":
+            print(f"nnviz: {window.message.text()}", file=sys.stderr)
+            outcome["code"] = EXIT_DIVERGED
+        QTimer.singleShot(SCREENSHOT_DELAY_MS, shoot)
+
+    if args.screenshot or args.run:
+        window.errored.connect(lambda message: fail(message))
+    if args.screenshot:
+        if args.run:
+            window.run_ended.connect(on_end)
+        else:
+            shots = []
+
+            def once_drawn():
+                if not shots:
+                    shots.append(True)
+                    QTimer.singleShot(SCREENSHOT_DELAY_MS, shoot)
+
+            window.frame_drawn.connect(once_drawn)
+    window.show()
+    if args.run:
+        window.start()
+    code = app.exec()
+    if scratch is not None:
+        scratch.cleanup()
+    return outcome["code"] if outcome["code"] else code
