@@ -1,5 +1,7 @@
 """Comparisons: one starting point for every run, round-robin stepping, histories, bounded snapshots."""
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pytest
 
@@ -66,6 +68,18 @@ def test_each_run_matches_a_separate_trainer_row_for_row():
         for name in SCALARS:
             assert run.history.column(name).tolist() == [getattr(r, name) for r in alone], (spec.name, name)
         assert np.array_equal(run.trainer.theta, alone[-1].params)
+
+
+def test_stepping_runs_in_a_thread_pool_gives_the_same_histories():
+    alone, pooled = Comparison(SHARED, RUNS), Comparison(SHARED, RUNS)
+    with ThreadPoolExecutor(2) as pool:
+        while not pooled.done:
+            assert list(pooled.step(pool)) == list(alone.step())  # the same runs, in run order
+    for a, b in zip(alone, pooled, strict=True):
+        assert b.status == "finished"
+        for name in SCALARS:
+            assert a.history.column(name).tolist() == b.history.column(name).tolist()
+        assert np.array_equal(a.trainer.theta, b.trainer.theta)
 
 
 def test_a_diverging_run_stops_and_the_others_complete():
