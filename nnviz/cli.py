@@ -6,11 +6,11 @@ import argparse
 import math
 import os
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 from nnviz.core.datasets import DATASETS
+from nnviz.core.files import write_atomic
 from nnviz.core.network import ACTIVATIONS
 from nnviz.core.optimizers import SCHEDULES
 from nnviz.core.training import ENGINES, TrainConfig, Trainer, load_presets
@@ -124,19 +124,6 @@ def format_csv(records, has_test: bool) -> str:
     for r in records:
         lines.append(",".join(repr(getattr(r, c)) if c != "epoch" else str(r.epoch) for c in columns))
     return "\n".join(lines) + "\n"
-
-
-def write_atomic(path: str | Path, text: str) -> None:
-    """Write text to path through a temporary file in the same folder and a rename."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def check_output_path(option: str, path: str | None) -> None:
