@@ -126,6 +126,11 @@ def test_not_json_names_line_and_column(tmp_path):
     assert f"not valid JSON: Expecting value at line {line} column" in message
 
 
+def test_json_that_python_refuses_is_reported_too(tmp_path):
+    assert "not valid JSON: Exceeds the limit" in refused(tmp_path, '{"version": ' + "9" * 5000 + "}")
+    assert "not an nnviz session: nested too deeply" in refused(tmp_path, "[" * 100_000 + "]" * 100_000)
+
+
 def test_every_truncation_is_reported_as_such():
     text = session_text(SHARED, RUNS[:1], trained(runs=RUNS[:1]).histories()).rstrip()
     for end in range(1, len(text)):

@@ -289,7 +289,9 @@ def _decode(text: str, source: str, warnings: list[str]):
             raise SessionError(f"{source}: truncated: the JSON stops early ({where})") from None
         raise SessionError(f"{source}: not valid JSON: {where}") from None
     except RecursionError:
-        raise SessionError(f"{source}: not a session: nested too deeply") from None
+        raise SessionError(f"{source}: not an nnviz session: nested too deeply") from None
+    except ValueError as exc:  # e.g. an integer of more than 4300 digits
+        raise SessionError(f"{source}: not valid JSON: {exc}") from None
 
 
 def parse_session(text: str, source: str = "<session>") -> Session:
