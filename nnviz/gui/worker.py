@@ -76,6 +76,14 @@ def worker_threads() -> list[QThread]:
     return list(_threads)
 
 
+def stop_all_workers() -> int:
+    """Stop every running worker thread (a safety net for tests); returns how many were running."""
+    running = [t for t in worker_threads() if t.isRunning()]
+    for thread in running:
+        stop_worker(getattr(thread, "worker", None), thread)
+    return len(running)
+
+
 class TrainingWorker(QObject):
     """Trains a list of runs, one epoch of each in turn, while playing or asked to step.
 
@@ -316,6 +324,7 @@ def _frozen(a: np.ndarray) -> np.ndarray:
 def start_worker(worker: TrainingWorker) -> QThread:
     """Move the worker to a new thread, wire it and start it; returns the thread (keep a reference)."""
     worker_thread = QThread()
+    worker_thread.worker = worker  # for stop_all_workers; dropped with the thread
     _threads.add(worker_thread)
     worker.moveToThread(worker_thread)
     worker_thread.started.connect(worker.run)
