@@ -1,0 +1,457 @@
+"""The run list of a comparison: each run's colour, name, visibility and a short summary of its settings.
+
+The panel holds the runs as an ordered list of ``(run_id, RunSpec)``. It edits what a run
+looks like (name, colour, shown or hidden) and the list itself (add, copy, remove); the
+training settings of the selected run are edited elsewhere (the main window's Training
+panel) and come back through ``set_run_spec``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from PySide6.QtCore import QEvent, QPoint, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QColor, QIcon, QKeySequence, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QColorDialog,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QStyledItemDelegate,
+    QToolButton,
+    QToolTip,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nnviz.core.comparison import MAX_NAME_LENGTH, PALETTE, RunSpec, notebook_runs
+
+ERROR_COLOR = "#c0392b"
+SUMMARY_COLOR = "#6b6b6b"
+SWATCH_SIZE = 14  # pixels
+
+
+def run_summary(spec: RunSpec) -> str:
+    """The settings of a run in a few words, e.g. ``α 0.03 · batch 1 · β 0.9 · γ 0.015 · 150 ep``."""
+    parts = [f"α {spec.learning_rate:g}", f"batch {spec.batch_size}"]
+    if spec.momentum > 0:
+        parts.append(f"β {spec.momentum:g}")
+    if spec.schedule == "exponential":
+        parts.append(f"γ {spec.gamma:g}")
+    elif spec.schedule == "step":
+        parts.append(f"×{spec.step_factor:g} every {spec.step_every}")
+    if spec.l2 > 0:
+        parts.append(f"λ {spec.l2:g}")
+    parts.append(f"{spec.epochs} ep")
+    return " · ".join(parts)
+
+
+def run_tooltip(spec: RunSpec) -> str:
+    """Every training setting of a run, one per line."""
+    schedule = {
+        "constant": "constant",
+        "exponential": f"exponential, α·e^(−γ·epoch), γ = {spec.gamma:g}",
+        "step": f"step, ×{spec.step_factor:g} every {spec.step_every} epochs",
+    }[spec.schedule]
+    return "\n".join([
+        spec.name,
+        f"learning rate α = {spec.learning_rate:g}",
+        f"batch size = {spec.batch_size}" + (" (per-sample SGD)" if spec.batch_size == 1 else ""),
+        f"momentum β = {spec.momentum:g}",
+        f"schedule: {schedule}",
+        f"L2 λ = {spec.l2:g}",
+        f"epochs = {spec.epochs}",
+    ])
+
+
+def unique_name(base: str, taken: Iterable[str]) -> str:
+    """``base``, or ``base (2)``, ``base (3)``, ... whichever is not taken (cut to the name length limit)."""
+    taken = set(taken)
+    if base not in taken:
+        return base
+    n = 2
+    while True:
+        suffix = f" ({n})"
+        name = base[: MAX_NAME_LENGTH - len(suffix)] + suffix
+        if name not in taken:
+            return name
+        n += 1
+
+
+def _swatch(colour: str) -> QIcon:
+    pixmap = QPixmap(SWATCH_SIZE, SWATCH_SIZE)
+    pixmap.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(pixmap)
+    painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+    painter.setPen(QColor(colour).darker(130))
+    painter.setBrush(QColor(colour))
+    painter.drawRoundedRect(1, 1, SWATCH_SIZE - 2, SWATCH_SIZE - 2, 3, 3)
+    painter.end()
+    return QIcon(pixmap)
+
+
+class _NameDelegate(QStyledItemDelegate):
+    """Inline editing of a run's name: the panel checks it; a refused name stays in the editor."""
+
+    def __init__(self, panel: RunListPanel):
+        super().__init__(panel.tree)
+        self._panel = panel
+
+    def createEditor(self, parent, option, index):
+        editor = QLineEdit(parent)
+        editor.setMaxLength(MAX_NAME_LENGTH)
+        return editor
+
+    def eventFilter(self, editor, event):
+        # Return on a refused name keeps the editor open with the reason shown at it.
+        if event.type() == QEvent.Type.KeyPress and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter) \
+                and isinstance(editor, QLineEdit):
+            error = self._panel.name_error(editor.property("run_id"), editor.text())
+            if error:
+                self._panel.show_message(error, anchor=editor)
+                return True
+        return super().eventFilter(editor, event)
+
+    def setEditorData(self, editor, index):
+        super().setEditorData(editor, index)
+        editor.setProperty("run_id", index.data(Qt.ItemDataRole.UserRole))
+
+    def setModelData(self, editor, model, index):
+        # Reached on Return with a valid name, or when focus leaves (a refused name is then dropped).
+        try:
+            self._panel.rename_run(index.data(Qt.ItemDataRole.UserRole), editor.text())
+        except ValueError as exc:
+            self._panel.show_message(str(exc))
+
+
+class RunListPanel(QWidget):
+    """The runs of a comparison as rows: colour swatch, visible checkbox, name, settings summary.
+
+    Signals
+    -------
+    runs_changed()
+        Runs were added or removed, or the whole list was replaced.
+    run_edited(int run_id, object spec)
+        A run's name, colour or visibility changed here (the new RunSpec).
+    selection_changed(int run_id)
+        The selected run, -1 when none.
+    """
+
+    runs_changed = Signal()
+    run_edited = Signal(int, object)
+    selection_changed = Signal(int)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._runs: dict[int, RunSpec] = {}  # by id, in display order
+        self._items: dict[int, QTreeWidgetItem] = {}
+        self._next_id = 0
+        self._updating = False  # True while rows are written from code (no itemChanged handling)
+
+        self.tree = QTreeWidget()
+        self.tree.setColumnCount(2)
+        self.tree.setHeaderLabels(["Run", "Settings"])
+        self.tree.setRootIsDecorated(False)
+        self.tree.setUniformRowHeights(True)
+        self.tree.setIconSize(QSize(SWATCH_SIZE, SWATCH_SIZE))
+        self.tree.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.tree.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)  # F2 and double-click: see below
+        self.tree.setItemDelegateForColumn(0, _NameDelegate(self))
+        self.tree.setAlternatingRowColors(True)
+        header = self.tree.header()
+        header.setStretchLastSection(True)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.tree.setToolTip("The runs of the comparison: all start from the same weights on the same data.\n"
+                             "Tick to show a run in the plots; double-click or F2 to rename.")
+        self.tree.currentItemChanged.connect(self._on_current_changed)
+        self.tree.itemChanged.connect(self._on_item_changed)
+        self.tree.itemDoubleClicked.connect(lambda item, _column: self.tree.editItem(item, 0))
+
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setStyleSheet(f"color: {ERROR_COLOR};")
+        self.message.setVisible(False)
+
+        def action(text, tip, shortcut, slot):
+            act = QAction(text, self)
+            act.setShortcut(QKeySequence(shortcut))
+            act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            act.setToolTip(f"{tip} ({QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)})")
+            act.triggered.connect(slot)
+            self.addAction(act)
+            return act
+
+        self.notebook_action = action("Notebook runs", "Add the notebook's four strategies: sgd, mini-batch, "
+                                      "momentum and decay", "Ctrl+Shift+N", self.add_notebook_runs)
+        self.add_action = action("Add", "Add a copy of the selected run, in the next colour", "Ctrl+D",
+                                 self.add_copy)
+        self.rename_action = action("Rename", "Rename the selected run", "F2", self._start_rename)
+        self.colour_action = action("Colour…", "Choose the selected run's colour", "Ctrl+Shift+C", self._choose_colour)
+        self.remove_action = action("Remove", "Remove the selected run", "Delete", self._remove_selected)
+
+        buttons = QHBoxLayout()
+        buttons.setSpacing(2)
+        for act in (self.notebook_action, self.add_action, self.rename_action, self.colour_action,
+                    self.remove_action):
+            button = QToolButton()
+            button.setDefaultAction(act)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addLayout(buttons)
+        layout.addWidget(self.tree, 1)
+        layout.addWidget(self.message)
+        self._update_actions()
+
+    # ---- public API -------------------------------------------------------------------------
+
+    def runs(self) -> list[tuple[int, RunSpec]]:
+        """``[(run_id, spec), ...]`` in display order."""
+        return list(self._runs.items())
+
+    def specs(self) -> list[RunSpec]:
+        return list(self._runs.values())
+
+    def spec(self, run_id: int) -> RunSpec:
+        return self._runs[run_id]
+
+    def set_runs(self, specs: Iterable[RunSpec]) -> list[int]:
+        """Replace every run (new ids, the first selected); returns the ids. Raises ValueError on equal names."""
+        specs = list(specs)
+        names = [spec.name for spec in specs]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"name={name!r}: two runs have that name")
+        self._updating = True
+        try:
+            self.tree.clear()
+            self._runs.clear()
+            self._items.clear()
+            ids = [self._insert(spec) for spec in specs]
+        finally:
+            self._updating = False
+        self.runs_changed.emit()
+        self.select_run(ids[0] if ids else -1)
+        self._update_actions()
+        return ids
+
+    def add_run(self, spec: RunSpec, select: bool = True) -> int:
+        """Append a run; returns its id. Raises ValueError if another run has its name."""
+        self._check_name(spec.name)
+        self._updating = True
+        try:
+            run_id = self._insert(spec)
+        finally:
+            self._updating = False
+        self.clear_message()
+        self.runs_changed.emit()
+        if select:
+            self.select_run(run_id)
+        self._update_actions()
+        return run_id
+
+    def add_notebook_runs(self) -> list[int]:
+        """Add sgd, mini-batch, momentum and decay (names made unique, each in a free colour); returns their ids."""
+        ids = []
+        for spec in notebook_runs():
+            spec = spec.replace(name=unique_name(spec.name, self._names()), colour=self.next_colour())
+            ids.append(self.add_run(spec, select=False))
+        self.select_run(ids[0])
+        return ids
+
+    def add_copy(self, run_id: int | None = None) -> int:
+        """Add a copy of a run (the selected one by default) with a unique name and the next colour."""
+        run_id = self.selected_run_id() if run_id is None else run_id
+        if run_id not in self._runs:
+            self.show_message("Add: select the run to copy first")
+            return -1
+        source = self._runs[run_id]
+        spec = source.replace(name=unique_name(source.name, self._names()), colour=self.next_colour(), visible=True)
+        return self.add_run(spec)
+
+    def remove_run(self, run_id: int) -> None:
+        """Remove a run; the next one (or the previous) becomes selected."""
+        if run_id not in self._runs:
+            raise KeyError(run_id)
+        ids = list(self._runs)
+        index = ids.index(run_id)
+        was_selected = self.selected_run_id() == run_id
+        self._updating = True
+        try:
+            item = self._items.pop(run_id)
+            del self._runs[run_id]
+            self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(item))
+        finally:
+            self._updating = False
+        self.clear_message()
+        self.runs_changed.emit()
+        if was_selected or self.selected_run_id() == -1:
+            rest = list(self._runs)
+            self.select_run(rest[min(index, len(rest) - 1)] if rest else -1)
+        self._update_actions()
+
+    def rename_run(self, run_id: int, name: str) -> None:
+        """Give a run a new name (spaces around it dropped). Raises ValueError naming the field when the name
+        is empty, too long or another run's."""
+        error = self.name_error(run_id, name)
+        if error:
+            raise ValueError(error)
+        self._edit(run_id, name=name.strip())
+
+    def name_error(self, run_id: int, name: str) -> str:
+        """Why ``name`` cannot be the name of run ``run_id`` ("" if it can)."""
+        name = name.strip()
+        if not name:
+            return "name: must not be empty"
+        if len(name) > MAX_NAME_LENGTH or not name.isprintable():
+            return f"name: must be 1 to {MAX_NAME_LENGTH} printable characters"
+        try:
+            self._check_name(name, run_id)
+        except ValueError as exc:
+            return str(exc)
+        return ""
+
+    def set_run_colour(self, run_id: int, colour: str | QColor) -> None:
+        """Change a run's colour: ``"#rrggbb"`` or a QColor."""
+        if isinstance(colour, QColor):
+            if not colour.isValid():
+                raise ValueError("colour: not a valid colour")
+            colour = colour.name()
+        self._edit(run_id, colour=colour)
+
+    def set_run_visible(self, run_id: int, visible: bool) -> None:
+        """Show or hide a run in the views (a hidden run still trains)."""
+        self._edit(run_id, visible=bool(visible))
+
+    def set_run_spec(self, run_id: int, spec: RunSpec) -> None:
+        """Update a run's row from a spec edited elsewhere (no signal: the caller knows it changed).
+        Raises ValueError if another run has its name."""
+        if run_id not in self._runs:
+            raise KeyError(run_id)
+        self._check_name(spec.name, run_id)
+        self._runs[run_id] = spec
+        self._write_row(run_id)
+
+    def selected_run_id(self) -> int:
+        """The selected run's id, -1 when none."""
+        item = self.tree.currentItem()
+        return -1 if item is None else int(item.data(0, Qt.ItemDataRole.UserRole))
+
+    def select_run(self, run_id: int) -> None:
+        """Select a run (-1: none)."""
+        self.tree.setCurrentItem(self._items.get(run_id))
+
+    def next_colour(self) -> str:
+        """The first palette colour no run uses (cycling through the palette when all are taken)."""
+        used = {spec.colour for spec in self._runs.values()}
+        free = [c for c in PALETTE if c not in used]
+        return free[0] if free else PALETTE[len(self._runs) % len(PALETTE)]
+
+    def show_message(self, text: str, anchor: QWidget | None = None) -> None:
+        """Show a problem under the list (and as a tooltip at ``anchor``, e.g. the name editor)."""
+        self.message.setText(text)
+        self.message.setVisible(True)
+        if anchor is not None and anchor.isVisible():
+            QToolTip.showText(anchor.mapToGlobal(QPoint(0, anchor.height())), text, anchor)
+
+    def clear_message(self) -> None:
+        self.message.clear()
+        self.message.setVisible(False)
+
+    # ---- internals --------------------------------------------------------------------------
+
+    def _names(self) -> list[str]:
+        return [spec.name for spec in self._runs.values()]
+
+    def _check_name(self, name: str, run_id: int | None = None) -> None:
+        for other_id, spec in self._runs.items():
+            if spec.name == name and other_id != run_id:
+                raise ValueError(f"name: {name!r} is already the name of another run")
+
+    def _insert(self, spec: RunSpec) -> int:
+        run_id = self._next_id
+        self._next_id += 1
+        item = QTreeWidgetItem()
+        item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsUserCheckable
+                      | Qt.ItemFlag.ItemIsEditable)
+        item.setData(0, Qt.ItemDataRole.UserRole, run_id)
+        self._runs[run_id] = spec
+        self._items[run_id] = item
+        self.tree.addTopLevelItem(item)
+        self._write_row(run_id)
+        return run_id
+
+    def _write_row(self, run_id: int) -> None:
+        spec, item = self._runs[run_id], self._items[run_id]
+        updating, self._updating = self._updating, True
+        try:
+            item.setText(0, spec.name)
+            item.setIcon(0, _swatch(spec.colour))
+            item.setCheckState(0, Qt.CheckState.Checked if spec.visible else Qt.CheckState.Unchecked)
+            item.setText(1, run_summary(spec))
+            item.setForeground(1, QColor(SUMMARY_COLOR))
+            tip = run_tooltip(spec)
+            item.setToolTip(0, tip + "\n\nTick: show in the plots · F2: rename")
+            item.setToolTip(1, tip)
+        finally:
+            self._updating = updating
+
+    def _edit(self, run_id: int, **changes) -> None:
+        if run_id not in self._runs:
+            raise KeyError(run_id)
+        spec = self._runs[run_id]
+        new = spec.replace(**changes)  # validates (ValueError naming the field)
+        self.clear_message()
+        if new == spec:
+            return
+        self._runs[run_id] = new
+        self._write_row(run_id)
+        self.run_edited.emit(run_id, new)
+
+    def _update_actions(self) -> None:
+        selected = self.selected_run_id() != -1
+        for act in (self.add_action, self.rename_action, self.colour_action):
+            act.setEnabled(selected)
+        self.remove_action.setEnabled(selected and len(self._runs) > 1)
+
+    def _on_current_changed(self, current, _previous) -> None:
+        self._update_actions()
+        self.selection_changed.emit(self.selected_run_id())
+
+    def _on_item_changed(self, item: QTreeWidgetItem, column: int) -> None:
+        if self._updating or column != 0:
+            return
+        run_id = int(item.data(0, Qt.ItemDataRole.UserRole))
+        visible = item.checkState(0) == Qt.CheckState.Checked
+        if visible != self._runs[run_id].visible:
+            self.set_run_visible(run_id, visible)
+
+    def _start_rename(self) -> None:
+        item = self.tree.currentItem()
+        if item is not None:
+            self.tree.editItem(item, 0)
+
+    def _choose_colour(self) -> None:
+        run_id = self.selected_run_id()
+        if run_id == -1:
+            return
+        spec = self._runs[run_id]
+        colour = QColorDialog.getColor(QColor(spec.colour), self, f"Colour of {spec.name}")
+        if colour.isValid():
+            self.set_run_colour(run_id, colour)
+
+    def _remove_selected(self) -> None:
+        run_id = self.selected_run_id()
+        if run_id == -1:
+            return
+        if len(self._runs) <= 1:
+            self.show_message("Remove: a comparison needs at least one run")
+            return
+        self.remove_run(run_id)
