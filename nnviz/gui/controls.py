@@ -130,6 +130,7 @@ class ParameterPanel(QWidget):
         self._presets = load_presets()
         self._loading = False
         self._config: TrainConfig | None = TrainConfig()
+        self._engine = TrainConfig().engine  # not a field of the panel: kept from the config last set
         self._errors: dict[str, str] = {}
         self.fields: dict[str, _TextField] = {}
         self._forms: dict[str, QFormLayout] = {}
@@ -256,6 +257,7 @@ class ParameterPanel(QWidget):
     def set_config(self, config: TrainConfig) -> None:
         """Show every value of ``config`` (emits ``changed`` once)."""
         self._loading = True
+        self._engine = config.engine
         try:
             self.dataset.setCurrentText(config.dataset)
             self.activation.setCurrentText(config.activation)
@@ -291,7 +293,7 @@ class ParameterPanel(QWidget):
 
     def _values(self) -> tuple[dict, dict[str, str]]:
         values = {"dataset": self.dataset.currentText(), "activation": self.activation.currentText(),
-                  "schedule": self.schedule.currentText()}
+                  "schedule": self.schedule.currentText(), "engine": self._engine}
         errors = {}
         for name, field in self.fields.items():
             if name == "batch_size" and self.full_batch.isChecked():

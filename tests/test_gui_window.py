@@ -1,0 +1,306 @@
+"""The main window driven like a user would (pytest-qt, offscreen): short runs on small data."""
+
+import csv
+import sys
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QSettings, Qt
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QWidget
+
+from nnviz import cli
+from nnviz.core.training import Trainer, preset_config
+from nnviz.gui import worker as worker_module
+from nnviz.gui.main_window import RUN_ID, MainWindow
+
+SMALL = {"n_samples": 200, "epochs": 20}
+SIZE = (1200, 800)
+
+
+@pytest.fixture
+def make_window(qtbot, settings):
+    def make(config=None, settings=settings, **options):
+        window = MainWindow(config, settings=settings, **options)
+        qtbot.addWidget(window)
+        window.resize(*SIZE)
+        window.show()
+        qtbot.waitUntil(lambda: window._last is not None, timeout=20000)  # the epoch-0 state is on screen
+        qtbot.wait(100)  # the layout settles (the map's extent follows the plot's size)
+        return window
+
+    return make
+
+
+@pytest.fixture
+def window(make_window):
+    return make_window(preset_config("sgd", **SMALL))
+
+
+def epochs(window):
+    return window.curves.data(RUN_ID)["epoch"].astype(int).tolist()
+
+
+def run_to_end(qtbot, window, expected="finished"):
+    with qtbot.waitSignal(window.run_ended, timeout=30000) as blocker:
+        window.start_action.trigger()
+    assert blocker.args == [expected]
+
+
+def set_speed(window, epochs_per_second):
+    window.speed.setCurrentIndex(window.speed.findData(epochs_per_second))
+
+
+def test_opens_at_epoch_0_ready_to_start(window):
+    assert epochs(window) == [0]
+    assert window.start_action.isEnabled()
+    assert window.status == "ready"
+    assert window.windowTitle().startswith("nnviz")
+    assert not window.windowIcon().isNull()
+    assert window.minimumWidth() > 0 and window.minimumHeight() > 0
+
+
+def test_start_trains_to_the_end_with_the_costs_of_nnviz_train(qtbot, window, tmp_path):
+    run_to_end(qtbot, window)
+    path = tmp_path / "train.csv"
+    assert cli.main(["train", "--preset", "sgd", "--samples", "200", "--epochs", "20", "--csv", str(path)]) == 0
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    data = window.curves.data(RUN_ID)
+    assert epochs(window) == [int(r["epoch"]) for r in rows] == list(range(21))
+    assert data["cost"].tolist() == [float(r["cost"]) for r in rows]
+    assert data["accuracy"].tolist() == [float(r["accuracy"]) for r in rows]
+    assert data["learning_rate"].tolist() == [float(r["learning_rate"]) for r in rows]
+    assert window.message.text().startswith("finished: 20 epochs")
+    assert window.progress.value() == window.progress.maximum()
+    assert window.epoch_label.text() == "epoch 20 / 20"
+    assert window.cost_label.text() == f"cost {float(rows[-1]['cost']):.6f}"
+    assert not window.step_action.isEnabled()
+
+
+def test_numpy_engine_gives_the_same_costs_as_its_trainer(qtbot, make_window):
+    config = preset_config("momentum", engine="numpy", **SMALL)
+    window = make_window(config)
+    run_to_end(qtbot, window)
+    assert window.curves.data(RUN_ID)["cost"].tolist() == [r.cost for r in Trainer(config)]
+
+
+def test_pause_and_resume(qtbot, make_window):
+    window = make_window(preset_config("sgd", n_samples=200, epochs=100_000))
+    set_speed(window, 100)
+    window.start_action.trigger()
+    assert window.playing and window.start_action.text() == "Pause"
+    qtbot.waitUntil(lambda: window.epoch >= 3, timeout=10000)
+    qtbot.keyClick(window, Qt.Key.Key_Space)  # pause
+    assert not window.playing and window.start_action.text() == "Start"
+    qtbot.wait(150)
+    paused_at = window.epoch
+    qtbot.wait(300)
+    assert window.epoch == paused_at
+    assert epochs(window) == list(range(paused_at + 1))
+    window.start_action.trigger()  # resume from there, not from 0
+    qtbot.waitUntil(lambda: window.epoch > paused_at + 2, timeout=10000)
+    assert epochs(window) == list(range(window.epoch + 1))
+    window.close()
+
+
+def test_step_trains_exactly_one_epoch(qtbot, window):
+    window.step_action.trigger()
+    qtbot.waitUntil(lambda: window.epoch == 1)
+    qtbot.wait(200)
+    assert epochs(window) == [0, 1]
+    qtbot.keyClick(window, Qt.Key.Key_S)
+    qtbot.waitUntil(lambda: window.epoch == 2)
+    qtbot.keyClick(window, Qt.Key.Key_Right)
+    qtbot.waitUntil(lambda: window.epoch == 3)
+    qtbot.wait(200)
+    assert epochs(window) == [0, 1, 2, 3]
+    assert window.curves.data(RUN_ID)["cost"].tolist() == [r.cost for r in list(Trainer(window._config))[:4]]
+
+
+def test_reset_returns_to_the_same_epoch_0_map_as_a_fresh_window(qtbot, window, make_window, tmp_path):
+    initial = window.boundary.probabilities
+    run_to_end(qtbot, window)
+    assert not np.array_equal(window.boundary.probabilities, initial)
+    qtbot.keyClick(window, Qt.Key.Key_R)
+    qtbot.waitUntil(lambda: epochs(window) == [0])
+    np.testing.assert_array_equal(window.boundary.probabilities, initial)
+    assert window.status == "ready" and window.epoch == 0
+    fresh = make_window(preset_config("sgd", **SMALL), settings=QSettings(str(tmp_path / "other.ini"),
+                                                                        QSettings.Format.IniFormat))
+    assert fresh.boundary.extent == window.boundary.extent
+    np.testing.assert_array_equal(fresh.boundary.probabilities, initial)
+
+
+def test_live_learning_rate_change_shows_in_the_curve_at_the_next_epoch(qtbot, window):
+    for epoch in (1, 2, 3):
+        window.step_action.trigger()
+        qtbot.waitUntil(lambda e=epoch: window.epoch == e)
+    window.panel.fields["learning_rate"].edit.setText("0.05")
+    for epoch in (4, 5):
+        window.step_action.trigger()
+        qtbot.waitUntil(lambda e=epoch: window.epoch == e)
+    assert window.curves.data(RUN_ID)["learning_rate"].tolist() == [0.01] * 4 + [0.05] * 2
+    assert window.lr_label.text() == "α 0.05"
+
+
+def test_live_learning_rate_change_while_training(qtbot, make_window):
+    window = make_window(preset_config("sgd", n_samples=200, epochs=60))
+    set_speed(window, 100)
+    window.start_action.trigger()
+    qtbot.waitUntil(lambda: window.epoch >= 5, timeout=10000)
+    changed_after = window.epoch
+    with qtbot.waitSignal(window.run_ended, timeout=30000):
+        window.panel.fields["learning_rate"].edit.setText("0.05")
+    rates = window.curves.data(RUN_ID)["learning_rate"]
+    first = int(np.argmax(rates == 0.05))
+    assert first > changed_after
+    assert np.all(rates[:first] == 0.01) and np.all(rates[first:] == 0.05)
+    assert epochs(window) == list(range(61))
+
+
+def test_data_or_network_change_resets_the_run(qtbot, window):
+    window.step_action.trigger()
+    qtbot.waitUntil(lambda: window.epoch == 1)
+    window.panel.fields["hidden"].edit.setText("5")
+    qtbot.waitUntil(lambda: window._setup is not None and window._setup.layout.shape == (2, 5, 1))
+    assert epochs(window) == [0]
+    window.panel.fields["data_seed"].edit.setText("7")
+    qtbot.waitUntil(lambda: window._config.data_seed == 7 and window._last is not None)
+    assert epochs(window) == [0]
+
+
+INVALID = [
+    ("n_samples", "3"), ("n_samples", "many"), ("n_samples", "1002"), ("noise", "1.5"), ("test_fraction", "0.95"),
+    ("data_seed", "-1"), ("hidden", "3,x"), ("hidden", "3,300"), ("init_seed", "99999999999"),
+    ("learning_rate", "0"), ("learning_rate", "-1"), ("learning_rate", "nan"), ("batch_size", "0"),
+    ("momentum", "1"), ("gamma", "1"), ("step_every", "0"), ("step_factor", "0"), ("l2", "-0.1"), ("epochs", "-5"),
+]
+
+
+@pytest.mark.parametrize(("name", "text"), INVALID)
+def test_invalid_value_is_marked_at_its_field_and_blocks_start(qtbot, window, name, text):
+    field = window.panel.fields[name]
+    good = field.edit.text()
+    field.edit.setText(text)
+    assert not field.error.isHidden() and field.error.text()
+    assert not field.edit.isHidden()  # shown even when its schedule is not selected
+    assert window.panel.config() is None and name in window.panel.errors()
+    assert not window.start_action.isEnabled() and not window.step_action.isEnabled()
+    assert window.message.text().startswith(name)
+    window.start_action.trigger()
+    window.step_action.trigger()
+    qtbot.wait(150)
+    assert epochs(window) == [0] and not window.playing
+    field.edit.setText(good)
+    assert field.error.isHidden() and window.start_action.isEnabled()
+
+
+def test_divergence_is_reported_and_the_controls_stay_usable(qtbot, window):
+    window.panel.fields["learning_rate"].edit.setText("1e6")
+    qtbot.waitUntil(lambda: window._last is not None and window._config.learning_rate == 1e6)
+    run_to_end(qtbot, window, expected="diverged")
+    assert "diverged at epoch" in window.message.text() and "lower the learning rate" in window.message.text()
+    assert window.start_action.isEnabled() and window.panel.isEnabled()
+    window.panel.fields["learning_rate"].edit.setText("0.01")
+    run_to_end(qtbot, window)
+    assert epochs(window) == list(range(21))
+
+
+def test_an_error_in_the_worker_is_shown_and_the_window_stays_usable(qtbot, window, monkeypatch):
+    def broken(self):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(Trainer, "step", broken)
+    with qtbot.waitSignal(window.errored, timeout=10000):
+        window.start_action.trigger()
+    assert "RuntimeError: boom" in window.message.text()
+    assert window.worker_thread is None and window.start_action.isEnabled()
+    monkeypatch.undo()
+    run_to_end(qtbot, window)
+
+
+def test_closing_during_training_stops_and_joins_the_worker(qtbot, make_window):
+    window = make_window(preset_config("sgd", epochs=10_000_000))
+    window.start_action.trigger()
+    qtbot.waitUntil(lambda: window.epoch >= 2, timeout=10000)
+    thread = window.worker_thread
+    assert thread.isRunning()
+    window.close()
+    assert not thread.isRunning()
+    assert window.worker is None and window.worker_thread is None
+
+
+def test_fifty_fast_start_stop_reset_cycles(qtbot, make_window):
+    window = make_window(preset_config("sgd", n_samples=200, epochs=100_000))
+    for _ in range(50):
+        window.start_action.trigger()
+        qtbot.wait(1)
+        window.start_action.trigger()
+        window.reset_action.trigger()
+    qtbot.waitUntil(lambda: window._last is not None and epochs(window) == [0], timeout=10000)
+    assert window.epoch == 0 and not window.playing
+    assert sum(t.isRunning() for t in worker_module.worker_threads()) == 1
+    run_to_end(qtbot, make_window(preset_config("sgd", **SMALL)))
+
+
+def test_parameters_and_geometry_are_remembered(qtbot, make_window, settings):
+    window = make_window(preset_config("sgd", **SMALL))
+    window.panel.fields["learning_rate"].edit.setText("0.05")
+    window.discretize.setChecked(True)
+    window.close()
+    assert settings.value("window/geometry") is not None
+    again = make_window(None, settings=settings)
+    assert again.panel.fields["learning_rate"].edit.text() == "0.05"
+    assert again.panel.config() == preset_config("sgd", **SMALL).replace(learning_rate=0.05)
+    assert again.discretize.isChecked()
+    assert set(np.unique(again.boundary.probabilities)) <= {0.0, 1.0}
+
+
+def test_without_saved_parameters_the_sgd_preset_is_loaded(make_window):
+    window = make_window(None)
+    assert window.panel.config() == preset_config("sgd")
+    assert window.panel.preset.currentData() == "sgd"
+
+
+def test_preset_choice_loads_its_settings(qtbot, window):
+    index = window.panel.preset.findData("decay")
+    window.panel.preset.setCurrentIndex(index)
+    window.panel.preset.activated.emit(index)
+    assert window.panel.config() == preset_config("decay")
+    assert not window.panel.fields["gamma"].edit.isHidden()
+    assert window.panel.fields["step_every"].edit.isHidden()
+
+
+def test_full_batch_and_learning_rate_slider(window):
+    panel = window.panel
+    panel.full_batch.setChecked(True)
+    assert panel.config().batch_size >= panel.config().n_samples
+    assert not panel.fields["batch_size"].edit.isEnabled()
+    panel.lr_slider.setValue(panel.lr_slider.maximum())
+    assert panel.config().learning_rate == 10.0
+    panel.fields["learning_rate"].edit.setText("0.001")
+    assert panel.lr_slider.value() == 100  # 1e-3 is one decade above the slider's 1e-4
+
+
+def test_scripted_screenshot_after_a_run(qtbot, tmp_path, capsys):
+    path = tmp_path / "shot.png"
+    assert cli.main(["--preset", "sgd", "--samples", "100", "--epochs", "5", "--run", "--screenshot", str(path)]) == 0
+    image = QImage(str(path))
+    assert not image.isNull() and image.width() >= 1000
+
+
+def test_bad_option_exits_2_with_the_message(capsys):
+    assert cli.main(["--alpha", "-1"]) == 2
+    assert capsys.readouterr().err.startswith("nnviz: error: --alpha")
+    assert cli.main(["--run", "--bogus"]) == 2
+
+
+def test_canary_methods_returning_nothing_keep_none_referenced(qtbot):
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    before = sys.getrefcount(None)
+    for i in range(20_000):
+        widget.setEnabled(i % 2 == 0)
+        widget.setObjectName("canary")
+    assert sys.getrefcount(None) > before - 10_000
