@@ -32,6 +32,7 @@ from nnviz.core.comparison import MAX_NAME_LENGTH, PALETTE, RunSpec, notebook_ru
 
 ERROR_COLOR = "#c0392b"
 SUMMARY_COLOR = "#6b6b6b"
+HIDDEN_COLOR = "#9a9a9a"  # the name of a hidden run
 SWATCH_SIZE = 14  # pixels
 
 
@@ -178,6 +179,7 @@ class RunListPanel(QWidget):
 
         def action(text, tip, shortcut, slot):
             act = QAction(text, self)
+            act.setIconText(text)  # keeps the "…" that buttons otherwise drop
             act.setShortcut(QKeySequence(shortcut))
             act.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             act.setToolTip(f"{tip} ({QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)})")
@@ -393,6 +395,7 @@ class RunListPanel(QWidget):
         updating, self._updating = self._updating, True
         try:
             item.setText(0, spec.name)
+            item.setForeground(0, QColor(HIDDEN_COLOR) if not spec.visible else self.palette().text().color())
             item.setIcon(0, _swatch(spec.colour))
             item.setCheckState(0, Qt.CheckState.Checked if spec.visible else Qt.CheckState.Unchecked)
             item.setText(1, run_summary(spec))
