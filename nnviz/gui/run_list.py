@@ -15,12 +15,11 @@ from PySide6.QtGui import QAction, QColor, QIcon, QKeySequence, QPainter, QPixma
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QColorDialog,
-    QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QStyledItemDelegate,
-    QToolButton,
+    QToolBar,
     QToolTip,
     QTreeWidget,
     QTreeWidgetItem,
@@ -195,19 +194,18 @@ class RunListPanel(QWidget):
         self.colour_action = action("Colour…", "Choose the selected run's colour", "Ctrl+Shift+C", self._choose_colour)
         self.remove_action = action("Remove", "Remove the selected run", "Delete", self._remove_selected)
 
-        buttons = QHBoxLayout()
-        buttons.setSpacing(2)
+        # A toolbar: when the panel is narrow, the last buttons move into its » menu.
+        self.toolbar = QToolBar()
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        self.toolbar.setMovable(False)
+        self.toolbar.setFloatable(False)
         for act in (self.notebook_action, self.add_action, self.rename_action, self.colour_action,
                     self.remove_action):
-            button = QToolButton()
-            button.setDefaultAction(act)
-            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
-            buttons.addWidget(button)
-        buttons.addStretch(1)
+            self.toolbar.addAction(act)
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
-        layout.addLayout(buttons)
+        layout.addWidget(self.toolbar)
         layout.addWidget(self.tree, 1)
         layout.addWidget(self.message)
         self._update_actions()
