@@ -95,6 +95,9 @@ def test_click_shows_the_run_large_and_escape_returns(qtbot, panel, comparison):
         qtbot.keyClick(panel, Qt.Key_Escape)
     assert closed.args == [-1] and panel.large_run_id == -1 and panel.current_view() is None
     assert _shown_maps(panel, ids) == ids
+    panel.show_large(ids[1])
+    qtbot.keyClick(panel.large, Qt.Key_Escape)  # also when the large map has the focus
+    assert panel.large_run_id == -1
 
 
 def test_the_back_button_returns_and_a_small_map_catches_up_afterwards(qtbot, panel, comparison):
