@@ -110,6 +110,7 @@ class TrainingWorker(QObject):
         self._steps = 0  # single epochs requested while paused
         self._interval = self._interval_of(epochs_per_second)
         self._changes: dict[str, dict] = {}  # run_id -> live TrainConfig changes for the next epoch
+        self._report = False  # play/pause changed: report it in a frame
         self._stop = threading.Event()
         self._wake = threading.Event()  # set by every request so an idle loop reacts at once
         self._consumed = threading.Event()  # the GUI has handled the last frame: the next may go
@@ -129,12 +130,14 @@ class TrainingWorker(QObject):
     def play(self) -> None:
         with self._lock:
             self._playing = True
+            self._report = True
         self._wake.set()
 
     def pause(self) -> None:
         with self._lock:
             self._playing = False
             self._steps = 0
+            self._report = True  # the next frame says so, even without new epochs
         self._wake.set()
 
     def step(self, epochs: int = 1) -> None:
@@ -241,6 +244,9 @@ class TrainingWorker(QObject):
     def _apply_changes(self) -> None:
         with self._lock:
             changes, self._changes = self._changes, {}
+            if self._report:
+                self._report = False
+                self._dirty = True
         for index, (run_id, trainer) in enumerate(self._trainers):
             if run_id not in changes:
                 continue
