@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 
-from PySide6.QtCore import QSettings, Qt, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QIcon, QKeySequence
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -32,6 +33,7 @@ from nnviz.gui.worker import Frame, TrainingWorker, start_worker, stop_worker
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 ORGANIZATION = "nnviz"
 APPLICATION = "nnviz"
+FRAME_PAINTED = QEvent.Type(QEvent.registerEventType())  # posted after a frame: acknowledges it once painted
 RUN_ID = "main"  # the single run of this window (issue 5 adds more)
 RUN_COLOR = "#1f5fa8"
 READY = "ready: press Start (Space) or Step (S)"
@@ -74,6 +76,8 @@ class MainWindow(QMainWindow):
         self._rate = 0.0  # smoothed epochs per second
         self._save_settings = True
         self._invalid_shown = False  # the message shows a field's error
+        self._action_state = None  # (playing, valid, ended) the run bar was last set for
+        self._frame_started = 0.0  # perf_counter when the last frame arrived
 
         self.setWindowTitle("nnviz — watch a neural network learn")
         self.setWindowIcon(app_icon())
@@ -189,14 +193,21 @@ class MainWindow(QMainWindow):
         self.message.setObjectName("message")
         self.epoch_label = QLabel()
         self.progress = QProgressBar()
-        self.progress.setMaximumWidth(160)
         self.progress.setTextVisible(False)
         self.cost_label = QLabel()
         self.accuracy_label = QLabel()
         self.lr_label = QLabel()
         self.rate_label = QLabel()
         bar.addWidget(self.message, 1)
-        for widget in (self.epoch_label, self.progress, self.cost_label, self.accuracy_label, self.lr_label,
+        # Fixed widths: new digits on every frame must not relayout (and repaint) the whole bar.
+        metrics = self.fontMetrics()
+        for label, widest in ((self.epoch_label, "epoch 10,000,000 / 10,000,000"), (self.cost_label, "cost 00.000000"),
+                              (self.accuracy_label, "accuracy 100.0 % (test 100.0 %)"), (self.lr_label, "α 0.0001234"),
+                              (self.rate_label, "1,000,000 epochs/s")):
+            label.setFixedWidth(metrics.horizontalAdvance(widest) + 12)
+            label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        self.progress.setFixedWidth(140)
+        for widget in (self.progress, self.epoch_label, self.cost_label, self.accuracy_label, self.lr_label,
                        self.rate_label):
             bar.addPermanentWidget(widget)
         self.rate_timer = QTimer(self)  # the rate decays to 0 when frames stop coming
@@ -370,6 +381,7 @@ class MainWindow(QMainWindow):
         worker = self.worker
         if worker is None or frame.session != self._session:
             return  # a frame of a worker already replaced (still queued when it stopped)
+        start = time.perf_counter()
         run = frame.runs[RUN_ID]
         if run.setup is not None:
             self._setup = run.setup
@@ -391,10 +403,19 @@ class MainWindow(QMainWindow):
             self._set_message(f"paused at epoch {run.epoch}")
         self._show_status()
         self._update_actions()
-        worker.frame_consumed()
+        # Acknowledge once painted: a low-priority event runs after the repaint this frame asked for.
+        self._frame_started = start
+        QCoreApplication.postEvent(self, QEvent(FRAME_PAINTED), Qt.EventPriority.LowEventPriority.value)
         self.frame_drawn.emit()
         if frame.ended:
             self.run_ended.emit(run.status)
+
+    def event(self, event) -> bool:
+        if event.type() == FRAME_PAINTED:
+            if self.worker is not None:
+                self.worker.frame_consumed(time.perf_counter() - self._frame_started)
+            return True
+        return super().event(event)
 
     def _show_end(self, run) -> None:
         if run.status == "diverged":
@@ -419,24 +440,30 @@ class MainWindow(QMainWindow):
     def _show_status(self) -> None:
         run = self._last
         if run is None:
-            self.epoch_label.setText("epoch —")
-            self.progress.setValue(0)
-            for label in (self.cost_label, self.accuracy_label, self.lr_label):
-                label.setText("")
-            self.rate_label.setText("")
-            return
-        self.epoch_label.setText(f"epoch {run.epoch:,} / {run.epochs:,}")
-        self.progress.setMaximum(max(run.epochs, 1))
-        self.progress.setValue(min(run.epoch, run.epochs) if run.epochs else 1)
-        data = self.curves.data(RUN_ID)
-        if len(data["cost"]):
-            self.cost_label.setText(f"cost {data['cost'][-1]:.6f}")
-            text = f"accuracy {100 * data['accuracy'][-1]:.1f} %"
-            if len(data["test_accuracy"]) and data["test_accuracy"][-1] == data["test_accuracy"][-1]:
-                text += f" (test {100 * data['test_accuracy'][-1]:.1f} %)"
-            self.accuracy_label.setText(text)
-        self.lr_label.setText(f"α {run.learning_rate:.4g}")
-        self.rate_label.setText(f"{self._rate:,.0f} epochs/s" if self._playing and self._rate else "")
+            texts = ("epoch —", "", "", "", "")
+            self._set_progress(0, 1)
+        else:
+            self._set_progress(min(run.epoch, run.epochs) if run.epochs else 1, max(run.epochs, 1))
+            data = self.curves.data(RUN_ID)
+            cost = accuracy = ""
+            if len(data["cost"]):
+                cost = f"cost {data['cost'][-1]:.6f}"
+                accuracy = f"accuracy {100 * data['accuracy'][-1]:.1f} %"
+                test = data["test_accuracy"][-1]
+                if test == test:  # not NaN: there is a test set
+                    accuracy += f" (test {100 * test:.1f} %)"
+            rate = f"{self._rate:,.0f} epochs/s" if self._playing and self._rate else ""
+            texts = (f"epoch {run.epoch:,} / {run.epochs:,}", cost, accuracy, f"α {run.learning_rate:.4g}", rate)
+        labels = (self.epoch_label, self.cost_label, self.accuracy_label, self.lr_label, self.rate_label)
+        for label, text in zip(labels, texts, strict=True):
+            if label.text() != text:
+                label.setText(text)
+
+    def _set_progress(self, value: int, maximum: int) -> None:
+        if self.progress.maximum() != maximum:
+            self.progress.setMaximum(maximum)
+        if self.progress.value() != value:
+            self.progress.setValue(value)
 
     def _decay_rate(self) -> None:
         if not self._playing:
@@ -444,16 +471,19 @@ class MainWindow(QMainWindow):
             self.rate_label.setText("")
 
     def _update_actions(self) -> None:
+        """Enable the run bar's actions for the current state; touches them only when it changed
+        (a new text or icon on every frame would relayout and repaint the tool bar 60 times a second)."""
         valid = self.panel.config() is not None
-        if self._playing:
-            self.start_action.setText("Pause")
-            self.start_action.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPause))
-            self.start_action.setEnabled(True)
-        else:
-            self.start_action.setText("Start")
-            self.start_action.setIcon(self.style().standardIcon(QStyle.StandardPixmap.SP_MediaPlay))
-            self.start_action.setEnabled(valid)
-        self.step_action.setEnabled(valid and self.status not in ("finished", "diverged"))
+        state = (self._playing, valid, self.status in ("finished", "diverged"))
+        if state == self._action_state:
+            return
+        self._action_state = state
+        playing, _, ended = state
+        icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
+        self.start_action.setText("Pause" if playing else "Start")
+        self.start_action.setIcon(self.style().standardIcon(icon))
+        self.start_action.setEnabled(playing or valid)
+        self.step_action.setEnabled(valid and not ended)
         self.reset_action.setEnabled(valid)
 
     def _set_message(self, text: str, kind: str = "") -> None:

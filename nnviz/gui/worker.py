@@ -25,6 +25,9 @@ from nnviz.core.network import Layout
 from nnviz.core.training import EpochRecord, TrainConfig, Trainer
 
 FRAME_INTERVAL_S = 1 / 60  # at most ~60 frames a second reach the GUI
+# The GUI reports how long a frame kept it busy (handling and painting); frames are spaced by at least
+# that times this factor, so the event loop is idle a third of the time and its timers keep running.
+BUSY_FACTOR = 1.5
 IDLE_WAIT_S = 0.5  # an idle worker re-checks its flags at least this often
 
 
@@ -115,6 +118,7 @@ class TrainingWorker(QObject):
         self._wake = threading.Event()  # set by every request so an idle loop reacts at once
         self._consumed = threading.Event()  # the GUI has handled the last frame: the next may go
         self._consumed.set()
+        self._frame_interval = FRAME_INTERVAL_S  # seconds between frames, adapted to the GUI's cost
         # worker-thread state
         self._pending: dict[str, list[EpochRecord]] = {}
         self._setups: dict[str, RunSetup] = {}
@@ -159,8 +163,9 @@ class TrainingWorker(QObject):
             self._changes.setdefault(run_id, {}).update(changes)
         self._wake.set()
 
-    def frame_consumed(self) -> None:
-        """The GUI has drawn the last frame; the next one may be emitted."""
+    def frame_consumed(self, busy_s: float = 0.0) -> None:
+        """The GUI has drawn the last frame, which kept it busy ``busy_s`` seconds; the next may be emitted."""
+        self._frame_interval = max(FRAME_INTERVAL_S, BUSY_FACTOR * busy_s)
         self._consumed.set()
         self._wake.set()
 
@@ -207,7 +212,7 @@ class TrainingWorker(QObject):
                 if playing:
                     timeout = min(timeout, self._next_round_at - now)
                 if self._has_news():
-                    timeout = min(timeout, max(self._last_emit + FRAME_INTERVAL_S - now, 0.001))
+                    timeout = min(timeout, max(self._last_emit + self._frame_interval - now, 0.001))
                 self._wake.wait(max(timeout, 0.0))
         except Exception as exc:  # a dead thread would be silent: report it instead
             self.errored.emit(f"training failed: {type(exc).__name__}: {exc}")
@@ -289,7 +294,7 @@ class TrainingWorker(QObject):
         return self._dirty or any(self._pending.values())
 
     def _maybe_emit(self, now: float) -> None:
-        if self._has_news() and self._consumed.is_set() and now - self._last_emit >= FRAME_INTERVAL_S:
+        if self._has_news() and self._consumed.is_set() and now - self._last_emit >= self._frame_interval:
             self._emit()
 
     def _emit(self) -> None:
