@@ -1,7 +1,10 @@
 """The main window driven like a user would (pytest-qt, offscreen): short runs on small data."""
 
 import csv
+import os
+import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,6 +19,7 @@ from nnviz.gui.main_window import RUN_ID, MainWindow
 
 SMALL = {"n_samples": 200, "epochs": 20}
 SIZE = (1200, 800)
+ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -283,11 +287,37 @@ def test_full_batch_and_learning_rate_slider(window):
     assert panel.lr_slider.value() == 100  # 1e-3 is one decade above the slider's 1e-4
 
 
-def test_scripted_screenshot_after_a_run(qtbot, tmp_path, capsys):
+def run_main(*args):
+    """`python main.py ARGS` in a subprocess (app.exec() and exit in this process would end pytest-qt's loops)."""
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], capture_output=True, text=True, env=env,
+                          timeout=120)
+
+
+def test_scripted_screenshot_after_a_run(tmp_path):
     path = tmp_path / "shot.png"
-    assert cli.main(["--preset", "sgd", "--samples", "100", "--epochs", "5", "--run", "--screenshot", str(path)]) == 0
+    done = run_main("--preset", "momentum", "--samples", "100", "--epochs", "5", "--run", "--screenshot", str(path))
+    assert done.returncode == 0, done.stderr
     image = QImage(str(path))
     assert not image.isNull() and image.width() >= 1000
+
+
+def test_scripted_screenshot_without_run_shows_epoch_0(tmp_path):
+    path = tmp_path / "start.png"
+    done = run_main("--samples", "100", "--screenshot", str(path))
+    assert done.returncode == 0, done.stderr
+    assert not QImage(str(path)).isNull()
+
+
+def test_scripted_run_that_diverges_exits_3_with_the_message(tmp_path):
+    done = run_main("--alpha", "1e6", "--samples", "100", "--run", "--screenshot", str(tmp_path / "d.png"))
+    assert done.returncode == 3
+    assert "diverged at epoch" in done.stderr and "lower the learning rate" in done.stderr
+
+
+def test_screenshot_into_a_missing_folder_exits_2(tmp_path):
+    done = run_main("--screenshot", str(tmp_path / "missing" / "x.png"))
+    assert done.returncode == 2 and done.stderr.startswith("nnviz: error: --screenshot")
 
 
 def test_bad_option_exits_2_with_the_message(capsys):
