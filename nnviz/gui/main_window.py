@@ -171,12 +171,13 @@ class MainWindow(QMainWindow):
         map_layout.setContentsMargins(0, 0, 0, 0)
         map_layout.addWidget(self.boundary)
 
-        splitter = QSplitter(Qt.Orientation.Horizontal)
+        # The map above the curves: the notebook's data is about four times wider than high.
+        splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.setObjectName("views")
         splitter.addWidget(map_box)
         splitter.addWidget(self.curves)
-        splitter.setStretchFactor(0, 3)
-        splitter.setStretchFactor(1, 2)
+        splitter.setStretchFactor(0, 1)
+        splitter.setStretchFactor(1, 1)
         splitter.setChildrenCollapsible(False)
         self.splitter = splitter
 
@@ -186,6 +187,10 @@ class MainWindow(QMainWindow):
         layout.addWidget(scroll)
         layout.addWidget(splitter, 1)
         self.setCentralWidget(central)
+
+    def _fit_label(self, label: QLabel, widest: str) -> None:
+        label.setFixedWidth(self.fontMetrics().horizontalAdvance(widest) + 14)
+        label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
     def _build_status_bar(self) -> None:
         bar = self.statusBar()
@@ -200,14 +205,12 @@ class MainWindow(QMainWindow):
         self.rate_label = QLabel()
         bar.addWidget(self.message, 1)
         # Fixed widths: new digits on every frame must not relayout (and repaint) the whole bar.
-        metrics = self.fontMetrics()
-        for label, widest in ((self.epoch_label, "epoch 10,000,000 / 10,000,000"), (self.cost_label, "cost 00.000000"),
-                              (self.accuracy_label, "accuracy 100.0 % (test 100.0 %)"), (self.lr_label, "α 0.0001234"),
-                              (self.rate_label, "1,000,000 epochs/s")):
-            label.setFixedWidth(metrics.horizontalAdvance(widest) + 12)
-            label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        self.progress.setFixedWidth(140)
-        for widget in (self.progress, self.epoch_label, self.cost_label, self.accuracy_label, self.lr_label,
+        for label, widest in ((self.epoch_label, "epoch 1,000,000 / 1,000,000"), (self.cost_label, "cost 0.000000"),
+                              (self.accuracy_label, "accuracy 100.0 %"), (self.lr_label, "α 0.000123"),
+                              (self.rate_label, "100,000 epochs/s")):
+            self._fit_label(label, widest)
+        self.progress.setFixedWidth(120)
+        for widget in (self.epoch_label, self.progress, self.cost_label, self.accuracy_label, self.lr_label,
                        self.rate_label):
             bar.addPermanentWidget(widget)
         self.rate_timer = QTimer(self)  # the rate decays to 0 when frames stop coming
@@ -385,6 +388,8 @@ class MainWindow(QMainWindow):
         run = frame.runs[RUN_ID]
         if run.setup is not None:
             self._setup = run.setup
+            self._fit_label(self.accuracy_label, "accuracy 100.0 % (test 100.0 %)" if len(run.setup.X_test)
+                            else "accuracy 100.0 %")
             self.boundary.set_data(run.setup.X, run.setup.y, run.setup.X_test, run.setup.y_test)
         if run.records:
             self.curves.append(RUN_ID, run.records)
