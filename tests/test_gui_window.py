@@ -326,6 +326,16 @@ def test_bad_option_exits_2_with_the_message(capsys):
     assert cli.main(["--run", "--bogus"]) == 2
 
 
+def test_file_quit_closes_and_help_has_about(qtbot, window):
+    menus = {action.text(): action.menu() for action in window.menuBar().actions()}
+    assert window.quit_action in menus["&File"].actions()
+    assert window.quit_action.shortcut().toString() == "Ctrl+Q"
+    assert window.about_action in menus["&Help"].actions()
+    window.start_action.trigger()
+    window.quit_action.trigger()
+    assert not window.isVisible() and window.worker_thread is None
+
+
 def test_canary_methods_returning_nothing_keep_none_referenced(qtbot):
     widget = QWidget()
     qtbot.addWidget(widget)

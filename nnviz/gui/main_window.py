@@ -90,6 +90,10 @@ class MainWindow(QMainWindow):
 
         self.panel.changed.connect(self._on_parameters_changed)
         self._restore(config, restore_parameters)
+        # Start with the focus on the map, not in a field: Space, S, → and R then drive the run.
+        self.boundary.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.curves.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.boundary.setFocus()
 
     # ---- construction ---------------------------------------------------------------------
 
@@ -108,7 +112,6 @@ class MainWindow(QMainWindow):
         self.reset_action.setToolTip("Back to epoch 0: the same data and initial weights (R)")
         self.reset_action.triggered.connect(self.reset)
         self.quit_action = QAction("&Quit", self)
-        self.quit_action.setShortcut(QKeySequence.StandardKey.Quit)
         self.quit_action.setShortcut(QKeySequence("Ctrl+Q"))
         self.quit_action.triggered.connect(self.close)
         self.about_action = QAction("&About nnviz", self)
