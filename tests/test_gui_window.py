@@ -344,3 +344,43 @@ def test_canary_methods_returning_nothing_keep_none_referenced(qtbot):
         widget.setEnabled(i % 2 == 0)
         widget.setObjectName("canary")
     assert sys.getrefcount(None) > before - 10_000
+
+
+def test_without_the_compiled_kernel_the_numpy_engine_trains_the_same(qtbot, make_window, monkeypatch):
+    from nnviz.core import kernels, training
+
+    def unavailable():
+        raise RuntimeError("no compiler here")
+
+    monkeypatch.setattr(kernels, "get_compiled_engine", unavailable)
+    monkeypatch.setattr(training, "_warned", True)  # the one-line warning is the CLI's business
+    config = preset_config("sgd", **SMALL)
+    window = make_window(config)
+    assert window._setup.engine == "numpy"
+    run_to_end(qtbot, window)
+    expected = [r.cost for r in Trainer(config.replace(engine="numpy"))]
+    assert window.curves.data(RUN_ID)["cost"].tolist() == expected
+
+
+def test_the_window_appears_while_the_kernel_is_still_compiling(qtbot, settings, monkeypatch):
+    import threading
+
+    from nnviz.core import kernels
+
+    compiled = kernels.get_compiled_engine()
+    release = threading.Event()
+
+    def slow():
+        release.wait(10)
+        return compiled
+
+    monkeypatch.setattr(kernels, "get_compiled_engine", slow)
+    window = MainWindow(preset_config("sgd", **SMALL), settings=settings)
+    qtbot.addWidget(window)
+    window.show()
+    qtbot.wait(100)
+    assert window.message.text().startswith("preparing")
+    assert window.panel.isEnabled() and window._last is None
+    release.set()
+    qtbot.waitUntil(lambda: window._last is not None)
+    assert window.message.text().startswith("ready") and window._setup.engine == "compiled"
