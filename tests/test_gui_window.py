@@ -384,3 +384,13 @@ def test_the_window_appears_while_the_kernel_is_still_compiling(qtbot, settings,
     release.set()
     qtbot.waitUntil(lambda: window._last is not None)
     assert window.message.text().startswith("ready") and window._setup.engine == "compiled"
+
+
+def test_raising_the_epoch_target_after_the_end_continues_the_run(qtbot, window):
+    run_to_end(qtbot, window)
+    window.panel.fields["epochs"].edit.setText("30")
+    qtbot.waitUntil(lambda: window._last.epochs == 30 and window.status == "running")
+    assert window.step_action.isEnabled()
+    run_to_end(qtbot, window)
+    assert epochs(window) == list(range(31))
+    assert window.curves.data(RUN_ID)["cost"].tolist() == [r.cost for r in Trainer(window._config)]

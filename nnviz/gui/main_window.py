@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import deque
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt, QTimer, Signal
@@ -78,6 +79,7 @@ class MainWindow(QMainWindow):
         self._invalid_shown = False  # the message shows a field's error
         self._action_state = None  # (playing, valid, ended) the run bar was last set for
         self._frame_started = 0.0  # perf_counter when the last frame arrived
+        self.frame_costs: deque[float] = deque(maxlen=1000)  # seconds each recent frame kept the GUI busy
 
         self.setWindowTitle("nnviz — watch a neural network learn")
         self.setWindowIcon(app_icon())
@@ -420,8 +422,10 @@ class MainWindow(QMainWindow):
 
     def event(self, event) -> bool:
         if event.type() == FRAME_PAINTED:
+            cost = time.perf_counter() - self._frame_started
+            self.frame_costs.append(cost)
             if self.worker is not None:
-                self.worker.frame_consumed(time.perf_counter() - self._frame_started)
+                self.worker.frame_consumed(cost)
             return True
         return super().event(event)
 
