@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
-from PySide6.QtCore import QCoreApplication, QObject, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
 
 from nnviz.core.network import Layout
 from nnviz.core.training import EpochRecord, TrainConfig, Trainer
@@ -339,7 +339,9 @@ def start_worker(worker: TrainingWorker) -> QThread:
     _threads.add(worker_thread)
     worker.moveToThread(worker_thread)
     worker_thread.started.connect(worker.run)
-    worker.finished.connect(worker_thread.quit)  # never thread.finished -> worker.deleteLater (segfaults)
+    # Direct: quit() (thread-safe) runs in the worker thread as run() ends, whatever the GUI thread is doing.
+    # Never connect thread.finished -> worker.deleteLater (segfaults seen).
+    worker.finished.connect(worker_thread.quit, Qt.ConnectionType.DirectConnection)
     worker_thread.start()
     return worker_thread
 
