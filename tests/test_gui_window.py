@@ -191,7 +191,7 @@ def test_invalid_value_is_marked_at_its_field_and_blocks_start(qtbot, window, na
     assert not field.edit.isHidden()  # shown even when its schedule is not selected
     assert window.panel.config() is None and name in window.panel.errors()
     assert not window.start_action.isEnabled() and not window.step_action.isEnabled()
-    assert window.message.text().startswith(name)
+    assert window.message.text() == f"{window.panel.label_of(name)}: {window.panel.errors()[name]}"
     window.start_action.trigger()
     window.step_action.trigger()
     qtbot.wait(150)

@@ -228,6 +228,7 @@ class ParameterPanel(QWidget):
     def _add_text(self, form, label, name, parse, width=None, extra: QWidget | None = None,
                   leading: QWidget | None = None) -> _TextField:
         field = _TextField(name, parse, width)
+        field.label = label
         tip = f"{TOOLTIPS[name]}\n{self._note('shape' if name == 'hidden' else name)}"
         field.edit.setToolTip(tip)
         field.edit.textChanged.connect(self._on_edit)
@@ -283,6 +284,10 @@ class ParameterPanel(QWidget):
     def errors(self) -> dict[str, str]:
         """Field name -> reason its value is refused."""
         return dict(self._errors)
+
+    def label_of(self, name: str) -> str:
+        """The label a field shows in the panel, e.g. 'learning rate α'."""
+        return self.fields[name].label if name in self.fields else name
 
     def preset_names(self) -> list[str]:
         return list(self._presets)

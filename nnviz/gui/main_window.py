@@ -362,7 +362,7 @@ class MainWindow(QMainWindow):
         self._update_actions()
         if new is None:
             field, reason = next(iter(self.panel.errors().items()))
-            self._set_message(f"{field}: {reason}", "error")
+            self._set_message(f"{self.panel.label_of(field)}: {reason}", "error")
             self._invalid_shown = True
             return
         if self._invalid_shown:
