@@ -31,7 +31,7 @@ class Collector(QObject):
         self.errors.append(message)
 
     def records(self, run_id="main"):
-        return [r for f in self.frames for r in f.runs[run_id].records]
+        return [r for f in self.frames if run_id in f.runs for r in f.runs[run_id].records]
 
     def epochs(self, run_id="main"):
         return [r.epoch for r in self.records(run_id)]
@@ -179,3 +179,23 @@ def test_divergence_ends_the_run_with_its_epoch(qtbot, launch):
     assert last.diverged_epoch >= 1
     assert np.all(np.isfinite(last.params))
     assert all(np.isfinite(r.cost) for r in collector.records())
+
+
+def test_runs_added_and_removed_while_the_worker_lives(qtbot, launch):
+    config = preset_config("sgd", **SMALL)
+    worker, collector, _ = launch([("a", config)])
+    worker.step(2)
+    qtbot.waitUntil(lambda: collector.frames[-1].runs["a"].epoch == 2)
+    worker.add_run("b", config.replace(learning_rate=0.05))
+    qtbot.waitUntil(lambda: "b" in collector.frames[-1].runs)
+    first_b = [f.runs["b"] for f in collector.frames if "b" in f.runs][0]
+    assert first_b.setup is not None and first_b.records[0].epoch == 0
+    np.testing.assert_array_equal(first_b.records[0].params, collector.records("a")[0].params)  # same start
+    worker.step(1)
+    qtbot.waitUntil(lambda: collector.frames[-1].runs["a"].epoch == 3)
+    assert collector.frames[-1].runs["b"].epoch == 1  # round-robin: one epoch of each
+    worker.remove_run("a")
+    qtbot.waitUntil(lambda: "a" not in collector.frames[-1].runs)
+    worker.step(1)
+    qtbot.waitUntil(lambda: collector.frames[-1].runs["b"].epoch == 2)
+    assert list(collector.frames[-1].runs) == ["b"]

@@ -114,6 +114,7 @@ class TrainingWorker(QObject):
         self._interval = self._interval_of(epochs_per_second)
         self._changes: dict[str, dict] = {}  # run_id -> live TrainConfig changes for the next epoch
         self._report = False  # play/pause changed: report it in a frame
+        self._run_ops: list[tuple[str, str, Trainer | TrainConfig | None]] = []  # runs to add or remove
         self._stop = threading.Event()
         self._wake = threading.Event()  # set by every request so an idle loop reacts at once
         self._consumed = threading.Event()  # the GUI has handled the last frame: the next may go
@@ -161,6 +162,18 @@ class TrainingWorker(QObject):
         """Live changes (training.LIVE_FIELDS) for a run, applied before its next epoch."""
         with self._lock:
             self._changes.setdefault(run_id, {}).update(changes)
+        self._wake.set()
+
+    def add_run(self, run_id: str, run: Trainer | TrainConfig) -> None:
+        """Add a run before the next epoch; a TrainConfig shares the first run's data and initial weights."""
+        with self._lock:
+            self._run_ops.append(("add", run_id, run))
+        self._wake.set()
+
+    def remove_run(self, run_id: str) -> None:
+        """Drop a run before the next epoch; frames no longer carry it."""
+        with self._lock:
+            self._run_ops.append(("remove", run_id, None))
         self._wake.set()
 
     def frame_consumed(self, busy_s: float = 0.0) -> None:
@@ -224,17 +237,26 @@ class TrainingWorker(QObject):
             self.finished.emit()
 
     def _build(self) -> None:
-        reference = None
         for run_id, spec in self._specs:
-            if isinstance(spec, Trainer):
-                trainer = spec
-            else:
-                trainer = Trainer(spec, like=reference)
-            reference = reference or trainer
-            self._trainers.append((run_id, trainer))
-            self._pending[run_id] = [trainer.initial_record()] if trainer.epoch == 0 else []
-            self._params[run_id] = _frozen(trainer.theta.copy())
-            self._setups[run_id] = self._setup_of(trainer)
+            self._add(run_id, spec)
+
+    def _add(self, run_id: str, spec: Trainer | TrainConfig) -> None:
+        if any(existing == run_id for existing, _ in self._trainers):
+            raise ValueError(f"run_id={run_id!r}: a run with this id already exists")
+        reference = self._trainers[0][1] if self._trainers else None
+        trainer = spec if isinstance(spec, Trainer) else Trainer(spec, like=reference)
+        self._trainers.append((run_id, trainer))
+        self._pending[run_id] = [trainer.initial_record()] if trainer.epoch == 0 else []
+        self._params[run_id] = _frozen(trainer.theta.copy())
+        self._setups[run_id] = self._setup_of(trainer)
+        self._ended = False
+        self._dirty = True
+
+    def _remove(self, run_id: str) -> None:
+        self._trainers = [(existing, t) for existing, t in self._trainers if existing != run_id]
+        for table in (self._pending, self._params, self._setups):
+            table.pop(run_id, None)
+        self._dirty = True
 
     @staticmethod
     def _setup_of(trainer: Trainer) -> RunSetup:
@@ -249,9 +271,15 @@ class TrainingWorker(QObject):
     def _apply_changes(self) -> None:
         with self._lock:
             changes, self._changes = self._changes, {}
+            run_ops, self._run_ops = self._run_ops, []
             if self._report:
                 self._report = False
                 self._dirty = True
+        for op, run_id, spec in run_ops:
+            if op == "add":
+                self._add(run_id, spec)
+            else:
+                self._remove(run_id)
         for index, (run_id, trainer) in enumerate(self._trainers):
             if run_id not in changes:
                 continue
