@@ -276,6 +276,19 @@ def test_preset_choice_loads_its_settings(qtbot, window):
     assert window.panel.fields["step_every"].edit.isHidden()
 
 
+def test_plus_and_minus_change_the_hidden_layers(qtbot, window):
+    panel = window.panel
+    panel.add_layer.click()
+    assert panel.config().shape == (2, 3, 4, 4, 1)
+    for _ in range(4):
+        panel.remove_layer.click()
+    assert panel.config().shape == (2, 1)  # no hidden layer: logistic regression
+    qtbot.waitUntil(lambda: window._setup is not None and window._setup.layout.shape == (2, 1))
+    run_to_end(qtbot, window)  # trains and draws without a hidden layer too
+    panel.add_layer.click()
+    assert panel.config().shape == (2, 4, 1)
+
+
 def test_full_batch_and_learning_rate_slider(window):
     panel = window.panel
     panel.full_batch.setChecked(True)

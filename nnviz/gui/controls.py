@@ -154,7 +154,20 @@ class ParameterPanel(QWidget):
 
         # ---- Network
         network = self._group(layout, "Network")
-        self._add_text(network, "hidden layers", "hidden", _parse_hidden)
+        layer_buttons = QWidget()
+        buttons = QHBoxLayout(layer_buttons)
+        buttons.setContentsMargins(0, 0, 0, 0)
+        buttons.setSpacing(2)
+        self.add_layer = QPushButton("+")
+        self.add_layer.setToolTip("Add a hidden layer (as wide as the last one)")
+        self.add_layer.clicked.connect(lambda: self._change_layers(+1))
+        self.remove_layer = QPushButton("−")
+        self.remove_layer.setToolTip("Remove the last hidden layer")
+        self.remove_layer.clicked.connect(lambda: self._change_layers(-1))
+        for button in (self.add_layer, self.remove_layer):
+            button.setFixedWidth(28)
+            buttons.addWidget(button)
+        self._add_text(network, "hidden layers", "hidden", _parse_hidden, extra=layer_buttons)
         self.activation = QComboBox()
         self.activation.addItems(list(ACTIVATIONS))
         self._add_widget(network, "activation", "activation", self.activation)
@@ -353,6 +366,18 @@ class ParameterPanel(QWidget):
         name = self.preset.itemData(index)
         if name:
             self.load_preset(name)
+
+    def _change_layers(self, delta: int) -> None:
+        edit = self.fields["hidden"].edit
+        try:
+            hidden = list(_parse_hidden(edit.text())[1:-1])
+        except ValueError:
+            return  # the field shows why; the buttons wait for a valid list
+        if delta > 0:
+            hidden.append(hidden[-1] if hidden else 4)
+        elif hidden:
+            hidden.pop()
+        edit.setText(",".join(map(str, hidden)))
 
     def _new_seed(self, name: str) -> None:
         self.fields[name].edit.setText(str(random.randint(0, MAX_SEED)))
