@@ -210,6 +210,12 @@ class ParameterPanel(QWidget):
         self._add_text(training, "L2 λ", "l2", _parse_float, width=80)
         self._add_text(training, "epochs", "epochs", _parse_int, width=80)
         layout.addStretch(1)
+        keys = QLabel("<b>Space</b> start / pause &nbsp; <b>S</b> or <b>→</b> one epoch &nbsp; <b>R</b> reset<br>"
+                      "Hover a field for the formula it controls.")
+        keys.setObjectName("keys")
+        keys.setWordWrap(True)
+        keys.setStyleSheet("color: #6b6b6b; font-size: 11px;")
+        layout.addWidget(keys)
 
         for combo in (self.dataset, self.activation, self.schedule):
             combo.currentTextChanged.connect(self._on_edit)
