@@ -199,3 +199,14 @@ def test_runs_added_and_removed_while_the_worker_lives(qtbot, launch):
     worker.step(1)
     qtbot.waitUntil(lambda: collector.frames[-1].runs["b"].epoch == 2)
     assert list(collector.frames[-1].runs) == ["b"]
+
+
+def test_steps_asked_beyond_the_end_are_dropped(qtbot, launch):
+    worker, collector, _ = launch([("main", preset_config("sgd", n_samples=100, epochs=3))])
+    worker.step(5)
+    qtbot.waitUntil(lambda: collector.frames[-1].ended)
+    worker.update_config("main", epochs=10)
+    qtbot.waitUntil(lambda: collector.frames[-1].runs["main"].epochs == 10)
+    qtbot.wait(200)
+    assert collector.epochs() == [0, 1, 2, 3]
+    assert collector.frames[-1].runs["main"].status == "running"

@@ -204,8 +204,8 @@ class TrainingWorker(QObject):
                     playing, steps, interval = self._playing, self._steps, self._interval
                 now = time.perf_counter()
                 active = any(not trainer.done for _, trainer in self._trainers)
-                if playing and not active:
-                    self._end()
+                if (playing or steps) and not active:
+                    self._end()  # also drops steps asked for beyond the end
                     continue
                 if steps and active:
                     with self._lock:
