@@ -2,6 +2,8 @@ import os
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")  # before any QApplication exists: tests need no display
 
+import atexit  # noqa: E402
+import shutil  # noqa: E402
 import sys  # noqa: E402
 import tempfile  # noqa: E402
 
@@ -10,6 +12,7 @@ import pytest  # noqa: E402
 # Qt's user settings go to a throw-away folder: no test reads or writes the user's nnviz settings.
 _SETTINGS_HOME = tempfile.mkdtemp(prefix="nnviz-test-config-")
 os.environ["XDG_CONFIG_HOME"] = _SETTINGS_HOME
+atexit.register(shutil.rmtree, _SETTINGS_HOME, ignore_errors=True)
 
 
 @pytest.fixture(autouse=True)
