@@ -28,6 +28,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from nnviz.core import kernels  # noqa: E402
 from nnviz.core.training import Trainer, preset_config  # noqa: E402
+from nnviz.gui.app import configure_interpreter  # noqa: E402
 from nnviz.gui.main_window import RUN_ID, MainWindow  # noqa: E402
 
 TIMER_MS = 10
@@ -52,6 +53,7 @@ def main() -> int:
     args = parser.parse_args()
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    configure_interpreter()  # as the app does
     if args.engine == "compiled":
         kernels.warm_up()
     scratch = tempfile.TemporaryDirectory()
