@@ -82,6 +82,20 @@ def test_start_trains_to_the_end_with_the_costs_of_nnviz_train(qtbot, window, tm
     assert not window.step_action.isEnabled()
 
 
+def test_epoch_axis_spans_the_target_and_grows_in_steps_for_long_runs(qtbot, window, make_window):
+    (x_min, x_max), _ = window.curves.plots["accuracy"].viewRange()
+    assert x_min < 0 < 20 < x_max < 21  # 0 to the target, before any epoch (linked axes)
+    long = make_window(preset_config("sgd", n_samples=100, epochs=1_000_000))
+    assert long.curves.plots["cost"].viewRange()[0][1] < 5200
+    long.curves.set_x_axis("updates")
+    long.step_action.trigger()
+    qtbot.waitUntil(lambda: long.epoch == 1)
+    long.curves.set_x_axis("epoch")
+    long.step_action.trigger()
+    qtbot.waitUntil(lambda: long.epoch == 2)
+    assert 5000 <= long.curves.plots["cost"].viewRange()[0][1] < 5200
+
+
 def test_numpy_engine_gives_the_same_costs_as_its_trainer(qtbot, make_window):
     config = preset_config("momentum", engine="numpy", **SMALL)
     window = make_window(config)

@@ -46,6 +46,18 @@ SPEEDS = {"as fast as possible": None, "1000 epochs/s": 1000, "300 epochs/s": 30
           "30 epochs/s": 30, "10 epochs/s": 10, "3 epochs/s": 3, "1 epoch/s": 1}
 
 
+LONG_RUN_EPOCHS = 5000  # targets above this: the epoch axis grows in 1-2-5 steps instead of showing the target
+
+
+def _one_two_five():
+    """1, 2, 5, 10, 20, 50, ..."""
+    scale = 1
+    while True:
+        for mantissa in (1, 2, 5):
+            yield mantissa * scale
+        scale *= 10
+
+
 def app_icon() -> QIcon:
     """The application icon from resources/ (SVG, with the PNG rendering as a fallback)."""
     icon = QIcon()
@@ -79,6 +91,7 @@ class MainWindow(QMainWindow):
         self._invalid_shown = False  # the message shows a field's error
         self._action_state = None  # (playing, valid, ended) the run bar was last set for
         self._frame_started = 0.0  # perf_counter when the last frame arrived
+        self._epoch_axis: int | None = None  # upper end of the curves' epoch axis, once set
         self.frame_costs: deque[float] = deque(maxlen=1000)  # seconds each recent frame kept the GUI busy
 
         self.setWindowTitle("nnviz — watch a neural network learn")
@@ -332,6 +345,7 @@ class MainWindow(QMainWindow):
         """Stop any worker, then start one on the panel's config, paused at epoch 0."""
         self._stop_worker()
         self.curves.clear()
+        self._epoch_axis = None
         self._last = None
         self._rate = 0.0
         config = self.panel.config()
@@ -398,6 +412,7 @@ class MainWindow(QMainWindow):
             self.boundary.set_data(run.setup.X, run.setup.y, run.setup.X_test, run.setup.y_test)
         if run.records:
             self.curves.append(RUN_ID, run.records)
+        self._fit_epoch_axis(run.epoch, run.epochs)
         if self._setup is not None and (run.records or run.setup is not None):
             self.boundary.set_model(run.params, self._setup.layout, self._setup.activation)
         self._last = run
@@ -428,6 +443,27 @@ class MainWindow(QMainWindow):
                 self.worker.frame_consumed(cost)
             return True
         return super().event(event)
+
+    def _fit_epoch_axis(self, epoch: int, target: int) -> None:
+        """On the epoch axis, show 0 to the target (long runs: to the next 1-2-5 step past the epoch).
+
+        An x range that follows every new epoch makes pyqtgraph regenerate the axes and re-downsample
+        every curve on every frame: two thirds of a frame's cost. A range that changes a few times a
+        decade costs nothing and shows how far the run has to go.
+        """
+        if self.curves.x_axis != "epoch":
+            self._epoch_axis = None
+            return
+        upper = max(target, 1)
+        if upper > LONG_RUN_EPOCHS:
+            upper = min(upper, next(step for step in _one_two_five() if step >= max(1.1 * epoch, LONG_RUN_EPOCHS)))
+        upper = max(upper, epoch)
+        if upper == self._epoch_axis:
+            return
+        self._epoch_axis = upper
+        plot = self.curves.plots["cost"]  # the other plots share its x axis
+        plot.disableAutoRange(axis="x")
+        plot.setXRange(0, upper, padding=0.02)
 
     def _show_end(self, run) -> None:
         if run.status == "diverged":
