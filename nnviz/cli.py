@@ -23,7 +23,7 @@ class UsageError(Exception):
     """Bad input on the command line: exit 2 with this one-line message."""
 
 
-class _Parser(argparse.ArgumentParser):
+class Parser(argparse.ArgumentParser):
     """argparse that reports errors as one line and exit status 2, never a usage dump."""
 
     def error(self, message):
@@ -166,7 +166,7 @@ class Progress:
 
 
 def train_command(argv: list[str]) -> int:
-    parser = _Parser(prog="nnviz train", description="Train headless and write one CSV row per epoch.")
+    parser = Parser(prog="nnviz train", description="Train headless and write one CSV row per epoch.")
     add_training_options(parser)
     parser.add_argument("--csv", help="write the per-epoch records to PATH ('-' for stdout)")
     args = parser.parse_args(argv)

@@ -9,9 +9,9 @@ from nnviz.cli import (
     EXIT_DIVERGED,
     OPTION_OF_FIELD,
     TRAINING_OPTIONS,
+    Parser,
     Progress,
     UsageError,
-    _Parser,
     check_output_path,
 )
 from nnviz.core.comparison import NOTEBOOK_PRESETS, PALETTE, SHARED_FIELDS, Comparison, RunSpec, SharedSettings
@@ -95,7 +95,7 @@ def _summary(run, width: int, has_test: bool) -> str:
 
 
 def compare_command(argv: list[str]) -> int:
-    parser = _Parser(prog="nnviz compare",
+    parser = Parser(prog="nnviz compare",
                      description="Train several runs from the same initial weights on the same data, one epoch "
                                  "of each in turn, and write their histories as one long-form CSV.")
     parser.add_argument("--presets", help="comma-separated presets, one run each "

@@ -9,7 +9,7 @@ import threading
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
-from nnviz.cli import TRAINING_OPTIONS, _Parser, add_training_options, check_output_path, config_from_args
+from nnviz.cli import TRAINING_OPTIONS, Parser, add_training_options, check_output_path, config_from_args
 from nnviz.gui.main_window import APPLICATION, ORGANIZATION, MainWindow, app_icon
 
 EXIT_FAILED = 1
@@ -21,8 +21,8 @@ SCREENSHOT_DELAY_MS = 300  # lets the last frame paint before the window is grab
 GIL_SWITCH_INTERVAL_S = 0.0002
 
 
-def build_parser() -> _Parser:
-    parser = _Parser(prog="nnviz", description="Open the window: train live and watch the decision boundary. "
+def build_parser() -> Parser:
+    parser = Parser(prog="nnviz", description="Open the window: train live and watch the decision boundary. "
                      "`nnviz train --help` trains headless.")
     add_training_options(parser)
     parser.add_argument("--run", action="store_true", help="start training at once")
