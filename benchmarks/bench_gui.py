@@ -29,7 +29,7 @@ from PySide6.QtWidgets import QApplication  # noqa: E402
 from nnviz.core import kernels  # noqa: E402
 from nnviz.core.training import Trainer, preset_config  # noqa: E402
 from nnviz.gui.app import configure_interpreter  # noqa: E402
-from nnviz.gui.main_window import RUN_ID, MainWindow  # noqa: E402
+from nnviz.gui.main_window import MainWindow, curve_key  # noqa: E402
 
 TIMER_MS = 10
 
@@ -114,7 +114,7 @@ def main() -> int:
     costs = [1000 * c for c in window.frame_costs]
     window.pause()
     wait(app, 0.1)
-    held = len(window.curves.data(RUN_ID)["epoch"])
+    held = len(window.curves.data(curve_key(window.selected_run_id))["epoch"])
     window.close()
 
     platform = app.platformName()

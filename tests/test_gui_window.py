@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QWidget
 from nnviz import cli
 from nnviz.core.training import Trainer, preset_config
 from nnviz.gui import worker as worker_module
-from nnviz.gui.main_window import RUN_ID, MainWindow
+from nnviz.gui.main_window import MainWindow, curve_key
 
 SMALL = {"n_samples": 200, "epochs": 20}
 SIZE = (1200, 800)
@@ -41,8 +41,13 @@ def window(make_window):
     return make_window(preset_config("sgd", **SMALL))
 
 
+def curve(window):
+    """The curves' data of the window's selected run."""
+    return window.curves.data(curve_key(window.selected_run_id))
+
+
 def epochs(window):
-    return window.curves.data(RUN_ID)["epoch"].astype(int).tolist()
+    return curve(window)["epoch"].astype(int).tolist()
 
 
 def run_to_end(qtbot, window, expected="finished"):
@@ -70,7 +75,7 @@ def test_start_trains_to_the_end_with_the_costs_of_nnviz_train(qtbot, window, tm
     assert cli.main(["train", "--preset", "sgd", "--samples", "200", "--epochs", "20", "--csv", str(path)]) == 0
     with open(path, newline="") as fh:
         rows = list(csv.DictReader(fh))
-    data = window.curves.data(RUN_ID)
+    data = curve(window)
     assert epochs(window) == [int(r["epoch"]) for r in rows] == list(range(21))
     assert data["cost"].tolist() == [float(r["cost"]) for r in rows]
     assert data["accuracy"].tolist() == [float(r["accuracy"]) for r in rows]
@@ -100,7 +105,7 @@ def test_numpy_engine_gives_the_same_costs_as_its_trainer(qtbot, make_window):
     config = preset_config("momentum", engine="numpy", **SMALL)
     window = make_window(config)
     run_to_end(qtbot, window)
-    assert window.curves.data(RUN_ID)["cost"].tolist() == [r.cost for r in Trainer(config)]
+    assert curve(window)["cost"].tolist() == [r.cost for r in Trainer(config)]
 
 
 def test_pause_and_resume(qtbot, make_window):
@@ -133,7 +138,7 @@ def test_step_trains_exactly_one_epoch(qtbot, window):
     qtbot.waitUntil(lambda: window.epoch == 3)
     qtbot.wait(200)
     assert epochs(window) == [0, 1, 2, 3]
-    assert window.curves.data(RUN_ID)["cost"].tolist() == [r.cost for r in list(Trainer(window._config))[:4]]
+    assert curve(window)["cost"].tolist() == [r.cost for r in list(Trainer(window._config))[:4]]
 
 
 def test_reset_returns_to_the_same_epoch_0_map_as_a_fresh_window(qtbot, window, make_window, tmp_path):
@@ -158,7 +163,7 @@ def test_live_learning_rate_change_shows_in_the_curve_at_the_next_epoch(qtbot, w
     for epoch in (4, 5):
         window.step_action.trigger()
         qtbot.waitUntil(lambda e=epoch: window.epoch == e)
-    assert window.curves.data(RUN_ID)["learning_rate"].tolist() == [0.01] * 4 + [0.05] * 2
+    assert curve(window)["learning_rate"].tolist() == [0.01] * 4 + [0.05] * 2
     assert window.lr_label.text() == "α 0.05"
 
 
@@ -170,7 +175,7 @@ def test_live_learning_rate_change_while_training(qtbot, make_window):
     changed_after = window.epoch
     with qtbot.waitSignal(window.run_ended, timeout=30000):
         window.panel.fields["learning_rate"].edit.setText("0.05")
-    rates = window.curves.data(RUN_ID)["learning_rate"]
+    rates = curve(window)["learning_rate"]
     first = int(np.argmax(rates == 0.05))
     assert first > changed_after
     assert np.all(rates[:first] == 0.01) and np.all(rates[first:] == 0.05)
@@ -386,7 +391,7 @@ def test_without_the_compiled_kernel_the_numpy_engine_trains_the_same(qtbot, mak
     assert window._setup.engine == "numpy"
     run_to_end(qtbot, window)
     expected = [r.cost for r in Trainer(config.replace(engine="numpy"))]
-    assert window.curves.data(RUN_ID)["cost"].tolist() == expected
+    assert curve(window)["cost"].tolist() == expected
 
 
 def test_the_window_appears_while_the_kernel_is_still_compiling(qtbot, settings, monkeypatch):
@@ -420,4 +425,4 @@ def test_raising_the_epoch_target_after_the_end_continues_the_run(qtbot, window)
     assert window.step_action.isEnabled()
     run_to_end(qtbot, window)
     assert epochs(window) == list(range(31))
-    assert window.curves.data(RUN_ID)["cost"].tolist() == [r.cost for r in Trainer(window._config)]
+    assert curve(window)["cost"].tolist() == [r.cost for r in Trainer(window._config)]

@@ -1,4 +1,4 @@
-"""`python main.py [--preset NAME] [training options] [--run] [--screenshot PATH]`: the window."""
+"""`python main.py [--preset NAME] [training options] [--session FILE] [--run] [--screenshot PATH]`: the window."""
 
 from __future__ import annotations
 
@@ -9,7 +9,15 @@ import threading
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
-from nnviz.cli import TRAINING_OPTIONS, Parser, add_training_options, check_output_path, config_from_args
+from nnviz.cli import (
+    TRAINING_OPTIONS,
+    Parser,
+    UsageError,
+    add_training_options,
+    check_output_path,
+    config_from_args,
+)
+from nnviz.core.session import SessionError, load_session
 from nnviz.gui.main_window import APPLICATION, ORGANIZATION, MainWindow, app_icon
 
 EXIT_FAILED = 1
@@ -25,6 +33,8 @@ def build_parser() -> Parser:
     parser = Parser(prog="nnviz", description="Open the window: train live and watch the decision boundary. "
                      "`nnviz train --help` trains headless.")
     add_training_options(parser)
+    parser.add_argument("--session", metavar="FILE.nnviz.json",
+                        help="open a saved comparison (its shared settings, runs and any histories)")
     parser.add_argument("--run", action="store_true", help="start training at once")
     parser.add_argument("--screenshot", metavar="PATH",
                         help="save a PNG of the window when the run ends (without --run: once drawn), then exit")
@@ -59,6 +69,18 @@ def run_gui(argv: list[str]) -> int:
     explicit = args.preset is not None or any(getattr(args, f) is not None for _, f, _, _ in TRAINING_OPTIONS)
     config = config_from_args(args) if explicit or args.screenshot else None
     check_output_path("--screenshot", args.screenshot)
+    session = None
+    if args.session is not None:
+        if explicit:
+            raise UsageError("give either --session or training options, not both")
+        try:
+            session = load_session(args.session)
+        except SessionError as exc:
+            raise UsageError(str(exc)) from None  # the message the Open dialog shows
+        if not session.runs:
+            raise UsageError(f"{args.session}: the session has no runs")
+        for warning in session.warnings:
+            print(f"nnviz: warning: {warning}", file=sys.stderr)
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANIZATION)
@@ -76,6 +98,8 @@ def run_gui(argv: list[str]) -> int:
         settings = QSettings(ORGANIZATION, APPLICATION)
     window = MainWindow(config, settings=settings, restore_parameters=config is None)
     window.set_save_settings(not args.screenshot)
+    if session is not None:
+        window.apply_session(session)
     outcome = {"code": 0}
 
     def fail(message: str, code: int = EXIT_FAILED) -> None:
