@@ -40,6 +40,7 @@ from nnviz.core.comparison import (
     RunSpec,
     SharedSettings,
     SnapshotStore,
+    notebook_runs,
     preset_run,
 )
 from nnviz.core.session import SUFFIX, SessionError, load_session, save_session
@@ -97,10 +98,11 @@ def curve_key(run_id: int) -> str:
 
 
 def run_from_config(config: TrainConfig, colour: str = PALETTE[0]) -> RunSpec:
-    """A RunSpec of a config's training settings, named after the preset it equals (else "run")."""
+    """A RunSpec of a config's training settings, named after the preset it follows (whatever its
+    epoch target; else "run")."""
     for name, values in load_presets().items():
         preset = TrainConfig(**values)
-        if all(getattr(preset, f) == getattr(config, f) for f in TRAINING_FIELDS):
+        if all(getattr(preset, f) == getattr(config, f) for f in TRAINING_FIELDS if f != "epochs"):
             return RunSpec.from_config(config, name, colour)
     return RunSpec.from_config(config, "run", colour)
 
@@ -150,6 +152,8 @@ class MainWindow(QMainWindow):
         self._update_title()
 
         self.panel.changed.connect(self._on_parameters_changed)
+        self.runs.notebook_action.triggered.disconnect()
+        self.runs.notebook_action.triggered.connect(self.add_notebook_runs)
         self.runs.runs_changed.connect(self._on_runs_changed)
         self.runs.run_edited.connect(self._on_run_edited)
         self.runs.selection_changed.connect(self._on_selection_changed)
@@ -458,6 +462,20 @@ class MainWindow(QMainWindow):
             table.pop(run_id, None)
         self._loaded.discard(run_id)
 
+    def add_notebook_runs(self) -> list[int]:
+        """The notebook's four strategies; they replace a lone, unchanged sgd run (the window's
+        start), else they are added. All runs then start from epoch 0. Returns the new runs' ids."""
+        specs = self.runs.specs()
+        sgd = preset_run("sgd")
+        if len(specs) == 1 and specs[0].replace(colour=sgd.colour) == sgd:
+            self._set_comparison(self.shared() or self._shared, notebook_runs())
+            ids = [run_id for run_id, _ in self.runs.runs()]
+        else:
+            ids = self.runs.add_notebook_runs()
+        self._set_message(f"{len(self.runs.runs())} runs, all from the same initial weights on the same data: "
+                          "press Start")
+        return ids
+
     def _on_runs_changed(self) -> None:
         """Runs added or removed in the list: a removed run leaves the worker; added runs restart all
         runs from epoch 0 together, so that the comparison stays fair."""
@@ -505,7 +523,7 @@ class MainWindow(QMainWindow):
         if self._syncing or run_id == -1:
             return
         self._show_selected()
-        self._show_status()
+        self._show_status(None if self.timeline.is_live() else self.timeline.current_epoch())
 
     def _on_large_changed(self, run_id: int) -> None:
         if run_id != -1 and run_id != self.selected_run_id and run_id in dict(self.runs.runs()):

@@ -1,0 +1,338 @@
+"""The window comparing runs (pytest-qt, offscreen): the notebook runs trained side by side from one start,
+the timeline, small maps, sessions and exports. Small data and few epochs."""
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QImage
+
+from nnviz.core.comparison import TRAINING_FIELDS, RunSpec, notebook_runs, preset_shared
+from nnviz.core.grid import GridEvaluator
+from nnviz.core.session import SessionError, load_session, parse_session, save_session
+from nnviz.core.training import Trainer, preset_config
+from nnviz.gui.main_window import MainWindow, curve_key
+
+ROOT = Path(__file__).resolve().parents[1]
+SIZE = (1300, 850)
+EPOCHS = {"sgd": 12, "mini-batch": 40, "momentum": 12, "decay": 12}
+
+
+@pytest.fixture
+def window(qtbot, settings):
+    window = MainWindow(preset_config("sgd", n_samples=200), settings=settings)
+    qtbot.addWidget(window)
+    window.resize(*SIZE)
+    window.show()
+    qtbot.waitUntil(lambda: window._last is not None, timeout=20000)
+    return window
+
+
+def ready(window):
+    """Every run of the list has its epoch-0 state on screen."""
+    return all(run_id in window._frames for run_id, _ in window.runs.runs())
+
+
+def with_notebook_runs(qtbot, window):
+    """The notebook runs, each given a short epoch target through the panel (as a user would)."""
+    window.runs.notebook_action.trigger()
+    ids = [run_id for run_id, _ in window.runs.runs()]
+    for run_id, spec in window.runs.runs():
+        window.runs.select_run(run_id)
+        window.panel.fields["epochs"].edit.setText(str(EPOCHS[spec.name]))
+    qtbot.waitUntil(lambda: ready(window), timeout=20000)
+    return ids
+
+
+def train_to_end(qtbot, window):
+    with qtbot.waitSignal(window.run_ended, timeout=60000) as blocker:
+        window.start_action.trigger()
+    return blocker.args[0]
+
+
+def test_notebook_runs_replace_the_lone_sgd_run_and_train_like_separate_trainers(qtbot, window):
+    assert [spec.name for spec in window.runs.specs()] == ["sgd"]
+    ids = with_notebook_runs(qtbot, window)
+    assert [spec.name for spec in window.runs.specs()] == ["sgd", "mini-batch", "momentum", "decay"]
+    assert window.maps.large_run_id == -1 and window.maps.grid_shape[0] * window.maps.grid_shape[1] >= 4
+    assert window.curves.legend.isVisible()
+    assert train_to_end(qtbot, window) == "finished"
+    shared = window._shared
+    for run_id in ids:
+        spec = window.runs.spec(run_id)
+        assert spec.epochs == EPOCHS[spec.name]
+        expected = list(Trainer(spec.config(shared)))
+        data = window.curves.data(curve_key(run_id))
+        assert data["epoch"].astype(int).tolist() == list(range(spec.epochs + 1))
+        for column in ("cost", "accuracy", "learning_rate", "updates", "samples"):
+            assert data[column].tolist() == [getattr(r, column) for r in expected], (spec.name, column)
+        assert window.histories()[spec.name].column("cost").tolist() == [r.cost for r in expected]
+    assert window.message.text().startswith("finished: 4 runs")
+    # A second click adds the four again (the list is no longer the lone start run); all restart at epoch 0.
+    window.runs.notebook_action.trigger()
+    assert len(window.runs.runs()) == 8
+    qtbot.waitUntil(lambda: ready(window) and all(f.epoch == 0 for f in window._frames.values()), timeout=20000)
+    assert "8 runs" in window.message.text()
+
+
+def test_every_run_starts_from_the_same_weights_and_cost(qtbot, window):
+    ids = with_notebook_runs(qtbot, window)
+    starts = [window._snapshots[run_id].nearest(0) for run_id in ids]
+    assert all(epoch == 0 for epoch, _ in starts)
+    for _, params in starts[1:]:
+        np.testing.assert_array_equal(params, starts[0][1])
+    costs = {window.curves.data(curve_key(run_id))["cost"][0] for run_id in ids}
+    assert len(costs) == 1
+    window.step_action.trigger()
+    qtbot.waitUntil(lambda: all(window._frames[r].epoch == 1 for r in ids), timeout=20000)
+    after = [window._snapshots[run_id].nearest(1)[1] for run_id in ids]
+    assert not np.array_equal(after[0], after[1])  # then each strategy goes its own way
+
+
+def test_the_training_group_edits_the_selected_run_only(qtbot, window):
+    ids = with_notebook_runs(qtbot, window)
+    for _ in range(2):
+        window.step_action.trigger()
+        qtbot.wait(50)
+    qtbot.waitUntil(lambda: all(window._frames[r].epoch == 2 for r in ids), timeout=20000)
+    window.runs.select_run(ids[2])
+    assert window.panel.fields["momentum"].edit.text() == "0.9"
+    assert window.panel.preset.currentData() == "momentum"
+    assert "momentum" in window._training_box.title()
+    window.panel.fields["learning_rate"].edit.setText("0.05")  # live: from the next epoch, this run only
+    window.step_action.trigger()
+    qtbot.waitUntil(lambda: all(window._frames[r].epoch == 3 for r in ids), timeout=20000)
+    rates = {r: window.curves.data(curve_key(r))["learning_rate"].tolist() for r in ids}
+    assert rates[ids[2]] == [0.03] * 3 + [0.05]
+    assert rates[ids[0]] == [0.01] * 4
+    assert window.runs.spec(ids[2]).learning_rate == 0.05
+    # The batch size changes what an epoch is: every run restarts at epoch 0, and the status bar says so.
+    window.panel.fields["batch_size"].edit.setText("8")
+    assert "batch size" in window.message.text() and "epoch 0" in window.message.text()
+    qtbot.waitUntil(lambda: ready(window) and all(window._frames[r].epoch == 0 for r in ids), timeout=20000)
+    assert window.runs.spec(ids[2]).batch_size == 8 and window.runs.spec(ids[0]).batch_size == 1
+
+
+def test_scrubbing_the_timeline_shows_each_runs_snapshot_of_that_epoch(qtbot, window):
+    ids = with_notebook_runs(qtbot, window)
+    train_to_end(qtbot, window)
+    assert window.timeline.max_epoch() == 40
+    assert "snapshots:" in window.timeline.note.text()
+    window.timeline.set_epoch(5)
+    assert not window.timeline.is_live()
+    setup = window._setup
+    for run_id in ids:
+        view = window.maps.map_view(run_id)
+        epoch, params = window._snapshots[run_id].nearest(5)
+        assert epoch == 5
+        expected = GridEvaluator(setup.layout, setup.activation, view.extent, view.resolution)(params)
+        np.testing.assert_allclose(view.probabilities, expected, atol=1e-6)
+    window.runs.select_run(ids[0])
+    assert window.epoch_label.text() == "epoch 5 / 12"  # the selected run (sgd) at epoch 5
+    cost = window.curves.data(curve_key(ids[0]))["cost"][5]
+    assert window.cost_label.text() == f"cost {cost:.6f}"
+    assert "showing epoch 5" in window.message.text()
+    assert window.curves._markers["cost"].isVisible() and window.curves._markers["cost"].value() == 5
+    # Past a run's end, its map stays at its last epoch; back to live shows the newest states.
+    window.timeline.set_epoch(30)
+    assert window._snapshots[ids[0]].nearest(30)[0] == 12
+    window.timeline.set_live(True)
+    assert not window.curves._markers["cost"].isVisible()
+    assert window.epoch_label.text() == "epoch 12 / 12"
+
+
+def test_clicking_a_small_map_shows_it_large_and_hiding_a_run_hides_its_curve_and_map(qtbot, window):
+    ids = with_notebook_runs(qtbot, window)
+    view = window.maps.map_view(ids[1])
+    centre = view.mapFromScene(view.plot.sceneBoundingRect().center())
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=QPoint(centre.x(), centre.y()))
+    assert window.maps.large_run_id == ids[1]
+    assert window.boundary is window.maps.large
+    assert window.runs.selected_run_id() == ids[1]  # the run shown large is the one the panel edits
+    qtbot.keyClick(window.maps, Qt.Key.Key_Escape)
+    assert window.maps.large_run_id == -1
+    window.runs.set_run_visible(ids[3], False)
+    assert not window.curves._runs[curve_key(ids[3])].curves["cost", "train"].isVisible()
+    assert not window.maps.map_view(ids[3]).isVisible()
+    assert window.maps.map_view(ids[0]).isVisible()
+    window.runs.set_run_visible(ids[3], True)
+    assert window.curves._runs[curve_key(ids[3])].curves["cost", "train"].isVisible()
+
+
+def test_removing_a_run_keeps_the_others_where_they_are(qtbot, window):
+    ids = with_notebook_runs(qtbot, window)
+    window.step_action.trigger()
+    qtbot.waitUntil(lambda: all(window._frames[r].epoch == 1 for r in ids), timeout=20000)
+    window.runs.remove_run(ids[1])
+    assert curve_key(ids[1]) not in window.curves.run_ids()
+    assert "removed" in window.message.text()
+    window.step_action.trigger()
+    qtbot.waitUntil(lambda: window._frames[ids[0]].epoch == 2, timeout=20000)
+    assert ids[1] not in window._frames
+
+
+def test_save_and_open_give_the_same_settings_and_histories(qtbot, window, settings, tmp_path):
+    with_notebook_runs(qtbot, window)
+    window.runs.rename_run(window.runs.runs()[3][0], 'decay, "fast"')
+    train_to_end(qtbot, window)
+    path = tmp_path / "c.nnviz.json"
+    assert window.save_session_to(path, histories=True)
+    specs, shared, histories = window.runs.specs(), window._shared, window.histories()
+    assert window.session_path == path and path.name in window.windowTitle()
+
+    other = MainWindow(None, settings=settings)
+    qtbot.addWidget(other)
+    other.show()
+    assert other.open_session_from(path)
+    assert other.runs.specs() == specs and other.shared() == shared
+    assert other.histories() == histories
+    qtbot.waitUntil(lambda: ready(other), timeout=20000)
+    assert other.histories() == histories  # the worker's epoch 0 does not replace the saved histories
+    for run_id, spec in other.runs.runs():
+        assert other.curves.data(curve_key(run_id))["cost"].tolist() == histories[spec.name].to_columns()["cost"]
+    assert str(path.resolve()) == other.recent_sessions()[0]
+    # Retrained from epoch 0: the same numbers again.
+    train_to_end(qtbot, other)
+    assert other.histories().keys() == histories.keys()
+    for name, history in histories.items():
+        assert other.histories()[name].column("cost").tolist() == history.column("cost").tolist()
+    other.close()
+    # Without histories: settings only.
+    assert window.save_session_to(tmp_path / "plain.nnviz.json")
+    assert load_session(tmp_path / "plain.nnviz.json").histories == {}
+
+
+def _good_text():
+    return (ROOT / "resources" / "notebook.nnviz.json").read_text()
+
+
+def _edited(change):
+    doc = json.loads(_good_text())
+    change(doc)
+    return json.dumps(doc)
+
+
+BAD_SESSIONS = {
+    "truncated": lambda: _good_text()[:200],
+    "not json": lambda: "hello",
+    "wrong type": lambda: _edited(lambda d: d["runs"][1].update(learning_rate="fast")),
+    "out of range": lambda: _edited(lambda d: d["shared"].update(n_samples=-4)),
+    "newer version": lambda: _edited(lambda d: d.update(version=99)),
+    "not a session": lambda: json.dumps([1, 2, 3]),
+    "no runs": lambda: _edited(lambda d: d.update(runs=[])),
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD_SESSIONS))
+def test_a_malformed_session_is_refused_with_its_message_and_changes_nothing(qtbot, window, tmp_path, kind):
+    ids = with_notebook_runs(qtbot, window)
+    window.step_action.trigger()
+    qtbot.waitUntil(lambda: all(window._frames[r].epoch == 1 for r in ids), timeout=20000)
+    before = (window.runs.runs(), window.shared(), {k: len(v) for k, v in window.histories().items()})
+    path = tmp_path / "bad.nnviz.json"
+    path.write_text(BAD_SESSIONS[kind]())
+    assert not window.open_session_from(path)
+    try:
+        load_session(path)
+        expected = f"{path}: the session has no runs"
+    except SessionError as exc:
+        expected = str(exc)
+    assert window.alert.text() == expected and str(path) in expected
+    assert window.alert.icon() == window.alert.Icon.Warning
+    window.alert.close()
+    qtbot.wait(50)
+    assert (window.runs.runs(), window.shared(), {k: len(v) for k, v in window.histories().items()}) == before
+    assert window.worker is not None and all(window._frames[r].epoch == 1 for r in ids)
+
+
+def test_unknown_keys_are_reported_when_opening(qtbot, window, tmp_path):
+    path = tmp_path / "extra.nnviz.json"
+    path.write_text(_edited(lambda d: (d.update(comment="hi"), d["runs"][0].update(colour_name="blue"))))
+    assert window.open_session_from(path)
+    assert "comment" in window.alert.text() and "colour_name" in window.alert.text()
+    assert window.alert.icon() == window.alert.Icon.Information
+    assert parse_session(path.read_text()).warnings  # the same keys the core reports
+    assert len(window.runs.runs()) == 4
+
+
+def test_a_missing_recent_file_leaves_the_list_with_a_message(qtbot, window, tmp_path):
+    path = tmp_path / "gone.nnviz.json"
+    save_session(path, preset_shared(), notebook_runs()[:2])
+    assert window.open_session_from(path)
+    path.unlink()
+    window._fill_recent_menu()
+    assert [a.data() for a in window.recent_menu.actions()] == [str(path.resolve())]
+    assert not window.open_recent(str(path.resolve()))
+    assert "no such file" in window.alert.text()
+    assert window.recent_sessions() == [] and len(window.runs.runs()) == 2
+
+
+def test_new_comparison_is_one_sgd_run_at_epoch_0(qtbot, window):
+    with_notebook_runs(qtbot, window)
+    window.new_action.trigger()
+    assert [spec.name for spec in window.runs.specs()] == ["sgd"]
+    assert window.runs.specs()[0] == RunSpec.from_config(preset_config("sgd"), "sgd", window.runs.specs()[0].colour)
+    qtbot.waitUntil(lambda: ready(window), timeout=20000)
+    assert window.maps.large_run_id == window.selected_run_id
+
+
+def test_exports_parse_back(qtbot, window, tmp_path):
+    ids = with_notebook_runs(qtbot, window)
+    train_to_end(qtbot, window)
+    assert window.export_csv_to(tmp_path / "h.csv")
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "h.csv").read_text())))
+    assert list(rows[0]) == ["run", "epoch", "cost", "accuracy", "learning_rate", "updates", "samples", "elapsed_s"]
+    assert len(rows) == sum(EPOCHS.values()) + 4
+    momentum = [r for r in rows if r["run"] == "momentum"]
+    assert [float(r["cost"]) for r in momentum] == window.curves.data(curve_key(ids[2]))["cost"].tolist()
+    assert window.export_window_to(tmp_path / "w.png")
+    image = QImage(str(tmp_path / "w.png"))
+    assert (image.width(), image.height()) == (window.width(), window.height())
+    assert window.export_curves_to(tmp_path / "c.png", width=900)
+    assert QImage(str(tmp_path / "c.png")).width() == 900
+    window.maps.show_large(ids[1])
+    for width in (400, 2000):
+        assert window.export_map_to(tmp_path / f"m{width}.png", width)
+        assert QImage(str(tmp_path / f"m{width}.png")).width() == width
+    assert not window.export_map_to(tmp_path / "missing" / "m.png", 400)
+    assert "missing" in window.alert.text()
+
+
+def test_the_training_fields_of_a_session_reach_the_worker(qtbot, window, tmp_path):
+    runs = [spec.replace(epochs=3) for spec in notebook_runs()[:2]]
+    path = tmp_path / "two.nnviz.json"
+    save_session(path, preset_shared().replace(n_samples=100), runs)
+    assert window.open_session_from(path)
+    assert train_to_end(qtbot, window) == "finished"
+    for run_id, spec in window.runs.runs():
+        assert {f: getattr(window._trained[run_id], f) for f in TRAINING_FIELDS} == spec.training()
+        assert len(window.histories()[spec.name]) == 4
+
+
+def run_main(*args):
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], capture_output=True, text=True, env=env,
+                          timeout=120)
+
+
+def test_session_on_the_command_line(tmp_path):
+    bad = tmp_path / "bad.nnviz.json"
+    bad.write_text(_good_text()[:100])
+    done = run_main("--session", str(bad))
+    with pytest.raises(SessionError) as refused:
+        load_session(bad)
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"nnviz: error: {refused.value}"
+    good = tmp_path / "good.nnviz.json"
+    save_session(good, preset_shared().replace(n_samples=100), [s.replace(epochs=3) for s in notebook_runs()])
+    shot = tmp_path / "shot.png"
+    done = run_main("--session", str(good), "--run", "--screenshot", str(shot))
+    assert done.returncode == 0, done.stderr
+    assert not QImage(str(shot)).isNull()
