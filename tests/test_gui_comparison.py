@@ -333,6 +333,17 @@ def test_session_on_the_command_line(tmp_path):
     good = tmp_path / "good.nnviz.json"
     save_session(good, preset_shared().replace(n_samples=100), [s.replace(epochs=3) for s in notebook_runs()])
     shot = tmp_path / "shot.png"
-    done = run_main("--session", str(good), "--run", "--screenshot", str(shot))
+    done = run_main("--session", str(good), "--x-axis", "updates", "--log-cost", "--run", "--screenshot", str(shot))
     assert done.returncode == 0, done.stderr
     assert not QImage(str(shot)).isNull()
+    done = run_main("--session", str(good), "--alpha", "0.1")
+    assert done.returncode == 2 and "either --session or training options" in done.stderr
+
+
+def test_the_x_axis_choice_is_remembered(qtbot, window, settings):
+    window.curves.x_axis_combo.setCurrentIndex(window.curves.x_axis_combo.findData("samples"))
+    window.close()
+    again = MainWindow(None, settings=settings)
+    qtbot.addWidget(again)
+    assert again.curves.x_axis == "samples"
+    again.close()

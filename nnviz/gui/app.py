@@ -18,6 +18,7 @@ from nnviz.cli import (
     config_from_args,
 )
 from nnviz.core.session import SessionError, load_session
+from nnviz.gui.curves import X_AXES
 from nnviz.gui.main_window import APPLICATION, ORGANIZATION, MainWindow, app_icon
 
 EXIT_FAILED = 1
@@ -35,6 +36,8 @@ def build_parser() -> Parser:
     add_training_options(parser)
     parser.add_argument("--session", metavar="FILE.nnviz.json",
                         help="open a saved comparison (its shared settings, runs and any histories)")
+    parser.add_argument("--x-axis", choices=list(X_AXES), help="what the curves' x axis counts (default: as last used)")
+    parser.add_argument("--log-cost", action="store_true", help="logarithmic cost axis")
     parser.add_argument("--run", action="store_true", help="start training at once")
     parser.add_argument("--screenshot", metavar="PATH",
                         help="save a PNG of the window when the run ends (without --run: once drawn), then exit")
@@ -100,6 +103,10 @@ def run_gui(argv: list[str]) -> int:
     window.set_save_settings(not args.screenshot)
     if session is not None:
         window.apply_session(session)
+    if args.x_axis is not None:
+        window.curves.set_x_axis(args.x_axis)
+    if args.log_cost:
+        window.curves.set_log_cost(True)
     outcome = {"code": 0}
 
     def fail(message: str, code: int = EXIT_FAILED) -> None:

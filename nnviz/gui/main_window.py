@@ -47,7 +47,7 @@ from nnviz.core.session import SUFFIX, SessionError, load_session, save_session
 from nnviz.core.training import FIELDS, LIVE_FIELDS, TrainConfig, load_presets
 from nnviz.gui.boundary_view import BoundaryView
 from nnviz.gui.controls import ParameterPanel
-from nnviz.gui.curves import CurvesView
+from nnviz.gui.curves import X_AXES, CurvesView
 from nnviz.gui.export import ExportError, save_csv, save_map_png, save_plot_png, save_widget_png
 from nnviz.gui.maps_panel import MapsPanel
 from nnviz.gui.run_list import RunListPanel
@@ -356,6 +356,8 @@ class MainWindow(QMainWindow):
         self.speed.setCurrentIndex(max(index, 0))
         self.discretize.setChecked(self.settings.value("view/discretize", False, type=bool))
         self.curves.set_log_cost(self.settings.value("view/log_cost", False, type=bool))
+        x_axis = self.settings.value("view/x_axis", "epoch")
+        self.curves.set_x_axis(x_axis if x_axis in X_AXES else "epoch")
         if config is None and restore_parameters:
             config = self._saved_config()
         if config is None:
@@ -379,6 +381,7 @@ class MainWindow(QMainWindow):
         self.settings.setValue("run/speed", self.speed.currentText())
         self.settings.setValue("view/discretize", self.discretize.isChecked())
         self.settings.setValue("view/log_cost", self.curves.log_cost)
+        self.settings.setValue("view/x_axis", self.curves.x_axis)
         config = self.panel.config()
         if config is not None:
             self.settings.setValue("run/parameters", json.dumps(config.to_dict()))
