@@ -52,7 +52,7 @@ def _click(qtbot, view):
 def test_one_map_per_run_each_showing_its_own_parameters_and_cost(panel, comparison):
     panel, ids = panel
     assert _shown_maps(panel, ids) == ids
-    assert panel.grid_shape == (2, 2)
+    assert panel.grid_shape == (4, 1)  # the data is ~3.4 times wider than high: one wide map a row
     for run_id, run in zip(ids, comparison, strict=True):
         view = panel.map_view(run_id)
         cost = run.history.column("cost")[-1]
@@ -72,10 +72,14 @@ def test_grid_reflows_with_the_number_of_runs_and_the_shape(qtbot, panel):
     panel.set_runs([(ids[0], "a", "#112233"), (ids[1], "b", "#445566")])
     assert panel.grid_shape[0] * panel.grid_shape[1] == 2
     panel.set_runs([(i, f"r{i}", "#445566") for i in ids[:3]])
+    assert panel.grid_shape == (3, 1)
+    panel.resize(1400, 450)
     assert panel.grid_shape == (2, 2)
-    panel.resize(1400, 350)
+    panel.resize(2400, 300)
     assert panel.grid_shape == (1, 3)
     assert grid_columns(9, 600, 600) == 3 and grid_columns(1, 10, 10) == 1 and grid_columns(5, 0, 0) == 3
+    # Wide data (the notebook's is ~3.4 times wider than high) packs four maps 2 × 2, not in one row.
+    assert grid_columns(4, 1050, 340) == 4 and grid_columns(4, 1050, 340, aspect=3.4) == 2
 
 
 def test_click_shows_the_run_large_and_escape_returns(qtbot, panel, comparison):

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 )
 
 from nnviz.core.network import Layout
-from nnviz.gui.boundary_view import FOREGROUND, BoundaryView
+from nnviz.gui.boundary_view import FOREGROUND, BoundaryView, data_extent
 
 COMPACT_RESOLUTION = 100  # grid points per side of a small map
 LARGE_RESOLUTION = 200  # of the large map
@@ -29,17 +29,17 @@ TITLE_HEIGHT = 20  # pixels a small map's title takes above it, for choosing the
 MIN_MAP_SIZE = 110  # pixels, the smallest a small map gets
 
 
-def grid_columns(n: int, width: float, height: float) -> int:
-    """Columns that give ``n`` square maps the largest size in a ``width`` × ``height`` area
-    (fewer columns on a tie); ceil(√n) when the area is not known yet."""
+def grid_columns(n: int, width: float, height: float, aspect: float = 1.0) -> int:
+    """Columns that give ``n`` maps of the data's ``aspect`` (width / height) the largest size in a
+    ``width`` × ``height`` area (fewer columns on a tie); ceil(√n) when the area is not known yet."""
     if n <= 1:
         return 1
     if width < 2 * MIN_MAP_SIZE / 3 or height < 2 * MIN_MAP_SIZE / 3:
         return math.ceil(math.sqrt(n))
 
-    def side(columns: int) -> float:
+    def side(columns: int) -> float:  # the height of the data in each map
         rows = math.ceil(n / columns)
-        return min(width / columns, height / rows - TITLE_HEIGHT)
+        return min(width / columns / aspect, height / rows - TITLE_HEIGHT)
 
     return max(range(1, n + 1), key=lambda columns: (side(columns), -columns))
 
@@ -84,6 +84,7 @@ class MapsPanel(QWidget):
         self._discretize = False
         self._large_id = -1
         self._columns = 0
+        self._aspect = 1.0  # width / height of the data's extent: wide data packs the maps in fewer columns
         self._drawn: dict[int, tuple] = {}  # by id(view): (run_id, theta, layout, activation) it last evaluated
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
@@ -152,6 +153,9 @@ class MapsPanel(QWidget):
     def set_data(self, X, y, X_test=None, y_test=None) -> None:
         """The points every map shows (and whose extent they cover); see BoundaryView.set_data."""
         self._data = (X, y, X_test, y_test)
+        x_min, x_max, y_min, y_max = data_extent(X, X_test)
+        self._aspect = (x_max - x_min) / (y_max - y_min)
+        self._reflow(force=True)
         for view in self._maps.values():
             view.set_data(*self._data)
         self.large.set_data(*self._data)
@@ -293,7 +297,7 @@ class MapsPanel(QWidget):
     def _reflow(self, force: bool = False) -> None:
         """Put the shown maps in the grid, in run order, with the columns that make them largest."""
         shown = [run_id for run_id, run in self._runs.items() if run.visible]
-        columns = grid_columns(len(shown), self.width(), self.height())
+        columns = grid_columns(len(shown), self.width(), self.height(), self._aspect)
         if not force and columns == self._columns:
             return
         self._columns = columns
