@@ -347,3 +347,14 @@ def test_the_x_axis_choice_is_remembered(qtbot, window, settings):
     qtbot.addWidget(again)
     assert again.curves.x_axis == "samples"
     again.close()
+
+
+def test_removing_every_run_stops_training_and_adding_one_starts_again(qtbot, window):
+    window.runs.remove_run(window.selected_run_id)
+    assert window.worker is None and not window.start_action.isEnabled() and not window.step_action.isEnabled()
+    assert window.message.text().startswith("no runs")
+    window.start_action.trigger()
+    assert not window.playing
+    window.runs.notebook_action.trigger()
+    qtbot.waitUntil(lambda: ready(window), timeout=20000)
+    assert len(window.runs.runs()) == 4 and window.start_action.isEnabled()

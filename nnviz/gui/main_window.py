@@ -400,7 +400,7 @@ class MainWindow(QMainWindow):
     @property
     def boundary(self) -> BoundaryView:
         """The decision map in focus: the large one when shown, else the selected run's small map."""
-        if self.maps.large_run_id != -1:
+        if self.maps.large_run_id != -1 or self.selected_run_id == -1:
             return self.maps.large
         return self.maps.map_view(self.selected_run_id)
 
@@ -488,7 +488,11 @@ class MainWindow(QMainWindow):
         removed = [run_id for run_id in self._trained if run_id not in ids]
         added = [run_id for run_id in ids if run_id not in self._trained]
         self._sync_views()
-        if added or self.worker is None:
+        if not ids:
+            self._playing = False
+            self._launch()  # stops the worker: nothing to train
+            self._set_message("no runs: add one (Add, or Notebook runs)")
+        elif added or self.worker is None:
             trained = any(frame.epoch > 0 for frame in self._frames.values())
             self._playing = False
             self._launch()
@@ -927,7 +931,7 @@ class MainWindow(QMainWindow):
     def _update_actions(self) -> None:
         """Enable the run bar's actions for the current state; touches them only when it changed
         (a new text or icon on every frame would relayout and repaint the tool bar 60 times a second)."""
-        valid = self.panel.config() is not None
+        valid = self.panel.config() is not None and bool(self.runs.runs())
         state = (self._playing, valid, self._all_ended())
         if state == self._action_state:
             return
