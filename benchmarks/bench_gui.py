@@ -1,10 +1,12 @@
 """The live window under load: trains the sgd preset as fast as possible and prints numbers.
 
-    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python benchmarks/bench_gui.py [--seconds S] [--engine E]
+    xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python benchmarks/bench_gui.py [--seconds S] [--engine E] \\
+        [--notebook]
 
 Prints frames drawn per second, epochs trained per second, the event-loop lag (how late a 10 ms
 QTimer fires: median, p99, max) and the time of one decision-map redraw (grid + image + contour,
 then with the widget painted). Targets (issue 4): >= 30 frames/s, p99 lag <= 50 ms, redraw <= 10 ms median.
+--notebook trains the four notebook runs side by side (small maps, four curves) instead of one.
 Runs offscreen unless QT_QPA_PLATFORM is set or a display is available.
 """
 
@@ -27,6 +29,8 @@ from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, QTimer  # noqa:
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from nnviz.core import kernels  # noqa: E402
+from nnviz.core.comparison import notebook_runs, preset_shared  # noqa: E402
+from nnviz.core.session import Session  # noqa: E402
 from nnviz.core.training import Trainer, preset_config  # noqa: E402
 from nnviz.gui.app import configure_interpreter  # noqa: E402
 from nnviz.gui.main_window import MainWindow, curve_key  # noqa: E402
@@ -50,6 +54,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5.0, help="seconds of training measured (default 5)")
     parser.add_argument("--engine", choices=("compiled", "numpy"), default="compiled")
     parser.add_argument("--redraws", type=int, default=50, help="decision-map redraws timed (default 50)")
+    parser.add_argument("--notebook", action="store_true", help="the four notebook runs side by side")
     args = parser.parse_args()
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -63,6 +68,9 @@ def main() -> int:
     window.set_save_settings(False)
     window.resize(1480, 900)
     window.show()
+    if args.notebook:
+        runs = tuple(spec.replace(epochs=10_000_000) for spec in notebook_runs())
+        window.apply_session(Session(preset_shared().replace(engine=args.engine), runs))
     deadline = time.perf_counter() + 30
     while window._last is None and time.perf_counter() < deadline:
         wait(app, 0.01)
@@ -118,17 +126,20 @@ def main() -> int:
     window.close()
 
     platform = app.platformName()
-    print(f"bench_gui: sgd preset (1000 samples, per-sample SGD), {args.engine} engine, "
+    what = "the 4 notebook runs side by side" if args.notebook else "sgd preset (1000 samples, per-sample SGD)"
+    print(f"bench_gui: {what}, {args.engine} engine, "
           f"window 1480x900, Qt platform {platform}, {args.seconds:g} s of training")
     print(f"frames drawn         {len(frames) / elapsed:8.1f} /s   (target >= 30)")
     print(f"GUI busy per frame   median {percentile(costs, 50):6.2f} ms   p90 {percentile(costs, 90):6.2f} ms   "
           f"(frame handled and painted; frames are spaced by >= 1.5 x this)")
-    print(f"epochs trained       {epochs / elapsed:8.0f} /s   ({held:,} epochs held in the curves)")
+    per = " of each run" if args.notebook else ""
+    print(f"epochs trained       {epochs / elapsed:8.0f} /s{per}   ({held:,} epochs held in the curves)")
     print(f"event-loop lag       median {percentile(lags, 50):6.2f} ms   p99 {percentile(lags, 99):6.2f} ms   "
           f"max {max(lags, default=float('nan')):6.2f} ms   ({len(lags)} ticks of a {TIMER_MS} ms timer; "
           f"target p99 <= 50 ms)")
     print(f"decision-map redraw  median {statistics.median(model_ms):6.2f} ms   "
-          f"p90 {percentile(model_ms, 90):6.2f} ms   (grid 200x200 + image + contour; target <= 10 ms median)")
+          f"p90 {percentile(model_ms, 90):6.2f} ms   (grid {view.resolution}x{view.resolution} + image + contour; "
+          "target <= 10 ms median)")
     print(f"  ... and on screen  median {statistics.median(painted_ms):6.2f} ms   "
           f"p90 {percentile(painted_ms, 90):6.2f} ms")
     scratch.cleanup()

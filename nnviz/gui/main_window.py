@@ -62,6 +62,7 @@ READY = "ready: press Start (Space) or Step (S)"
 MESSAGE_STYLES = {"error": "color: #c0281e; font-weight: bold;", "done": "color: #1b7a36; font-weight: bold;"}
 MINIMUM_SIZE = (1060, 660)
 DEFAULT_SIZE = (1480, 900)
+MAPS_PER_SECOND = 12  # redraws of the small maps while several runs train (the curves follow every frame)
 MAX_RECENT = 8  # entries of File → Recent sessions
 MAP_WIDTHS = (400, 8000, 1600)  # decision-map PNG export: smallest, largest, default width in pixels
 SESSION_FILTER = f"nnviz sessions (*{SUFFIX});;JSON (*.json);;All files (*)"
@@ -137,6 +138,7 @@ class MainWindow(QMainWindow):
         self._invalid_shown = False  # the message shows a field's error
         self._action_state = None  # (playing, valid, ended) the run bar was last set for
         self._frame_started = 0.0  # perf_counter when the last frame arrived
+        self._maps_drawn_at = 0.0  # perf_counter when the maps last showed a frame
         self._epoch_axis: int | None = None  # upper end of the curves' epoch axis, once set
         self.session_path: Path | None = None  # the file the comparison was last opened from or saved to
         self.alert: QMessageBox | None = None  # the last message box shown (non-blocking)
@@ -718,7 +720,15 @@ class MainWindow(QMainWindow):
             if run.records:
                 self._add_records(run_id, run.records)
             self._frames[run_id] = run
-            if live and self._setup is not None:
+        # Several maps cost more to paint than the curves: while training, they are redrawn at most
+        # MAPS_PER_SECOND times a second (every frame when one run is shown large); always when it stops.
+        draw_maps = live and self._setup is not None and (
+            frame.ended or not frame.playing or len(self._trained) == 1
+            or start - self._maps_drawn_at >= 1 / MAPS_PER_SECOND)
+        if draw_maps:
+            self._maps_drawn_at = start
+        for run_id, run in frame.runs.items():
+            if draw_maps and run_id in self._trained:
                 history = self._histories.get(run_id)
                 cost = history.column("cost")[-1] if history is not None and len(history) else None
                 if run_id in self._loaded:
@@ -769,9 +779,12 @@ class MainWindow(QMainWindow):
         if records[0].epoch == 0:
             self._initial[run_id] = records[0]
         store = self._snapshots[run_id]
+        last = store.nearest(records[0].epoch)  # O(log n): SnapshotStore.last_epoch copies its list
+        last_epoch = -1 if last is None else last[0]
         for record in records:
-            if store.last_epoch is None or record.epoch > store.last_epoch:
+            if record.epoch > last_epoch:
                 store.add(record.epoch, record.params)
+                last_epoch = record.epoch
         if run_id in self._loaded:
             return
         history = self._histories[run_id]
@@ -877,7 +890,8 @@ class MainWindow(QMainWindow):
         return float(history.column(column)[i]) if i < len(epochs) and epochs[i] == epoch else None
 
     def _show_memory(self) -> None:
-        nbytes = sum(store.nbytes for store in self._snapshots.values())
+        # Snapshots of a run are all the same size: cheaper than SnapshotStore.nbytes, which visits each.
+        nbytes = sum(len(store) * store.nearest(2**62)[1].nbytes for store in self._snapshots.values() if len(store))
         if nbytes:
             strides = {store.stride for store in self._snapshots.values()}
             every = "every epoch" if strides == {1} else f"every {max(strides)}th epoch"
