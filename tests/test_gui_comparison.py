@@ -358,3 +358,17 @@ def test_removing_every_run_stops_training_and_adding_one_starts_again(qtbot, wi
     window.runs.notebook_action.trigger()
     qtbot.waitUntil(lambda: ready(window), timeout=20000)
     assert len(window.runs.runs()) == 4 and window.start_action.isEnabled()
+
+
+def test_the_file_menu_holds_sessions_recent_files_and_exports(window):
+    menus = {action.text(): action.menu() for action in window.menuBar().actions()}
+    file_actions = menus["&File"].actions()
+    for action in (window.new_action, window.open_action, window.save_action, window.save_as_action,
+                   window.save_histories_action, window.quit_action):
+        assert action in file_actions
+    assert window.recent_menu.menuAction() in file_actions and window.export_menu.menuAction() in file_actions
+    assert window.open_action.shortcut().toString() == "Ctrl+O"
+    assert window.save_action.shortcut().toString() == "Ctrl+S"
+    assert window.save_as_action.shortcut().toString() == "Ctrl+Shift+S"
+    assert window.export_menu.actions() == [window.export_csv_action, window.export_window_action,
+                                            window.export_curves_action, window.export_map_action]

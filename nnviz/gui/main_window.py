@@ -1157,7 +1157,8 @@ class MainWindow(QMainWindow):
             "<b>nnviz</b><br>Watch a small numpy neural network learn a 2-D decision boundary, "
             "and compare training strategies (per-sample SGD, mini-batches, momentum, learning-rate decay) "
             "from the same data and initial weights.<br><br>"
-            "Space: start/pause · S or →: one epoch · R: reset")
+            "Space: start/pause · S or →: one epoch · R: reset<br>"
+            "Ctrl+O: open a session · Ctrl+S: save it · Ctrl+Shift+N in the run list: the notebook's four runs")
 
     # ---- closing --------------------------------------------------------------------------
 
