@@ -372,3 +372,16 @@ def test_the_file_menu_holds_sessions_recent_files_and_exports(window):
     assert window.save_as_action.shortcut().toString() == "Ctrl+Shift+S"
     assert window.export_menu.actions() == [window.export_csv_action, window.export_window_action,
                                             window.export_curves_action, window.export_map_action]
+
+
+def test_with_a_test_set_the_csv_has_the_test_columns(qtbot, window, tmp_path):
+    path = tmp_path / "test.nnviz.json"
+    save_session(path, preset_shared().replace(n_samples=200, test_fraction=0.2),
+                 [spec.replace(epochs=4) for spec in notebook_runs()[:2]])
+    assert window.open_session_from(path)
+    train_to_end(qtbot, window)
+    assert window.export_csv_to(tmp_path / "t.csv")
+    rows = list(csv.DictReader(io.StringIO((tmp_path / "t.csv").read_text())))
+    assert list(rows[0])[-2:] == ["test_cost", "test_accuracy"] and len(rows) == 10
+    assert window.save_session_to(tmp_path / "again.nnviz.json", histories=True)
+    assert load_session(tmp_path / "again.nnviz.json").histories["sgd"].has_test
