@@ -12,6 +12,7 @@ import json
 import time
 from collections import deque
 from pathlib import Path
+from types import SimpleNamespace
 
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QIcon, QKeySequence
@@ -130,7 +131,6 @@ class MainWindow(QMainWindow):
         self._snapshots: dict[int, SnapshotStore] = {}  # run id -> parameters by epoch, for the timeline
         self._loaded: set[int] = set()  # runs whose curves show a history opened from a session
         self._initial: dict = {}  # run id -> its epoch-0 record
-        self._ended = False  # every run has finished or diverged
         self._playing = False
         self._rate = 0.0  # smoothed epochs per second
         self._save_settings = True
@@ -626,7 +626,6 @@ class MainWindow(QMainWindow):
         self._snapshots = {}
         self._loaded = set()
         self._initial = {}
-        self._ended = False
         self._rate = 0.0
         shared = self.shared()
         self._shared = shared
@@ -1177,8 +1176,6 @@ class _HistoryRows:
         self._history = history
 
     def __iter__(self):
-        from types import SimpleNamespace
-
         for row in self._history.rows():
             row.setdefault("test_cost", None)
             row.setdefault("test_accuracy", None)
