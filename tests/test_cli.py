@@ -1,34 +1,22 @@
 """The `train` command: options, exit codes, one-line messages, atomic CSV, divergence."""
 
-import csv
 import io
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
+from helpers import ROOT, read_csv, run_cli
 
 from nnviz.cli import main
 from nnviz.core.training import Trainer, preset_config
 
-ROOT = Path(__file__).resolve().parents[1]
 SMALL = ["--dataset", "moons", "--samples", "40", "--shape", "2,3,1", "--epochs", "3", "--engine", "numpy"]
-
-
-def run(argv, capsys):
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def read_csv(text):
-    return list(csv.DictReader(io.StringIO(text)))
 
 
 def test_csv_has_one_row_per_epoch_at_full_precision(tmp_path, capsys):
     path = tmp_path / "run.csv"
-    code, out, err = run(["train", "--preset", "sgd", "--epochs", "4", "--csv", str(path)], capsys)
+    code, out, err = run_cli(["train", "--preset", "sgd", "--epochs", "4", "--csv", str(path)], capsys)
     assert code == 0
     rows = read_csv(path.read_text())
     assert list(rows[0]) == ["epoch", "cost", "accuracy", "learning_rate", "elapsed_s"]
@@ -39,7 +27,7 @@ def test_csv_has_one_row_per_epoch_at_full_precision(tmp_path, capsys):
 
 
 def test_csv_to_stdout_with_test_columns(capsys):
-    code, out, err = run(["train", *SMALL, "--test-fraction", "0.25", "--csv", "-"], capsys)
+    code, out, err = run_cli(["train", *SMALL, "--test-fraction", "0.25", "--csv", "-"], capsys)
     assert code == 0
     rows = read_csv(out)
     assert list(rows[0])[-2:] == ["test_cost", "test_accuracy"] and len(rows) == 4
@@ -47,19 +35,19 @@ def test_csv_to_stdout_with_test_columns(capsys):
 
 
 def test_explicit_options_override_the_preset(capsys):
-    code, out, _ = run(["train", "--preset", "decay", "--alpha", "0.05", "--epochs", "2", "--csv", "-"], capsys)
+    code, out, _ = run_cli(["train", "--preset", "decay", "--alpha", "0.05", "--epochs", "2", "--csv", "-"], capsys)
     rows = read_csv(out)
     assert code == 0 and float(rows[1]["learning_rate"]) == 0.05
     assert float(rows[2]["learning_rate"]) == pytest.approx(0.05 * (1 - 0.015))
 
 
 def test_gamma_alone_means_the_exponential_schedule(capsys):
-    code, out, _ = run(["train", *SMALL, "--gamma", "0.5", "--alpha", "0.1", "--csv", "-"], capsys)
+    code, out, _ = run_cli(["train", *SMALL, "--gamma", "0.5", "--alpha", "0.1", "--csv", "-"], capsys)
     assert [float(r["learning_rate"]) for r in read_csv(out)[1:]] == [0.1, 0.05, 0.025]
 
 
 def test_step_schedule_and_full_batch(capsys):
-    code, out, _ = run(["train", *SMALL, "--schedule", "step", "--step-every", "2", "--step-factor", "0.1",
+    code, out, _ = run_cli(["train", *SMALL, "--schedule", "step", "--step-every", "2", "--step-factor", "0.1",
                         "--batch-size", "full", "--alpha", "1", "--csv", "-"], capsys)
     assert code == 0
     assert [float(r["learning_rate"]) for r in read_csv(out)[1:]] == [1.0, 1.0, 0.1]
@@ -94,7 +82,7 @@ def test_step_schedule_and_full_batch(capsys):
     (["--bogus"], "unrecognized arguments: --bogus"),
 ])
 def test_bad_input_exits_2_with_one_line(argv, message, capsys):
-    code, out, err = run(["train", *argv], capsys)
+    code, out, err = run_cli(["train", *argv], capsys)
     assert code == 2
     assert err.count("\n") == 1 and err.startswith("nnviz train: error: ")
     assert message in err
@@ -104,12 +92,12 @@ def test_bad_input_exits_2_with_one_line(argv, message, capsys):
 def test_refused_run_leaves_an_existing_csv_untouched(tmp_path, capsys):
     path = tmp_path / "keep.csv"
     path.write_text("precious\n")
-    code, _, _ = run(["train", "--alpha", "-1", "--csv", str(path)], capsys)
+    code, _, _ = run_cli(["train", "--alpha", "-1", "--csv", str(path)], capsys)
     assert code == 2 and path.read_text() == "precious\n"
 
 
 def test_csv_into_a_missing_folder_is_refused_before_training(tmp_path, capsys):
-    code, _, err = run(["train", *SMALL, "--csv", str(tmp_path / "nope" / "x.csv")], capsys)
+    code, _, err = run_cli(["train", *SMALL, "--csv", str(tmp_path / "nope" / "x.csv")], capsys)
     assert code == 2 and "--csv" in err and "does not exist" in err
 
 
@@ -129,7 +117,7 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch
 
 def test_divergence_exits_3_and_keeps_the_finite_rows(tmp_path, capsys):
     path = tmp_path / "div.csv"
-    code, _, err = run(["train", "--alpha", "1e6", "--epochs", "20", "--csv", str(path)], capsys)
+    code, _, err = run_cli(["train", "--alpha", "1e6", "--epochs", "20", "--csv", str(path)], capsys)
     assert code == 3
     assert "diverged at epoch 1:" in err and "lower the learning rate" in err
     rows = read_csv(path.read_text())

@@ -1,12 +1,10 @@
 """The `compare` command: the same rows as separate `train` runs, sessions as input, exit codes and messages."""
 
-import csv
-import io
 import json
 
 import pytest
+from helpers import read_csv, run_cli
 
-from nnviz.cli import main
 from nnviz.core.comparison import RunSpec, SharedSettings, notebook_runs, preset_shared
 from nnviz.core.session import SessionError, load_session, save_session
 
@@ -14,27 +12,17 @@ PRESETS = ["sgd", "mini-batch", "momentum", "decay"]
 SHARED = SharedSettings(dataset="moons", n_samples=40, noise=0.2, shape=(2, 4, 1), engine="numpy")
 
 
-def run(argv, capsys):
-    code = main(argv)
-    out, err = capsys.readouterr()
-    return code, out, err
-
-
-def read_csv(text):
-    return list(csv.DictReader(io.StringIO(text)))
-
-
 @pytest.mark.parametrize("engine", ["numpy", "compiled"])
 def test_compare_matches_four_separate_train_runs_row_for_row(engine, tmp_path, capsys):
     path = tmp_path / "compare.csv"
-    code, out, err = run(["compare", "--presets", ",".join(PRESETS), "--epochs", "5", "--engine", engine,
+    code, out, err = run_cli(["compare", "--presets", ",".join(PRESETS), "--epochs", "5", "--engine", engine,
                           "--csv", str(path)], capsys)
     assert code == 0 and out == ""
     rows = read_csv(path.read_text())
     assert list(rows[0]) == ["run", "epoch", "cost", "accuracy", "learning_rate", "updates", "samples", "elapsed_s"]
     assert [r["run"] for r in rows] == [name for name in PRESETS for _ in range(6)]
     for name in PRESETS:
-        code, out, _ = run(["train", "--preset", name, "--epochs", "5", "--engine", engine, "--csv", "-"], capsys)
+        code, out, _ = run_cli(["train", "--preset", name, "--epochs", "5", "--engine", engine, "--csv", "-"], capsys)
         alone = read_csv(out)
         mine = [r for r in rows if r["run"] == name]
         assert code == 0 and len(alone) == len(mine) == 6
@@ -46,7 +34,7 @@ def test_compare_matches_four_separate_train_runs_row_for_row(engine, tmp_path, 
 
 
 def test_shared_options_and_test_columns(capsys):
-    code, out, err = run(["compare", "--presets", "mini-batch,sgd", "--dataset", "xor", "--samples", "30",
+    code, out, err = run_cli(["compare", "--presets", "mini-batch,sgd", "--dataset", "xor", "--samples", "30",
                           "--test-fraction", "0.2", "--shape", "2,3,1", "--epochs", "2", "--engine", "numpy",
                           "--csv", "-"], capsys)
     rows = read_csv(out)
@@ -63,7 +51,7 @@ def test_runs_from_a_session_file(tmp_path, capsys):
     doc = json.loads(path.read_text())
     doc["runs"][0]["note"] = "hand-written"
     path.write_text(json.dumps(doc))
-    code, out, err = run(["compare", "--session", str(path), "--samples", "20", "--csv", "-"], capsys)
+    code, out, err = run_cli(["compare", "--session", str(path), "--samples", "20", "--csv", "-"], capsys)
     rows = read_csv(out)
     assert code == 0 and [r["run"] for r in rows] == ['slow, "quoted"'] * 3 + ["fast"] * 4
     assert rows[1]["samples"] == "20"  # the option overrides the session's shared settings
@@ -73,7 +61,7 @@ def test_runs_from_a_session_file(tmp_path, capsys):
 def test_a_diverging_run_exits_3_and_the_others_still_complete(tmp_path, capsys):
     path = tmp_path / "s.nnviz.json"
     save_session(path, SHARED, [RunSpec("ok", epochs=4), RunSpec("wild", learning_rate=1e6, batch_size=40, epochs=4)])
-    code, out, err = run(["compare", "--session", str(path), "--csv", "-"], capsys)
+    code, out, err = run_cli(["compare", "--session", str(path), "--csv", "-"], capsys)
     rows = read_csv(out)
     assert code == 3
     assert [r["epoch"] for r in rows if r["run"] == "ok"] == ["0", "1", "2", "3", "4"]
@@ -96,7 +84,7 @@ def test_a_malformed_session_exits_2_with_the_message_of_the_dialog(tmp_path, ca
     path = _bad_session(tmp_path)
     with pytest.raises(SessionError) as info:
         load_session(path)
-    code, out, err = run(["compare", "--session", str(path)], capsys)
+    code, out, err = run_cli(["compare", "--session", str(path)], capsys)
     assert code == 2 and out == ""
     assert err == f"nnviz compare: error: {info.value}\n"
     assert 'runs[2].learning_rate: must be a number, got "fast"' in err
@@ -117,7 +105,7 @@ def test_a_malformed_session_exits_2_with_the_message_of_the_dialog(tmp_path, ca
     (["--alpha", "0.1"], "unrecognized arguments: --alpha 0.1"),
 ])
 def test_bad_input_exits_2_with_one_line(argv, message, capsys):
-    code, out, err = run(["compare", *argv], capsys)
+    code, out, err = run_cli(["compare", *argv], capsys)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("nnviz compare: error: ") and message in err
 
@@ -125,14 +113,14 @@ def test_bad_input_exits_2_with_one_line(argv, message, capsys):
 def test_a_session_without_runs_is_refused(tmp_path, capsys):
     path = tmp_path / "empty.nnviz.json"
     save_session(path, SHARED, [])
-    code, _, err = run(["compare", "--session", str(path)], capsys)
+    code, _, err = run_cli(["compare", "--session", str(path)], capsys)
     assert code == 2 and "the session has no runs" in err
 
 
 def test_refused_input_leaves_an_existing_csv_untouched(tmp_path, capsys):
     path = tmp_path / "keep.csv"
     path.write_text("precious\n")
-    code, _, _ = run(["compare", "--session", str(_bad_session(tmp_path)), "--csv", str(path)], capsys)
+    code, _, _ = run_cli(["compare", "--session", str(_bad_session(tmp_path)), "--csv", str(path)], capsys)
     assert code == 2 and path.read_text() == "precious\n"
-    code, _, err = run(["compare", "--epochs", "1", "--csv", str(tmp_path / "nope" / "x.csv")], capsys)
+    code, _, err = run_cli(["compare", "--epochs", "1", "--csv", str(tmp_path / "nope" / "x.csv")], capsys)
     assert code == 2 and "--csv" in err and "does not exist" in err

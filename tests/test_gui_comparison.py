@@ -4,13 +4,10 @@ the timeline, small maps, sessions and exports. Small data and few epochs."""
 import csv
 import io
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import ROOT, run_main
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
 
@@ -20,7 +17,6 @@ from nnviz.core.session import SessionError, load_session, parse_session, save_s
 from nnviz.core.training import Trainer, preset_config
 from nnviz.gui.main_window import MainWindow, curve_key
 
-ROOT = Path(__file__).resolve().parents[1]
 SIZE = (1300, 850)
 EPOCHS = {"sgd": 12, "mini-batch": 40, "momentum": 12, "decay": 12}
 
@@ -315,11 +311,6 @@ def test_the_training_fields_of_a_session_reach_the_worker(qtbot, window, tmp_pa
         assert {f: getattr(window._trained[run_id], f) for f in TRAINING_FIELDS} == spec.training()
         assert len(window.histories()[spec.name]) == 4
 
-
-def run_main(*args):
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], capture_output=True, text=True, env=env,
-                          timeout=120)
 
 
 def test_session_on_the_command_line(tmp_path):

@@ -1,13 +1,11 @@
 """The main window driven like a user would (pytest-qt, offscreen): short runs on small data."""
 
 import csv
-import os
-import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import run_main
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QWidget
@@ -19,7 +17,6 @@ from nnviz.gui.main_window import MainWindow, curve_key
 
 SMALL = {"n_samples": 200, "epochs": 20}
 SIZE = (1200, 800)
-ROOT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
@@ -318,12 +315,6 @@ def test_full_batch_and_learning_rate_slider(window):
     panel.fields["learning_rate"].edit.setText("0.001")
     assert panel.lr_slider.value() == 100  # 1e-3 is one decade above the slider's 1e-4
 
-
-def run_main(*args):
-    """`python main.py ARGS` in a subprocess (app.exec() and exit in this process would end pytest-qt's loops)."""
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
-    return subprocess.run([sys.executable, str(ROOT / "main.py"), *args], capture_output=True, text=True, env=env,
-                          timeout=120)
 
 
 def test_scripted_screenshot_after_a_run(tmp_path):

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from helpers import shown
 from PySide6.QtCore import QPoint, Qt
 
 from nnviz.core.comparison import Comparison, notebook_runs, preset_shared
@@ -168,12 +169,7 @@ def test_map_title_marks_divergence():
 
 @pytest.fixture
 def timeline(qtbot):
-    timeline = TimelineSlider()
-    qtbot.addWidget(timeline)
-    timeline.resize(500, 40)
-    timeline.show()
-    qtbot.waitExposed(timeline)
-    return timeline
+    return shown(qtbot, TimelineSlider(), 500, 40)
 
 
 def test_live_timeline_follows_training_without_signals(qtbot, timeline):

@@ -1,6 +1,7 @@
 """The run list: notebook runs, copies, renaming, colours, removal and visibility (pytest-qt, offscreen)."""
 
 import pytest
+from helpers import shown
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QColorDialog, QLineEdit
@@ -11,12 +12,7 @@ from nnviz.gui.run_list import RunListPanel, run_summary, unique_name
 
 @pytest.fixture
 def panel(qtbot):
-    panel = RunListPanel()
-    qtbot.addWidget(panel)
-    panel.resize(420, 300)
-    panel.show()
-    qtbot.waitExposed(panel)
-    return panel
+    return shown(qtbot, RunListPanel(), 420, 300)
 
 
 def _names(panel):
