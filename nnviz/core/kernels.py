@@ -304,10 +304,11 @@ class CompiledEngine:
         self._layouts: dict[tuple[int, ...], tuple[np.ndarray, np.ndarray]] = {}
 
     def _arrays(self, layout: Layout) -> tuple[np.ndarray, np.ndarray]:
-        # Layout.offsets is recomputed on every access; keep one int64 copy per shape.
+        # One pair of int64 arrays per shape. Writeable copies: Layout.offsets is read-only, and numba
+        # compiles (and caches) a separate specialisation for read-only arrays.
         arrays = self._layouts.get(layout.shape)
         if arrays is None:
-            arrays = (np.ascontiguousarray(layout.offsets, dtype=np.int64), np.array(layout.shape, dtype=np.int64))
+            arrays = (np.array(layout.offsets, dtype=np.int64), np.array(layout.shape, dtype=np.int64))
             self._layouts[layout.shape] = arrays
         return arrays
 

@@ -10,6 +10,7 @@ compiled kernel and the numpy reference share the same memory.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -77,13 +78,17 @@ class Layout:
         """Number of weight layers (hidden layers + 1)."""
         return len(self.shape) - 1
 
-    @property
+    # Layouts are immutable and read on every forward, backward and record: offsets, size and the
+    # weight mask are computed once per Layout (cached_property writes past the frozen dataclass).
+    @cached_property
     def offsets(self) -> np.ndarray:
-        """int64 array of length n_layers + 1: layer l's W starts at offsets[l]."""
+        """Read-only int64 array of length n_layers + 1: layer l's W starts at offsets[l]."""
         sizes = [self.shape[i] * self.shape[i + 1] + self.shape[i + 1] for i in range(self.n_layers)]
-        return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        offsets = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+        offsets.flags.writeable = False
+        return offsets
 
-    @property
+    @cached_property
     def size(self) -> int:
         """Total number of parameters."""
         return int(self.offsets[-1])
@@ -98,10 +103,15 @@ class Layout:
         return out
 
     def weight_mask(self) -> np.ndarray:
-        """1.0 where ``theta`` holds a weight, 0.0 where it holds a bias (for the L2 penalty)."""
+        """Read-only: 1.0 where ``theta`` holds a weight, 0.0 where it holds a bias (for the L2 penalty)."""
+        return self._weight_mask
+
+    @cached_property
+    def _weight_mask(self) -> np.ndarray:
         mask = np.zeros(self.size)
         for w, _ in self.views(mask):
             w[...] = 1.0
+        mask.flags.writeable = False
         return mask
 
 
