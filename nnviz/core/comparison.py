@@ -283,8 +283,10 @@ class SnapshotStore:
 
     @property
     def last_epoch(self) -> int | None:
-        epochs = self.epochs
-        return epochs[-1] if epochs else None
+        """The newest epoch held, None when empty (O(1): add() asks on every epoch)."""
+        if self._latest is not None:
+            return self._latest[0]
+        return self._epochs[-1] if self._epochs else None
 
     @property
     def nbytes(self) -> int:
