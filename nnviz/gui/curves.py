@@ -38,6 +38,7 @@ PLOTS = {
     "learning_rate": ("learning_rate", None, "learning rate"),
 }
 _INITIAL_CAPACITY = 1024
+_TEST_COST = FIELDS.index("test_cost")
 # Samples per pixel column kept by auto-downsampling (pyqtgraph's default is 5). In "peak" mode each
 # kept sample is a min/max pair: one per column still draws every extreme a pixel can show.
 DOWNSAMPLE_FACTOR = 1.0
@@ -73,6 +74,7 @@ class _History:
 
     def __init__(self):
         self.length = 0
+        self.has_test = False  # some row held has a finite test cost (kept in O(k) per append, not O(n) per frame)
         self._table = np.empty((len(FIELDS), _INITIAL_CAPACITY))  # one row per field, one column per epoch
 
     def append(self, rows: np.ndarray) -> None:
@@ -84,6 +86,7 @@ class _History:
         first = rows[0, 0]
         if self.length and first <= self._table[0, self.length - 1]:
             self.length = int(np.searchsorted(self._table[0, : self.length], first, side="left"))
+            self.has_test = bool(np.isfinite(self._table[_TEST_COST, : self.length]).any())  # rare: a restart
         need = self.length + k
         if need > self._table.shape[1]:
             capacity = max(need, 2 * self._table.shape[1])
@@ -92,6 +95,7 @@ class _History:
             self._table = table
         self._table[:, self.length : need] = rows.T
         self.length = need
+        self.has_test = self.has_test or bool(np.isfinite(rows[:, _TEST_COST]).any())
 
     def column(self, name: str) -> np.ndarray:
         """A read-only view of that column, trimmed to the rows held."""
@@ -101,6 +105,7 @@ class _History:
 
     def clear(self) -> None:
         self.length = 0
+        self.has_test = False
 
 
 @dataclass
@@ -376,11 +381,11 @@ class CurvesView(QWidget):
         x = history.column(X_AXES[self._x_kind][0])
         for (plot_name, part), item in run.curves.items():
             train_column, test_column, _ = PLOTS[plot_name]
-            y = history.column(train_column if part == "train" else test_column)
-            if part == "test" and not np.isfinite(y).any():
-                item.setData([], [])  # no test set: nothing to draw
+            if part == "test" and not history.has_test:
+                if item.xData is not None and len(item.xData):
+                    item.setData([], [])  # no test set: nothing to draw (and nothing to redo every frame)
                 continue
-            item.setData(x, y)
+            item.setData(x, history.column(train_column if part == "train" else test_column))
 
     def _on_visible_changed(self, run_id: str) -> None:
         run = self._runs.get(run_id)
