@@ -205,14 +205,11 @@ class Trainer:
         if like is None:
             X, y = make_dataset(config.dataset, config.n_samples, config.noise, config.data_seed)
             self.X, self.y, self.X_test, self.y_test = split_train_test(X, y, config.test_fraction, config.data_seed)
-            self.X_all, self.y_all = X, y
             self.theta = init_params(config.shape, config.init_seed)
         else:
             self.X, self.y, self.X_test, self.y_test = like.X, like.y, like.X_test, like.y_test
-            self.X_all, self.y_all = like.X_all, like.y_all
             self.theta = like.initial_record().params.copy()
         self.layout = Layout(config.shape)
-        self.offsets = self.layout.offsets
         self.state = self.engine.new_state(self.layout.size)
         self.epoch = 0
         self.updates = 0
@@ -221,7 +218,7 @@ class Trainer:
         self.status = "ready"
         self.diverged_epoch: int | None = None
         self.divergence_reason = ""
-        self._initial = self._record(0)
+        self._initial = self._record(0, self.learning_rate_for(0))
         self.initial_cost = self._initial.cost
 
     @property
@@ -249,7 +246,9 @@ class Trainer:
     def initial_record(self) -> EpochRecord:
         return self._initial
 
-    def _record(self, epoch: int) -> EpochRecord:
+    def _record(self, epoch: int, learning_rate: float, start: float | None = None) -> EpochRecord:
+        """The record of the current state; with ``start`` (a perf_counter time), the time since
+        then, evaluation included, is added to ``elapsed_s`` first."""
         c = self.config
         train_cost, train_acc = self.engine.evaluate(self.theta, self.layout, self.X, self.y, c.activation)
         penalty = l2_penalty(self.theta, self.layout, c.l2)
@@ -258,11 +257,13 @@ class Trainer:
             test_cost, test_acc = self.engine.evaluate(self.theta, self.layout, self.X_test, self.y_test, c.activation)
         params = self.theta.copy()
         params.flags.writeable = False
+        if start is not None:
+            self.elapsed_s += time.perf_counter() - start
         return EpochRecord(
             epoch=epoch,
             cost=train_cost + penalty,
             accuracy=train_acc,
-            learning_rate=self.learning_rate_for(epoch),
+            learning_rate=learning_rate,
             elapsed_s=self.elapsed_s,
             params=params,
             test_cost=test_cost,
@@ -282,17 +283,14 @@ class Trainer:
         start = time.perf_counter()
         epoch = self.epoch + 1
         lr = self.learning_rate_for(epoch)
+        n = len(self.X)
         with np.errstate(all="ignore"):
             self.engine.train_epoch(self.theta, self.state, self.layout, self.X, self.y,
                                     c.batch_size, lr, c.momentum, c.l2, c.activation)
-            record = self._record(epoch)
-        n = len(self.X)
-        batch = min(c.batch_size, n)
-        self.epoch = epoch
-        self.updates += -(-n // batch)
-        self.samples += n
-        self.elapsed_s += time.perf_counter() - start
-        record = dataclasses.replace(record, elapsed_s=self.elapsed_s, updates=self.updates, samples=self.samples)
+            self.epoch = epoch
+            self.updates += -(-n // min(c.batch_size, n))
+            self.samples += n
+            record = self._record(epoch, lr, start)
         reason = self._divergence(record)
         if reason:
             self.status = "diverged"
