@@ -710,12 +710,12 @@ class MainWindow(QMainWindow):
         for run_id, run in frame.runs.items():
             if run_id not in self._trained:
                 continue  # removed from the list, still in this frame
-            if run.setup is not None and (self._setup is None or self._setup is not run.setup):
-                if self._setup is None or run_id == next(iter(self._trained)):
-                    self._setup = run.setup
-                    self._fit_label(self.accuracy_label, "accuracy 100.0 % (test 100.0 %)"
-                                    if len(run.setup.X_test) else "accuracy 100.0 %")
-                    self.maps.set_data(run.setup.X, run.setup.y, run.setup.X_test, run.setup.y_test)
+            # Every run of a worker shares the data: the first run's setup is the comparison's.
+            if run.setup is not None and (self._setup is None or run_id == next(iter(self._trained))):
+                self._setup = run.setup
+                self._fit_label(self.accuracy_label, "accuracy 100.0 % (test 100.0 %)"
+                                if len(run.setup.X_test) else "accuracy 100.0 %")
+                self.maps.set_data(run.setup.X, run.setup.y, run.setup.X_test, run.setup.y_test)
             if run.records:
                 self._add_records(run_id, run.records)
             self._frames[run_id] = run
@@ -726,13 +726,8 @@ class MainWindow(QMainWindow):
             or start - self._maps_drawn_at >= 1 / MAPS_PER_SECOND)
         if draw_maps:
             self._maps_drawn_at = start
-        for run_id, run in frame.runs.items():
-            if draw_maps and run_id in self._trained:
-                history = self._histories.get(run_id)
-                cost = history.column("cost")[-1] if history is not None and len(history) else None
-                if run_id in self._loaded:
-                    cost = None
-                self.maps.show_state(run_id, run.params, self._setup.layout, self._setup.activation, cost, run.epoch)
+            for run_id, run in frame.runs.items():
+                self._show_map(run_id, run.params, self._live_cost(run_id), run.epoch)
         first = self._frames.get(self.selected_run_id)
         if first is not None:
             self._fit_epoch_axis(max(f.epoch for f in self._frames.values()),
@@ -862,9 +857,7 @@ class MainWindow(QMainWindow):
         if self.timeline.is_live():
             self.curves.set_marker(None)
             for run_id, frame in self._frames.items():
-                history = self._histories.get(run_id)
-                cost = history.column("cost")[-1] if history is not None and len(history) else None
-                self._show_map(run_id, frame.params, cost, frame.epoch)
+                self._show_map(run_id, frame.params, self._live_cost(run_id), frame.epoch)
             self._show_status()
             return
         self.curves.set_marker(epoch)
@@ -879,6 +872,13 @@ class MainWindow(QMainWindow):
     def _show_map(self, run_id: int, params, cost, epoch) -> None:
         if self._setup is not None and run_id in self._trained:
             self.maps.show_state(run_id, params, self._setup.layout, self._setup.activation, cost, epoch)
+
+    def _live_cost(self, run_id: int) -> float | None:
+        """The cost of a run's newest epoch (None while its curves show a session's saved history)."""
+        history = self._histories.get(run_id)
+        if history is None or run_id in self._loaded or not len(history):
+            return None
+        return history.column("cost")[-1]
 
     def _value_at(self, run_id: int, column: str, epoch: int) -> float | None:
         history = self._histories.get(run_id)
