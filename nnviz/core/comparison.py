@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnviz.core.training import LIVE_FIELDS, EpochRecord, TrainConfig, Trainer, get_engine, load_presets
+from nnviz.core.training import LIVE_FIELDS, EpochRecord, TrainConfig, Trainer, get_engine, preset_config
 
 # Fields every run of a comparison shares, and the fields each run sets for itself.
 SHARED_FIELDS = ("dataset", "n_samples", "noise", "test_fraction", "data_seed", "shape", "activation", "init_seed",
@@ -144,18 +144,12 @@ class RunSpec:
 
 def preset_run(name: str, colour: str = PALETTE[0]) -> RunSpec:
     """The RunSpec of a preset from resources/presets.json, named after it."""
-    presets = load_presets()
-    if name not in presets:
-        raise ValueError(f"preset={name!r}: allowed are {', '.join(presets)}")
-    return RunSpec.from_config(TrainConfig(**presets[name]), name, colour)
+    return RunSpec.from_config(preset_config(name), name, colour)
 
 
 def preset_shared(name: str = NOTEBOOK_PRESETS[0]) -> SharedSettings:
     """The shared settings (data, network, engine) of a preset."""
-    presets = load_presets()
-    if name not in presets:
-        raise ValueError(f"preset={name!r}: allowed are {', '.join(presets)}")
-    return SharedSettings.from_config(TrainConfig(**presets[name]))
+    return SharedSettings.from_config(preset_config(name))
 
 
 def notebook_runs() -> list[RunSpec]:
