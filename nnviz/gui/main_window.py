@@ -817,9 +817,9 @@ class MainWindow(QMainWindow):
         plot.setXRange(0, upper, padding=0.02)
 
     def _show_end(self) -> None:
-        frames = [(self.runs.spec(run_id), frame) for run_id, frame in self._frames.items()
+        frames = [(run_id, self.runs.spec(run_id), frame) for run_id, frame in self._frames.items()
                   if run_id in self._trained]
-        diverged = [(spec, frame) for spec, frame in frames if frame.status == "diverged"]
+        diverged = [(spec, frame) for _, spec, frame in frames if frame.status == "diverged"]
         if diverged:
             spec, frame = diverged[0]
             who = "" if len(frames) == 1 else f"“{spec.name}” "
@@ -827,8 +827,8 @@ class MainWindow(QMainWindow):
                               f"({frame.divergence_reason}); showing epoch {frame.epoch}", "error")
             return
         results = []
-        for spec, frame in frames:
-            history = self._histories.get(self._id_of(spec.name))
+        for run_id, spec, frame in frames:
+            history = self._histories.get(run_id)
             if history is not None and len(history):
                 results.append((history.column("cost")[-1], history.column("accuracy")[-1], spec.name, frame.epoch))
         if len(results) == 1:
@@ -839,9 +839,6 @@ class MainWindow(QMainWindow):
             cost, accuracy, name, _ = min(results)
             self._set_message(f"finished: {len(results)} runs; lowest cost “{name}” {cost:.6f} "
                               f"(accuracy {100 * accuracy:.1f} %)", "done")
-
-    def _id_of(self, name: str) -> int:
-        return next((run_id for run_id, spec in self.runs.runs() if spec.name == name), -1)
 
     def _on_error(self, message: str) -> None:
         self._playing = False
