@@ -86,6 +86,12 @@ TRAINING_OPTIONS = [
 OPTION_OF_FIELD = {field: option for option, field, _, _ in TRAINING_OPTIONS}
 
 
+def usage_error(exc: ValueError) -> UsageError:
+    """A settings error ("n_samples=3: ...") as a usage error naming the option ("--samples: n_samples=3: ...")."""
+    field = str(exc).split("=", 1)[0]
+    return UsageError(f"{OPTION_OF_FIELD.get(field, '--' + field.replace('_', '-'))}: {exc}")
+
+
 def add_training_options(parser: argparse.ArgumentParser) -> None:
     """The options that build a TrainConfig, shared by `train` and the window."""
     presets = load_presets()
@@ -107,9 +113,7 @@ def config_from_args(args: argparse.Namespace, default_preset: str = "sgd") -> T
     try:
         return TrainConfig(**values)
     except ValueError as exc:
-        field = str(exc).split("=", 1)[0]
-        option = OPTION_OF_FIELD.get(field, "--" + field.replace("_", "-"))
-        raise UsageError(f"{option}: {exc}") from None
+        raise usage_error(exc) from None
 
 
 def _csv_columns(has_test: bool) -> list[str]:

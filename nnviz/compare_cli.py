@@ -13,6 +13,7 @@ from nnviz.cli import (
     Progress,
     UsageError,
     check_output_path,
+    usage_error,
 )
 from nnviz.core.comparison import NOTEBOOK_PRESETS, PALETTE, SHARED_FIELDS, Comparison, RunSpec, SharedSettings
 from nnviz.core.files import write_atomic
@@ -21,11 +22,6 @@ from nnviz.core.training import TrainConfig, load_presets
 
 SHARED_OPTIONS = [option for option in TRAINING_OPTIONS if option[1] in SHARED_FIELDS]
 EPOCHS_OPTION = next(option for option in TRAINING_OPTIONS if option[1] == "epochs")
-
-
-def _usage(field: str, exc: ValueError) -> UsageError:
-    """A settings error as a usage error naming the option ("--samples: n_samples=3: ...")."""
-    return UsageError(f"{OPTION_OF_FIELD.get(field, '--' + field.replace('_', '-'))}: {exc}")
 
 
 def _preset_runs(text: str, explicit: dict) -> tuple[SharedSettings, list[RunSpec]]:
@@ -73,12 +69,12 @@ def comparison_from_args(args) -> tuple[SharedSettings, list[RunSpec]]:
     try:
         shared = shared.replace(**explicit)
     except ValueError as exc:
-        raise _usage(str(exc).split("=", 1)[0], exc) from None
+        raise usage_error(exc) from None
     if args.epochs is not None:
         try:
             runs = [run.replace(epochs=args.epochs) for run in runs]
         except ValueError as exc:
-            raise _usage("epochs", exc) from None
+            raise usage_error(exc) from None
     return shared, runs
 
 
