@@ -308,9 +308,6 @@ class ParameterPanel(QWidget):
         """The label a field shows in the panel, e.g. 'learning rate α'."""
         return self.fields[name].label if name in self.fields else name
 
-    def preset_names(self) -> list[str]:
-        return list(self._presets)
-
     def load_preset(self, name: str) -> None:
         self.preset.setCurrentIndex(self.preset.findData(name))
         self.set_config(TrainConfig(**self._presets[name]))
