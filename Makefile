@@ -9,14 +9,16 @@ QT_LIBS := libglib-2.0.so.0 libGL.so.1 libEGL.so.1 libxkbcommon.so.0 libfontconf
 QT_PKGS := libglib2.0-0 libgl1 libegl1 libxkbcommon0 libfontconfig1 libdbus-1-3
 LDCONFIG := $(shell command -v ldconfig 2>/dev/null || echo /sbin/ldconfig)
 
-.PHONY: run test venv qt-libs lint bench screenshot clean
+.PHONY: run test venv qt-libs lint bench clean
 
 run: venv qt-libs
 	$(PY) main.py $(ARGS)
 
-test: venv qt-libs
-	$(VENV)/bin/ruff check .
+test: lint qt-libs
 	QT_QPA_PLATFORM=offscreen $(PY) -m pytest -q $(PYTEST_ARGS)
+
+lint: venv
+	$(VENV)/bin/ruff check .
 
 venv: $(STAMP)
 
