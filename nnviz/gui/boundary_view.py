@@ -215,6 +215,8 @@ class BoundaryView(pg.GraphicsLayoutWidget):
 
     def set_title(self, text: str) -> None:
         """Text above the map (hidden when empty)."""
+        if text == self._title.text:
+            return  # LabelItem.setText relayouts the view even for the same text (~0.1 ms a map, every redraw)
         self._title.setText(text)
         self._title.setVisible(bool(text))
 
