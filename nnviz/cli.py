@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+from nnviz.core.comparison import TEST_COLUMNS, History
 from nnviz.core.datasets import DATASETS
 from nnviz.core.files import write_atomic
 from nnviz.core.network import ACTIVATIONS
@@ -116,17 +117,15 @@ def config_from_args(args: argparse.Namespace, default_preset: str = "sgd") -> T
         raise usage_error(exc) from None
 
 
-def _csv_columns(has_test: bool) -> list[str]:
-    columns = ["epoch", "cost", "accuracy", "learning_rate", "elapsed_s"]
-    return columns + ["test_cost", "test_accuracy"] if has_test else columns
+CSV_COLUMNS = ("epoch", "cost", "accuracy", "learning_rate", "elapsed_s")  # plus TEST_COLUMNS with a test set
 
 
-def format_csv(records, has_test: bool) -> str:
-    """Rows of epoch records as CSV text, floats at full precision (repr)."""
-    columns = _csv_columns(has_test)
+def format_csv(history: History) -> str:
+    """A run's history as CSV text, one row per epoch, floats at full precision (repr)."""
+    columns = CSV_COLUMNS + (TEST_COLUMNS if history.has_test else ())
+    data = history.to_columns()
     lines = [",".join(columns)]
-    for r in records:
-        lines.append(",".join(repr(getattr(r, c)) if c != "epoch" else str(r.epoch) for c in columns))
+    lines += (",".join(map(repr, values)) for values in zip(*(data[c] for c in columns), strict=True))
     return "\n".join(lines) + "\n"
 
 
@@ -179,21 +178,22 @@ def train_command(argv: list[str]) -> int:
 
     trainer = Trainer(config)
     progress = Progress(config.epochs)
-    records = []
+    # The scalars only: a record also holds a copy of the parameters, too much to keep for 10⁷ epochs.
+    history = History(trainer.has_test)
     start = time.perf_counter()
     for record in trainer:
-        records.append(record)
+        history.append(record)
         progress.update(record)
     seconds = time.perf_counter() - start
     progress.close()
 
     if args.csv:
-        text = format_csv(records, trainer.has_test)
+        text = format_csv(history)
         if args.csv == "-":
             sys.stdout.write(text)
         else:
             write_atomic(args.csv, text)
-    last = records[-1]
+    last = record
     trained = last.epoch
     rate = trained / seconds if seconds > 0 else float("inf")
     test = f", test cost {last.test_cost:.6f} accuracy {last.test_accuracy:.4f}" if trainer.has_test else ""
@@ -202,7 +202,7 @@ def train_command(argv: list[str]) -> int:
     if trainer.status == "diverged":
         print(f"diverged at epoch {trainer.diverged_epoch}: {trainer.divergence_reason}; "
               f"lower the learning rate (--alpha, now {config.learning_rate:g}). "
-              f"Kept the {len(records)} finite rows (epochs 0 to {trained}).", file=sys.stderr)
+              f"Kept the {len(history)} finite rows (epochs 0 to {trained}).", file=sys.stderr)
         return EXIT_DIVERGED
     print(summary, file=sys.stderr)
     return 0
