@@ -189,6 +189,11 @@ class BoundaryView(pg.GraphicsLayoutWidget):
         self._place_grid(ev.extent)
         self._redraw()
 
+    def shows_model(self, theta: np.ndarray, layout: Layout, activation: str) -> bool:
+        """Whether the map shows this network as ``set_model`` last evaluated it (so a redraw would change nothing)."""
+        model = self._model
+        return model is not None and model[1] == layout and model[2] == activation and np.array_equal(model[0], theta)
+
     def set_probabilities(self, grid: np.ndarray, extent: tuple[float, float, float, float] | None = None) -> None:
         """Show a grid evaluated elsewhere (e.g. by the worker) instead of evaluating one here.
 

@@ -85,7 +85,6 @@ class MapsPanel(QWidget):
         self._large_id = -1
         self._columns = 0
         self._aspect = 1.0  # width / height of the data's extent: wide data packs the maps in fewer columns
-        self._drawn: dict[int, tuple] = {}  # by id(view): (run_id, theta, layout, activation) it last evaluated
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
 
         # Page 0: the small multiples.
@@ -136,7 +135,6 @@ class MapsPanel(QWidget):
             new[run_id] = run
         for run_id in [r for r in self._maps if r not in new]:
             view = self._maps.pop(run_id)
-            self._drawn.pop(id(view), None)
             self._grid.removeWidget(view)
             view.deleteLater()
         self._runs = new
@@ -270,19 +268,14 @@ class MapsPanel(QWidget):
         if run.state is not None:
             self._draw(self.large, self._large_id)
         else:
-            self._drawn.pop(id(self.large), None)
             self.large.set_probabilities(np.full((self.large.resolution,) * 2, 0.5))
         self._update_large_title()
 
     def _draw(self, view: BoundaryView, run_id: int) -> None:
-        """Evaluate the view's grid, unless it already shows these parameters of this run."""
+        """Evaluate the view's grid, unless it already shows these parameters."""
         theta, layout, activation = self._runs[run_id].state[:3]
-        last = self._drawn.get(id(view))
-        if last is not None and last[0] == run_id and last[2] == layout and last[3] == activation \
-                and np.array_equal(last[1], theta):
-            return
-        view.set_model(theta, layout, activation)
-        self._drawn[id(view)] = (run_id, np.array(theta, copy=True), layout, activation)
+        if not view.shows_model(theta, layout, activation):
+            view.set_model(theta, layout, activation)
 
     def _update_title(self, run_id: int) -> None:
         run = self._runs[run_id]
