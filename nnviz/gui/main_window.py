@@ -728,11 +728,10 @@ class MainWindow(QMainWindow):
             self._maps_drawn_at = start
             for run_id, run in frame.runs.items():
                 self._show_map(run_id, run.params, self._live_cost(run_id), run.epoch)
-        first = self._frames.get(self.selected_run_id)
-        if first is not None:
-            self._fit_epoch_axis(max(f.epoch for f in self._frames.values()),
-                                 max(f.epochs for f in self._frames.values()))
-        self.timeline.set_max_epoch(max((f.epoch for f in self._frames.values()), default=0))
+        newest = max((f.epoch for f in self._frames.values()), default=0)
+        if self._last is not None:
+            self._fit_epoch_axis(newest, max(f.epochs for f in self._frames.values()))
+        self.timeline.set_max_epoch(newest)
         self._show_memory()
         if frame.rounds_per_second > 0:
             rate = frame.rounds_per_second
