@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nnviz.core.datasets import held_out_size
 from nnviz.core.training import LIVE_FIELDS, EpochRecord, TrainConfig, Trainer, get_engine, preset_config
 
 # Fields every run of a comparison shares, and the fields each run sets for itself.
@@ -88,7 +89,7 @@ class SharedSettings:
     @property
     def has_test(self) -> bool:
         """Whether these settings hold out a non-empty test set."""
-        return int(round(self.test_fraction * self.n_samples)) > 0
+        return held_out_size(self.n_samples, self.test_fraction) > 0
 
 
 @dataclass(frozen=True)

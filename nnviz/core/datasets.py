@@ -127,11 +127,16 @@ def make_dataset(name: str, n_samples: int, noise: float, seed: int):
     return generator(n_samples, noise, seed)
 
 
+def held_out_size(n_samples: int, test_fraction: float) -> int:
+    """How many of ``n_samples`` a hold-out of ``test_fraction`` keeps for testing."""
+    return int(round(test_fraction * n_samples))
+
+
 def split_train_test(X: np.ndarray, y: np.ndarray, test_fraction: float, seed: int):
     """Seeded hold-out split. Returns ``(X_train, y_train, X_test, y_test)``; the
     training set keeps the original order. With ``test_fraction == 0`` the test arrays
     are empty."""
-    n_test = int(round(test_fraction * len(X)))
+    n_test = held_out_size(len(X), test_fraction)
     if n_test == 0:
         return X, y, X[:0], y[:0]
     rng = np.random.default_rng([seed, 7])  # a stream separate from the data's own

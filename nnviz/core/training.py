@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnviz.core.datasets import DATASETS, make_dataset, split_train_test
+from nnviz.core.datasets import DATASETS, held_out_size, make_dataset, split_train_test
 from nnviz.core.network import ACTIVATIONS, Layout, accuracy, cost, init_params, l2_penalty, predict
 from nnviz.core.optimizers import SCHEDULES, Momentum, scheduled_learning_rate, train_epoch
 
@@ -90,8 +90,7 @@ class TrainConfig:
         _check_float("l2", self.l2, "finite and ≥ 0", lambda v: v >= 0)
         _check_int("epochs", self.epochs, 0, 10_000_000)
         _check_choice("engine", self.engine, ENGINES)
-        n_test = int(round(self.test_fraction * self.n_samples))
-        if self.n_samples - n_test < 1:
+        if self.n_samples - held_out_size(self.n_samples, self.test_fraction) < 1:
             raise ValueError(f"test_fraction={self.test_fraction}: leaves no training sample")
 
     def _check_shape(self):
