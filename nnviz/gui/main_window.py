@@ -12,7 +12,6 @@ import json
 import time
 from collections import deque
 from pathlib import Path
-from types import SimpleNamespace
 
 from PySide6.QtCore import QCoreApplication, QEvent, QSettings, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QIcon, QKeySequence
@@ -1033,7 +1032,7 @@ class MainWindow(QMainWindow):
             self._histories[run_id] = history
             self._loaded.add(run_id)
             self.curves.clear(curve_key(run_id))
-            self.curves.append(curve_key(run_id), list(_HistoryRows(history)))
+            self.curves.append_columns(curve_key(run_id), {name: history.column(name) for name in history.columns})
         saved = f", {len(session.histories)} saved histories shown (Start retrains from epoch 0)" \
             if session.histories else ""
         self._set_message(f"opened {session.path.name if session.path else 'session'}: "
@@ -1163,16 +1162,3 @@ class MainWindow(QMainWindow):
         if self._save_settings:
             self.save_settings()
         super().closeEvent(event)
-
-
-class _HistoryRows:
-    """A History's rows as record-like objects, for CurvesView.append."""
-
-    def __init__(self, history: History):
-        self._history = history
-
-    def __iter__(self):
-        for row in self._history.rows():
-            row.setdefault("test_cost", None)
-            row.setdefault("test_accuracy", None)
-            yield SimpleNamespace(**row)
