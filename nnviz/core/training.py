@@ -191,9 +191,9 @@ class Trainer:
     """Runs one TrainConfig epoch by epoch.
 
     Iterating yields the epoch-0 record, then one record per epoch up to ``config.epochs``;
-    ``step()`` advances by one epoch. ``status`` is "ready", "running", "finished" or
-    "diverged" (then ``diverged_epoch`` is set and no record with a non-finite value
-    was yielded).
+    ``step()`` advances by one epoch. ``status`` is "ready", "running", "finished" (as soon
+    as ``config.epochs`` are trained, also for 0) or "diverged" (then ``diverged_epoch`` is
+    set and no record with a non-finite value was yielded).
     """
 
     def __init__(self, config: TrainConfig, engine=None, like: Trainer | None = None):
@@ -214,7 +214,7 @@ class Trainer:
         self.updates = 0
         self.samples = 0
         self.elapsed_s = 0.0
-        self.status = "ready"
+        self._status = "ready"  # "ready", "running" or "diverged"; "finished" is derived (see status)
         self.diverged_epoch: int | None = None
         self.divergence_reason = ""
         self._initial = self._record(0, self.learning_rate_for(0))
@@ -225,8 +225,15 @@ class Trainer:
         return len(self.X_test) > 0
 
     @property
+    def status(self) -> str:
+        """ready, running, finished or diverged."""
+        if self._status != "diverged" and self.epoch >= self.config.epochs:
+            return "finished"
+        return self._status
+
+    @property
     def done(self) -> bool:
-        return self.status in ("finished", "diverged") or self.epoch >= self.config.epochs
+        return self.status in ("finished", "diverged")
 
     def learning_rate_for(self, epoch: int) -> float:
         """α used in ``epoch`` (≥ 1) under the current config; epoch 0 reports epoch 1's."""
@@ -239,8 +246,6 @@ class Trainer:
         if bad:
             raise ValueError(f"{', '.join(sorted(bad))}: cannot change during a run; start a new one")
         self.config = self.config.replace(**changes)
-        if self.status == "finished" and self.epoch < self.config.epochs:
-            self.status = "running"
 
     def initial_record(self) -> EpochRecord:
         return self._initial
@@ -274,10 +279,8 @@ class Trainer:
     def step(self) -> EpochRecord | None:
         """Train one epoch and return its record; None when finished or diverged."""
         if self.done:
-            if self.status in ("ready", "running"):
-                self.status = "finished"
             return None
-        self.status = "running"
+        self._status = "running"
         c = self.config
         start = time.perf_counter()
         epoch = self.epoch + 1
@@ -292,12 +295,10 @@ class Trainer:
             record = self._record(epoch, lr, start)
         reason = self._divergence(record)
         if reason:
-            self.status = "diverged"
+            self._status = "diverged"
             self.diverged_epoch = epoch
             self.divergence_reason = reason
             return None
-        if self.epoch >= c.epochs:
-            self.status = "finished"
         return record
 
     def _divergence(self, record: EpochRecord) -> str:
