@@ -490,16 +490,11 @@ class MainWindow(QMainWindow):
         added = [run_id for run_id in ids if run_id not in self._trained]
         self._sync_views()
         if not ids:
-            self._playing = False
-            self._launch()  # stops the worker: nothing to train
+            self._restart()  # stops the worker: nothing to train
             self._set_message("no runs: add one (Add, or Notebook runs)")
         elif added or self.worker is None:
-            trained = any(frame.epoch > 0 for frame in self._frames.values())
-            self._playing = False
-            self._launch()
-            if trained:
-                self._set_message(f"{len(added)} run(s) added: every run is back at epoch 0, "
-                                  "so all start from the same weights")
+            self._restart(f"{len(added)} run(s) added: every run is back at epoch 0, "
+                          "so all start from the same weights")
         else:
             for run_id in removed:
                 self.worker.remove_run(run_id)
@@ -608,8 +603,15 @@ class MainWindow(QMainWindow):
 
     def reset(self) -> None:
         """Every run back to epoch 0 with the current parameters: the same data and initial weights."""
+        self._restart()
+
+    def _restart(self, message: str = "") -> None:
+        """Every run back to epoch 0, paused; ``message`` is shown if some run had trained (it lost epochs)."""
+        trained = any(frame.epoch > 0 for frame in self._frames.values())
         self._playing = False
         self._launch()
+        if trained and message:
+            self._set_message(message)
         self._update_actions()
 
     def _launch(self) -> None:
@@ -672,12 +674,8 @@ class MainWindow(QMainWindow):
         self.runs.set_run_spec(run_id, spec)
         old = self._trained.get(run_id)
         if shared != self._shared or old is None or self.worker is None:
-            trained = any(frame.epoch > 0 for frame in self._frames.values())
-            self._playing = False
-            self._launch()
-            if trained and len(self._trained) > 1:
-                self._set_message("data or network changed: every run is back at epoch 0")
-            self._update_actions()
+            several = len(self.runs.runs()) > 1
+            self._restart("data or network changed: every run is back at epoch 0" if several else "")
             return
         changes = {n: getattr(spec, n) for n in TRAINING_FIELDS if getattr(spec, n) != getattr(old, n)}
         if not changes:
@@ -687,12 +685,7 @@ class MainWindow(QMainWindow):
             self.worker.update_config(run_id, **changes)
             return
         # The batch size changes what an epoch is: the run restarts, and with it all (a fair comparison).
-        trained = any(frame.epoch > 0 for frame in self._frames.values())
-        self._playing = False
-        self._launch()
-        if trained:
-            self._set_message(f"batch size of “{spec.name}” changed: every run is back at epoch 0")
-        self._update_actions()
+        self._restart(f"batch size of “{spec.name}” changed: every run is back at epoch 0")
 
     def _on_speed(self, *_) -> None:
         if self.worker is not None:
