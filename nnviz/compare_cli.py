@@ -116,7 +116,6 @@ def compare_command(argv: list[str]) -> int:
         records = comparison.step()
         if records:
             progress.update(next(iter(records.values())))
-    comparison.step()  # lets runs with nothing left to train report "finished"
     seconds = time.perf_counter() - start
     progress.close()
 

@@ -472,7 +472,7 @@ class Comparison:
         two cores train big networks about 1.5× faster; the numpy engine gains nothing
         (benchmarks/bench_comparison.py).
         """
-        active = [run for run in self.runs.values() if run.trainer.status not in ("finished", "diverged")]
+        active = [run for run in self.runs.values() if not run.trainer.done]
         if pool is None or len(active) < 2:
             results = [run.trainer.step() for run in active]
         else:
@@ -490,7 +490,6 @@ class Comparison:
         """Step until every run has finished or diverged."""
         while not self.done:
             self.step()
-        self.step()  # lets runs with nothing left to train report "finished"
 
     def specs(self) -> list[RunSpec]:
         return [run.spec for run in self.runs.values()]
