@@ -196,7 +196,8 @@ class TrainingWorker(QObject):
     def run(self) -> None:
         try:
             self._build()
-            self._emit()
+            if not self._stop.is_set():
+                self._emit()
             while not self._stop.is_set():
                 self._wake.clear()  # cleared before the checks, so a request made during them is not lost
                 self._apply_changes()
@@ -238,6 +239,8 @@ class TrainingWorker(QObject):
 
     def _build(self) -> None:
         for run_id, spec in self._specs:
+            if self._stop.is_set():
+                return  # replaced before it started (e.g. a field typed digit by digit): stop_worker waits less
             self._add(run_id, spec)
 
     def _add(self, run_id: str, spec: Trainer | TrainConfig) -> None:
@@ -288,8 +291,9 @@ class TrainingWorker(QObject):
                 like = self._trainers[0][1] if index else None
                 trainer = Trainer(trainer.config.replace(**changes[run_id]), engine=trainer.engine, like=like)
                 self._trainers[index] = (run_id, trainer)
-                self._pending[run_id] = [trainer.initial_record()]
-                self._params[run_id] = trainer.initial_record().params
+                initial = trainer.initial_record()
+                self._pending[run_id] = [initial]
+                self._params[run_id] = initial.params
             else:
                 trainer.update_config(**changes[run_id])
             self._ended = False
