@@ -714,7 +714,7 @@ class MainWindow(QMainWindow):
         # Several maps cost more to paint than the curves: while training, they are redrawn at most
         # MAPS_PER_SECOND times a second (every frame when one run is shown large); always when it stops.
         draw_maps = live and self._setup is not None and (
-            frame.ended or not frame.playing or len(self._trained) == 1
+            frame.ended or not frame.playing or len(self._trained) == 1 or self.maps.large_run_id != -1
             or start - self._maps_drawn_at >= 1 / MAPS_PER_SECOND)
         if draw_maps:
             self._maps_drawn_at = start
