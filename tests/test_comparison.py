@@ -215,6 +215,15 @@ def test_snapshot_store_thins_to_a_bounded_size():
         assert np.all(params == epoch)
 
 
+def test_snapshot_store_counts_its_bytes_exactly_while_thinning():
+    store = SnapshotStore(4)
+    for epoch in range(0, 200, 3):
+        store.add(epoch, np.full(5, float(epoch)))
+        assert store.nbytes == len(store) * 5 * 8
+    store.clear()
+    assert store.nbytes == 0
+
+
 def test_snapshot_store_capacity_shrinks_for_big_networks():
     store = _filled_store(100, capacity=2000, size=1000, max_bytes=10 * 8000)
     assert store.capacity == 10 and len(store) <= 11 and store.nbytes <= 11 * 8000

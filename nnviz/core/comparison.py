@@ -267,6 +267,7 @@ class SnapshotStore:
         self._epochs: list[int] = []  # sorted, multiples of stride
         self._params: list[np.ndarray] = []
         self._latest: tuple[int, np.ndarray] | None = None  # the newest snapshot when it is off the stride
+        self._nbytes = 0  # bytes of every array held, kept up to date by add()
 
     def __len__(self) -> int:
         return len(self._epochs) + (self._latest is not None)
@@ -285,8 +286,8 @@ class SnapshotStore:
 
     @property
     def nbytes(self) -> int:
-        """Bytes held by the parameter vectors."""
-        return sum(p.nbytes for p in self._params) + (self._latest[1].nbytes if self._latest else 0)
+        """Bytes held by the parameter vectors (O(1))."""
+        return self._nbytes
 
     def clear(self) -> None:
         self.__init__(self.requested_capacity, self.max_bytes)
@@ -301,17 +302,23 @@ class SnapshotStore:
             params.flags.writeable = False
         if not self._epochs:
             self.capacity = max(2, min(self.requested_capacity, self.max_bytes // max(params.nbytes, 1)))
+        if self._latest is not None:
+            self._nbytes -= self._latest[1].nbytes
         self._latest = None
+        self._nbytes += params.nbytes
         if epoch % self.stride:
             self._latest = (epoch, params)
             return
         self._epochs.append(epoch)
         self._params.append(params)
-        while len(self._epochs) > self.capacity:
-            self.stride *= 2
-            keep = [i for i, e in enumerate(self._epochs) if e % self.stride == 0 or i == 0]
-            self._epochs = [self._epochs[i] for i in keep]
-            self._params = [self._params[i] for i in keep]
+        if len(self._epochs) > self.capacity:
+            while len(self._epochs) > self.capacity:
+                self.stride *= 2
+                keep = [i for i, e in enumerate(self._epochs) if e % self.stride == 0 or i == 0]
+                self._epochs = [self._epochs[i] for i in keep]
+                self._params = [self._params[i] for i in keep]
+            # Thinned (rarely: when the store fills up): count again, params included as the latest.
+            self._nbytes = sum(p.nbytes for p in self._params) + (params.nbytes if self._epochs[-1] != epoch else 0)
         if self._epochs[-1] != epoch:
             self._latest = (epoch, params)
 
