@@ -317,8 +317,6 @@ class TrainingWorker(QObject):
         with self._lock:
             self._playing = False
             self._steps = 0
-        for _, trainer in self._trainers:
-            trainer.step()  # lets a run with nothing left to train report "finished"
         self._ended = True
         self._dirty = True
 
@@ -341,7 +339,7 @@ class TrainingWorker(QObject):
                 params=self._params[run_id],
                 epoch=trainer.epoch,
                 epochs=trainer.config.epochs,
-                status="finished" if trainer.status == "ready" and trainer.done else trainer.status,
+                status=trainer.status,
                 learning_rate=trainer.learning_rate_for(trainer.epoch + 1),
                 diverged_epoch=trainer.diverged_epoch,
                 divergence_reason=trainer.divergence_reason,
