@@ -113,6 +113,7 @@ class _Run:
     name: str
     color: object
     visible: bool = True
+    stale: bool = False  # hidden while its data changed: its items are set when it is shown again
     history: _History = field(default_factory=_History)
     curves: dict = field(default_factory=dict)  # (plot name, "train" | "test") -> PlotDataItem
 
@@ -393,6 +394,10 @@ class CurvesView(QWidget):
         history = run.history
         if not self._style_key.isVisible() and history.length and np.isfinite(history.column("test_cost")[-1]):
             self._style_key.setVisible(True)
+        if not run.visible:
+            run.stale = True  # pyqtgraph still spends O(n) on each setData of a hidden item
+            return
+        run.stale = False
         x = history.column(X_AXES[self._x_kind][0])
         for (plot_name, part), item in run.curves.items():
             train_column, test_column, _ = PLOTS[plot_name]
@@ -412,6 +417,8 @@ class CurvesView(QWidget):
         run.visible = visible
         for item in run.curves.values():
             item.setVisible(visible)
+        if visible and run.stale:
+            self._redraw(run)
         self._update_marker()
         self.run_visibility_changed.emit(run_id, visible)
 
