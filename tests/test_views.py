@@ -345,3 +345,28 @@ def test_curves_save_as_png(curves, records, tmp_path):
     curves.save_png(tmp_path / "curves.png", width=800)
     image = QImage(str(tmp_path / "curves.png"))
     assert image.width() == 800 and image.height() > 100
+
+
+def test_append_columns_equals_append_of_the_records(qtbot, curves, records):
+    curves.append("a", records)
+    other = CurvesView()
+    qtbot.addWidget(other)
+    other.add_run("b", "mini-batch", "#2ca02c")
+    data = curves.data("a")
+    other.append_columns("b", {name: data[name] for name in FIELDS if not name.startswith("test_")})
+    for name in FIELDS:
+        if name.startswith("test_"):
+            assert np.isnan(other.data("b")[name]).all()  # a missing test column is NaN
+        else:
+            np.testing.assert_array_equal(other.data("b")[name], data[name])
+
+
+def test_a_hidden_run_catches_up_when_shown(curves, records):
+    curves.append("a", records[:5])
+    curves.set_run_visible("a", False)
+    curves.append("a", records[5:])
+    curves.set_run_visible("a", True)
+    x, cost = curves._runs["a"].curves["cost", "train"].getOriginalDataset()
+    np.testing.assert_array_equal(x, [r.epoch for r in records])
+    x, test_cost = curves._runs["a"].curves["cost", "test"].getOriginalDataset()
+    np.testing.assert_array_equal(test_cost, [r.test_cost for r in records])
