@@ -764,8 +764,7 @@ class MainWindow(QMainWindow):
         if records[0].epoch == 0:
             self._initial[run_id] = records[0]
         store = self._snapshots[run_id]
-        last = store.nearest(records[0].epoch)  # O(log n): SnapshotStore.last_epoch copies its list
-        last_epoch = -1 if last is None else last[0]
+        last_epoch = -1 if store.last_epoch is None else store.last_epoch  # O(1)
         for record in records:
             if record.epoch > last_epoch:
                 store.add(record.epoch, record.params)
@@ -877,8 +876,7 @@ class MainWindow(QMainWindow):
         return float(history.column(column)[i]) if i < len(epochs) and epochs[i] == epoch else None
 
     def _show_memory(self) -> None:
-        # Snapshots of a run are all the same size: cheaper than SnapshotStore.nbytes, which visits each.
-        nbytes = sum(len(store) * store.nearest(2**62)[1].nbytes for store in self._snapshots.values() if len(store))
+        nbytes = sum(store.nbytes for store in self._snapshots.values())  # O(1) each
         if nbytes:
             strides = {store.stride for store in self._snapshots.values()}
             every = "every epoch" if strides == {1} else f"every {max(strides)}th epoch"
