@@ -308,7 +308,7 @@ class TrainingWorker(QObject):
                 self._pending[run_id].append(record)
                 self._params[run_id] = record.params
             else:
-                self._dirty = True  # diverged (or just finished): the status changed
+                self._dirty = True  # diverged: the status changed
         self._rounds_since_emit += 1
         if all(trainer.done for _, trainer in self._trainers):
             self._end()
