@@ -7,6 +7,8 @@ global random state.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 
 
@@ -143,3 +145,37 @@ def split_train_test(X: np.ndarray, y: np.ndarray, test_fraction: float, seed: i
     is_test = np.zeros(len(X), dtype=bool)
     is_test[rng.choice(len(X), size=n_test, replace=False)] = True
     return X[~is_test], y[~is_test], X[is_test], y[is_test]
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The points every run of a comparison trains and is tested on, as a value (read-only arrays).
+
+    Built from settings by ``Dataset.generate``; drawn or loaded points can be given directly.
+    """
+
+    X: np.ndarray  # (n_train, 2) float64
+    y: np.ndarray  # (n_train, 1) float64 in {0, 1}
+    X_test: np.ndarray  # (n_test, 2), n_test may be 0
+    y_test: np.ndarray  # (n_test, 1)
+
+    def __post_init__(self):
+        for name in ("X", "y", "X_test", "y_test"):
+            a = np.ascontiguousarray(getattr(self, name), dtype=np.float64)
+            if a is getattr(self, name) and a.flags.writeable:
+                a = a.copy()
+            a.flags.writeable = False
+            object.__setattr__(self, name, a)
+
+    @classmethod
+    def generate(cls, name: str, n_samples: int, noise: float, seed: int, test_fraction: float) -> Dataset:
+        """A named data set split into training and test points, as ``make_dataset`` and ``split_train_test``."""
+        X, y = make_dataset(name, n_samples, noise, seed)
+        return cls(*split_train_test(X, y, test_fraction, seed))
+
+    @property
+    def has_test(self) -> bool:
+        return len(self.X_test) > 0
+
+    def __len__(self) -> int:
+        return len(self.X) + len(self.X_test)

@@ -13,9 +13,10 @@ from pathlib import Path
 
 import numpy as np
 
-from nnviz.core.datasets import DATASETS, held_out_size, make_dataset, split_train_test
+from nnviz.core.datasets import DATASETS, Dataset, held_out_size
 from nnviz.core.network import ACTIVATIONS, Layout, accuracy, cost, init_params, l2_penalty, predict
 from nnviz.core.optimizers import SCHEDULES, Momentum, scheduled_learning_rate, train_epoch
+from nnviz.core.text import quoted, shorten
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 ENGINES = ("compiled", "numpy")
@@ -25,21 +26,21 @@ DIVERGENCE_FACTOR = 10.0  # a cost above 10 × its epoch-0 value counts as diver
 
 def _check_int(name, value, low, high):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise ValueError(f"{name}={value!r}: must be an integer from {low} to {high}")
+        raise ValueError(f"{name}={quoted(value)}: must be an integer from {low} to {high}")
     if not low <= value <= high:
-        raise ValueError(f"{name}={value}: must be an integer from {low} to {high}")
+        raise ValueError(f"{name}={shorten(value)}: must be an integer from {low} to {high}")
 
 
 def _check_float(name, value, allowed, ok):
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
-        raise ValueError(f"{name}={value!r}: must be a number {allowed}")
+        raise ValueError(f"{name}={quoted(value)}: must be a number {allowed}")
     if not (math.isfinite(value) and ok(value)):
-        raise ValueError(f"{name}={value}: must be {allowed}")
+        raise ValueError(f"{name}={shorten(value)}: must be {allowed}")
 
 
 def _check_choice(name, value, choices):
     if value not in choices:
-        raise ValueError(f"{name}={value!r}: allowed are {', '.join(choices)}")
+        raise ValueError(f"{name}={quoted(value)}: allowed are {', '.join(choices)}")
 
 
 @dataclass(frozen=True)
@@ -187,6 +188,22 @@ def get_engine(name: str):
         return NumpyEngine()
 
 
+# Work of one chunk of an epoch, in parameter × sample products (a few ms on these machines): a long epoch
+# trains chunk by chunk and can stop between two chunks, so Pause, Reset and Close act within ~100 ms.
+CHUNK_WORK = 2_000_000
+EVAL_WORK = 3 * CHUNK_WORK  # evaluating a sample costs about a third of training on it
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """Cost (without the L2 term) and accuracy of some parameters on the training and test sets."""
+
+    cost: float
+    accuracy: float
+    test_cost: float | None = None
+    test_accuracy: float | None = None
+
+
 class Trainer:
     """Runs one TrainConfig epoch by epoch.
 
@@ -194,30 +211,41 @@ class Trainer:
     ``step()`` advances by one epoch. ``status`` is "ready", "running", "finished" (as soon
     as ``config.epochs`` are trained, also for 0) or "diverged" (then ``diverged_epoch`` is
     set and no record with a non-finite value was yielded).
+
+    An epoch is trained (and evaluated) in chunks of about CHUNK_WORK; ``step(should_stop)``
+    checks ``should_stop()`` between chunks and, when it says so, returns None part-way
+    through; the next ``step()`` resumes where it stopped, so the numbers are the same.
     """
 
-    def __init__(self, config: TrainConfig, engine=None, like: Trainer | None = None):
-        """``like``: a Trainer whose data and initial weights this one shares instead of building
-        its own (a fair comparison); its config must agree on the data and network fields."""
+    def __init__(self, config: TrainConfig, engine=None, like: Trainer | None = None, data: Dataset | None = None,
+                 initial_params: np.ndarray | None = None, initial: Evaluation | None = None):
+        """``like``: a Trainer whose data, initial weights and epoch-0 evaluation this one shares instead of
+        building its own (a fair comparison); ``data``, ``initial_params`` and ``initial`` (their epoch-0
+        evaluation) give them directly. Shared values must agree with ``config``'s data and network fields."""
         self.config = config
         self.engine = engine or get_engine(config.engine)
-        if like is None:
-            X, y = make_dataset(config.dataset, config.n_samples, config.noise, config.data_seed)
-            self.X, self.y, self.X_test, self.y_test = split_train_test(X, y, config.test_fraction, config.data_seed)
-            self.theta = init_params(config.shape, config.init_seed)
-        else:
-            self.X, self.y, self.X_test, self.y_test = like.X, like.y, like.X_test, like.y_test
-            self.theta = like.initial_record().params.copy()
+        if like is not None:
+            data, initial_params, initial = like.data, like.initial_record().params, like.initial_evaluation
+        if data is None:
+            data = Dataset.generate(config.dataset, config.n_samples, config.noise, config.data_seed,
+                                    config.test_fraction)
+        self.data = data
+        self.X, self.y, self.X_test, self.y_test = data.X, data.y, data.X_test, data.y_test
+        self.theta = init_params(config.shape, config.init_seed) if initial_params is None \
+            else np.array(initial_params, dtype=np.float64)
         self.layout = Layout(config.shape)
         self.state = self.engine.new_state(self.layout.size)
         self.epoch = 0
         self.updates = 0
         self.samples = 0
         self.elapsed_s = 0.0
+        self.progress = 0.0  # fraction of the current epoch done (0 between epochs)
         self._status = "ready"  # "ready", "running" or "diverged"; "finished" is derived (see status)
+        self._job = None  # the epoch under way (a generator), when stopped part-way
         self.diverged_epoch: int | None = None
         self.divergence_reason = ""
-        self._initial = self._record(0, self.learning_rate_for(0))
+        self.initial_evaluation = initial if initial is not None else self._evaluate_all()
+        self._initial = self._record(0, self.learning_rate_for(0), self.initial_evaluation)
         self.initial_cost = self._initial.cost
 
     @property
@@ -235,6 +263,11 @@ class Trainer:
     def done(self) -> bool:
         return self.status in ("finished", "diverged")
 
+    @property
+    def in_epoch(self) -> bool:
+        """True while an epoch was stopped part-way (the next step() finishes it)."""
+        return self._job is not None
+
     def learning_rate_for(self, epoch: int) -> float:
         """α used in ``epoch`` (≥ 1) under the current config; epoch 0 reports epoch 1's."""
         c = self.config
@@ -250,53 +283,101 @@ class Trainer:
     def initial_record(self) -> EpochRecord:
         return self._initial
 
-    def _record(self, epoch: int, learning_rate: float, start: float | None = None) -> EpochRecord:
-        """The record of the current state; with ``start`` (a perf_counter time), the time since
-        then, evaluation included, is added to ``elapsed_s`` first."""
-        c = self.config
-        train_cost, train_acc = self.engine.evaluate(self.theta, self.layout, self.X, self.y, c.activation)
-        penalty = l2_penalty(self.theta, self.layout, c.l2)
-        test_cost = test_acc = None
-        if self.has_test:
-            test_cost, test_acc = self.engine.evaluate(self.theta, self.layout, self.X_test, self.y_test, c.activation)
+    def _chunk(self, per_sample_work: float, work: float) -> int:
+        return max(1, int(work // max(per_sample_work, 1)))
+
+    def _evaluate(self, X, y):
+        """Generator: (mean cost, accuracy) of the current parameters on (X, y), in chunks on big sets."""
+        n = len(X)
+        chunk = self._chunk(self.layout.size, EVAL_WORK)
+        if n <= chunk:
+            return self.engine.evaluate(self.theta, self.layout, X, y, self.config.activation)
+        total = correct = 0.0
+        for a in range(0, n, chunk):
+            b = min(a + chunk, n)
+            mean_cost, fraction = self.engine.evaluate(self.theta, self.layout, X[a:b], y[a:b],
+                                                       self.config.activation)
+            total += mean_cost * (b - a)
+            correct += fraction * (b - a)
+            if b < n:
+                yield
+        return total / n, correct / n
+
+    def _evaluation(self):
+        """Generator returning the Evaluation of the current parameters."""
+        cost_, accuracy_ = yield from self._evaluate(self.X, self.y)
+        if not self.has_test:
+            return Evaluation(cost_, accuracy_)
+        test_cost, test_accuracy = yield from self._evaluate(self.X_test, self.y_test)
+        return Evaluation(cost_, accuracy_, test_cost, test_accuracy)
+
+    def _evaluate_all(self) -> Evaluation:
+        return _run_to_end(self._evaluation())
+
+    def _record(self, epoch: int, learning_rate: float, evaluation: Evaluation) -> EpochRecord:
         params = self.theta.copy()
         params.flags.writeable = False
-        if start is not None:
-            self.elapsed_s += time.perf_counter() - start
         return EpochRecord(
             epoch=epoch,
-            cost=train_cost + penalty,
-            accuracy=train_acc,
+            cost=evaluation.cost + l2_penalty(self.theta, self.layout, self.config.l2),
+            accuracy=evaluation.accuracy,
             learning_rate=learning_rate,
             elapsed_s=self.elapsed_s,
             params=params,
-            test_cost=test_cost,
-            test_accuracy=test_acc,
+            test_cost=evaluation.test_cost,
+            test_accuracy=evaluation.test_accuracy,
             updates=self.updates,
             samples=self.samples,
         )
 
-    def step(self) -> EpochRecord | None:
-        """Train one epoch and return its record; None when finished or diverged."""
-        if self.done:
-            return None
-        self._status = "running"
-        c = self.config
-        start = time.perf_counter()
+    def _epoch(self):
+        """Generator: the next epoch, chunk by chunk (yielding between chunks); returns its record."""
+        c = self.config  # live changes made during the epoch apply from the next one
         epoch = self.epoch + 1
         lr = self.learning_rate_for(epoch)
         n = len(self.X)
-        with np.errstate(all="ignore"):
-            self.engine.train_epoch(self.theta, self.state, self.layout, self.X, self.y,
+        batch = min(c.batch_size, n)
+        # Whole batches per chunk: the same steps in the same order as one call over the epoch.
+        per_chunk = batch * max(1, self._chunk(self.layout.size * batch, CHUNK_WORK))
+        for a in range(0, n, per_chunk):
+            b = min(a + per_chunk, n)
+            started = time.perf_counter()
+            self.engine.train_epoch(self.theta, self.state, self.layout, self.X[a:b], self.y[a:b],
                                     c.batch_size, lr, c.momentum, c.l2, c.activation)
-            self.epoch = epoch
-            self.updates += -(-n // min(c.batch_size, n))
-            self.samples += n
-            record = self._record(epoch, lr, start)
+            self.elapsed_s += time.perf_counter() - started
+            self.progress = 0.9 * b / n
+            if b < n:
+                yield
+        self.epoch = epoch
+        self.updates += -(-n // batch)
+        self.samples += n
+        started = time.perf_counter()
+        evaluation = yield from self._evaluation()
+        self.elapsed_s += time.perf_counter() - started
+        return self._record(epoch, lr, evaluation)
+
+    def step(self, should_stop=None) -> EpochRecord | None:
+        """Train one epoch and return its record; None when finished or diverged, or when
+        ``should_stop()`` (asked between chunks) stopped it part-way (then ``in_epoch`` is True)."""
+        if self.done:
+            return None
+        self._status = "running"
+        if self._job is None:
+            self._job = self._epoch()
+        try:
+            with np.errstate(all="ignore"):
+                while True:
+                    next(self._job)
+                    if should_stop is not None and should_stop():
+                        return None
+        except StopIteration as end:
+            record = end.value
+        self._job = None
+        self.progress = 0.0
         reason = self._divergence(record)
         if reason:
             self._status = "diverged"
-            self.diverged_epoch = epoch
+            self.diverged_epoch = record.epoch
             self.divergence_reason = reason
             return None
         return record
@@ -318,3 +399,12 @@ class Trainer:
             if record is None:
                 return
             yield record
+
+
+def _run_to_end(generator):
+    """The return value of a generator run to its end."""
+    while True:
+        try:
+            next(generator)
+        except StopIteration as end:
+            return end.value
