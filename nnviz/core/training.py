@@ -28,12 +28,15 @@ def _check_int(name, value, low, high):
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
         raise ValueError(f"{name}={quoted(value)}: must be an integer from {low} to {high}")
     if not low <= value <= high:
-        raise ValueError(f"{name}={shorten(value)}: must be an integer from {low} to {high}")
+        shown = shorten(value) if abs(value) < 10**60 else "a huge integer"
+        raise ValueError(f"{name}={shown}: must be an integer from {low} to {high}")
 
 
 def _check_float(name, value, allowed, ok):
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
         raise ValueError(f"{name}={quoted(value)}: must be a number {allowed}")
+    if isinstance(value, int) and abs(value) > 2**1023:  # a huge integer (e.g. from JSON) has no float
+        raise ValueError(f"{name}: an integer of {len(format(abs(value), 'x')) * 4} bits is too large; must be {allowed}")
     if not (math.isfinite(value) and ok(value)):
         raise ValueError(f"{name}={shorten(value)}: must be {allowed}")
 
