@@ -27,17 +27,23 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nnviz.core.colours import colour_error
 from nnviz.core.comparison import MAX_NAME_LENGTH, PALETTE, RunSpec, notebook_runs
+from nnviz.core.text import FULL_BATCH, batch_size_text
+from nnviz.core.training import load_presets
 
 ERROR_COLOR = "#c0392b"
 SUMMARY_COLOR = "#6b6b6b"
 HIDDEN_COLOR = "#9a9a9a"  # the name of a hidden run
 SWATCH_SIZE = 14  # pixels
+BATCH_NOTES = {"1": " (per-sample SGD)", "full": " (every training sample in each update)"}
 
 
 def run_summary(spec: RunSpec) -> str:
-    """The settings of a run in a few words, e.g. ``α 0.03 · batch 1 · β 0.9 · γ 0.015 · 150 ep``."""
-    parts = [f"α {spec.learning_rate:g}", f"batch {spec.batch_size}"]
+    """The settings of a run in a few words, e.g. ``α 0.03 · batch 1 · β 0.9 · γ 0.015 · 150 ep``
+    (``full batch`` for a full batch, never its 1000000)."""
+    batch = "full batch" if spec.batch_size >= FULL_BATCH else f"batch {spec.batch_size}"
+    parts = [f"α {spec.learning_rate:g}", batch]
     if spec.momentum > 0:
         parts.append(f"β {spec.momentum:g}")
     if spec.schedule == "exponential":
@@ -60,7 +66,7 @@ def run_tooltip(spec: RunSpec) -> str:
     return "\n".join([
         spec.name,
         f"learning rate α = {spec.learning_rate:g}",
-        f"batch size = {spec.batch_size}" + (" (per-sample SGD)" if spec.batch_size == 1 else ""),
+        f"batch size = {batch_size_text(spec.batch_size)}" + BATCH_NOTES.get(batch_size_text(spec.batch_size), ""),
         f"momentum β = {spec.momentum:g}",
         f"schedule: {schedule}",
         f"L2 λ = {spec.l2:g}",
@@ -80,6 +86,27 @@ def unique_name(base: str, taken: Iterable[str]) -> str:
         if name not in taken:
             return name
         n += 1
+
+
+def preset_base(name: str, presets: Iterable[str]) -> str | None:
+    """The preset a run's name is, as ``sgd`` or a copy's ``sgd (2)``; None for a name of the user's own."""
+    base, sep, rest = name.rpartition(" (")
+    if sep and rest.endswith(")") and rest[:-1].isdigit() and base in presets:
+        return base
+    return name if name in presets else None
+
+
+def renamed_for_preset(name: str, preset: str, taken: Iterable[str], presets: Iterable[str]) -> str:
+    """The name of a run named ``name`` once it takes ``preset``'s settings.
+
+    A run still named after a preset (``sgd``, ``sgd (2)``) takes the new preset's name,
+    made unique among ``taken`` (the other runs' names); any other name is the user's and stays.
+    """
+    presets = set(presets)
+    base = preset_base(name, presets)
+    if base is None or base == preset:
+        return name
+    return unique_name(preset, set(taken) - {name})
 
 
 def _swatch(colour: str) -> QIcon:
@@ -188,8 +215,9 @@ class RunListPanel(QWidget):
 
         self.notebook_action = action("Notebook runs", "Add the notebook's four strategies: sgd, mini-batch, "
                                       "momentum and decay", "Ctrl+Shift+N", self.add_notebook_runs)
+        # A lambda: triggered(bool) would pass False, which add_copy took for run id 0 (False == 0).
         self.add_action = action("Add", "Add a copy of the selected run, in the next colour", "Ctrl+D",
-                                 self.add_copy)
+                                 lambda: self.add_copy())
         self.rename_action = action("Rename", "Rename the selected run", "F2", self._start_rename)
         self.colour_action = action("Colour…", "Choose the selected run's colour", "Ctrl+Shift+C", self._choose_colour)
         self.remove_action = action("Remove", "Remove the selected run", "Delete", self._remove_selected)
@@ -223,12 +251,16 @@ class RunListPanel(QWidget):
         return self._runs[run_id]
 
     def set_runs(self, specs: Iterable[RunSpec]) -> list[int]:
-        """Replace every run (new ids, the first selected); returns the ids. Raises ValueError on equal names."""
+        """Replace every run (new ids); returns the ids. Raises ValueError on equal names.
+
+        The run named as the one selected before is selected again if there is one, else the first.
+        """
         specs = list(specs)
         names = [spec.name for spec in specs]
         for name in names:
             if names.count(name) > 1:
                 raise ValueError(f"name={name!r}: two runs have that name")
+        previous = self._runs.get(self.selected_run_id())
         self._updating = True
         try:
             self.tree.clear()
@@ -238,7 +270,9 @@ class RunListPanel(QWidget):
         finally:
             self._updating = False
         self.runs_changed.emit()
-        self.select_run(ids[0] if ids else -1)
+        name = None if previous is None else previous.name
+        again = [run_id for run_id, spec in zip(ids, specs, strict=True) if spec.name == name]
+        self.select_run((again or ids or [-1])[0])
         self._update_actions()
         return ids
 
@@ -319,11 +353,15 @@ class RunListPanel(QWidget):
         return ""
 
     def set_run_colour(self, run_id: int, colour: str | QColor) -> None:
-        """Change a run's colour: ``"#rrggbb"`` or a QColor."""
+        """Change a run's colour: ``"#rrggbb"`` or a QColor. Raises ValueError naming the field for an invalid
+        colour or one too light to be seen on the white background (see ``nnviz.core.colours.colour_error``)."""
         if isinstance(colour, QColor):
             if not colour.isValid():
                 raise ValueError("colour: not a valid colour")
             colour = colour.name()
+        error = colour_error(colour)
+        if error:
+            raise ValueError(error)
         self._edit(run_id, colour=colour)
 
     def set_run_visible(self, run_id: int, visible: bool) -> None:
@@ -338,6 +376,17 @@ class RunListPanel(QWidget):
         self._check_name(spec.name, run_id)
         self._runs[run_id] = spec
         self._write_row(run_id)
+
+    def rename_for_preset(self, run_id: int, preset: str) -> str:
+        """Name a run after ``preset`` if it is still named after a preset (``sgd``, ``sgd (2)``), keeping names
+        unique; a name of the user's own stays. Returns the run's name (``run_edited`` if it changed)."""
+        if run_id not in self._runs:
+            raise KeyError(run_id)
+        name = self._runs[run_id].name
+        new = renamed_for_preset(name, preset, self._names(), load_presets())
+        if new != name:
+            self._edit(run_id, name=new)
+        return new
 
     def selected_run_id(self) -> int:
         """The selected run's id, -1 when none."""
@@ -445,8 +494,12 @@ class RunListPanel(QWidget):
             return
         spec = self._runs[run_id]
         colour = QColorDialog.getColor(QColor(spec.colour), self, f"Colour of {spec.name}")
-        if colour.isValid():
+        if not colour.isValid():
+            return  # cancelled
+        try:
             self.set_run_colour(run_id, colour)
+        except ValueError as exc:  # e.g. white: the run keeps its colour
+            self.show_message(str(exc))
 
     def _remove_selected(self) -> None:
         run_id = self.selected_run_id()
