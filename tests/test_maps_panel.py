@@ -1,29 +1,41 @@
 """Small-multiple decision maps and the timeline slider (pytest-qt, offscreen)."""
 
+from types import SimpleNamespace
+
 import numpy as np
 import pytest
 from helpers import shown
 from PySide6.QtCore import QPoint, Qt
 
-from nnviz.core.comparison import Comparison, notebook_runs, preset_shared
+from nnviz.core.datasets import make_hard, split_train_test
 from nnviz.core.grid import GridEvaluator
+from nnviz.core.network import Layout, init_params
 from nnviz.gui.maps_panel import MapsPanel, grid_columns, map_title
 from nnviz.gui.timeline import TimelineSlider
 
 
+class _Comparison(list):
+    """Four runs of the notebook's network on its data, each with its own parameters, cost and epoch (the
+    maps only draw what they are given: no training needed, and no dependence on the comparison model)."""
+
+    layout = Layout((2, 3, 4, 1))
+    initial_params = init_params((2, 3, 4, 1), 1234)
+    X, y, X_test, y_test = split_train_test(*make_hard(1000, seed=1337), 0.2, 0)
+
+
 @pytest.fixture(scope="module")
 def comparison():
-    """The four notebook runs after 5 epochs, from the same start."""
-    comp = Comparison(preset_shared(), notebook_runs())
-    for _ in range(5):
-        comp.step()
-    return comp
+    runs = _Comparison()
+    for k, (name, colour) in enumerate([("sgd", "#1f77b4"), ("decay", "#ff7f0e"), ("momentum", "#2ca02c"),
+                                        ("mini-batch", "#d62728")]):
+        theta = init_params(_Comparison.layout.shape, 1234) + 0.8 * init_params(_Comparison.layout.shape, k)
+        runs.append(SimpleNamespace(name=name, colour=colour, theta=theta, cost=0.69 - 0.01 * k, epoch=5))
+    return runs
 
 
 def _show(panel, comparison, ids):
     for run_id, run in zip(ids, comparison, strict=True):
-        cost = run.history.column("cost")[-1]
-        panel.show_state(run_id, run.trainer.theta, comparison.layout, comparison.shared.activation, cost, run.epoch)
+        panel.show_state(run_id, run.theta, comparison.layout, "relu", run.cost, run.epoch)
 
 
 @pytest.fixture
@@ -34,9 +46,8 @@ def panel(qtbot, comparison):
     panel.show()
     qtbot.waitExposed(panel)
     ids = [10, 11, 12, 13]
-    panel.set_runs([(run_id, run.spec.name, run.spec.colour) for run_id, run in zip(ids, comparison, strict=True)])
-    ref = comparison.reference
-    panel.set_data(ref.X, ref.y, ref.X_test, ref.y_test)
+    panel.set_runs([(run_id, run.name, run.colour) for run_id, run in zip(ids, comparison, strict=True)])
+    panel.set_data(comparison.X, comparison.y, comparison.X_test, comparison.y_test)
     _show(panel, comparison, ids)
     return panel, ids
 
@@ -56,10 +67,9 @@ def test_one_map_per_run_each_showing_its_own_parameters_and_cost(panel, compari
     assert panel.grid_shape == (4, 1)  # the data is ~3.4 times wider than high: one wide map a row
     for run_id, run in zip(ids, comparison, strict=True):
         view = panel.map_view(run_id)
-        cost = run.history.column("cost")[-1]
-        assert f"{run.spec.name} — cost {cost:.3g}" in view._title.text
-        assert run.spec.colour in view._title.text
-        expected = GridEvaluator(comparison.layout, "relu", view.extent, view.resolution)(run.trainer.theta)
+        assert f"{run.name} — cost {run.cost:.3g}" in view.title
+        assert run.colour in view.title
+        expected = GridEvaluator(comparison.layout, "relu", view.extent, view.resolution)(run.theta)
         np.testing.assert_allclose(view.probabilities, expected, atol=1e-6)
         assert tuple(view.image.getLevels()) == (0.0, 1.0)
     # Different strategies, different maps.
@@ -93,8 +103,8 @@ def test_click_shows_the_run_large_and_escape_returns(qtbot, panel, comparison):
     qtbot.waitUntil(panel.large.isVisible, timeout=1000)
     assert not view.isVisible()
     run = list(comparison)[2]
-    assert "momentum — epoch 5 — cost" in panel.large._title.text
-    expected = GridEvaluator(comparison.layout, "relu", panel.large.extent, 60)(run.trainer.theta)
+    assert "momentum — epoch 5 — cost" in panel.large.title
+    expected = GridEvaluator(comparison.layout, "relu", panel.large.extent, 60)(run.theta)
     np.testing.assert_allclose(panel.large.probabilities, expected, atol=1e-6)
     with qtbot.waitSignal(panel.large_changed, timeout=1000) as closed:
         qtbot.keyClick(panel, Qt.Key_Escape)
@@ -117,7 +127,7 @@ def test_the_back_button_returns_and_a_small_map_catches_up_afterwards(qtbot, pa
     assert panel.large_run_id == -1
     expected = GridEvaluator(comparison.layout, "relu", small.extent, 40)(new_theta)
     np.testing.assert_allclose(small.probabilities, expected, atol=1e-6)
-    assert "cost 0.7" in small._title.text
+    assert "cost 0.7" in small.title
 
 
 def test_an_unchanged_state_is_not_evaluated_again(panel, comparison, monkeypatch):
@@ -126,9 +136,9 @@ def test_an_unchanged_state_is_not_evaluated_again(panel, comparison, monkeypatc
     view = panel.map_view(ids[0])
     monkeypatch.setattr(view, "set_model", lambda *args: calls.append(args))
     run = list(comparison)[0]
-    panel.show_state(ids[0], run.trainer.theta.copy(), comparison.layout, "relu", 0.5, 5)
+    panel.show_state(ids[0], run.theta.copy(), comparison.layout, "relu", 0.5, 5)
     assert calls == []
-    panel.show_state(ids[0], run.trainer.theta + 0.1, comparison.layout, "relu", 0.5, 5)
+    panel.show_state(ids[0], run.theta + 0.1, comparison.layout, "relu", 0.5, 5)
     assert len(calls) == 1
 
 
@@ -151,7 +161,7 @@ def test_removed_runs_lose_their_map_and_discretize_reaches_every_map(panel):
     assert panel.large_run_id == -1
     with pytest.raises(KeyError):
         panel.map_view(ids[3])
-    assert "renamed" in panel.map_view(ids[0])._title.text
+    assert "renamed" in panel.map_view(ids[0]).title
     panel.set_discretize(True)
     assert set(np.unique(panel.map_view(ids[1]).probabilities)) <= {0.0, 1.0}
     assert set(np.unique(panel.large.probabilities)) <= {0.0, 1.0}

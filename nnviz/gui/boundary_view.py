@@ -10,14 +10,23 @@ from PySide6.QtCore import Qt, Signal
 from nnviz.core.contour import marching_squares
 from nnviz.core.grid import GridEvaluator
 from nnviz.core.network import Layout
+from nnviz.gui.map_render import (  # noqa: F401  (BACKGROUND, MARGIN, data_extent: imported from here by others)
+    BACKGROUND,
+    CLASS_COLORS,
+    CONTOUR_COLOR,
+    FOREGROUND,
+    MARGIN,
+    NOTE_COLOR,
+    PROBABILITY_COLORS,
+    PROBABILITY_STOPS,
+    MapPoints,
+    data_extent,
+    fit_extent,
+    map_points,
+    render_map,
+)
 
 pg.setConfigOptions(imageAxisOrder="row-major")
-
-BACKGROUND = "#ffffff"
-FOREGROUND = "#3c3c3c"  # axes, ticks and titles
-CLASS_COLORS = ("#154f91", "#c85200")  # class 0 blue, class 1 orange (scatter)
-CONTOUR_COLOR = "#e3000f"  # the notebook's red 0.5 line
-MARGIN = 0.10  # the map covers at least the data bounds plus this fraction of their span on every side
 
 
 def probability_colormap() -> pg.ColorMap:
@@ -25,27 +34,13 @@ def probability_colormap() -> pg.ColorMap:
 
     Light enough that the darker class colours of the scatter stay readable on top of it.
     """
-    stops = np.array([0.0, 0.25, 0.5, 0.75, 1.0])
-    colors = np.array(
-        [
-            (124, 170, 218),
-            (180, 207, 236),
-            (247, 247, 247),
-            (251, 206, 160),
-            (244, 163, 96),
-        ],
-        dtype=np.ubyte,
-    )
-    return pg.ColorMap(stops, colors, name="nnviz-probability")
+    return pg.ColorMap(np.array(PROBABILITY_STOPS), np.array(PROBABILITY_COLORS, dtype=np.ubyte),
+                       name="nnviz-probability")
 
 
-def data_extent(*arrays: np.ndarray | None) -> tuple[float, float, float, float]:
-    """``(x_min, x_max, y_min, y_max)`` covering every point of the arrays plus the margin."""
-    points = np.vstack([np.asarray(a, dtype=np.float64).reshape(-1, 2) for a in arrays if a is not None and len(a)])
-    low, high = points.min(axis=0), points.max(axis=0)
-    span = np.where(high > low, high - low, 1.0)
-    low, high = low - MARGIN * span, high + MARGIN * span
-    return float(low[0]), float(high[0]), float(low[1]), float(high[1])
+def no_si_prefix(axis: pg.AxisItem) -> None:
+    """Data axes show the data's own numbers: never "x₂ (x0.001)" with rescaled ticks."""
+    axis.enableAutoSIPrefix(False)
 
 
 def save_png(item: pg.GraphicsItem, path, width: int | None = None) -> None:
@@ -81,6 +76,7 @@ class BoundaryView(pg.GraphicsLayoutWidget):
         self._grid_extent = None  # what the current grid covers (== _extent unless set_probabilities)
         self._evaluator: GridEvaluator | None = None
         self._model: tuple[np.ndarray, Layout, str] | None = None  # last (theta copy, layout, activation)
+        self._points: MapPoints | None = None  # the data and the points drawn of it (set_data / set_points)
         self._discretize = False
         self._raw = np.full((self.resolution, self.resolution), 0.5, dtype=np.float32)  # last probabilities
         self._shown = self._raw.copy()  # what the image shows (raw or 0/1)
@@ -95,6 +91,8 @@ class BoundaryView(pg.GraphicsLayoutWidget):
         self.plot.hideButtons()
         self.plot.setMouseEnabled(x=not compact, y=not compact)
         self.plot.vb.disableAutoRange()
+        for side in ("left", "bottom", "right", "top"):
+            no_si_prefix(self.plot.getAxis(side))
         if compact:
             for side in ("left", "bottom"):
                 self.plot.hideAxis(side)
@@ -115,6 +113,7 @@ class BoundaryView(pg.GraphicsLayoutWidget):
             )
             self.colorbar.setImageItem(self.image)  # keeps the image's levels at (0, 1)
             self._style_axis(self.colorbar.getAxis("right"))
+            no_si_prefix(self.colorbar.getAxis("right"))
             self.colorbar.getAxis("right").setLabel("P(class 1)", color=FOREGROUND)
             self.colorbar.getAxis("right").setTicks([[(v, f"{v:g}") for v in (0, 0.25, 0.5, 0.75, 1.0)]])
             self.addItem(self.colorbar, row=1, col=1)
@@ -148,6 +147,12 @@ class BoundaryView(pg.GraphicsLayoutWidget):
             self.legend.setParentItem(self.plot.vb)
             self._update_legend(has_test=False)
 
+        # Says when only a subset of the points is drawn (many points: see map_render.map_points).
+        self._note = pg.LabelItem("", color=NOTE_COLOR, size="7pt" if compact else "8pt")
+        self._note.setParentItem(self.plot.vb)
+        self._note.anchor(itemPos=(0, 1), parentPos=(0, 1), offset=(2, -2))
+        self._note.setVisible(False)
+
         self.scene().sigMouseClicked.connect(self._on_click)
         self.plot.vb.sigResized.connect(self._fit_extent)
         self._apply_extent()
@@ -158,22 +163,22 @@ class BoundaryView(pg.GraphicsLayoutWidget):
     def set_data(self, X, y, X_test=None, y_test=None) -> None:
         """Show the training points (filled) and test points (hollow); the map covers them plus 10 %.
 
-        X : ndarray of shape (n, 2), y : ndarray of shape (n,) or (n, 1) with labels 0/1; the test set likewise.
+        X : ndarray of shape (n, 2), y : ndarray of shape (n,) or (n, 1) with labels 0/1; the test set likewise
+        (None or empty: no test set). Above ``map_render.MAX_DRAWN_POINTS`` points a fixed random subset is
+        drawn (each class's share kept) and the map says so (``points_note``).
         """
-        X, y = self._checked_points("X", "y", X, y)
-        if len(X) == 0:
-            raise ValueError("X: no points; the map's extent is taken from the data")
-        has_test = X_test is not None and len(X_test) > 0
-        if has_test:
-            X_test, y_test = self._checked_points("X_test", "y_test", X_test, y_test)
-        sets = [(X, y), (X_test, y_test) if has_test else (np.empty((0, 2)), np.empty(0))]
-        for k, (points, labels) in enumerate(sets):
-            for label in (0, 1):
-                chosen = points[labels == label]
-                self._scatter[2 * k + label].setData(pos=chosen)
+        self.set_points(map_points(X, y, X_test, y_test))
+
+    def set_points(self, points: MapPoints) -> None:
+        """Like ``set_data``, with the points chosen once by ``map_render.map_points`` (shared by many maps)."""
+        for item, drawn in zip(self._scatter, (*points.train, *points.test), strict=True):
+            item.setData(pos=drawn)
+        self._points = points
         if self.legend is not None:
-            self._update_legend(has_test)
-        self._data_extent = data_extent(X, X_test if has_test else None)
+            self._update_legend(points.n_test > 0)
+        self._note.setText(points.note)
+        self._note.setVisible(bool(points.note))
+        self._data_extent = points.extent
         self._fit_extent()
 
     def set_model(self, theta: np.ndarray, layout: Layout, activation: str) -> None:
@@ -225,9 +230,66 @@ class BoundaryView(pg.GraphicsLayoutWidget):
         self._title.setText(text)
         self._title.setVisible(bool(text))
 
+    def render_state(self) -> dict:
+        """What ``map_render.render_map`` needs to draw this map as shown, as its keyword arguments.
+
+        ``render_map(**view.render_state(), width=W)`` renders it (also in a worker thread: the arrays are
+        not changed afterwards, set_model and set_data replace them). Keys: theta (None before a network is
+        shown), layout, activation, X, y, X_test, y_test (None before set_data), extent (the range shown),
+        discretize, title, screen_width (the view's width now), compact.
+        """
+        theta, layout, activation = self._model if self._model is not None else (None, None, "relu")
+        X, y, X_test, y_test = self._points.data if self._points is not None else (None, None, None, None)
+        extent = self._extent
+        if self.plot.vb.width() >= 2 and self.plot.vb.height() >= 2:  # zoomed or panned: what is shown
+            (x_min, x_max), (y_min, y_max) = self.plot.vb.viewRange()
+            extent = (x_min, x_max, y_min, y_max)
+        return {"theta": theta, "layout": layout, "activation": activation, "X": X, "y": y, "X_test": X_test,
+                "y_test": y_test, "extent": extent, "discretize": self._discretize, "title": self._title.text,
+                "screen_width": self.width(), "compact": self.compact}
+
+    def export_height(self, width: int) -> int | None:
+        """The height an export ``width`` pixels wide has, keeping the view's shape on screen (None: unknown)."""
+        if self.width() < 16 or self.height() < 16:
+            return None
+        return max(16, round(width * self.height() / self.width()))
+
     def save_png(self, path, width: int | None = None) -> None:
-        """Write the view (map, points, contour, colour bar) as a PNG, ``width`` pixels wide (default: as shown)."""
-        save_png(self.ci, path, width)
+        """Write the map as a PNG ``width`` pixels wide (default: as shown), drawn at that resolution.
+
+        The grid, the contour, the points and the text are drawn for the export's size by
+        ``map_render.render_map`` (on this thread; a window runs it in a worker with ``render_state``).
+        """
+        if width is not None and (isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 16):
+            raise ValueError(f"width={width!r}: must be an integer of at least 16 pixels")
+        if self._points is None:
+            raise ValueError("map: no data to draw yet")
+        width = int(width) if width is not None else max(16, self.width())
+        image = render_map(**self.render_state(), width=width, height=self.export_height(width))
+        if not image.save(str(path), "PNG"):
+            raise OSError(f"{path}: the image could not be encoded as PNG")
+
+    @property
+    def title(self) -> str:
+        """The title's text as set (rich text), empty when there is none."""
+        return self._title.text
+
+    @property
+    def points_note(self) -> str:
+        """The note on the map when only a subset of the points is drawn ("" when all are)."""
+        return self._points.note if self._points is not None else ""
+
+    def drawn_points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The points the scatter draws: (class 0 train, class 1 train, class 0 test, class 1 test), each (k, 2)."""
+        out = []
+        for item in self._scatter:
+            x, y = item.getData()
+            out.append(np.empty((0, 2)) if x is None else np.column_stack([x, y]))
+        return tuple(out)
+
+    def legend_labels(self) -> list[str]:
+        """The legend's entries, top to bottom ([] for a compact map, which has none)."""
+        return [] if self.legend is None else [label.text for _, label in self.legend.items]
 
     @property
     def extent(self) -> tuple[float, float, float, float]:
@@ -273,14 +335,7 @@ class BoundaryView(pg.GraphicsLayoutWidget):
     def _fit_extent(self, *_) -> None:
         """Widen the data extent to the plot's pixel aspect so that, with the aspect locked, the map
         fills the plot instead of leaving bands of background; re-evaluate when it changes."""
-        x_min, x_max, y_min, y_max = self._data_extent
-        width, height = self.plot.vb.width(), self.plot.vb.height()
-        if width >= 2 and height >= 2:
-            cx, cy = (x_min + x_max) / 2, (y_min + y_max) / 2
-            half_x, half_y = (x_max - x_min) / 2, (y_max - y_min) / 2
-            half_x, half_y = max(half_x, half_y * width / height), max(half_y, half_x * height / width)
-            x_min, x_max, y_min, y_max = cx - half_x, cx + half_x, cy - half_y, cy + half_y
-        extent = (x_min, x_max, y_min, y_max)
+        extent = fit_extent(self._data_extent, self.plot.vb.width(), self.plot.vb.height())
         if np.allclose(extent, self._extent, rtol=0, atol=1e-9 * max(map(abs, extent))):
             return
         self._extent = extent
@@ -302,15 +357,6 @@ class BoundaryView(pg.GraphicsLayoutWidget):
         self._xs = x_min + (x_max - x_min) * cells
         self._ys = y_min + (y_max - y_min) * cells
         self.image.setRect(x_min, y_min, x_max - x_min, y_max - y_min)
-
-    def _checked_points(self, x_name, y_name, X, y):
-        X = np.asarray(X, dtype=np.float64)
-        if X.ndim != 2 or X.shape[1] != 2:
-            raise ValueError(f"{x_name}: expected shape (n_samples, 2), got {X.shape}")
-        y = np.asarray(y).reshape(-1)
-        if y.shape[0] != X.shape[0]:
-            raise ValueError(f"{y_name}: expected {X.shape[0]} labels (one per row of {x_name}), got {y.shape[0]}")
-        return X, y
 
     def _style_axis(self, axis: pg.AxisItem) -> None:
         axis.setPen(pg.mkPen(FOREGROUND))

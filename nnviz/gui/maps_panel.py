@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from nnviz.core.network import Layout
-from nnviz.gui.boundary_view import FOREGROUND, BoundaryView, data_extent
+from nnviz.gui.boundary_view import FOREGROUND, BoundaryView
+from nnviz.gui.map_render import MapPoints, map_points
 
 COMPACT_RESOLUTION = 100  # grid points per side of a small map
 LARGE_RESOLUTION = 200  # of the large map
@@ -80,7 +81,7 @@ class MapsPanel(QWidget):
         self.compact_resolution = compact_resolution
         self._runs: dict[int, _Run] = {}  # in display order
         self._maps: dict[int, BoundaryView] = {}
-        self._data: tuple | None = None
+        self._points: MapPoints | None = None  # the data and the points every map draws, chosen once per set_data
         self._discretize = False
         self._large_id = -1
         self._columns = 0
@@ -149,14 +150,19 @@ class MapsPanel(QWidget):
         self._reflow(force=True)
 
     def set_data(self, X, y, X_test=None, y_test=None) -> None:
-        """The points every map shows (and whose extent they cover); see BoundaryView.set_data."""
-        self._data = (X, y, X_test, y_test)
-        x_min, x_max, y_min, y_max = data_extent(X, X_test)
+        """The points every map shows (and whose extent they cover); see BoundaryView.set_data.
+
+        The points drawn are chosen once here (a fixed subset above ``map_render.MAX_DRAWN_POINTS``)
+        and shared by every map, small and large.
+        """
+        self._points = points = map_points(X, y, X_test, y_test)
+        x_min, x_max, y_min, y_max = points.extent
         self._aspect = (x_max - x_min) / (y_max - y_min)
         self._reflow(force=True)
         for view in self._maps.values():
-            view.set_data(*self._data)
-        self.large.set_data(*self._data)
+            view.set_points(points)
+            view.setToolTip(self._tooltip())
+        self.large.set_points(points)
 
     def show_state(self, run_id: int, theta: np.ndarray, layout: Layout, activation: str, cost: float | None,
                    epoch: int | None) -> None:
@@ -244,13 +250,17 @@ class MapsPanel(QWidget):
         view = BoundaryView(resolution=self.compact_resolution, colorbar=False, compact=True)
         view.setMinimumSize(MIN_MAP_SIZE, MIN_MAP_SIZE)
         view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        view.setToolTip("Click to show this run large")
+        view.setToolTip(self._tooltip())
         view.setCursor(Qt.CursorShape.PointingHandCursor)
         view.set_discretize(self._discretize)
-        if self._data is not None:
-            view.set_data(*self._data)
+        if self._points is not None:
+            view.set_points(self._points)
         view.clicked.connect(lambda: self._on_map_clicked(run_id))
         return view
+
+    def _tooltip(self) -> str:
+        note = self._points.note if self._points is not None else ""
+        return "Click to show this run large" + (f"\n{note} (a fixed random subset, class shares kept)" if note else "")
 
     def _on_map_clicked(self, run_id: int) -> None:
         self.run_clicked.emit(run_id)
