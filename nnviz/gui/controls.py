@@ -1,11 +1,22 @@
-"""The parameter panel: Data, Network and Training fields, each validated where it is typed."""
+"""The parameter panel: Data, Network and Training fields, each validated where it is typed.
+
+Signals of ``ParameterPanel``:
+
+- ``changed()``: any value changed (a key typed, a choice, a preset, ``set_config``), at once:
+  for showing whether the values are valid (``config()``, ``errors()``).
+- ``committed()``: the values are settled, act on them. At once for choices, buttons, presets,
+  ``set_config`` and the training fields; for a field typed in the Data or Network group (whose
+  change rebuilds the data or restarts every run) ``COMMIT_DELAY_MS`` after the last keystroke,
+  or at once on Enter or when the field loses focus. ``flush()`` sends a waiting one at once.
+- ``preset_chosen(str name)``: the user picked a preset (after its settings were shown and committed).
+"""
 
 from __future__ import annotations
 
 import math
 import random
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -21,12 +32,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nnviz.core.comparison import TRAINING_FIELDS
 from nnviz.core.datasets import DATASETS
 from nnviz.core.network import ACTIVATIONS
 from nnviz.core.optimizers import SCHEDULES
+from nnviz.core.text import FULL_BATCH, quoted, shorten
 from nnviz.core.training import LIVE_FIELDS, MAX_SEED, TrainConfig, load_presets
 
-FULL_BATCH = 1_000_000  # the largest batch TrainConfig accepts: always at least the whole training set
+COMMIT_DELAY_MS = 400  # a typed Data or Network value is committed this long after the last keystroke
+RESTART_FIELDS = ("n_samples", "noise", "test_fraction", "data_seed", "hidden", "init_seed")  # typing is debounced
+NOTEBOOK_GAMMA = 0.015  # the notebook's decay: γ given when the exponential schedule is chosen with γ = 0
+DEFAULT_BATCH = "32"  # the batch size shown when "full batch" is unticked and no other size was typed
 LOG_LR_MIN, LOG_LR_MAX, LOG_LR_STEPS = -4.0, 1.0, 100  # slider: α from 1e-4 to 10, 100 positions a decade
 ERROR_STYLE = "QLineEdit { border: 1px solid #d0342c; background: #fff2f0; }"
 LIVE_NOTE = "Applies live, from the next epoch."
@@ -60,30 +76,45 @@ TOOLTIPS = {
           "Adds λ·w to each weight's gradient.",
     "epochs": "Epochs to train; one epoch passes every training sample once (0 to 10,000,000).",
 }
+NOISE_UNUSED = "Not used by the 'hard' data set: its three clusters have a fixed spread.\n" \
+               "Choose another data set to add noise."
+
+# What each field accepts, said in every message refusing a value.
+_SEED_RANGE = f"an integer from 0 to {MAX_SEED:,}"
+ALLOWED = {
+    "n_samples": "an integer from 4 to 1,000,000",
+    "noise": "a number from 0 to 1",
+    "test_fraction": "a number from 0 to 0.9",
+    "data_seed": _SEED_RANGE,
+    "hidden": "whole numbers from 1 to 256, comma-separated, e.g. 3,4 (empty: no hidden layer)",
+    "init_seed": _SEED_RANGE,
+    "learning_rate": "a finite number > 0",
+    "batch_size": "an integer from 1 to 1,000,000, or full",
+    "momentum": "a number from 0 to below 1",
+    "gamma": "a number from 0 to below 1",
+    "step_every": "an integer from 1 to 10,000,000",
+    "step_factor": "a number above 0 and at most 1",
+    "l2": "a finite number ≥ 0",
+    "epochs": "an integer from 0 to 10,000,000",
+}
+MAX_REASON = 240  # characters of a reason shown under a field
 
 
 def _parse_int(text: str) -> int:
-    try:
-        return int(text.strip().replace(",", "_"))
-    except ValueError:
-        raise ValueError(f"{text.strip()!r} is not a whole number") from None
+    return int(text.strip().replace(",", "_"))  # ValueError also for more than 4,300 digits
 
 
 def _parse_float(text: str) -> float:
-    try:
-        value = float(text.strip())
-    except ValueError:
-        raise ValueError(f"{text.strip()!r} is not a number") from None
-    return value
+    return float(text.strip())
+
+
+def _parse_batch(text: str) -> int:
+    return FULL_BATCH if text.strip().lower() == "full" else _parse_int(text)
 
 
 def _parse_hidden(text: str) -> tuple[int, ...]:
     parts = [p.strip() for p in text.replace(" ", ",").split(",") if p.strip()]
-    try:
-        hidden = tuple(int(p) for p in parts)
-    except ValueError:
-        raise ValueError(f"{text.strip()!r}: give the hidden layer sizes as whole numbers, e.g. 3,4") from None
-    return (2, *hidden, 1)
+    return (2, *(int(p) for p in parts), 1)
 
 
 def format_number(value: float) -> str:
@@ -92,10 +123,63 @@ def format_number(value: float) -> str:
     return text if float(text) == value else repr(value)
 
 
-def _reason(message: str) -> str:
-    """'learning_rate=0: must be > 0' -> 'must be > 0'."""
+def _reason(name: str, text: str, message: str | None = None) -> str:
+    """Why the ``text`` of field ``name`` is refused, with what it accepts, at a readable length.
+
+    ``message`` is TrainConfig's (``'n_samples=6: the 'hard' data set needs ...'``) for a rule
+    between fields; None for a value that does not parse or is out of its range.
+    """
+    allowed = f"must be {ALLOWED[name]}"
+    if message is not None and not _is_range_error(message):  # a rule between fields: say it, then the range
+        head, sep, tail = message.partition(": ")
+        return shorten(f"{tail if sep and '=' in head else message}; {allowed}", MAX_REASON)
+    return shorten(f"{allowed}, not {quoted(text.strip())}", MAX_REASON)
+
+
+def _is_range_error(message: str) -> bool:
+    """'learning_rate=0: must be ...' (a value out of its own range), not a rule between fields."""
     head, sep, tail = message.partition(": ")
-    return tail if sep and "=" in head else message
+    return bool(sep) and tail.startswith("must be")
+
+
+class _FieldEdit(QLineEdit):
+    """A QLineEdit that keeps its text when tabbed into and keeps the keys typed into it.
+
+    Qt selects a field's whole text on Tab, so a Space typed next (the window's start/pause
+    key) replaced it with " "; here the cursor goes to the end instead. Plain printable keys
+    (Space, S, R) always go to the field, never to a window shortcut.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.typing = False  # True while a key typed by the user is changing the text
+
+    def focusInEvent(self, event) -> None:
+        super().focusInEvent(event)
+        if event.reason() in (Qt.FocusReason.TabFocusReason, Qt.FocusReason.BacktabFocusReason):
+            self.deselect()
+            self.end(False)
+
+    def event(self, event) -> bool:
+        if event.type() == QEvent.Type.ShortcutOverride and event.text() and event.text().isprintable() \
+                and not event.modifiers() & ~(Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.KeypadModifier):
+            event.accept()  # the key is text for the field
+            return True
+        return super().event(event)
+
+    def keyPressEvent(self, event) -> None:
+        self.typing = True
+        try:
+            super().keyPressEvent(event)
+        finally:
+            self.typing = False
+
+    def inputMethodEvent(self, event) -> None:
+        self.typing = True
+        try:
+            super().inputMethodEvent(event)
+        finally:
+            self.typing = False
 
 
 class _TextField:
@@ -104,7 +188,8 @@ class _TextField:
     def __init__(self, name: str, parse, width: int | None = None):
         self.name = name
         self.parse = parse
-        self.edit = QLineEdit()
+        self.label = name
+        self.edit = _FieldEdit()
         self.edit.setObjectName(name)
         if width:
             self.edit.setMaximumWidth(width)
@@ -114,22 +199,35 @@ class _TextField:
         self.error.setStyleSheet("color: #c0281e; font-size: 11px;")
         self.error.setVisible(False)
 
-    def set_error(self, message: str) -> None:
-        self.error.setText(message)
-        self.error.setVisible(bool(message))
-        self.edit.setStyleSheet(ERROR_STYLE if message else "")
+    def set_error(self, reason: str) -> None:
+        self.error.setText(f"{self.label}: {reason}" if reason else "")
+        self.error.setVisible(bool(reason))
+        self.edit.setStyleSheet(ERROR_STYLE if reason else "")
 
 
 class ParameterPanel(QWidget):
-    """Grouped fields that build a TrainConfig; ``config()`` is None while any field is invalid."""
+    """Grouped fields that build a TrainConfig; ``config()`` is None while any field is invalid.
 
-    changed = Signal()  # any field was edited (or a preset loaded)
+    Signals: ``changed()`` at once on any change, ``committed()`` when the values are settled
+    (typing in a Data or Network field is debounced), ``preset_chosen(str)`` when the user picks
+    a preset; see the module's docstring.
+    """
+
+    changed = Signal()  # any value changed, at once (validity display)
+    committed = Signal()  # the values are settled: act on them (typed data/network fields debounced)
+    preset_chosen = Signal(str)  # the user picked this preset: its training settings are shown
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._presets = load_presets()
         self._loading = False
+        self._last_batch = DEFAULT_BATCH  # the batch size typed before "full batch" was ticked
+        self._commit_timer = QTimer(self)
+        self._commit_timer.setSingleShot(True)
+        self._commit_timer.setInterval(COMMIT_DELAY_MS)
+        self._commit_timer.timeout.connect(self._commit)
         self._config: TrainConfig | None = TrainConfig()
+        self._valid = self._config  # the last valid config: each field is checked against it
         self._engine = TrainConfig().engine  # not a field of the panel: kept from the config last set
         self._errors: dict[str, str] = {}
         self.fields: dict[str, _TextField] = {}
@@ -198,11 +296,11 @@ class ParameterPanel(QWidget):
         self.full_batch = QCheckBox("full batch")
         self.full_batch.setToolTip("Every training sample in one update: batch gradient descent.")
         self.full_batch.toggled.connect(self._on_full_batch)
-        self._add_text(training, "batch size B", "batch_size", _parse_int, width=80, extra=self.full_batch)
+        self._add_text(training, "batch size B", "batch_size", _parse_batch, width=80, extra=self.full_batch)
         self._add_text(training, "momentum β", "momentum", _parse_float, width=80)
         self.schedule = QComboBox()
         self.schedule.addItems(list(SCHEDULES))
-        self.schedule.currentTextChanged.connect(self._show_schedule_fields)
+        self.schedule.currentTextChanged.connect(self._on_schedule)
         self._add_widget(training, "α schedule", "schedule", self.schedule)
         self._add_text(training, "decay γ", "gamma", _parse_float, width=80)
         self._add_text(training, "step every k", "step_every", _parse_int, width=80)
@@ -217,8 +315,8 @@ class ParameterPanel(QWidget):
         keys.setStyleSheet("color: #6b6b6b; font-size: 11px;")
         layout.addWidget(keys)
 
-        for combo in (self.dataset, self.activation, self.schedule):
-            combo.currentTextChanged.connect(self._on_edit)
+        for combo in (self.dataset, self.activation):
+            combo.currentTextChanged.connect(self._on_choice)
         self.set_config(TrainConfig())
 
     # ---- building -------------------------------------------------------------------------
@@ -250,7 +348,10 @@ class ParameterPanel(QWidget):
         field.label = label
         tip = f"{TOOLTIPS[name]}\n{self._note('shape' if name == 'hidden' else name)}"
         field.edit.setToolTip(tip)
-        field.edit.textChanged.connect(self._on_edit)
+        field.tip = tip
+        field.edit.textChanged.connect(lambda _text: self._on_text(field))
+        if name in RESTART_FIELDS:  # Enter or leaving the field commits a typed value at once
+            field.edit.editingFinished.connect(self.flush)
         if extra is not None or leading is not None:
             row = QWidget()
             box = QHBoxLayout(row)
@@ -275,26 +376,37 @@ class ParameterPanel(QWidget):
     # ---- values ---------------------------------------------------------------------------
 
     def set_config(self, config: TrainConfig) -> None:
-        """Show every value of ``config`` (emits ``changed`` once)."""
+        """Show every value of ``config`` (emits ``changed`` and ``committed`` once each)."""
         self._loading = True
         self._engine = config.engine
         try:
             self.dataset.setCurrentText(config.dataset)
             self.activation.setCurrentText(config.activation)
-            self.schedule.setCurrentText(config.schedule)
-            for name in ("n_samples", "data_seed", "init_seed", "step_every", "epochs"):
+            for name in ("n_samples", "data_seed", "init_seed"):
                 self.fields[name].edit.setText(str(getattr(config, name)))
-            for name in ("noise", "test_fraction", "learning_rate", "momentum", "gamma", "step_factor", "l2"):
+            for name in ("noise", "test_fraction"):
                 self.fields[name].edit.setText(format_number(getattr(config, name)))
             self.fields["hidden"].edit.setText(",".join(map(str, config.shape[1:-1])))
-            full = config.batch_size >= config.n_samples
-            self.full_batch.setChecked(full)
-            self.fields["batch_size"].edit.setText(str(FULL_BATCH if full else config.batch_size))
-            self._sync_lr_slider()
-            self._show_schedule_fields()
+            self._show_training(config, config.n_samples)
+            self._show_noise()
         finally:
             self._loading = False
-        self._on_edit()
+        self._settled()
+
+    def _show_training(self, config: TrainConfig, n_samples: int) -> None:
+        """The training fields of ``config`` (a batch of at least ``n_samples`` shows as full)."""
+        self.schedule.setCurrentText(config.schedule)
+        for name in ("step_every", "epochs"):
+            self.fields[name].edit.setText(str(getattr(config, name)))
+        for name in ("learning_rate", "momentum", "gamma", "step_factor", "l2"):
+            self.fields[name].edit.setText(format_number(getattr(config, name)))
+        full = config.batch_size >= min(n_samples, FULL_BATCH)
+        self._last_batch = DEFAULT_BATCH if full else str(config.batch_size)
+        self.full_batch.setChecked(full)
+        self.fields["batch_size"].edit.setText("full" if full else str(config.batch_size))
+        self.fields["batch_size"].edit.setEnabled(not full)
+        self._sync_lr_slider()
+        self._show_schedule_fields()
 
     def config(self) -> TrainConfig | None:
         """The TrainConfig of the fields, or None while any is invalid (see ``errors``)."""
@@ -308,9 +420,36 @@ class ParameterPanel(QWidget):
         """The label a field shows in the panel, e.g. 'learning rate α'."""
         return self.fields[name].label if name in self.fields else name
 
+    def error_message(self, name: str | None = None) -> str:
+        """One line naming field ``name`` (default: the first invalid one), why its value is refused and
+        what it accepts, e.g. "samples: must be an integer from 4 to 1,000,000, not '3'"; "" if valid."""
+        name = next(iter(self._errors), None) if name is None else name
+        return f"{self.label_of(name)}: {self._errors[name]}" if name in self._errors else ""
+
     def load_preset(self, name: str) -> None:
+        """Show the TRAINING settings of preset ``name`` (data and network fields stay as they are);
+        emits ``changed`` and ``committed``. Raises KeyError for an unknown preset."""
+        preset = TrainConfig(**self._presets[name])
+        try:
+            n_samples = _parse_int(self.fields["n_samples"].edit.text())
+        except ValueError:
+            n_samples = FULL_BATCH
+        self._loading = True
+        try:
+            self._show_training(preset, n_samples)
+        finally:
+            self._loading = False
         self.preset.setCurrentIndex(self.preset.findData(name))
-        self.set_config(TrainConfig(**self._presets[name]))
+        self._settled()
+
+    def is_commit_pending(self) -> bool:
+        """True while a typed Data or Network value waits to be committed."""
+        return self._commit_timer.isActive()
+
+    def flush(self) -> None:
+        """Emit ``committed`` now if a typed value waits for it (e.g. before Start)."""
+        if self._commit_timer.isActive():
+            self._commit()
 
     def _values(self) -> tuple[dict, dict[str, str]]:
         values = {"dataset": self.dataset.currentText(), "activation": self.activation.currentText(),
@@ -322,53 +461,105 @@ class ParameterPanel(QWidget):
                 continue
             try:
                 value = field.parse(field.edit.text())
-            except ValueError as exc:
-                errors[name] = str(exc)
+            except ValueError:
+                errors[name] = _reason(name, field.edit.text())
                 continue
             values["shape" if name == "hidden" else name] = value
         return values, errors
 
     def _validate(self) -> None:
+        # Each value on its own, against the last valid config (core's ranges).
+        base = self._valid
         values, errors = self._values()
-        # Each value on its own, against the last valid config (core's ranges and messages).
-        base = self._config or TrainConfig()
         for name, value in values.items():
+            field = "hidden" if name == "shape" else name
+            if field in errors or field not in self.fields:  # the choices of a combo box are all valid
+                continue
             try:
                 base.replace(**{name: value})
             except ValueError as exc:
-                errors["hidden" if name == "shape" else name] = _reason(str(exc))
+                if _is_range_error(str(exc)):  # a rule between fields is checked below, on all the values
+                    errors[field] = _reason(field, self.fields[field].edit.text(), str(exc))
         config = None
         if not errors:
             try:
                 config = TrainConfig(**values)
             except ValueError as exc:  # a rule between fields, e.g. 'hard' needs a multiple of 4 samples
                 name = str(exc).split("=", 1)[0]
-                errors["hidden" if name == "shape" else name] = _reason(str(exc))
+                field = "hidden" if name == "shape" else name
+                errors[field] = _reason(field, self.fields[field].edit.text(), str(exc))
         self._errors = errors
         self._config = config
+        self._valid = config or self._valid
         for name, field in self.fields.items():
             message = errors.get(name, "")
             field.set_error(message)
             field.form.setRowVisible(field.error, bool(message))
         self._show_schedule_fields()
-        # The preset box names the preset whose settings these are, if any.
-        matching = [name for name, fields in self._presets.items() if config == TrainConfig(**fields)]
+        # The preset box names the preset whose training settings these are, if any.
+        matching = [name for name, fields in self._presets.items() if config is not None
+                    and all(getattr(config, n) == getattr(TrainConfig(**fields), n) for n in TRAINING_FIELDS)]
         current = self.preset.currentData()
         if current not in matching:
             self.preset.setCurrentIndex(self.preset.findData(matching[0]) if matching else 0)
 
     # ---- reactions ------------------------------------------------------------------------
 
-    def _on_edit(self, *_) -> None:
-        if self._loading:
-            return
+    def _settled(self) -> None:
+        """Validate, then emit ``changed`` and ``committed`` (a change to act on at once)."""
         self._validate()
         self.changed.emit()
+        self._commit()
+
+    def _commit(self) -> None:
+        self._commit_timer.stop()
+        self.committed.emit()
+
+    def _on_text(self, field: _TextField) -> None:
+        if self._loading:
+            return
+        if field.name in RESTART_FIELDS and field.edit.typing:
+            self._validate()
+            self.changed.emit()
+            self._commit_timer.start()  # restarted by every keystroke
+        else:
+            self._settled()
+
+    def _on_choice(self, *_) -> None:
+        self._show_noise()
+        if not self._loading:
+            self._settled()
+
+    def _on_schedule(self, schedule: str) -> None:
+        if self._loading:
+            return
+        gamma = self.fields["gamma"].edit
+        if schedule == "exponential" and _safe_float(gamma.text()) == 0:
+            self._loading = True  # one change, not two
+            try:
+                gamma.setText(format_number(NOTEBOOK_GAMMA))
+            finally:
+                self._loading = False
+        self._settled()
+
+    def _show_noise(self) -> None:
+        """Noise does nothing for 'hard': the field is greyed and says why."""
+        field = self.fields["noise"]
+        used = self.dataset.currentText() != "hard"
+        if not used and "noise" in self._errors:  # a refused noise would block in a field that cannot be edited
+            loading, self._loading = self._loading, True
+            try:
+                field.edit.setText(format_number(self._valid.noise))
+            finally:
+                self._loading = loading
+        field.edit.setEnabled(used)
+        field.edit.setToolTip(field.tip if used else NOISE_UNUSED)
 
     def _on_preset(self, index: int) -> None:
         name = self.preset.itemData(index)
         if name:
             self.load_preset(name)
+            self.preset_chosen.emit(name)
 
     def _change_layers(self, delta: int) -> None:
         edit = self.fields["hidden"].edit
@@ -388,10 +579,19 @@ class ParameterPanel(QWidget):
     def _on_full_batch(self, on: bool) -> None:
         edit = self.fields["batch_size"].edit
         edit.setEnabled(not on)
-        if not self._loading:
-            if not on and _safe_int(edit.text()) >= FULL_BATCH:
-                edit.setText("32")
-            self._on_edit()
+        if self._loading:
+            return
+        self._loading = True  # one change, not two
+        try:
+            if on:
+                if 0 < _safe_int(edit.text()) < FULL_BATCH:
+                    self._last_batch = edit.text().strip()
+                edit.setText("full")
+            elif _safe_int(edit.text()) >= FULL_BATCH or edit.text().strip().lower() == "full":
+                edit.setText(self._last_batch)
+        finally:
+            self._loading = False
+        self._settled()
 
     def _on_lr_slider(self, position: int) -> None:
         if self._loading:
@@ -427,3 +627,10 @@ def _safe_int(text: str) -> int:
         return int(text)
     except ValueError:
         return 0
+
+
+def _safe_float(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        return math.nan
