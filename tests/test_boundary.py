@@ -11,7 +11,7 @@ from PySide6.QtGui import QImage
 from nnviz.core.datasets import make_hard, make_moons, split_train_test
 from nnviz.core.network import Layout, init_params
 from nnviz.gui.boundary_view import BoundaryView
-from nnviz.gui.map_render import MAX_DRAWN_POINTS, map_points, probability_lut, render_map
+from nnviz.gui.map_render import COMPACT_DRAWN_POINTS, MAX_DRAWN_POINTS, map_points, probability_lut, render_map
 from nnviz.gui.maps_panel import MapsPanel
 
 SHAPE = (2, 3, 4, 1)
@@ -212,22 +212,26 @@ def test_many_points_are_drawn_as_one_shared_subset_keeping_the_class_shares(qtb
     panel = shown(qtbot, MapsPanel(compact_resolution=20, large_resolution=20), 700, 500)
     panel.set_runs([(k, f"r{k}", "#1f77b4") for k in range(4)])
     panel.set_data(X_train, y_train, X_test, y_test)
-    views = [panel.map_view(k) for k in range(4)] + [panel.large]
-    first = views[0].drawn_points()
-    drawn = sum(len(p) for p in first)
-    assert MAX_DRAWN_POINTS - 4 <= drawn <= MAX_DRAWN_POINTS + 4
-    for points, labels, (class0, class1) in ((X_train, y_train, first[:2]), (X_test, y_test, first[2:])):
-        share = len(points) / len(X)
-        assert (len(class0) + len(class1)) / drawn == pytest.approx(share, abs=0.002)
-        assert len(class1) / (len(class0) + len(class1)) == pytest.approx(labels.mean(), abs=0.002)
-        for chosen, label in ((class0, 0), (class1, 1)):  # real points of that class, no duplicates
-            pool = {tuple(p) for p in points[labels == label]}
-            assert {tuple(p) for p in chosen} <= pool and len({tuple(p) for p in chosen}) == len(chosen)
-    for view in views:  # every map draws the very same subset and says it is one
-        for a, b in zip(view.drawn_points(), first, strict=True):
+    large, small = panel.large.drawn_points(), panel.map_view(0).drawn_points()
+    for drawn_points, cap in ((large, MAX_DRAWN_POINTS), (small, COMPACT_DRAWN_POINTS)):
+        drawn = sum(len(p) for p in drawn_points)
+        assert cap - 4 <= drawn <= cap + 4
+        for points, labels, (class0, class1) in ((X_train, y_train, drawn_points[:2]),
+                                                 (X_test, y_test, drawn_points[2:])):
+            assert (len(class0) + len(class1)) / drawn == pytest.approx(len(points) / len(X), abs=0.002)
+            assert len(class1) / (len(class0) + len(class1)) == pytest.approx(labels.mean(), abs=0.003)
+            for chosen, label in ((class0, 0), (class1, 1)):  # real points of that class, no duplicates
+                pool = {tuple(p) for p in points[labels == label]}
+                assert {tuple(p) for p in chosen} <= pool and len({tuple(p) for p in chosen}) == len(chosen)
+        note = f"{drawn:,} of 200,000 points drawn"
+        view = panel.large if cap == MAX_DRAWN_POINTS else panel.map_view(0)
+        assert view.points_note == note
+    assert note in panel.map_view(0).toolTip()
+    for a, b in zip(small, large, strict=True):  # a small map draws part of the large map's subset
+        assert {tuple(p) for p in a} <= {tuple(p) for p in b}
+    for k in range(1, 4):  # every small map the very same points
+        for a, b in zip(panel.map_view(k).drawn_points(), small, strict=True):
             np.testing.assert_array_equal(a, b)
-        assert view.points_note == f"{drawn:,} of 200,000 points drawn"
-    assert "200,000" in panel.map_view(0).toolTip()
     # Few points: all drawn, nothing said.
     panel.set_data(X_train[:500], y_train[:500])
     assert sum(len(p) for p in panel.map_view(2).drawn_points()) == 500 and panel.map_view(2).points_note == ""

@@ -13,9 +13,11 @@ from nnviz.core.network import Layout
 from nnviz.gui.map_render import (  # noqa: F401  (BACKGROUND, MARGIN, data_extent: imported from here by others)
     BACKGROUND,
     CLASS_COLORS,
+    COMPACT_DRAWN_POINTS,
     CONTOUR_COLOR,
     FOREGROUND,
     MARGIN,
+    MAX_DRAWN_POINTS,
     NOTE_COLOR,
     PROBABILITY_COLORS,
     PROBABILITY_STOPS,
@@ -56,7 +58,8 @@ def save_png(item: pg.GraphicsItem, path, width: int | None = None) -> None:
 class BoundaryView(pg.GraphicsLayoutWidget):
     """Heat map of P(class 1) with fixed levels 0..1, the red 0.5 contour and the data as a scatter.
 
-    ``compact=True`` makes a small multiple: no axes, no colour bar, small points, a short title.
+    ``compact=True`` makes a small multiple: no axes, no colour bar, small points, a short title, and at
+    most ``map_render.COMPACT_DRAWN_POINTS`` points drawn (``MAX_DRAWN_POINTS`` when large).
     """
 
     clicked = Signal()  # a left click on the plot (small multiples: show this one large)
@@ -171,6 +174,7 @@ class BoundaryView(pg.GraphicsLayoutWidget):
 
     def set_points(self, points: MapPoints) -> None:
         """Like ``set_data``, with the points chosen once by ``map_render.map_points`` (shared by many maps)."""
+        points = points.limited(COMPACT_DRAWN_POINTS if self.compact else MAX_DRAWN_POINTS)
         for item, drawn in zip(self._scatter, (*points.train, *points.test), strict=True):
             item.setData(pos=drawn)
         self._points = points

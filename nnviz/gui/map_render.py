@@ -12,6 +12,7 @@ the extent of the data and the subset of points drawn when there are many (``map
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ PROBABILITY_STOPS = (0.0, 0.25, 0.5, 0.75, 1.0)
 PROBABILITY_COLORS = ((124, 170, 218), (180, 207, 236), (247, 247, 247), (251, 206, 160), (244, 163, 96))
 
 MAX_DRAWN_POINTS = 20_000  # a map draws at most this many points (a fixed random subset, class shares kept)
+COMPACT_DRAWN_POINTS = 5_000  # a small multiple, a few hundred pixels wide, at most this many (of the same subset)
 SUBSAMPLE_SEED = 0  # so every map, and every export, draws the same subset of the same data
 PIXELS_PER_CELL = 2  # an export evaluates one grid cell per this many output pixels ...
 MAX_CELLS = 2000  # ... and at most this many cells per side
@@ -52,8 +54,10 @@ class Cancelled(Exception):
 
 def data_extent(*arrays: np.ndarray | None) -> tuple[float, float, float, float]:
     """``(x_min, x_max, y_min, y_max)`` covering every point of the arrays plus the margin."""
-    points = np.vstack([np.asarray(a, dtype=np.float64).reshape(-1, 2) for a in arrays if a is not None and len(a)])
-    low, high = points.min(axis=0), points.max(axis=0)
+    arrays = [np.asarray(a, dtype=np.float64).reshape(-1, 2) for a in arrays if a is not None and len(a)]
+    # Column by column: min(axis=0) over an (n, 2) array is ~20 times slower (47 ms at 800,000 points).
+    low = np.array([min(a[:, c].min() for a in arrays) for c in (0, 1)])
+    high = np.array([max(a[:, c].max() for a in arrays) for c in (0, 1)])
     span = np.where(high > low, high - low, 1.0)
     low, high = low - MARGIN * span, high + MARGIN * span
     return float(low[0]), float(high[0]), float(low[1]), float(high[1])
@@ -90,6 +94,15 @@ class MapPoints:
     def subsampled(self) -> bool:
         return self.drawn < self.n_train + self.n_test
 
+    def limited(self, cap: int) -> MapPoints:
+        """At most ``cap`` of the points drawn: the first ones of each set and class (each is in random
+        order), so a smaller map draws part of the larger map's subset, with the same shares."""
+        if self.drawn <= cap:
+            return self
+        fraction = cap / self.drawn
+        return dataclasses.replace(self, train=tuple(p[: round(len(p) * fraction)] for p in self.train),
+                                   test=tuple(p[: round(len(p) * fraction)] for p in self.test))
+
     @property
     def note(self) -> str:
         """What the map says about the points: empty when all are drawn."""
@@ -100,7 +113,8 @@ class MapPoints:
 
 def map_points(X, y, X_test=None, y_test=None, cap: int = MAX_DRAWN_POINTS, seed: int = SUBSAMPLE_SEED) -> MapPoints:
     """Check the data and choose the points to draw: all of them up to ``cap``, else a fixed random subset
-    of about ``cap`` that keeps each set's and each class's share.
+    of about ``cap`` that keeps each set's and each class's share. Each class's points are in a random
+    (seeded) order, so that ``MapPoints.limited`` can take a smaller subset as a prefix.
 
     X : ndarray of shape (n, 2), y : ndarray of shape (n,) or (n, 1) with labels 0/1; the test set likewise
     (None or empty: no test set).
@@ -124,8 +138,9 @@ def map_points(X, y, X_test=None, y_test=None, cap: int = MAX_DRAWN_POINTS, seed
         for label in (0, 1):
             index = np.flatnonzero(labels == label)
             if fraction < 1.0:
-                keep = round(len(index) * fraction)
-                index = np.sort(index[rng.choice(len(index), keep, replace=False)])
+                index = index[rng.choice(len(index), round(len(index) * fraction), replace=False)]  # shuffled
+            else:
+                index = index[rng.permutation(len(index))]
             out.append(points[index])
         return tuple(out)
 
@@ -302,7 +317,7 @@ def render_map(theta: np.ndarray | None, layout: Layout | None, activation: str,
         if layout is None or theta.shape != (layout.size,):
             raise ValueError(f"theta: expected shape ({getattr(layout, 'size', '?')},) for the layout, "
                              f"got {theta.shape}")
-    points = map_points(X, y, X_test, y_test)
+    points = map_points(X, y, X_test, y_test).limited(COMPACT_DRAWN_POINTS if compact else MAX_DRAWN_POINTS)
     extent = points.extent if extent is None else tuple(float(v) for v in extent)
     if len(extent) != 4 or not np.isfinite(extent).all() or extent[0] >= extent[1] or extent[2] >= extent[3]:
         raise ValueError(f"extent={extent!r}: must be finite (x_min, x_max, y_min, y_max) with min < max")

@@ -161,7 +161,7 @@ class MapsPanel(QWidget):
         self._reflow(force=True)
         for view in self._maps.values():
             view.set_points(points)
-            view.setToolTip(self._tooltip())
+            view.setToolTip(self._tooltip(view))
         self.large.set_points(points)
 
     def show_state(self, run_id: int, theta: np.ndarray, layout: Layout, activation: str, cost: float | None,
@@ -250,16 +250,17 @@ class MapsPanel(QWidget):
         view = BoundaryView(resolution=self.compact_resolution, colorbar=False, compact=True)
         view.setMinimumSize(MIN_MAP_SIZE, MIN_MAP_SIZE)
         view.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
-        view.setToolTip(self._tooltip())
         view.setCursor(Qt.CursorShape.PointingHandCursor)
         view.set_discretize(self._discretize)
         if self._points is not None:
             view.set_points(self._points)
+        view.setToolTip(self._tooltip(view))
         view.clicked.connect(lambda: self._on_map_clicked(run_id))
         return view
 
-    def _tooltip(self) -> str:
-        note = self._points.note if self._points is not None else ""
+    @staticmethod
+    def _tooltip(view: BoundaryView) -> str:
+        note = view.points_note
         return "Click to show this run large" + (f"\n{note} (a fixed random subset, class shares kept)" if note else "")
 
     def _on_map_clicked(self, run_id: int) -> None:
