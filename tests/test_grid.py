@@ -5,7 +5,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from nnviz.core.grid import GridEvaluator
+from nnviz.core.grid import GridEvaluator, grid_probabilities
 from nnviz.core.network import Layout, init_params, predict
 
 EXTENT = (-2.0, 1.5, -3.0, 2.5)
@@ -105,3 +105,46 @@ def test_theta_of_the_wrong_size_is_refused():
     evaluator = GridEvaluator(Layout((2, 3, 1)), "relu", EXTENT, n=10)
     with pytest.raises(ValueError, match="theta"):
         evaluator(np.zeros(5))
+
+
+# ---- grid_probabilities: any grid size, in row blocks -------------------------------------------------
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_grid_probabilities_equal_the_evaluator_and_predict(activation):
+    layout = Layout((2, 5, 4, 1))
+    theta = init_params(layout.shape, seed=3) * 3
+    evaluator = GridEvaluator(layout, activation, EXTENT, n=41)
+    np.testing.assert_array_equal(grid_probabilities(theta, layout, activation, evaluator.xs, evaluator.ys),
+                                  evaluator(theta))
+    xs, ys = np.linspace(-2, 1.5, 53), np.linspace(-3, 2.5, 17)  # not square
+    p = grid_probabilities(theta, layout, activation, xs, ys)
+    gx, gy = np.meshgrid(xs, ys)
+    expected = predict(theta, layout, np.column_stack([gx.ravel(), gy.ravel()]), activation).reshape(17, 53)
+    assert p.shape == (17, 53) and p.dtype == np.float32
+    np.testing.assert_allclose(p, expected, rtol=0, atol=2e-6)
+
+
+def test_grid_probabilities_report_progress_by_row_blocks_and_stop_when_cancelled():
+    layout = Layout((2, 64, 64, 1))  # ~4,300 multiply-adds a point: a block is a few rows of 1,000 points
+    theta = init_params(layout.shape, seed=0)
+    xs, ys = np.linspace(-1, 1, 1000), np.linspace(-1, 1, 300)
+    fractions = []
+    full = grid_probabilities(theta, layout, "relu", xs, ys, progress=fractions.append)
+    assert len(fractions) > 10 and fractions == sorted(fractions) and fractions[-1] == 1.0
+    fractions.clear()
+    stopped = grid_probabilities(theta, layout, "relu", xs, ys, progress=fractions.append,
+                                 cancelled=lambda: len(fractions) >= 3)
+    assert stopped is None and len(fractions) == 3
+    assert full.shape == (300, 1000)
+
+
+def test_grid_probabilities_name_bad_input():
+    layout = Layout((2, 3, 1))
+    theta = init_params(layout.shape, seed=0)
+    with pytest.raises(ValueError, match="theta: must have shape"):
+        grid_probabilities(theta[:-1], layout, "relu", [0.0], [0.0])
+    with pytest.raises(ValueError, match="activation='sigmoid'"):
+        grid_probabilities(theta, layout, "sigmoid", [0.0], [0.0])
+    with pytest.raises(ValueError, match="xs, ys"):
+        grid_probabilities(theta, layout, "relu", [], [0.0])
