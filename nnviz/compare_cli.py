@@ -5,20 +5,23 @@ from __future__ import annotations
 import sys
 import time
 
-from nnviz.cli import (
+from nnviz.core.comparison import NOTEBOOK_PRESETS, PALETTE, SHARED_FIELDS, Comparison, RunSpec, SharedSettings
+from nnviz.core.session import SessionError, comparison_csv, load_session
+from nnviz.core.text import quoted, shorten
+from nnviz.core.training import TrainConfig, load_presets
+from nnviz.options import (
     EXIT_DIVERGED,
+    EXIT_FAILED,
     OPTION_OF_FIELD,
     TRAINING_OPTIONS,
     Parser,
     Progress,
     UsageError,
     check_output_path,
+    explicit_options,
     usage_error,
+    write_output,
 )
-from nnviz.core.comparison import NOTEBOOK_PRESETS, PALETTE, SHARED_FIELDS, Comparison, RunSpec, SharedSettings
-from nnviz.core.files import write_atomic
-from nnviz.core.session import SessionError, comparison_csv, load_session
-from nnviz.core.training import TrainConfig, load_presets
 
 SHARED_OPTIONS = [option for option in TRAINING_OPTIONS if option[1] in SHARED_FIELDS]
 EPOCHS_OPTION = next(option for option in TRAINING_OPTIONS if option[1] == "epochs")
@@ -30,9 +33,10 @@ def _preset_runs(text: str, explicit: dict) -> tuple[SharedSettings, list[RunSpe
     names = [name.strip() for name in text.split(",")]
     for i, name in enumerate(names):
         if name not in presets:
-            raise UsageError(f"--presets: {name!r} is not a preset; allowed: {', '.join(presets)} (comma-separated)")
+            raise UsageError(f"--presets: {quoted(name)} is not a preset; allowed: {', '.join(presets)} "
+                             "(comma-separated)")
         if name in names[:i]:
-            raise UsageError(f"--presets: {name!r} is given twice")
+            raise UsageError(f"--presets: {quoted(name)} is given twice")
     configs = [TrainConfig(**presets[name]) for name in names]
     for field in SHARED_FIELDS:
         values = {getattr(c, field) for c in configs}
@@ -51,9 +55,9 @@ def _session_runs(path: str) -> tuple[SharedSettings, list[RunSpec]]:
     except SessionError as exc:
         raise UsageError(str(exc)) from None
     for warning in session.warnings:
-        print(f"nnviz compare: warning: {path}: {warning}", file=sys.stderr)
+        print(f"nnviz compare: warning: {shorten(path, 160)}: {warning}", file=sys.stderr)
     if not session.runs:
-        raise UsageError(f"--session {path}: the session has no runs")
+        raise UsageError(f"--session {shorten(path, 160)}: the session has no runs")
     return session.shared, list(session.runs)
 
 
@@ -61,7 +65,7 @@ def comparison_from_args(args) -> tuple[SharedSettings, list[RunSpec]]:
     """Shared settings and runs from parsed options; raises UsageError naming the option and the range."""
     if args.presets is not None and args.session is not None:
         raise UsageError("give either --presets or --session, not both")
-    explicit = {field: getattr(args, field) for _, field, _, _ in SHARED_OPTIONS if getattr(args, field) is not None}
+    explicit = explicit_options(args, SHARED_OPTIONS)
     if args.session is not None:
         shared, runs = _session_runs(args.session)
     else:
@@ -69,12 +73,12 @@ def comparison_from_args(args) -> tuple[SharedSettings, list[RunSpec]]:
     try:
         shared = shared.replace(**explicit)
     except ValueError as exc:
-        raise usage_error(exc) from None
+        raise usage_error(exc, explicit) from None
     if args.epochs is not None:
         try:
             runs = [run.replace(epochs=args.epochs) for run in runs]
         except ValueError as exc:
-            raise usage_error(exc) from None
+            raise usage_error(exc, {"epochs": args.epochs}) from None
     return shared, runs
 
 
@@ -90,7 +94,7 @@ def _summary(run, width: int, has_test: bool) -> str:
             f"{last['updates']:,} updates, {last['elapsed_s']:.2f} s")
 
 
-def compare_command(argv: list[str]) -> int:
+def build_parser() -> Parser:
     parser = Parser(prog="nnviz compare",
                      description="Train several runs from the same initial weights on the same data, one epoch "
                                  "of each in turn, and write their histories as one long-form CSV.")
@@ -105,26 +109,30 @@ def compare_command(argv: list[str]) -> int:
     parser.add_argument("--csv", help="write the runs' per-epoch records to PATH ('-' for stdout), one row per run "
                         "and epoch: run,epoch,cost,accuracy,learning_rate,updates,samples,elapsed_s[,test_cost,"
                         "test_accuracy]")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def compare_command(argv: list[str]) -> int:
+    """`nnviz compare ARGV`; returns the exit status, raises UsageError on bad options or a bad session."""
+    args = build_parser().parse_args(argv)
     shared, runs = comparison_from_args(args)
     check_output_path("--csv", args.csv)
 
     comparison = Comparison(shared, runs)
     progress = Progress(max(run.epochs for run in runs))
     start = time.perf_counter()
-    while not comparison.done:
-        records = comparison.step()
-        if records:
-            progress.update(next(iter(records.values())))
+    try:
+        while not comparison.done:
+            records = comparison.step()
+            if records:
+                progress.update(next(iter(records.values())))
+    finally:
+        progress.close()
     seconds = time.perf_counter() - start
-    progress.close()
 
-    if args.csv:
-        text = comparison_csv(comparison.histories(), comparison.has_test)
-        if args.csv == "-":
-            sys.stdout.write(text)
-        else:
-            write_atomic(args.csv, text)
+    if args.csv and not write_output(args.csv, comparison_csv(comparison.histories(), comparison.has_test),
+                                     "nnviz compare"):
+        return EXIT_FAILED
     width = max(len(run.spec.name) for run in comparison)
     for run in comparison:
         print(_summary(run, width, comparison.has_test), file=sys.stderr)

@@ -109,8 +109,8 @@ def test_failed_write_leaves_the_old_file_and_no_temporary(tmp_path, monkeypatch
         raise OSError("disk full")
 
     monkeypatch.setattr(os, "replace", broken_replace)
-    with pytest.raises(OSError):
-        main(["train", *SMALL, "--csv", str(path)])
+    code, _, err = run_cli(["train", *SMALL, "--csv", str(path)], capsys)
+    assert code == 1 and err == f"nnviz train: error: --csv {path}: cannot write: disk full\n"
     assert path.read_text() == "precious\n"
     assert [p.name for p in tmp_path.iterdir()] == ["keep.csv"]
 
@@ -141,7 +141,7 @@ class FakeTerminal(io.StringIO):
 
 
 def test_progress_bar_only_on_a_terminal():
-    from nnviz.cli import Progress
+    from nnviz.options import Progress
 
     records = list(Trainer(preset_config("sgd", epochs=2, engine="numpy", dataset="xor", n_samples=8)))
     terminal = FakeTerminal()

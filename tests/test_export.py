@@ -114,7 +114,7 @@ def test_a_failure_at_the_rename_leaves_an_existing_file_untouched(kind, widget,
     def refuse(src, dst):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr("nnviz.gui.export.os.replace", refuse)
+    monkeypatch.setattr("nnviz.core.files.os.replace", refuse)
     with pytest.raises(ExportError, match=f"^{existing}: cannot write .*: Permission denied$"):
         save(existing)
     assert existing.read_bytes() == OLD and _only_file(tmp_path) == ["out.png"]

@@ -5,12 +5,13 @@ A session file is one JSON object::
     {"format": "nnviz-session", "version": 1,
      "shared": {dataset, n_samples, noise, test_fraction, data_seed, shape, activation, init_seed, engine},
      "runs": [{name, colour, visible, learning_rate, batch_size, momentum, schedule, gamma,
-               step_every, step_factor, l2, epochs}, ...],
+               step_every, step_factor, l2, epochs}, ...],          (batch_size: an integer, or "full")
      "histories": {run name: {epoch: [...], cost: [...], ...}}}      (optional, per run)
 
 Floats are written with ``repr``, so a saved and reopened session holds the very same
 numbers. Loading checks everything and raises SessionError with one line naming the
-file, the place in it (``runs[2].learning_rate``) and what is allowed; keys it does not
+file, the place in it (``runs[2].learning_rate``) and what is allowed, never repeating a
+long value whole (an integer of 400 digits is "an integer of 400 digits"); keys it does not
 know are reported in ``Session.warnings``.
 """
 
@@ -33,12 +34,15 @@ from nnviz.core.comparison import (
     RunSpec,
     SharedSettings,
 )
-from nnviz.core.files import write_atomic
+from nnviz.core.files import WriteError, error_reason, long_csv, write_atomic
+from nnviz.core.text import FULL_BATCH, batch_size_text, quoted, short_setting_message, shorten
 
 FORMAT = "nnviz-session"
 VERSION = 1  # the newest version this code reads and the one it writes
 SUFFIX = ".nnviz.json"
 TOP_KEYS = ("format", "version", "shared", "runs", "histories")
+MAX_DIGITS = 100  # longer integer literals are read as HugeInteger: no setting or column takes one
+MAX_INT64 = 2**63 - 1  # the largest value of an integer history column
 
 # What JSON value each field takes, in words for the messages.
 _KINDS = {
@@ -65,6 +69,44 @@ _COLUMN_RULES = {
 
 class SessionError(Exception):
     """A session file that cannot be opened (or written); the message is one line naming the problem."""
+
+
+@dataclass(frozen=True)
+class HugeInteger:
+    """A JSON integer literal of more than MAX_DIGITS digits, kept as its sign and length only."""
+
+    negative: bool
+    digits: int
+
+    def __str__(self) -> str:
+        return f"{'a negative' if self.negative else 'an'} integer of {self.digits:,} digits"
+
+
+def _checkable(kind: str, value):
+    """``value`` as the settings can check it: integers too large for them become stand-ins they refuse."""
+    if kind == "a number" and isinstance(value, (int, HugeInteger)) and not isinstance(value, bool):
+        number = _as_float(value)
+        return number if math.isinf(number) else value
+    if kind == "an integer" and isinstance(value, HugeInteger):
+        return -(10**40) if value.negative else 10**40
+    if kind == "a list of integers":
+        return [_checkable("an integer", v) for v in value]
+    return value
+
+
+def _parse_int(text: str):
+    digits = len(text.lstrip("-"))
+    return HugeInteger(text.startswith("-"), digits) if digits > MAX_DIGITS else int(text)
+
+
+def _as_float(value) -> float:
+    """A JSON number as a float; integers too large for one become ±inf (refused as not finite)."""
+    if isinstance(value, HugeInteger):
+        return -math.inf if value.negative else math.inf
+    try:
+        return float(value)
+    except OverflowError:
+        return -math.inf if value < 0 else math.inf
 
 
 @dataclass(frozen=True)
@@ -100,7 +142,7 @@ def session_text(shared: SharedSettings, runs: Sequence[RunSpec],
     for name in histories or {}:
         if name not in names:
             raise ValueError(f"histories: {name!r} is the name of no run")
-    doc = {"format": FORMAT, "version": VERSION, "shared": shared.to_dict(), "runs": [run.to_dict() for run in runs]}
+    doc = {"format": FORMAT, "version": VERSION, "shared": shared.to_dict(), "runs": [_run_dict(run) for run in runs]}
     text = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
     text = text.replace(_indented_list(shared.shape), json.dumps(list(shared.shape)), 1)
     if histories:
@@ -113,6 +155,13 @@ def session_text(shared: SharedSettings, runs: Sequence[RunSpec],
             blocks.append(f"    {json.dumps(name, ensure_ascii=False)}: {{\n" + ",\n".join(lines) + "\n    }")
         text = text[: -len("\n}")] + ',\n  "histories": {\n' + ",\n".join(blocks) + "\n  }\n}"
     return text + "\n"
+
+
+def _run_dict(run: RunSpec) -> dict:
+    d = run.to_dict()
+    if d["batch_size"] >= FULL_BATCH:
+        d["batch_size"] = batch_size_text(d["batch_size"])  # "full": the whole training set, whatever its size
+    return d
 
 
 def _indented_list(values) -> str:
@@ -128,7 +177,8 @@ def save_session(path: str | Path, shared: SharedSettings, runs: Sequence[RunSpe
     try:
         write_atomic(path, text)
     except OSError as exc:
-        raise SessionError(f"{path}: cannot write: {exc.strerror or exc}") from None
+        raise SessionError(str(exc) if isinstance(exc, WriteError) else f"{_shown_path(path)}: cannot write: "
+                           f"{error_reason(exc)}") from None
 
 
 # Reading
@@ -143,8 +193,19 @@ def _describe(value) -> str:
         return "a list"
     if isinstance(value, dict):
         return "an object"
+    if isinstance(value, HugeInteger) or isinstance(value, int) and abs(value) >= 10**40:
+        return str(value) if isinstance(value, HugeInteger) else str(HugeInteger(value < 0, len(str(abs(value)))))
     text = json.dumps(value, ensure_ascii=False) if isinstance(value, str) else repr(value)
     return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _shown_path(path) -> str:
+    return shorten(str(path), 160)
+
+
+def _key(name: str) -> str:
+    """A JSON key for a message, cut to a readable length."""
+    return shorten(json.dumps(name, ensure_ascii=False))
 
 
 def _kind_ok(kind: str, value) -> bool:
@@ -153,11 +214,11 @@ def _kind_ok(kind: str, value) -> bool:
     if kind == "true or false":
         return isinstance(value, bool)
     if kind == "an integer":
-        return isinstance(value, int) and not isinstance(value, bool)
+        return isinstance(value, (int, HugeInteger)) and not isinstance(value, bool)
     if kind == "a number":
-        return isinstance(value, (int, float)) and not isinstance(value, bool)
+        return isinstance(value, (int, float, HugeInteger)) and not isinstance(value, bool)
     if kind == "a list of integers":
-        return isinstance(value, list) and all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+        return isinstance(value, list) and all(_kind_ok("an integer", v) for v in value)
     raise AssertionError(kind)
 
 
@@ -165,7 +226,7 @@ class _Reader:
     """Checks a decoded session document; problems raise SessionError, unknown keys become warnings."""
 
     def __init__(self, source: str):
-        self.source = source
+        self.source = _shown_path(source)
         self.warnings: list[str] = []
 
     def fail(self, where: str, problem: str):
@@ -182,21 +243,30 @@ class _Reader:
             self.fail(where, f"missing {', '.join(missing)}")
         for key in value:
             if key not in required and key not in optional:
-                self.warnings.append(f"{where + '.' if where else ''}{key}: unknown key, ignored")
+                self.warnings.append(f"{where + '.' if where else ''}{shorten(key)}: unknown key, ignored")
 
     def settings(self, where: str, cls, names: Sequence[str], value):
         """A SharedSettings or RunSpec from an object of its fields."""
         value = self.obj(where, value)
         self.keys(where, value, names)
+        values, shown = {}, {}
         for name in names:
             kind = _KINDS[name]
-            if not _kind_ok(kind, value[name]):
-                self.fail(f"{where}.{name}", f"must be {kind}, got {_describe(value[name])}")
+            given = value[name]
+            if name == "batch_size" and given == "full":
+                given = FULL_BATCH
+            if not _kind_ok(kind, given):
+                full = '; "full" is allowed too' if name == "batch_size" else ""
+                self.fail(f"{where}.{name}", f"must be {kind}, got {_describe(given)}{full}")
+            values[name] = _checkable(kind, given)
+            if values[name] != given:  # a stand-in: show what the file holds
+                shown[name] = _describe(given) if kind != "a list of integers" else ",".join(map(str, given))
         try:
-            return cls(**{name: value[name] for name in names})
+            return cls(**values)
         except ValueError as exc:
-            # The settings' message reads "field=value: allowed ..."; put the path in front of the field.
-            message = str(exc)
+            # The settings' message reads "field=value: allowed ..."; put the path in front of the field,
+            # and show a value too long to repeat (or replaced by a stand-in to be checked) as a description.
+            message = short_setting_message(str(exc), values, shown=shown)
             name = message.split("=", 1)[0]
             if name in names:
                 raise SessionError(f"{self.source}: {where}.{message}") from None
@@ -218,9 +288,11 @@ class _Reader:
             ok, allowed = _COLUMN_RULES[name]
             integer = name in INT_COLUMNS
             for i, v in enumerate(column):
-                typed = isinstance(v, int) if integer else isinstance(v, (int, float)) and math.isfinite(v)
+                typed = isinstance(v, int) if integer else isinstance(v, (int, float)) and math.isfinite(_as_float(v))
                 if isinstance(v, bool) or not typed or not ok(v):
                     self.fail(f"{where}.{name}[{i}]", f"must be {allowed}, got {_describe(v)}")
+                if integer and v > MAX_INT64:  # the column is int64
+                    self.fail(f"{where}.{name}[{i}]", f"must be {allowed} and below 2⁶³, got {_describe(v)}")
         epochs = value["epoch"]
         for i in range(1, len(epochs)):
             if epochs[i] <= epochs[i - 1]:
@@ -237,6 +309,7 @@ class _Reader:
         if not isinstance(version, int) or isinstance(version, bool) or version < 1:
             self.fail("version", f"must be an integer ≥ 1, got {_describe(version) if 'version' in doc else 'none'}")
         if version > VERSION:
+            version = _describe(version)
             self.fail("", f"version {version} is newer than this nnviz reads (up to {VERSION}); update nnviz")
         self.keys("", doc, TOP_KEYS[:4], TOP_KEYS[4:])
         shared = self.settings("shared", SharedSettings, SHARED_FIELDS, doc["shared"])
@@ -252,7 +325,7 @@ class _Reader:
         histories = {}
         names = [run.name for run in runs]
         for name, value in self.obj("histories", doc.get("histories", {})).items():
-            where = f"histories[{json.dumps(name, ensure_ascii=False)}]"
+            where = f"histories[{_key(name)}]"
             if name not in names:
                 self.fail(where, "no run has that name")
             histories[name] = self.history(where, value, shared.has_test)
@@ -273,14 +346,14 @@ def _decode(text: str, source: str, warnings: list[str]):
         seen = {}
         for key, value in items:
             if key in seen:
-                warnings.append(f"key {json.dumps(key)} appears twice in one object; the last value is used")
+                warnings.append(f"key {_key(key)} appears twice in one object; the last value is used")
             seen[key] = value
         return seen
 
     if not text.strip():
         raise SessionError(f"{source}: empty file, not an nnviz session")
     try:
-        return json.loads(text, object_pairs_hook=pairs)
+        return json.loads(text, object_pairs_hook=pairs, parse_int=_parse_int)
     except json.JSONDecodeError as exc:
         where = f"{exc.msg.removesuffix(' at')} at line {exc.lineno} column {exc.colno}"
         # An unterminated string, or an error at the very end or on a cut word or number
@@ -306,18 +379,19 @@ def parse_session(text: str, source: str = "<session>") -> Session:
 def load_session(path: str | Path) -> Session:
     """Read and check a session file. Raises SessionError (one line: the file and the problem)."""
     path = Path(path)
+    shown = _shown_path(path)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise SessionError(f"{path}: no such file") from None
+        raise SessionError(f"{shown}: no such file") from None
     except IsADirectoryError:
-        raise SessionError(f"{path}: is a folder, not a session file") from None
+        raise SessionError(f"{shown}: is a folder, not a session file") from None
     except OSError as exc:
-        raise SessionError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise SessionError(f"{shown}: cannot read: {exc.strerror or exc}") from None
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise SessionError(f"{path}: not an nnviz session: not UTF-8 text (byte {exc.start})") from None
+        raise SessionError(f"{shown}: not an nnviz session: not UTF-8 text (byte {exc.start})") from None
     session = parse_session(text, str(path))
     return Session(session.shared, session.runs, session.histories, session.warnings, path)
 
@@ -330,19 +404,7 @@ def comparison_csv(histories: Mapping[str, History], has_test: bool) -> str:
     Columns: run, epoch, cost, accuracy, learning_rate, updates, samples, elapsed_s, and
     test_cost, test_accuracy when ``has_test``. Run names are quoted as CSV needs.
     """
-    columns = HISTORY_COLUMNS + (TEST_COLUMNS if has_test else ())
-    lines = [",".join(("run",) + columns)]
     for name, history in histories.items():
         if has_test and not history.has_test:
-            raise ValueError(f"history of {name!r}: has no test columns")
-        quoted = _csv_field(name)
-        data = history.to_columns()
-        for values in zip(*(data[c] for c in columns), strict=True):
-            lines.append(",".join([quoted, *map(repr, values)]))
-    return "\n".join(lines) + "\n"
-
-
-def _csv_field(text: str) -> str:
-    if any(c in text for c in ',"\r\n') or text != text.strip():
-        return '"' + text.replace('"', '""') + '"'
-    return text
+            raise ValueError(f"history of {quoted(name)}: has no test columns")
+    return long_csv(histories, HISTORY_COLUMNS + (TEST_COLUMNS if has_test else ()))

@@ -1,4 +1,10 @@
-"""`python main.py [--preset NAME] [training options] [--session FILE] [--run] [--screenshot PATH]`: the window."""
+"""`python main.py [--preset NAME] [training options] [--session FILE] [--run] [--screenshot PATH]
+[--export-csv PATH]`: the window.
+
+Ctrl-C in the terminal closes the window from its event loop (its workers stopped) and exits
+with status 130: the signal handler only sets a flag that a timer reads, so no KeyboardInterrupt
+is ever raised inside Qt's code (a paint event, a slot).
+"""
 
 from __future__ import annotations
 
@@ -9,21 +15,27 @@ import threading
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
-from nnviz.cli import (
-    TRAINING_OPTIONS,
+from nnviz import version
+from nnviz.core.session import SessionError, load_session
+from nnviz.core.text import shorten
+from nnviz.gui.curves import X_AXES
+from nnviz.gui.export import ExportError, save_widget_png
+from nnviz.gui.main_window import APPLICATION, ORGANIZATION, MainWindow, app_icon
+from nnviz.interrupts import MESSAGE, InterruptFlag
+from nnviz.options import (
+    EXIT_DIVERGED,
+    EXIT_FAILED,
+    EXIT_INTERRUPTED,
     Parser,
     UsageError,
     add_training_options,
     check_output_path,
     config_from_args,
+    explicit_options,
 )
-from nnviz.core.session import SessionError, load_session
-from nnviz.gui.curves import X_AXES
-from nnviz.gui.main_window import APPLICATION, ORGANIZATION, MainWindow, app_icon
 
-EXIT_FAILED = 1
-EXIT_DIVERGED = 3  # as `nnviz train`
 SCREENSHOT_DELAY_MS = 300  # lets the last frame paint before the window is grabbed
+INTERRUPT_POLL_MS = 100  # how often the event loop looks whether Ctrl-C was pressed
 # The numpy engine trains in Python and holds the GIL; the GUI thread then waits up to one switch interval
 # (5 ms by default) for every Python call of a repaint. 0.2 ms keeps the window fluid (bench_gui.py --engine
 # numpy: p99 lag 330 -> 45 ms) and costs the compiled engine, which releases the GIL, nothing measurable.
@@ -41,6 +53,10 @@ def build_parser() -> Parser:
     parser.add_argument("--run", action="store_true", help="start training at once")
     parser.add_argument("--screenshot", metavar="PATH",
                         help="save a PNG of the window when the run ends (without --run: once drawn), then exit")
+    parser.add_argument("--export-csv", metavar="PATH",
+                        help="write the long-form CSV of all runs when the run ends (without --run: once drawn), "
+                             "then exit; the rows `nnviz compare --csv` writes for the same session")
+    parser.add_argument("--version", action="store_true", help="print the version and exit")
     return parser
 
 
@@ -65,13 +81,28 @@ def warm_up_kernel() -> threading.Thread:
     return thread
 
 
-def run_gui(argv: list[str]) -> int:
-    """Open the window; returns the exit status. Raises cli.UsageError on bad options (exit 2)."""
+def run_gui(argv: list[str], interrupted: InterruptFlag | None = None) -> int:
+    """Open the window; returns the exit status. Raises options.UsageError on bad options (exit 2).
+
+    ``interrupted`` is the flag Ctrl-C raises (default: one installed here); KeyboardInterrupt is
+    raised only before the window exists; afterwards Ctrl-C closes it and the status is 130.
+    """
+    if interrupted is None:
+        interrupted = InterruptFlag().install()
+        try:
+            return run_gui(argv, interrupted)
+        finally:
+            interrupted.restore()
     parser = build_parser()
     args = parser.parse_args(argv)
-    explicit = args.preset is not None or any(getattr(args, f) is not None for _, f, _, _ in TRAINING_OPTIONS)
-    config = config_from_args(args) if explicit or args.screenshot else None
+    if args.version:
+        print(f"nnviz {version()}")
+        return 0
+    explicit = args.preset is not None or bool(explicit_options(args))
+    scripted = bool(args.screenshot or args.export_csv)  # runs once and exits
+    config = config_from_args(args) if explicit or scripted else None
     check_output_path("--screenshot", args.screenshot)
+    check_output_path("--export-csv", args.export_csv)
     session = None
     if args.session is not None:
         if explicit:
@@ -81,10 +112,12 @@ def run_gui(argv: list[str]) -> int:
         except SessionError as exc:
             raise UsageError(str(exc)) from None  # the message the Open dialog shows
         if not session.runs:
-            raise UsageError(f"{args.session}: the session has no runs")
+            raise UsageError(f"{shorten(args.session, 160)}: the session has no runs")
         for warning in session.warnings:
             print(f"nnviz: warning: {warning}", file=sys.stderr)
 
+    if interrupted:
+        raise KeyboardInterrupt
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setOrganizationName(ORGANIZATION)
     app.setApplicationName(APPLICATION)
@@ -93,14 +126,14 @@ def run_gui(argv: list[str]) -> int:
     warm_up_kernel()
 
     scratch = None
-    if args.screenshot:
+    if scripted:
         # A scripted screenshot is reproducible: default geometry, and the user's settings stay untouched.
         scratch = tempfile.TemporaryDirectory(prefix="nnviz-settings-")
         settings = QSettings(f"{scratch.name}/nnviz.ini", QSettings.Format.IniFormat)
     else:
         settings = QSettings(ORGANIZATION, APPLICATION)
     window = MainWindow(config, settings=settings, restore_parameters=config is None)
-    window.set_save_settings(not args.screenshot)
+    window.set_save_settings(not scripted)
     if session is not None:
         window.apply_session(session)
     if args.x_axis is not None:
@@ -109,44 +142,85 @@ def run_gui(argv: list[str]) -> int:
         window.curves.set_log_cost(True)
     outcome = {"code": 0}
 
-    def fail(message: str, code: int = EXIT_FAILED) -> None:
-        print(f"nnviz: error: {message}", file=sys.stderr)
-        outcome["code"] = code
-        window.close()
+    def end(code: int) -> None:
+        outcome["code"], outcome["ended"] = code, True  # app.exit does nothing before app.exec runs
+        window.close()  # stops the workers
         app.exit(code)
 
+    def fail(message: str, code: int = EXIT_FAILED) -> None:
+        print(f"nnviz: error: {message}", file=sys.stderr)
+        end(code)
+
     def shoot() -> None:
-        if not window.grab().save(args.screenshot, "PNG"):
-            fail(f"--screenshot {args.screenshot}: could not write the PNG")
+        try:
+            save_widget_png(window, args.screenshot)  # the package's one PNG exporter: atomic
+        except ExportError as exc:
+            fail(f"--screenshot {exc}")
             return
-        print(f"saved {args.screenshot}", file=sys.stderr)
-        window.close()
-        app.exit(outcome["code"])
+        print(f"saved {shorten(args.screenshot, 160)}", file=sys.stderr)
+        finish()
+
+    def export_csv() -> bool:
+        if window.export_csv_to(args.export_csv):
+            print(f"saved {shorten(args.export_csv, 160)}", file=sys.stderr)
+            return True
+        fail(f"--export-csv {shorten(args.export_csv, 160)}: cannot write the CSV")
+        return False
+
+    def finish() -> None:
+        end(outcome["code"])
+
+    def when_done() -> None:
+        # The CSV first (the histories are complete now), then the screenshot once the last frame is painted.
+        if args.export_csv and not export_csv():
+            return
+        if args.screenshot:
+            QTimer.singleShot(SCREENSHOT_DELAY_MS, shoot)
+        else:
+            finish()
 
     def on_end(status: str) -> None:
         if status == "diverged":
             print(f"nnviz: {window.message.text()}", file=sys.stderr)
             outcome["code"] = EXIT_DIVERGED
-        QTimer.singleShot(SCREENSHOT_DELAY_MS, shoot)
+        when_done()
 
-    if args.screenshot or args.run:
+    def poll_interrupt() -> None:
+        if interrupted and not outcome.get("ended"):
+            print(MESSAGE, file=sys.stderr)
+            end(EXIT_INTERRUPTED)
+
+    if scripted or args.run:
         window.errored.connect(lambda message: fail(message))
-    if args.screenshot:
+    if scripted:
         if args.run:
             window.run_ended.connect(on_end)
         else:
-            shots = []
+            drawn = []
 
             def once_drawn():
-                if not shots:
-                    shots.append(True)
-                    QTimer.singleShot(SCREENSHOT_DELAY_MS, shoot)
+                if not drawn:
+                    drawn.append(True)
+                    when_done()
 
             window.frame_drawn.connect(once_drawn)
-    window.show()
-    if args.run:
-        window.start()
-    code = app.exec()
-    if scratch is not None:
-        scratch.cleanup()
+    poll = QTimer()  # the Python signal handler runs only when the GUI thread runs Python: this makes it run
+    poll.timeout.connect(poll_interrupt)
+    poll.start(INTERRUPT_POLL_MS)
+    try:
+        poll_interrupt()
+        if not outcome.get("ended"):
+            window.show()
+            if args.run:
+                window.start()
+        # show() and start() may process events: the run may have ended (or Ctrl-C closed it) already.
+        code = outcome["code"] if outcome.get("ended") else app.exec()
+    finally:
+        poll.stop()
+        if scratch is not None:
+            scratch.cleanup()
+    if interrupted and not outcome.get("ended"):  # pressed as the loop ended
+        window.close()
+        print(MESSAGE, file=sys.stderr)
+        return EXIT_INTERRUPTED
     return outcome["code"] if outcome["code"] else code

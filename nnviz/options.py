@@ -1,0 +1,196 @@
+"""Command-line options shared by `train`, `compare` and the window: parsing, checks, exit codes, progress.
+
+Imports only ``nnviz.core``: every command module imports this one, and this one imports none of them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import sys
+import time
+from pathlib import Path
+
+from nnviz.core.datasets import DATASETS
+from nnviz.core.files import WriteError, write_atomic
+from nnviz.core.network import ACTIVATIONS
+from nnviz.core.optimizers import SCHEDULES
+from nnviz.core.text import FULL_BATCH, quoted, short_setting_message, shorten
+from nnviz.core.training import ENGINES, TrainConfig, load_presets
+from nnviz.interrupts import EXIT_INTERRUPTED  # noqa: F401 (re-exported: 130, Ctrl-C)
+
+EXIT_FAILED = 1  # a file could not be written, the window failed
+EXIT_USAGE = 2  # bad options or input files
+EXIT_DIVERGED = 3  # a run diverged (its finite rows are still written)
+MAX_MESSAGE = 240  # characters of an argparse message (it may repeat a whole argument)
+
+
+class UsageError(Exception):
+    """Bad input on the command line: exit 2 with this one-line message."""
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse that never guesses an abbreviated option and reports errors as one line (exit 2), not a usage dump."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs["allow_abbrev"] = False  # `--init he` is an unknown option, never `--init-seed`
+        super().__init__(*args, **kwargs)
+
+    def error(self, message):
+        raise UsageError(shorten(" ".join(message.split()), MAX_MESSAGE))
+
+
+def _number(kind, allowed):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{quoted(text)} is not {'an integer' if kind is int else 'a number'}; "
+                                             f"allowed: {allowed}") from None
+        if kind is float and not math.isfinite(value):
+            raise argparse.ArgumentTypeError(f"{quoted(text)} is not finite; allowed: {allowed}")
+        return value
+    return parse
+
+
+def _shape(text):
+    allowed = "comma-separated layer sizes starting with 2 and ending with 1, hidden sizes 1 to 256, e.g. 2,3,4,1"
+    try:
+        shape = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{quoted(text)} is not a shape; allowed: {allowed}") from None
+    if len(shape) < 2 or shape[0] != 2 or shape[-1] != 1 or any(not 1 <= h <= 256 for h in shape[1:-1]):
+        raise argparse.ArgumentTypeError(f"{quoted(text)}; allowed: {allowed}")
+    return shape
+
+
+def _batch_size(text):
+    if text.strip().lower() == "full":
+        return FULL_BATCH
+    return _number(int, "an integer ≥ 1, or 'full'")(text)
+
+
+# option, TrainConfig field, parser, help (with the allowed range)
+TRAINING_OPTIONS = [
+    ("--dataset", "dataset", str, f"data set: {', '.join(DATASETS)}"),
+    ("--samples", "n_samples", _number(int, "an integer from 4 to 1,000,000"),
+     "number of points, 4 to 1,000,000 (a multiple of 4 for 'hard')"),
+    ("--noise", "noise", _number(float, "0 to 1"), "noise in units of the data's spread, 0 to 1 (unused by 'hard')"),
+    ("--test-fraction", "test_fraction", _number(float, "0 to 0.9"), "fraction held out as a test set, 0 to 0.9"),
+    ("--shape", "shape", _shape, "layer sizes, e.g. 2,3,4,1 (input 2, output 1, hidden 1 to 256)"),
+    ("--activation", "activation", str, f"hidden activation: {', '.join(ACTIVATIONS)}"),
+    ("--alpha", "learning_rate", _number(float, "a finite number > 0"), "learning rate α > 0"),
+    ("--batch-size", "batch_size", _batch_size, "mini-batch size ≥ 1 (1 = per-sample SGD, 'full' = full batch)"),
+    ("--beta", "momentum", _number(float, "0 ≤ β < 1"), "momentum β: v ← βv + (1−β)g, 0 ≤ β < 1"),
+    ("--gamma", "gamma", _number(float, "0 ≤ γ < 1"),
+     "decay γ: α·(1−γ)^(e−1), 0 ≤ γ < 1 (implies --schedule exponential)"),
+    ("--schedule", "schedule", str, f"learning-rate schedule: {', '.join(SCHEDULES)}"),
+    ("--step-every", "step_every", _number(int, "an integer ≥ 1"), "step schedule: epochs between steps, ≥ 1"),
+    ("--step-factor", "step_factor", _number(float, "0 < f ≤ 1"), "step schedule: factor per step, 0 < f ≤ 1"),
+    ("--l2", "l2", _number(float, "a finite number ≥ 0"), "L2 penalty λ ≥ 0: (λ/2)·Σw² on weights"),
+    ("--epochs", "epochs", _number(int, "an integer from 0 to 10,000,000"), "epochs to train, 0 to 10,000,000"),
+    ("--data-seed", "data_seed", _number(int, "an integer from 0 to 2³²−1"), "seed of the data, 0 to 2³²−1"),
+    ("--init-seed", "init_seed", _number(int, "an integer from 0 to 2³²−1"), "seed of the initial weights, 0 to 2³²−1"),
+    ("--engine", "engine", str, f"training engine: {', '.join(ENGINES)} (default compiled)"),
+]
+OPTION_OF_FIELD = {field: option for option, field, _, _ in TRAINING_OPTIONS}
+
+
+def usage_error(exc: ValueError, values: dict | None = None) -> UsageError:
+    """A settings error ("n_samples=3: ...") as a usage error naming the option ("--samples: n_samples=3: ...").
+
+    ``values`` (field -> value given) lets a long bad value be cut to a readable length.
+    """
+    message = short_setting_message(str(exc), values or {})
+    field = message.split("=", 1)[0]
+    return UsageError(f"{OPTION_OF_FIELD.get(field, '--' + field.replace('_', '-'))}: {message}")
+
+
+def add_training_options(parser: argparse.ArgumentParser) -> None:
+    """The options that build a TrainConfig, shared by `train` and the window."""
+    presets = load_presets()
+    parser.add_argument("--preset", choices=list(presets), help="start from a preset of the notebook (default sgd)")
+    for option, field, kind, text in TRAINING_OPTIONS:
+        parser.add_argument(option, dest=field, type=kind, default=None, help=text)
+
+
+def explicit_options(args: argparse.Namespace, options=TRAINING_OPTIONS) -> dict:
+    """The TrainConfig fields given on the command line, by field name."""
+    return {field: getattr(args, field) for _, field, _, _ in options if getattr(args, field, None) is not None}
+
+
+def config_from_args(args: argparse.Namespace, default_preset: str = "sgd") -> TrainConfig:
+    """TrainConfig from parsed options: the preset's values, overridden by explicit options.
+
+    Raises UsageError naming the option, the value and the allowed range.
+    """
+    values = dict(load_presets()[args.preset or default_preset])
+    explicit = explicit_options(args)
+    values.update(explicit)
+    if explicit.get("gamma", 0) > 0 and "schedule" not in explicit:
+        values["schedule"] = "exponential"
+    try:
+        return TrainConfig(**values)
+    except ValueError as exc:
+        raise usage_error(exc, values) from None
+
+
+def check_output_path(option: str, path: str | None) -> None:
+    """Refuse an output path that cannot be written, before any work is done."""
+    if path is None or path == "-":
+        return
+    shown = shorten(path, 160)
+    try:
+        parent = Path(path).resolve().parent
+        if Path(path).is_dir():
+            raise UsageError(f"{option} {shown}: is a folder; give a file name")
+        if not parent.is_dir():
+            raise UsageError(f"{option} {shown}: folder {shorten(str(parent), 160)} does not exist")
+    except OSError as exc:  # e.g. a name too long for the file system
+        raise UsageError(f"{option} {shown}: {exc.strerror or exc}") from None
+    if not os.access(parent, os.W_OK):
+        raise UsageError(f"{option} {shown}: folder {shorten(str(parent), 160)} is not writable")
+
+
+def write_output(path: str, text: str, prog: str, option: str = "--csv") -> bool:
+    """Write ``text`` to ``path`` ('-': stdout) atomically; False after a one-line message if it failed."""
+    if path == "-":
+        sys.stdout.write(text)
+        return True
+    try:
+        write_atomic(path, text)
+    except WriteError as exc:
+        print(f"{prog}: error: {option} {exc}", file=sys.stderr)
+        return False
+    return True
+
+
+class Progress:
+    """A one-line progress bar on stderr, redrawn at most 10 times a second, only on a terminal."""
+
+    def __init__(self, total: int, stream=None):
+        self.total, self.stream = total, sys.stderr if stream is None else stream
+        self.enabled = self.stream.isatty()
+        self.start = time.perf_counter()
+        self.last = 0.0
+        self.drawn = False
+
+    def update(self, record) -> None:
+        now = time.perf_counter()
+        if not self.enabled or (now - self.last < 0.1 and record.epoch < self.total):
+            return
+        self.last = now
+        width = 30
+        done = int(width * record.epoch / max(self.total, 1))
+        rate = record.epoch / max(now - self.start, 1e-9)
+        self.stream.write(f"\r[{'#' * done}{'.' * (width - done)}] epoch {record.epoch}/{self.total} "
+                          f"cost {record.cost:.6f} accuracy {record.accuracy:.4f} {rate:,.0f} epochs/s")
+        self.stream.flush()
+        self.drawn = True
+
+    def close(self) -> None:
+        """End the bar's line (once), so that what follows starts on a line of its own."""
+        if self.enabled and self.drawn:
+            self.stream.write("\n")
+            self.drawn = False

@@ -1,0 +1,70 @@
+"""`nnviz train`: train one run headless and write one CSV row per epoch."""
+
+from __future__ import annotations
+
+import sys
+import time
+
+from nnviz.core.files import history_csv
+from nnviz.core.history import TEST_COLUMNS, History
+from nnviz.core.training import Trainer
+from nnviz.options import (
+    EXIT_DIVERGED,
+    EXIT_FAILED,
+    Parser,
+    Progress,
+    add_training_options,
+    check_output_path,
+    config_from_args,
+    write_output,
+)
+
+CSV_COLUMNS = ("epoch", "cost", "accuracy", "learning_rate", "elapsed_s")  # plus TEST_COLUMNS with a test set
+
+
+def format_csv(history: History) -> str:
+    """A run's history as CSV text, one row per epoch, floats at full precision (repr)."""
+    return history_csv(history, CSV_COLUMNS + (TEST_COLUMNS if history.has_test else ()))
+
+
+def build_parser() -> Parser:
+    parser = Parser(prog="nnviz train", description="Train headless and write one CSV row per epoch.")
+    add_training_options(parser)
+    parser.add_argument("--csv", help="write the per-epoch records to PATH ('-' for stdout)")
+    return parser
+
+
+def train_command(argv: list[str]) -> int:
+    """`nnviz train ARGV`; returns the exit status, raises UsageError on bad options."""
+    args = build_parser().parse_args(argv)
+    config = config_from_args(args)
+    check_output_path("--csv", args.csv)
+
+    trainer = Trainer(config)
+    progress = Progress(config.epochs)
+    # The scalars only: a record also holds a copy of the parameters, too much to keep for 10⁷ epochs.
+    history = History(trainer.has_test)
+    start = time.perf_counter()
+    try:
+        for record in trainer:
+            history.append(record)
+            progress.update(record)
+    finally:
+        progress.close()
+    seconds = time.perf_counter() - start
+
+    if args.csv and not write_output(args.csv, format_csv(history), "nnviz train"):
+        return EXIT_FAILED
+    last = record
+    trained = last.epoch
+    rate = trained / seconds if seconds > 0 else float("inf")
+    test = f", test cost {last.test_cost:.6f} accuracy {last.test_accuracy:.4f}" if trainer.has_test else ""
+    summary = (f"{trained} epochs: cost {last.cost:.9f}, accuracy {last.accuracy:.4f}{test}, "
+               f"{seconds:.2f} s, {rate:,.0f} epochs/s ({trainer.engine.name} engine)")
+    if trainer.status == "diverged":
+        print(f"diverged at epoch {trainer.diverged_epoch}: {trainer.divergence_reason}; "
+              f"lower the learning rate (--alpha, now {config.learning_rate:g}). "
+              f"Kept the {len(history)} finite rows (epochs 0 to {trained}).", file=sys.stderr)
+        return EXIT_DIVERGED
+    print(summary, file=sys.stderr)
+    return 0
