@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import random
 
-from PySide6.QtCore import QEvent, Qt, QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -24,7 +24,6 @@ from PySide6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
     QLabel,
-    QLineEdit,
     QPushButton,
     QSizePolicy,
     QSlider,
@@ -36,174 +35,31 @@ from nnviz.core.comparison import TRAINING_FIELDS
 from nnviz.core.datasets import DATASETS
 from nnviz.core.network import ACTIVATIONS
 from nnviz.core.optimizers import SCHEDULES
-from nnviz.core.text import FULL_BATCH, quoted, shorten
+from nnviz.core.text import FULL_BATCH
 from nnviz.core.training import LIVE_FIELDS, MAX_SEED, TrainConfig, load_presets
+from nnviz.gui.fields import (  # noqa: F401  (ALLOWED: what each field accepts, re-exported)
+    ALLOWED,
+    NOISE_UNUSED,
+    TOOLTIPS,
+    TextField,
+    format_number,
+    is_range_error,
+    parse_batch,
+    parse_float,
+    parse_hidden,
+    parse_int,
+    refusal_reason,
+    safe_float,
+    safe_int,
+)
 
 COMMIT_DELAY_MS = 400  # a typed Data or Network value is committed this long after the last keystroke
 RESTART_FIELDS = ("n_samples", "noise", "test_fraction", "data_seed", "hidden", "init_seed")  # typing is debounced
 NOTEBOOK_GAMMA = 0.015  # the notebook's decay: γ given when the exponential schedule is chosen with γ = 0
 DEFAULT_BATCH = "32"  # the batch size shown when "full batch" is unticked and no other size was typed
 LOG_LR_MIN, LOG_LR_MAX, LOG_LR_STEPS = -4.0, 1.0, 100  # slider: α from 1e-4 to 10, 100 positions a decade
-ERROR_STYLE = "QLineEdit { border: 1px solid #d0342c; background: #fff2f0; }"
 LIVE_NOTE = "Applies live, from the next epoch."
 RESET_NOTE = "Changing it starts the run again from epoch 0."
-
-# Tooltips: what each field controls, as a formula where there is one.
-TOOLTIPS = {
-    "dataset": "The 2-D points x = (x₁, x₂) with labels y ∈ {0, 1}.\n"
-               "hard: the notebook's three clusters (noise unused).",
-    "n_samples": "n, the number of points (4 to 1,000,000; a multiple of 4 for 'hard').\n"
-                 "The cost averages over them: J = −(1/n) Σ [y·log(p + ε) + (1 − y)·log(1 − p + ε)], ε = 1e-8.",
-    "noise": "Gaussian noise added to every point, in units of the data's spread (0 to 1).",
-    "test_fraction": "Fraction of the points held out as a test set (0 to 0.9): never trained on,\n"
-                     "its cost and accuracy are shown dashed.",
-    "data_seed": "Seed of the random generator that draws the data (0 to 2³²−1).",
-    "hidden": "Units of each hidden layer, comma-separated, e.g. 3,4 (each 1 to 256; empty: none).\n"
-              "Layer l: a⁽ˡ⁾ = f(a⁽ˡ⁻¹⁾·W⁽ˡ⁾ + b⁽ˡ⁾); output p = σ(a·W + b), σ(z) = 1/(1 + e⁻ᶻ).",
-    "activation": "f of the hidden layers: relu f(z) = max(0, z), or tanh f(z) = tanh(z).",
-    "init_seed": "Seed of the initial weights W and biases b (0 to 2³²−1).",
-    "preset": "Load the settings of one of the notebook's runs.",
-    "learning_rate": "α, the step size: θ ← θ − α·v (finite, > 0).\nDrag on a log scale or type any value.",
-    "batch_size": "B, samples per update: g = (1/B) Σ ∇Jᵢ over the batch (1 to 1,000,000).\n"
-                  "1 is per-sample SGD; 'full batch' uses every training sample per update.",
-    "momentum": "β of the notebook's momentum: v ← β·v + (1 − β)·g, θ ← θ − α·v (0 ≤ β < 1; 0 is plain SGD).",
-    "schedule": "α used in epoch e:\n constant: αₑ = α\n exponential: αₑ = α·(1 − γ)^(e − 1)\n"
-                " step: αₑ = α·f^⌊(e − 1)/k⌋",
-    "gamma": "γ of the exponential schedule: αₑ = α·(1 − γ)^(e − 1) (0 ≤ γ < 1).",
-    "step_every": "k of the step schedule: αₑ = α·f^⌊(e − 1)/k⌋, epochs between steps (≥ 1).",
-    "step_factor": "f of the step schedule: αₑ = α·f^⌊(e − 1)/k⌋ (0 < f ≤ 1).",
-    "l2": "λ of the L2 penalty: J + (λ/2)·Σ w² over the weights, not the biases (λ ≥ 0).\n"
-          "Adds λ·w to each weight's gradient.",
-    "epochs": "Epochs to train; one epoch passes every training sample once (0 to 10,000,000).",
-}
-NOISE_UNUSED = "Not used by the 'hard' data set: its three clusters have a fixed spread.\n" \
-               "Choose another data set to add noise."
-
-# What each field accepts, said in every message refusing a value.
-_SEED_RANGE = f"an integer from 0 to {MAX_SEED:,}"
-ALLOWED = {
-    "n_samples": "an integer from 4 to 1,000,000",
-    "noise": "a number from 0 to 1",
-    "test_fraction": "a number from 0 to 0.9",
-    "data_seed": _SEED_RANGE,
-    "hidden": "whole numbers from 1 to 256, comma-separated, e.g. 3,4 (empty: no hidden layer)",
-    "init_seed": _SEED_RANGE,
-    "learning_rate": "a finite number > 0",
-    "batch_size": "an integer from 1 to 1,000,000, or full",
-    "momentum": "a number from 0 to below 1",
-    "gamma": "a number from 0 to below 1",
-    "step_every": "an integer from 1 to 10,000,000",
-    "step_factor": "a number above 0 and at most 1",
-    "l2": "a finite number ≥ 0",
-    "epochs": "an integer from 0 to 10,000,000",
-}
-MAX_REASON = 240  # characters of a reason shown under a field
-
-
-def _parse_int(text: str) -> int:
-    return int(text.strip().replace(",", "_"))  # ValueError also for more than 4,300 digits
-
-
-def _parse_float(text: str) -> float:
-    return float(text.strip())
-
-
-def _parse_batch(text: str) -> int:
-    return FULL_BATCH if text.strip().lower() == "full" else _parse_int(text)
-
-
-def _parse_hidden(text: str) -> tuple[int, ...]:
-    parts = [p.strip() for p in text.replace(" ", ",").split(",") if p.strip()]
-    return (2, *(int(p) for p in parts), 1)
-
-
-def format_number(value: float) -> str:
-    """Short text of a float that parses back to the same value where 6 digits suffice."""
-    text = f"{value:.6g}"
-    return text if float(text) == value else repr(value)
-
-
-def _reason(name: str, text: str, message: str | None = None) -> str:
-    """Why the ``text`` of field ``name`` is refused, with what it accepts, at a readable length.
-
-    ``message`` is TrainConfig's (``'n_samples=6: the 'hard' data set needs ...'``) for a rule
-    between fields; None for a value that does not parse or is out of its range.
-    """
-    allowed = f"must be {ALLOWED[name]}"
-    if message is not None and not _is_range_error(message):  # a rule between fields: say it, then the range
-        head, sep, tail = message.partition(": ")
-        return shorten(f"{tail if sep and '=' in head else message}; {allowed}", MAX_REASON)
-    return shorten(f"{allowed}, not {quoted(text.strip())}", MAX_REASON)
-
-
-def _is_range_error(message: str) -> bool:
-    """'learning_rate=0: must be ...' (a value out of its own range), not a rule between fields."""
-    head, sep, tail = message.partition(": ")
-    return bool(sep) and tail.startswith("must be")
-
-
-class _FieldEdit(QLineEdit):
-    """A QLineEdit that keeps its text when tabbed into and keeps the keys typed into it.
-
-    Qt selects a field's whole text on Tab, so a Space typed next (the window's start/pause
-    key) replaced it with " "; here the cursor goes to the end instead. Plain printable keys
-    (Space, S, R) always go to the field, never to a window shortcut.
-    """
-
-    def __init__(self):
-        super().__init__()
-        self.typing = False  # True while a key typed by the user is changing the text
-
-    def focusInEvent(self, event) -> None:
-        super().focusInEvent(event)
-        if event.reason() in (Qt.FocusReason.TabFocusReason, Qt.FocusReason.BacktabFocusReason):
-            self.deselect()
-            self.end(False)
-
-    def event(self, event) -> bool:
-        if event.type() == QEvent.Type.ShortcutOverride and event.text() and event.text().isprintable() \
-                and not event.modifiers() & ~(Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.KeypadModifier):
-            event.accept()  # the key is text for the field
-            return True
-        return super().event(event)
-
-    def keyPressEvent(self, event) -> None:
-        self.typing = True
-        try:
-            super().keyPressEvent(event)
-        finally:
-            self.typing = False
-
-    def inputMethodEvent(self, event) -> None:
-        self.typing = True
-        try:
-            super().inputMethodEvent(event)
-        finally:
-            self.typing = False
-
-
-class _TextField:
-    """A QLineEdit whose text parses to one TrainConfig value, with an error label under it."""
-
-    def __init__(self, name: str, parse, width: int | None = None):
-        self.name = name
-        self.parse = parse
-        self.label = name
-        self.edit = _FieldEdit()
-        self.edit.setObjectName(name)
-        if width:
-            self.edit.setMaximumWidth(width)
-        self.error = QLabel()
-        self.error.setObjectName(f"{name}_error")
-        self.error.setWordWrap(True)
-        self.error.setStyleSheet("color: #c0281e; font-size: 11px;")
-        self.error.setVisible(False)
-
-    def set_error(self, reason: str) -> None:
-        self.error.setText(f"{self.label}: {reason}" if reason else "")
-        self.error.setVisible(bool(reason))
-        self.edit.setStyleSheet(ERROR_STYLE if reason else "")
-
 
 class ParameterPanel(QWidget):
     """Grouped fields that build a TrainConfig; ``config()`` is None while any field is invalid.
@@ -230,7 +86,7 @@ class ParameterPanel(QWidget):
         self._valid = self._config  # the last valid config: each field is checked against it
         self._engine = TrainConfig().engine  # not a field of the panel: kept from the config last set
         self._errors: dict[str, str] = {}
-        self.fields: dict[str, _TextField] = {}
+        self.fields: dict[str, TextField] = {}
         self._forms: dict[str, QFormLayout] = {}
 
         layout = QVBoxLayout(self)
@@ -242,13 +98,13 @@ class ParameterPanel(QWidget):
         self.dataset = QComboBox()
         self.dataset.addItems(list(DATASETS))
         self._add_widget(data, "data set", "dataset", self.dataset)
-        self._add_text(data, "samples", "n_samples", _parse_int)
-        self._add_text(data, "noise", "noise", _parse_float)
-        self._add_text(data, "test fraction", "test_fraction", _parse_float)
+        self._add_text(data, "samples", "n_samples", parse_int)
+        self._add_text(data, "noise", "noise", parse_float)
+        self._add_text(data, "test fraction", "test_fraction", parse_float)
         self.new_data = QPushButton("new data")
         self.new_data.setToolTip("Draw another data set: a new random data seed.")
         self.new_data.clicked.connect(lambda: self._new_seed("data_seed"))
-        self._add_text(data, "data seed", "data_seed", _parse_int, extra=self.new_data)
+        self._add_text(data, "data seed", "data_seed", parse_int, extra=self.new_data)
 
         # ---- Network
         network = self._group(layout, "Network")
@@ -265,14 +121,14 @@ class ParameterPanel(QWidget):
         for button in (self.add_layer, self.remove_layer):
             button.setFixedWidth(28)
             buttons.addWidget(button)
-        self._add_text(network, "hidden layers", "hidden", _parse_hidden, extra=layer_buttons)
+        self._add_text(network, "hidden layers", "hidden", parse_hidden, extra=layer_buttons)
         self.activation = QComboBox()
         self.activation.addItems(list(ACTIVATIONS))
         self._add_widget(network, "activation", "activation", self.activation)
         self.new_weights = QPushButton("new weights")
         self.new_weights.setToolTip("Draw other initial weights: a new random init seed.")
         self.new_weights.clicked.connect(lambda: self._new_seed("init_seed"))
-        self._add_text(network, "init seed", "init_seed", _parse_int, extra=self.new_weights)
+        self._add_text(network, "init seed", "init_seed", parse_int, extra=self.new_weights)
 
         # ---- Training
         training = self._group(layout, "Training")
@@ -289,24 +145,24 @@ class ParameterPanel(QWidget):
         self.lr_slider.setRange(0, int(round((LOG_LR_MAX - LOG_LR_MIN) * LOG_LR_STEPS)))
         self.lr_slider.setToolTip(TOOLTIPS["learning_rate"])
         self.lr_slider.valueChanged.connect(self._on_lr_slider)
-        lr = self._add_text(training, "learning rate α", "learning_rate", _parse_float, width=70,
+        lr = self._add_text(training, "learning rate α", "learning_rate", parse_float, width=70,
                             leading=self.lr_slider)
         lr.edit.textChanged.connect(self._sync_lr_slider)
 
         self.full_batch = QCheckBox("full batch")
         self.full_batch.setToolTip("Every training sample in one update: batch gradient descent.")
         self.full_batch.toggled.connect(self._on_full_batch)
-        self._add_text(training, "batch size B", "batch_size", _parse_batch, width=80, extra=self.full_batch)
-        self._add_text(training, "momentum β", "momentum", _parse_float, width=80)
+        self._add_text(training, "batch size B", "batch_size", parse_batch, width=80, extra=self.full_batch)
+        self._add_text(training, "momentum β", "momentum", parse_float, width=80)
         self.schedule = QComboBox()
         self.schedule.addItems(list(SCHEDULES))
         self.schedule.currentTextChanged.connect(self._on_schedule)
         self._add_widget(training, "α schedule", "schedule", self.schedule)
-        self._add_text(training, "decay γ", "gamma", _parse_float, width=80)
-        self._add_text(training, "step every k", "step_every", _parse_int, width=80)
-        self._add_text(training, "step factor f", "step_factor", _parse_float, width=80)
-        self._add_text(training, "L2 λ", "l2", _parse_float, width=80)
-        self._add_text(training, "epochs", "epochs", _parse_int, width=80)
+        self._add_text(training, "decay γ", "gamma", parse_float, width=80)
+        self._add_text(training, "step every k", "step_every", parse_int, width=80)
+        self._add_text(training, "step factor f", "step_factor", parse_float, width=80)
+        self._add_text(training, "L2 λ", "l2", parse_float, width=80)
+        self._add_text(training, "epochs", "epochs", parse_int, width=80)
         layout.addStretch(1)
         keys = QLabel("<b>Space</b> start / pause &nbsp; <b>S</b> or <b>→</b> one epoch &nbsp; <b>R</b> reset<br>"
                       "Hover a field for the formula it controls.")
@@ -343,8 +199,8 @@ class ParameterPanel(QWidget):
         form.addRow(label, widget)
 
     def _add_text(self, form, label, name, parse, width=None, extra: QWidget | None = None,
-                  leading: QWidget | None = None) -> _TextField:
-        field = _TextField(name, parse, width)
+                  leading: QWidget | None = None) -> TextField:
+        field = TextField(name, parse, width)
         field.label = label
         tip = f"{TOOLTIPS[name]}\n{self._note('shape' if name == 'hidden' else name)}"
         field.edit.setToolTip(tip)
@@ -431,7 +287,7 @@ class ParameterPanel(QWidget):
         emits ``changed`` and ``committed``. Raises KeyError for an unknown preset."""
         preset = TrainConfig(**self._presets[name])
         try:
-            n_samples = _parse_int(self.fields["n_samples"].edit.text())
+            n_samples = parse_int(self.fields["n_samples"].edit.text())
         except ValueError:
             n_samples = FULL_BATCH
         self._loading = True
@@ -462,7 +318,7 @@ class ParameterPanel(QWidget):
             try:
                 value = field.parse(field.edit.text())
             except ValueError:
-                errors[name] = _reason(name, field.edit.text())
+                errors[name] = refusal_reason(name, field.edit.text())
                 continue
             values["shape" if name == "hidden" else name] = value
         return values, errors
@@ -478,8 +334,8 @@ class ParameterPanel(QWidget):
             try:
                 base.replace(**{name: value})
             except ValueError as exc:
-                if _is_range_error(str(exc)):  # a rule between fields is checked below, on all the values
-                    errors[field] = _reason(field, self.fields[field].edit.text(), str(exc))
+                if is_range_error(str(exc)):  # a rule between fields is checked below, on all the values
+                    errors[field] = refusal_reason(field, self.fields[field].edit.text(), str(exc))
         config = None
         if not errors:
             try:
@@ -487,7 +343,7 @@ class ParameterPanel(QWidget):
             except ValueError as exc:  # a rule between fields, e.g. 'hard' needs a multiple of 4 samples
                 name = str(exc).split("=", 1)[0]
                 field = "hidden" if name == "shape" else name
-                errors[field] = _reason(field, self.fields[field].edit.text(), str(exc))
+                errors[field] = refusal_reason(field, self.fields[field].edit.text(), str(exc))
         self._errors = errors
         self._config = config
         self._valid = config or self._valid
@@ -515,7 +371,7 @@ class ParameterPanel(QWidget):
         self._commit_timer.stop()
         self.committed.emit()
 
-    def _on_text(self, field: _TextField) -> None:
+    def _on_text(self, field: TextField) -> None:
         if self._loading:
             return
         if field.name in RESTART_FIELDS and field.edit.typing:
@@ -534,7 +390,7 @@ class ParameterPanel(QWidget):
         if self._loading:
             return
         gamma = self.fields["gamma"].edit
-        if schedule == "exponential" and _safe_float(gamma.text()) == 0:
+        if schedule == "exponential" and safe_float(gamma.text()) == 0:
             self._loading = True  # one change, not two
             try:
                 gamma.setText(format_number(NOTEBOOK_GAMMA))
@@ -564,7 +420,7 @@ class ParameterPanel(QWidget):
     def _change_layers(self, delta: int) -> None:
         edit = self.fields["hidden"].edit
         try:
-            hidden = list(_parse_hidden(edit.text())[1:-1])
+            hidden = list(parse_hidden(edit.text())[1:-1])
         except ValueError:
             return  # the field shows why; the buttons wait for a valid list
         if delta > 0:
@@ -584,10 +440,10 @@ class ParameterPanel(QWidget):
         self._loading = True  # one change, not two
         try:
             if on:
-                if 0 < _safe_int(edit.text()) < FULL_BATCH:
+                if 0 < safe_int(edit.text()) < FULL_BATCH:
                     self._last_batch = edit.text().strip()
                 edit.setText("full")
-            elif _safe_int(edit.text()) >= FULL_BATCH or edit.text().strip().lower() == "full":
+            elif safe_int(edit.text()) >= FULL_BATCH or edit.text().strip().lower() == "full":
                 edit.setText(self._last_batch)
         finally:
             self._loading = False
@@ -620,17 +476,3 @@ class ParameterPanel(QWidget):
             error = bool(self._errors.get(name))
             form.setRowVisible(field.row, used or error)  # an unused field still shows when it blocks Start
             form.setRowVisible(field.error, error)
-
-
-def _safe_int(text: str) -> int:
-    try:
-        return int(text)
-    except ValueError:
-        return 0
-
-
-def _safe_float(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        return math.nan
