@@ -6,12 +6,17 @@ import numpy as np
 import pytest
 
 from nnviz.core.comparison import (
+    DISPLAY,
+    LIVE,
     PALETTE,
+    RESTART_ALL,
+    RESTART_RUN,
     Comparison,
     History,
     RunSpec,
     SharedSettings,
     SnapshotStore,
+    edit_effect,
     notebook_runs,
     preset_shared,
 )
@@ -36,8 +41,8 @@ def test_every_run_starts_from_the_same_weights_on_the_same_data():
     expected = init_params(SHARED.shape, SHARED.init_seed)
     for run, start in zip(comparison, starts, strict=True):
         assert np.array_equal(start.params, expected)
-        assert run.trainer.X is comparison.reference.X and run.trainer.y is comparison.reference.y
-        assert run.trainer.theta is not comparison.reference.theta  # each run trains its own copy
+        assert run.trainer.X is comparison.data.X and run.trainer.y is comparison.data.y
+        assert run.trainer.theta is not comparison.initial_params  # each run trains its own copy
     # l2 adds its penalty to the reported cost; the cross-entropy part is the same for all.
     plain = [s.cost for s, spec in zip(starts, RUNS, strict=True) if spec.l2 == 0]
     assert len(plain) == 3 and len(set(plain)) == 1
@@ -122,12 +127,13 @@ def test_update_keeps_history_for_display_and_live_changes_restarts_otherwise():
     sgd_id, batch_id = comparison.runs
     comparison.step()
     comparison.step()
-    assert comparison.update(sgd_id, RUNS[0].replace(name="renamed", colour="#123456", visible=False)) is False
+    assert comparison.edit(sgd_id, RUNS[0].replace(name="renamed", colour="#123456", visible=False)) == DISPLAY
     assert len(comparison[sgd_id].history) == 3 and comparison[sgd_id].spec.name == "renamed"
-    assert comparison.update(sgd_id, comparison[sgd_id].spec.replace(learning_rate=0.5)) is False
+    assert comparison.edit(sgd_id, comparison[sgd_id].spec.replace(learning_rate=0.5)) == LIVE
     assert comparison[sgd_id].trainer.config.learning_rate == 0.5 and comparison[sgd_id].epoch == 2
-    assert comparison.update(batch_id, RUNS[1].replace(batch_size=2)) is True
+    assert comparison.edit(batch_id, RUNS[1].replace(batch_size=2)) == RESTART_RUN
     assert comparison[batch_id].epoch == 0 and len(comparison[batch_id].history) == 1
+    assert comparison[sgd_id].epoch == 2  # only the run it touches restarts
     comparison.reset()
     assert [run.epoch for run in comparison] == [0, 0] and list(comparison.runs) == [sgd_id, batch_id]
 
@@ -252,3 +258,116 @@ def test_comparison_keeps_snapshots_of_every_run():
     epoch, params = batch.snapshots.nearest(5)
     assert epoch == 4
     assert np.array_equal(params, list(Trainer(RUNS[1].replace(epochs=4).config(SHARED)))[-1].params)
+
+
+@pytest.mark.parametrize("before, after, shared_after, effect", [
+    ({}, {"name": "x", "colour": "#123456", "visible": False}, {}, DISPLAY),
+    ({}, {"learning_rate": 0.5}, {}, LIVE),
+    ({}, {"momentum": 0.5, "l2": 0.1, "epochs": 7, "schedule": "exponential", "gamma": 0.015}, {}, LIVE),
+    ({}, {"batch_size": 2}, {}, RESTART_RUN),
+    ({}, {"batch_size": 2, "learning_rate": 0.5}, {}, RESTART_RUN),
+    ({}, {}, {"n_samples": 12}, RESTART_ALL),
+    ({}, {}, {"shape": (2, 5, 1)}, RESTART_ALL),
+    ({}, {}, {"engine": "compiled"}, RESTART_ALL),
+])
+def test_edit_effect_is_the_one_rule(before, after, shared_after, effect):
+    spec = RUNS[0]
+    assert edit_effect(spec.replace(**before), spec.replace(**after), SHARED, SHARED.replace(**shared_after)) == effect
+
+
+def test_a_live_change_at_epoch_0_restarts_the_run_so_epoch_0_shows_it():
+    comparison = Comparison(SHARED, RUNS[:1])
+    run_id = comparison.ids()[0]
+    assert comparison.edit(run_id, RUNS[0].replace(learning_rate=0.125)) == LIVE
+    assert comparison[run_id].history.column("learning_rate").tolist() == [0.125]
+
+
+def test_set_shared_restarts_every_run_on_the_new_data_and_keeps_the_weights_when_the_network_is_unchanged():
+    comparison = Comparison(SHARED, RUNS[:2])
+    comparison.step()
+    weights = comparison.initial_params
+    assert comparison.set_shared(SHARED.replace(data_seed=SHARED.data_seed + 1)) == RESTART_ALL
+    assert [run.epoch for run in comparison] == [0, 0]
+    assert comparison.initial_params is weights
+    assert not np.array_equal(comparison.data.X, Comparison(SHARED).data.X)
+    for run in comparison:
+        assert run.trainer.X is comparison.data.X
+
+
+def test_a_run_added_later_starts_from_the_same_weights_while_the_others_go_on():
+    comparison = Comparison(SHARED, RUNS[:1])
+    comparison.step()
+    new = comparison.add(RUNS[1])
+    assert [run.epoch for run in comparison] == [1, 0]
+    assert np.array_equal(comparison[new].history.row(0)["cost"], Comparison(SHARED, RUNS[1:2]).histories()[
+        RUNS[1].name].row(0)["cost"])
+
+
+def test_a_round_stopped_part_way_goes_on_with_identical_numbers():
+    shared = SHARED.replace(n_samples=1200, shape=(2, 128, 128, 1))  # many chunks an epoch
+    runs = [RUNS[0].replace(epochs=3), RUNS[1].replace(epochs=3)]
+    plain = Comparison(shared, runs)
+    plain.run_to_end()
+    stopped = Comparison(shared, runs)
+    asks = {"n": 0}
+
+    def should_stop():
+        asks["n"] += 1
+        return asks["n"] % 3 == 0  # stop every third chunk
+
+    partial_steps = 0
+    while not stopped.done:
+        stopped.step(should_stop=should_stop)
+        partial_steps += any(run.trainer.in_epoch for run in stopped)
+    assert partial_steps > 0  # some calls really stopped part-way
+    for name, history in plain.histories().items():
+        trained = stopped.histories()[name]
+        for column in history.columns:
+            if column != "elapsed_s":
+                assert trained.column(column).tolist() == history.column(column).tolist()
+
+
+def test_edits_from_another_thread_while_training_keep_the_model_consistent():
+    import threading
+
+    comparison = Comparison(SHARED, [run.replace(epochs=10_000) for run in RUNS[:2]])
+    stop = threading.Event()
+
+    def train():
+        while not stop.is_set():
+            comparison.step(should_stop=stop.is_set)
+
+    worker = threading.Thread(target=train)
+    worker.start()
+    try:
+        for i in range(50):
+            ids = comparison.ids()
+            comparison.edit(ids[0], comparison[ids[0]].spec.replace(batch_size=1 + i % 3))
+            comparison.reset() if i % 10 == 0 else None
+            for run in comparison:
+                history = run.history
+                n = len(history)
+                assert history.column("epoch")[:n].tolist() == list(range(n))
+    finally:
+        stop.set()
+        worker.join()
+
+
+def test_a_replaced_comparison_is_retrained_to_a_saved_history_and_checked():
+    runs = [RUNS[0].replace(epochs=4), RUNS[1].replace(epochs=4)]
+    first = Comparison(SHARED, runs)
+    first.run_to_end()
+    saved = first.histories()
+    comparison = Comparison(SHARED)
+    comparison.replace(SHARED, runs, saved=saved)
+    assert comparison.restoring
+    while comparison.restoring:
+        comparison.step(restoring_only=True)
+    assert [run.restored for run in comparison] == [True, True]
+    assert [run.epoch for run in comparison] == [4, 4]
+    forged = {name: History.from_columns({**h.to_columns(), "cost": [c + 1e-9 for c in h.column("cost")]},
+                                         h.has_test) for name, h in saved.items()}
+    comparison.replace(SHARED, runs, saved=forged)
+    while comparison.restoring:
+        comparison.step(restoring_only=True)
+    assert [run.restored for run in comparison] == [False, False]

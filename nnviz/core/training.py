@@ -36,7 +36,8 @@ def _check_float(name, value, allowed, ok):
     if isinstance(value, bool) or not isinstance(value, (int, float, np.floating, np.integer)):
         raise ValueError(f"{name}={quoted(value)}: must be a number {allowed}")
     if isinstance(value, int) and abs(value) > 2**1023:  # a huge integer (e.g. from JSON) has no float
-        raise ValueError(f"{name}: an integer of {len(format(abs(value), 'x')) * 4} bits is too large; must be {allowed}")
+        bits = abs(value).bit_length()
+        raise ValueError(f"{name}: an integer of {bits} bits is too large; must be {allowed}")
     if not (math.isfinite(value) and ok(value)):
         raise ValueError(f"{name}={shorten(value)}: must be {allowed}")
 
@@ -351,12 +352,13 @@ class Trainer:
             self.progress = 0.9 * b / n
             if b < n:
                 yield
-        self.epoch = epoch
-        self.updates += -(-n // batch)
-        self.samples += n
         started = time.perf_counter()
         evaluation = yield from self._evaluation()
         self.elapsed_s += time.perf_counter() - started
+        # Counted once the epoch is whole: a run stopped while evaluating is not yet "finished".
+        self.epoch = epoch
+        self.updates += -(-n // batch)
+        self.samples += n
         return self._record(epoch, lr, evaluation)
 
     def step(self, should_stop=None) -> EpochRecord | None:
