@@ -22,7 +22,7 @@ from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPen, QTextDocument, QTextOption
 
 from nnviz.core.contour import marching_squares
-from nnviz.core.grid import grid_probabilities
+from nnviz.core.grid import grid_probabilities, operations_per_point
 from nnviz.core.network import Layout
 
 BACKGROUND = "#ffffff"
@@ -40,7 +40,8 @@ MAX_DRAWN_POINTS = 20_000  # a map draws at most this many points (a fixed rando
 COMPACT_DRAWN_POINTS = 5_000  # a small multiple, a few hundred pixels wide, at most this many (of the same subset)
 SUBSAMPLE_SEED = 0  # so every map, and every export, draws the same subset of the same data
 PIXELS_PER_CELL = 2  # an export evaluates one grid cell per this many output pixels ...
-MAX_CELLS = 2000  # ... and at most this many cells per side
+MAX_CELLS = 2000  # ... and at most this many cells per side ...
+MAX_GRID_OPERATIONS = 30_000_000_000  # ... and of multiply-adds in all (~5 s here): a big network gets fewer cells
 MIN_WIDTH, MAX_WIDTH = 16, 16384  # pixels an export may be wide (or high)
 SCREEN_WIDTH = 600  # pixels: the on-screen width an export is scaled from when none is given
 
@@ -298,9 +299,9 @@ def render_map(theta: np.ndarray | None, layout: Layout | None, activation: str,
     extent : (x_min, x_max, y_min, y_max) to show, widened to the plot's aspect; default: the data's
     width : int, 16..16384; height : int or None (default: from the extent's aspect)
     discretize : the hard 0/1 decision instead of the probability; title : rich text above the map
-    progress : called with the fraction done (0..1) between row blocks of the grid
-    cancelled : checked between row blocks: when it returns True, render_map stops within one block
-        (~10 ms of arithmetic) and returns None
+    progress : called with the fraction done (0..1) as the grid is evaluated (blocks of points) and at the end
+    cancelled : checked between blocks of the grid (~10 ms of arithmetic each) and between the drawing
+        steps: when it returns True, render_map stops and returns None
     screen_width : the width the map has on screen: text, points and lines are scaled by
         ``width / screen_width`` (default ``SCREEN_WIDTH``)
     compact : draw as a small multiple (no axes, colour bar or legend)
@@ -337,8 +338,13 @@ def render_map(theta: np.ndarray | None, layout: Layout | None, activation: str,
     plot = frame.plot
 
     # The grid: one cell per PIXELS_PER_CELL pixels of the plot, cell centres as GridEvaluator places them.
-    nx = int(np.clip(round(plot.width() / PIXELS_PER_CELL), 2, MAX_CELLS))
-    ny = int(np.clip(round(plot.height() / PIXELS_PER_CELL), 2, MAX_CELLS))
+    pixels_per_cell = float(PIXELS_PER_CELL)
+    if theta is not None:  # fewer, larger cells when the grid would cost too much (drawn smoothed, never as blocks)
+        cells = (plot.width() / pixels_per_cell) * (plot.height() / pixels_per_cell)
+        affordable = MAX_GRID_OPERATIONS / operations_per_point(layout)
+        pixels_per_cell *= max(1.0, math.sqrt(cells / affordable))
+    nx = int(np.clip(round(plot.width() / pixels_per_cell), 2, MAX_CELLS))
+    ny = int(np.clip(round(plot.height() / pixels_per_cell), 2, MAX_CELLS))
     x_min, x_max, y_min, y_max = shown
     xs = x_min + (x_max - x_min) * (np.arange(nx) + 0.5) / nx
     ys = y_min + (y_max - y_min) * (np.arange(ny) + 0.5) / ny
@@ -349,9 +355,12 @@ def render_map(theta: np.ndarray | None, layout: Layout | None, activation: str,
         probabilities = grid_probabilities(theta, layout, activation, xs, ys, report, cancelled)
         if probabilities is None:
             return None
-    if cancelled is not None and cancelled():
+    stop = cancelled if cancelled is not None else (lambda: False)
+    if stop():
         return None
     segments = marching_squares(probabilities, 0.5, xs, ys) if theta is not None else np.empty((0, 2))
+    if stop():
+        return None
 
     image = QImage(width, frame.height, QImage.Format.Format_RGB32)
     image.fill(QColor(BACKGROUND))
@@ -373,16 +382,24 @@ def render_map(theta: np.ndarray | None, layout: Layout | None, activation: str,
 
         painter.save()
         painter.setClipRect(plot)
-        painter.drawImage(plot, _heat_image(probabilities, discretize))
+        heat = _heat_image(probabilities, discretize)
+        if stop():
+            return None
+        painter.drawImage(plot, heat)
         sprites = _sprites(scale, compact)
         for sprite, drawn in zip(sprites, (*points.train, *points.test), strict=True):
             if not len(drawn):
                 continue
             px, py = to_pixels(drawn)
             half = sprite.width() / 2
-            for u, v in zip(np.rint(px - half).astype(int).tolist(), np.rint(py - half).astype(int).tolist(),
-                            strict=True):
-                painter.drawImage(QPoint(u, v), sprite)
+            corners = np.column_stack([np.rint(px - half), np.rint(py - half)]).astype(int).tolist()
+            for start in range(0, len(corners), 1000):
+                if stop():
+                    return None
+                for u, v in corners[start:start + 1000]:
+                    painter.drawImage(QPoint(u, v), sprite)
+        if stop():
+            return None
         if len(segments):
             pen = QPen(QColor(CONTOUR_COLOR), 2 * scale)
             pen.setCapStyle(Qt.PenCapStyle.RoundCap)
