@@ -315,3 +315,15 @@ def test_four_maps_fit_a_500_by_300_pane_without_overlapping(qtbot, data):
     panel.show_large(2)
     qtbot.wait(10)
     assert panel.large.plot.vb.height() >= 100 and panel.large.height() <= 300
+
+
+def test_save_png_writes_atomically_and_leaves_an_old_file_on_failure(export_view, tmp_path, monkeypatch):
+    path = tmp_path / "map.png"
+    path.write_bytes(b"old")
+    monkeypatch.setattr("nnviz.core.files.os.replace", lambda *args: (_ for _ in ()).throw(OSError(28, "full")))
+    with pytest.raises(OSError, match="map.png"):
+        export_view.save_png(path, width=300)
+    assert path.read_bytes() == b"old" and sorted(p.name for p in tmp_path.iterdir()) == ["map.png"]
+    monkeypatch.undo()
+    export_view.save_png(path, width=300)
+    assert QImage(str(path)).width() == 300

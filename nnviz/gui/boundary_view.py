@@ -8,6 +8,7 @@ import pyqtgraph.exporters
 from PySide6.QtCore import Qt, Signal
 
 from nnviz.core.contour import marching_squares
+from nnviz.core.files import write_atomic
 from nnviz.core.grid import GridEvaluator
 from nnviz.core.network import Layout
 from nnviz.gui.map_render import (  # noqa: F401  (BACKGROUND, MARGIN, data_extent: imported from here by others)
@@ -25,6 +26,7 @@ from nnviz.gui.map_render import (  # noqa: F401  (BACKGROUND, MARGIN, data_exte
     data_extent,
     fit_extent,
     map_points,
+    png_bytes,
     render_map,
 )
 
@@ -262,7 +264,8 @@ class BoundaryView(pg.GraphicsLayoutWidget):
         """Write the map as a PNG ``width`` pixels wide (default: as shown), drawn at that resolution.
 
         The grid, the contour, the points and the text are drawn for the export's size by
-        ``map_render.render_map`` (on this thread; a window runs it in a worker with ``render_state``).
+        ``map_render.render_map`` (on this thread; a window runs it in a worker with ``render_state``), and
+        written by ``core.files.write_atomic``: a failure (WriteError, an OSError) leaves any old file intact.
         """
         if width is not None and (isinstance(width, bool) or not isinstance(width, (int, np.integer)) or width < 16):
             raise ValueError(f"width={width!r}: must be an integer of at least 16 pixels")
@@ -270,8 +273,7 @@ class BoundaryView(pg.GraphicsLayoutWidget):
             raise ValueError("map: no data to draw yet")
         width = int(width) if width is not None else max(16, self.width())
         image = render_map(**self.render_state(), width=width, height=self.export_height(width))
-        if not image.save(str(path), "PNG"):
-            raise OSError(f"{path}: the image could not be encoded as PNG")
+        write_atomic(path, png_bytes(image))
 
     @property
     def title(self) -> str:

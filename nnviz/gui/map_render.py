@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QLineF, QPoint, QPointF, QRectF, Qt
+from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QLineF, QPoint, QPointF, QRectF, Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontMetricsF, QImage, QPainter, QPen, QTextDocument, QTextOption
 
 from nnviz.core.contour import marching_squares
@@ -181,6 +181,17 @@ def nice_ticks(low: float, high: float, most: int = 6) -> tuple[np.ndarray, int]
 def _tick_label(value: float, decimals: int) -> str:
     text = f"{value:.{decimals}f}"
     return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+
+def png_bytes(image: QImage) -> bytes:
+    """The image encoded as PNG (in memory, so that one atomic write puts it on disk); OSError if it cannot be."""
+    data = QByteArray()
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
+    if image.isNull() or not image.save(buffer, "PNG"):
+        raise OSError("the image could not be encoded as PNG")
+    buffer.close()
+    return bytes(data.data())
 
 
 # ---- drawing ------------------------------------------------------------------------------------
