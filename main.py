@@ -1,6 +1,6 @@
 """nnviz entry point: `python main.py` opens the window, `python main.py train ...` trains headless."""
 
-from nnviz.cli import main
-
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from nnviz.__main__ import run  # its first lines handle Ctrl-C: import nothing before it
+
+    run()

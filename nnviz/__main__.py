@@ -1,6 +1,29 @@
-"""`python -m nnviz`: the same as the `nnviz` command."""
+"""`python -m nnviz`, `python main.py` and the `nnviz` command: the same program.
 
-from nnviz.cli import main
+The first lines make Ctrl-C end the program quietly (status 130, one line) while the entry point
+itself loads; ``nnviz.cli.main`` then takes over. They use the built-in ``_signal`` only: nothing
+slower may run before them.
+"""
+
+import _signal
+import os
+
+
+def _interrupted_while_loading(signum, frame):
+    os.write(2, b"nnviz: interrupted\n")
+    os._exit(130)
+
+
+if _signal.getsignal(_signal.SIGINT) is _signal.default_int_handler:  # not ignored (nohup), not a test's own
+    _signal.signal(_signal.SIGINT, _interrupted_while_loading)
+
+from nnviz.cli import main  # noqa: E402
+
+
+def run() -> None:
+    """Run nnviz with the process's arguments and exit with its status."""
+    raise SystemExit(main())
+
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    run()

@@ -11,39 +11,35 @@ import signal
 import sys
 
 from nnviz import version
-from nnviz.interrupts import EXIT_INTERRUPTED, MESSAGE, InterruptFlag, can_handle, exit_now, raise_interrupt
+from nnviz.interrupts import EXIT_INTERRUPTED, MESSAGE, InterruptFlag, activate, check, exit_now
 
 COMMANDS = ("train", "compare")
 
 
-def _window(argv: list[str]) -> int:
-    # Qt's Python code turns a KeyboardInterrupt raised inside it into other errors (or aborts): from before
-    # Qt is imported, Ctrl-C only raises a flag, which run_gui reads.
-    flag = InterruptFlag().install()
-    try:
-        from nnviz.gui.app import run_gui
+def _window(argv: list[str], flag: InterruptFlag) -> int:
+    from nnviz.gui.app import run_gui  # Qt is loaded for the window only
 
-        if flag:
-            raise KeyboardInterrupt
-        return run_gui(argv, flag)
-    finally:
-        flag.restore()
+    check()
+    return run_gui(argv, flag)
 
 
-def _dispatch(argv: list[str]) -> int:
+def _dispatch(argv: list[str], flag: InterruptFlag) -> int:
     from nnviz.options import EXIT_USAGE, UsageError
 
+    check()
     command = argv[0] if argv and argv[0] in COMMANDS else None
     try:
         if command == "train":
             from nnviz.train_cli import train_command
 
+            check()
             return train_command(argv[1:])
         if command == "compare":
             from nnviz.compare_cli import compare_command
 
+            check()
             return compare_command(argv[1:])
-        return _window(argv)
+        return _window(argv, flag)
     except UsageError as exc:
         print(f"nnviz{' ' + command if command else ''}: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -60,12 +56,14 @@ def main(argv: list[str] | None = None) -> int:
     if argv in (["--version"], ["-V"]):
         print(f"nnviz {version()}")
         return 0
-    handled = can_handle()
-    previous = signal.signal(signal.SIGINT, raise_interrupt) if handled else None
+    # Ctrl-C raises a flag read at safe points (see nnviz.interrupts); a second one ends the program at once.
+    flag = InterruptFlag()
     try:
-        return _dispatch(argv)
+        flag.install()
+        activate(flag)
+        return _dispatch(argv, flag)
     except KeyboardInterrupt:
-        if handled:
+        if flag.previous is not None:
             signal.signal(signal.SIGINT, exit_now)
         try:
             sys.stdout.flush()
@@ -74,5 +72,8 @@ def main(argv: list[str] | None = None) -> int:
             pass
         return EXIT_INTERRUPTED
     finally:
-        if handled:
-            signal.signal(signal.SIGINT, exit_now if as_program else previous)
+        activate(None)
+        handled = flag.previous is not None
+        flag.restore()
+        if handled and as_program:
+            signal.signal(signal.SIGINT, exit_now)

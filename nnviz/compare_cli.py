@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
+from nnviz import interrupts
 from nnviz.core.comparison import NOTEBOOK_PRESETS, PALETTE, SHARED_FIELDS, Comparison, RunSpec, SharedSettings
 from nnviz.core.session import SessionError, comparison_csv, load_session
 from nnviz.core.text import quoted, shorten
@@ -122,13 +123,15 @@ def compare_command(argv: list[str]) -> int:
     progress = Progress(max(run.epochs for run in runs))
     start = time.perf_counter()
     try:
-        while not comparison.done:
-            records = comparison.step()
-            if records:
-                progress.update(next(iter(records.values())))
+        with interrupts.raising():  # Ctrl-C stops the loop at once
+            while not comparison.done:
+                records = comparison.step()
+                if records:
+                    progress.update(next(iter(records.values())))
     finally:
         progress.close()
     seconds = time.perf_counter() - start
+    interrupts.check()
 
     if args.csv and not write_output(args.csv, comparison_csv(comparison.histories(), comparison.has_test),
                                      "nnviz compare"):

@@ -1,9 +1,11 @@
 """Ctrl-C (SIGINT) for every command: exit status 130, one line, no traceback, no partial file.
 
 Standard library only, so that the entry point can install its handler before numpy, numba or Qt load.
-Headless commands let Ctrl-C raise KeyboardInterrupt (files being written remove their temporary file
-as it unwinds); the window, whose Python code runs inside Qt's, only raises a flag that its event loop
-reads (a KeyboardInterrupt raised inside Qt's code is turned into other errors, or worse).
+A KeyboardInterrupt raised inside an import or inside Qt's code is turned into other errors by the
+code it interrupts (numpy's import reports an ImportError, PySide6 an AttributeError, or aborts), so
+by default Ctrl-C only raises a flag (``InterruptFlag``) that the program reads at safe points
+(``check``): after loading, in the window's event loop. Only around pure computation, the training
+loops, does Ctrl-C raise KeyboardInterrupt at once (``raising``).
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import os
 import signal
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 EXIT_INTERRUPTED = 130  # as a shell reports a process ended by SIGINT
 MESSAGE = "nnviz: interrupted"
@@ -34,7 +38,7 @@ def can_handle() -> bool:
     """Whether this code may set the SIGINT handler: only in the main thread, and not when the program
     was started with Ctrl-C ignored (`nohup`, `cmd &` in a script), which it then keeps."""
     return threading.current_thread() is threading.main_thread() \
-        and signal.getsignal(signal.SIGINT) is not signal.SIG_IGN
+        and signal.getsignal(signal.SIGINT) not in (signal.SIG_IGN, None)
 
 
 class InterruptFlag:
@@ -49,6 +53,8 @@ class InterruptFlag:
 
     def _handle(self, signum, frame) -> None:
         self.count += 1
+        if self.count > 1:  # pressed again while the first waits for a safe point: end at once
+            exit_now()
 
     def install(self) -> InterruptFlag:
         """Become the SIGINT handler (where allowed, see ``can_handle``); returns self."""
@@ -61,3 +67,35 @@ class InterruptFlag:
         if self.previous is not None:
             signal.signal(signal.SIGINT, self.previous)
             self.previous = None
+
+
+_active: InterruptFlag | None = None  # the flag of the running ``nnviz.cli.main``, if any
+
+
+def activate(flag: InterruptFlag | None) -> None:
+    """Make ``flag`` the one ``check`` and ``raising`` use (None: none)."""
+    global _active
+    _active = flag
+
+
+def check() -> None:
+    """Raise KeyboardInterrupt if Ctrl-C was pressed (a safe point of the program)."""
+    if _active:
+        raise KeyboardInterrupt
+
+
+@contextmanager
+def raising() -> Iterator[None]:
+    """Within: Ctrl-C raises KeyboardInterrupt at once (meant for a computation loop); one pressed before
+    raises on entry. Afterwards Ctrl-C only raises the flag again."""
+    flag = _active
+    if flag is None or flag.previous is None:  # not handling Ctrl-C here (a test's thread, nohup)
+        yield
+        return
+    check()
+    signal.signal(signal.SIGINT, raise_interrupt)
+    try:
+        yield
+    finally:
+        if signal.getsignal(signal.SIGINT) is raise_interrupt:  # no Ctrl-C: back to the flag
+            signal.signal(signal.SIGINT, flag._handle)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 
+from nnviz import interrupts
 from nnviz.core.files import history_csv
 from nnviz.core.history import TEST_COLUMNS, History
 from nnviz.core.training import Trainer
@@ -40,18 +41,20 @@ def train_command(argv: list[str]) -> int:
     config = config_from_args(args)
     check_output_path("--csv", args.csv)
 
-    trainer = Trainer(config)
+    trainer = Trainer(config)  # builds the data, loads (or compiles) the kernels
     progress = Progress(config.epochs)
     # The scalars only: a record also holds a copy of the parameters, too much to keep for 10⁷ epochs.
     history = History(trainer.has_test)
     start = time.perf_counter()
     try:
-        for record in trainer:
-            history.append(record)
-            progress.update(record)
+        with interrupts.raising():  # Ctrl-C stops the loop at once
+            for record in trainer:
+                history.append(record)
+                progress.update(record)
     finally:
         progress.close()
     seconds = time.perf_counter() - start
+    interrupts.check()
 
     if args.csv and not write_output(args.csv, format_csv(history), "nnviz train"):
         return EXIT_FAILED

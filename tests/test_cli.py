@@ -8,7 +8,6 @@ import sys
 import pytest
 from helpers import ROOT, read_csv, run_cli
 
-from nnviz.cli import main
 from nnviz.core.training import Trainer, preset_config
 
 SMALL = ["--dataset", "moons", "--samples", "40", "--shape", "2,3,1", "--epochs", "3", "--engine", "numpy"]
@@ -158,3 +157,120 @@ def test_progress_bar_only_on_a_terminal():
         quiet.update(r)
     quiet.close()
     assert pipe.getvalue() == ""
+
+
+# ---- the entry point: abbreviations, --version, python -m nnviz, long values, a full disk ----------
+
+@pytest.mark.parametrize("argv, unknown", [
+    (["train", "--init", "he"], "--init he"),  # was taken as --init-seed
+    (["train", "--alp", "0.1"], "--alp 0.1"),
+    (["compare", "--pre", "sgd"], "--pre sgd"),
+    (["compare", "--epoch", "3"], "--epoch 3"),
+    (["--x", "epoch"], "--x epoch"),  # the window: was taken as --x-axis
+    (["--screen", "x.png"], "--screen x.png"),
+])
+def test_abbreviated_options_are_unknown_not_guessed(argv, unknown, capsys):
+    code, out, err = run_cli(argv, capsys)
+    name = f"nnviz {argv[0]}" if argv[0] in ("train", "compare") else "nnviz"
+    assert code == 2 and out == ""
+    assert err == f"{name}: error: unrecognized arguments: {unknown}\n"
+
+
+def test_version(capsys):
+    from nnviz import __version__, version
+
+    code, out, err = run_cli(["--version"], capsys)
+    assert code == 0 and out == f"nnviz {version()}\n" and err == ""
+    assert version() == __version__  # the source tree and the installed metadata agree
+
+
+def test_python_m_nnviz_works_like_main_py(tmp_path):
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    by_module = subprocess.run([sys.executable, "-m", "nnviz", "train", *SMALL, "--csv", "-"], capture_output=True,
+                               text=True, cwd=ROOT, env=env)
+    by_script = subprocess.run([sys.executable, str(ROOT / "main.py"), "train", *SMALL, "--csv", "-"],
+                               capture_output=True, text=True, cwd=tmp_path, env=env)
+    assert by_module.returncode == by_script.returncode == 0
+    strip = [{k: v for k, v in row.items() if k != "elapsed_s"} for row in read_csv(by_module.stdout)]
+    assert strip == [{k: v for k, v in row.items() if k != "elapsed_s"} for row in read_csv(by_script.stdout)]
+    version = subprocess.run([sys.executable, "-m", "nnviz", "--version"], capture_output=True, text=True, cwd=ROOT)
+    assert version.returncode == 0 and version.stdout.startswith("nnviz ") and version.stderr == ""
+    bad = subprocess.run([sys.executable, "-m", "nnviz", "train", "--init", "he"], capture_output=True, text=True,
+                         cwd=ROOT)
+    assert bad.returncode == 2 and bad.stderr == "nnviz train: error: unrecognized arguments: --init he\n"
+
+
+HUGE = "7" * 10_000_000
+
+
+@pytest.mark.parametrize("argv", [
+    ["train", "--alpha", HUGE + "x"],
+    ["train", "--samples", HUGE],
+    ["train", "--dataset", HUGE],
+    ["train", "--shape", HUGE],
+    ["train", "--preset", HUGE],
+    ["train", HUGE],
+    ["train", "--csv", "/" + HUGE],
+    ["compare", "--presets", HUGE],
+    ["compare", "--session", HUGE],
+    ["compare", "--epochs", HUGE],
+    ["--session", HUGE],
+    ["--x-axis", HUGE],
+])
+def test_a_huge_bad_value_gives_a_short_message(argv, capsys):
+    code, out, err = run_cli(argv, capsys)
+    assert code == 2 and out == ""
+    assert err.count("\n") == 1 and len(err) < 300 and "error: " in err, err[:400]
+    assert "7777777" in err  # the value is still quoted, cut
+
+
+@pytest.mark.parametrize("step", ["write", "fsync"])
+def test_a_full_disk_ends_train_with_one_line_and_the_old_file(step, tmp_path, monkeypatch, capsys):
+    import errno
+
+    from nnviz.core import files
+
+    path = tmp_path / "keep.csv"
+    path.write_text("precious\n")
+
+    def full(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files.os, step, full)
+    code, out, err = run_cli(["train", *SMALL, "--csv", str(path)], capsys)
+    monkeypatch.undo()
+    assert code == 1 and out == ""
+    assert err == f"nnviz train: error: --csv {path}: cannot write: no space left on the device\n"
+    assert path.read_text() == "precious\n" and [p.name for p in tmp_path.iterdir()] == ["keep.csv"]
+
+
+def test_a_full_disk_ends_compare_with_one_line_and_the_old_file(tmp_path, monkeypatch, capsys):
+    import errno
+
+    from nnviz.core import files
+
+    path = tmp_path / "keep.csv"
+    path.write_text("precious\n")
+
+    def full(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files.os, "write", full)
+    code, out, err = run_cli(["compare", "--presets", "sgd", "--epochs", "2", "--engine", "numpy",
+                              "--csv", str(path)], capsys)
+    monkeypatch.undo()
+    assert code == 1
+    assert err == f"nnviz compare: error: --csv {path}: cannot write: no space left on the device\n"
+    assert path.read_text() == "precious\n" and [p.name for p in tmp_path.iterdir()] == ["keep.csv"]
+
+
+@pytest.mark.parametrize("mask, mode", [(0o022, 0o644), (0o077, 0o600)])
+def test_the_csv_gets_the_users_umask(mask, mode, tmp_path, capsys):
+    import stat
+
+    previous = os.umask(mask)
+    try:
+        code, _, _ = run_cli(["train", *SMALL, "--csv", str(tmp_path / "run.csv")], capsys)
+    finally:
+        os.umask(previous)
+    assert code == 0 and stat.S_IMODE((tmp_path / "run.csv").stat().st_mode) == mode
