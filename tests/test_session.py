@@ -244,3 +244,105 @@ def test_csv_is_long_form_and_parses_back_at_full_precision(test_fraction):
 def test_csv_needs_test_columns_when_asked_for_them():
     with pytest.raises(ValueError, match="history of 'sgd': has no test columns"):
         comparison_csv(trained(runs=RUNS[:1]).histories(), has_test=True)
+
+
+# ---- huge integers, full batch, long values --------------------------------------------------------
+
+
+
+@pytest.mark.parametrize("place, literal, message", [
+    ("runs[0].learning_rate", "1" + "0" * 400,
+     "runs[0].learning_rate=an integer of 401 digits: must be finite and > 0"),
+    ("runs[0].learning_rate", "-" + "9" * 10_000, "runs[0].learning_rate=a negative integer of 10,000 digits: must be"),
+    ("runs[0].l2", "9" * 310, "runs[0].l2=an integer of 310 digits: must be finite and ≥ 0"),
+    ("runs[0].epochs", "9" * 400, "runs[0].epochs=an integer of 400 digits: must be an integer from 0 to 10000000"),
+    ("runs[0].epochs", "9" * 60, "runs[0].epochs=999999999999"),
+    ("runs[0].batch_size", "9" * 10_000, "runs[0].batch_size=an integer of 10,000 digits: must be an integer from 1"),
+    ("shared.data_seed", "9" * 10_000, "shared.data_seed=an integer of 10,000 digits: must be an integer from 0 to"),
+    ("shared.noise", "1" + "0" * 400, "shared.noise=an integer of 401 digits: must be from 0 to 1"),
+])
+def test_a_huge_integer_setting_is_refused_naming_the_place_and_the_range(tmp_path, place, literal, message):
+    section, name = place.split(".")
+    doc = json.loads(session_text(SHARED, RUNS))
+    target = doc["runs"][0] if section == "runs[0]" else doc["shared"]
+    target[name] = "HUGE"
+    text = json.dumps(doc).replace('"HUGE"', literal)
+    got = refused(tmp_path, text)
+    assert message in got and len(got) < 300, got
+
+
+def test_a_huge_integer_in_a_shape_is_refused(tmp_path):
+    doc = json.loads(session_text(SHARED, RUNS))
+    doc["shared"]["shape"] = [2, "HUGE", 1]
+    got = refused(tmp_path, json.dumps(doc).replace('"HUGE"', "7" * 10_000))
+    assert "shared.shape=2,an integer of 10,000 digits,1: must be (2, h1, ..., hk, 1)" in got and len(got) < 300
+
+
+@pytest.mark.parametrize("column, literal, message", [
+    ("updates", str(2**63), f"updates[1]: must be an integer ≥ 0 and below 2⁶³, got {2**63}"),
+    ("epoch", "9" * 10_000, "epoch[1]: must be an integer ≥ 0, got an integer of 10,000 digits"),
+    ("cost", "1" + "0" * 400, "cost[1]: must be a finite number ≥ 0, got an integer of 401 digits"),
+    ("accuracy", "1" + "0" * 99, "accuracy[1]: must be a number from 0 to 1, got an integer of 100 digits"),
+    ("elapsed_s", "1e400", "elapsed_s[1]: must be a finite number ≥ 0, got inf"),
+])
+def test_a_huge_number_in_a_history_is_refused_naming_the_place(tmp_path, column, literal, message):
+    doc = json.loads(session_text(SHARED, RUNS, trained().histories()))
+    doc["histories"]["sgd"][column][1] = "HUGE"
+    got = refused(tmp_path, json.dumps(doc).replace('"HUGE"', literal))
+    assert f'histories["sgd"].{message}' in got and len(got) < 300, got
+
+
+def test_a_huge_number_ends_compare_with_one_line_not_a_traceback(tmp_path, capsys):
+    from helpers import run_cli
+
+    doc = json.loads(session_text(SHARED, RUNS, trained().histories()))
+    doc["runs"][0]["learning_rate"] = "HUGE"
+    path = tmp_path / "huge.nnviz.json"
+    path.write_text(json.dumps(doc).replace('"HUGE"', "1" + "0" * 400))
+    code, out, err = run_cli(["compare", "--session", str(path)], capsys)
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "runs[0].learning_rate=an integer of 401 digits: must be finite and > 0" in err
+
+
+def test_full_batch_is_saved_as_full_and_read_back():
+    full = RunSpec("full", learning_rate=0.5, batch_size=1_000_000, epochs=2)
+    text = session_text(SHARED, [full, RUNS[1]])
+    runs = json.loads(text)["runs"]
+    assert runs[0]["batch_size"] == "full" and runs[1]["batch_size"] == 16
+    session = parse_session(text)
+    assert session.runs[0].batch_size == 1_000_000 and session.runs == (full, RUNS[1])
+    Comparison(session.shared, session.runs).run_to_end()  # trains as a full batch
+    doc = json.loads(text)
+    doc["runs"][0]["batch_size"] = 1_000_000  # the number is still read
+    assert parse_session(json.dumps(doc)).runs[0] == full
+
+
+@pytest.mark.parametrize("value, message", [
+    ("Full", 'runs[0].batch_size: must be an integer, got "Full"; "full" is allowed too'),
+    ("all", 'runs[0].batch_size: must be an integer, got "all"; "full" is allowed too'),
+    (0, "runs[0].batch_size=0: must be an integer from 1 to 1000000"),
+])
+def test_a_bad_batch_size_says_full_is_allowed(tmp_path, value, message):
+    doc = document()
+    doc["runs"][0]["batch_size"] = value
+    assert message in refused(tmp_path, doc)
+
+
+def test_long_values_are_cut_in_messages_and_warnings(tmp_path):
+    long = "x" * 10_000_000
+    doc = document()
+    doc["runs"][0]["schedule"] = long
+    got = refused(tmp_path, doc)
+    assert got.startswith(f"{tmp_path / 'bad.nnviz.json'}: runs[0].schedule='xxxx") and len(got) < 300
+    doc = document()
+    doc["runs"][0]["name"] = long
+    assert len(refused(tmp_path, doc)) < 300
+    doc = json.loads(session_text(SHARED, RUNS, trained().histories()))
+    doc["histories"][long] = doc["histories"]["sgd"]
+    got = refused(tmp_path, doc)
+    assert "no run has that name" in got and len(got) < 300
+    doc = document()
+    doc["runs"][0][long] = 1
+    path = tmp_path / "warn.nnviz.json"
+    path.write_text(json.dumps(doc))
+    assert all(len(w) < 200 for w in load_session(path).warnings)
