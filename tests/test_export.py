@@ -141,3 +141,65 @@ def test_csv_export_parses_back(tmp_path):
     assert float(rows[5]["cost"]) == comp.by_name("mini-batch").history.column("cost")[1]
     with pytest.raises(ExportError, match="no such folder"):
         save_csv(tmp_path / "no such folder" / "x.csv", comp.histories(), comp.has_test)
+
+
+# ---- one exporter: PNG bytes in memory, written atomically with the user's umask --------------------
+
+@pytest.mark.parametrize("kind", ["widget", "plot", "map", "csv"])
+@pytest.mark.parametrize("step", ["write", "fsync"])
+def test_a_full_disk_says_so_and_leaves_the_old_file(kind, step, widget, plot, boundary, tmp_path, monkeypatch):
+    import errno
+
+    from nnviz.core import files
+
+    comp = Comparison(preset_shared(), notebook_runs()[:1])
+    save = {
+        "widget": lambda path: save_widget_png(widget, path),
+        "plot": lambda path: save_plot_png(plot, path, width=300),
+        "map": lambda path: save_map_png(boundary, path, width=300),
+        "csv": lambda path: save_csv(path, comp.histories(), comp.has_test),
+    }[kind]
+    existing = tmp_path / "out.bin"
+    existing.write_bytes(OLD)
+
+    def full(*args):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(files.os, step, full)
+    with pytest.raises(ExportError) as info:
+        save(existing)
+    monkeypatch.undo()
+    assert str(info.value).startswith(f"{existing}: cannot write ")
+    assert str(info.value).endswith(": no space left on the device") and "\n" not in str(info.value)
+    assert existing.read_bytes() == OLD and _only_file(tmp_path) == ["out.bin"]
+
+
+@pytest.mark.parametrize("mask, mode", [(0o022, 0o644), (0o077, 0o600)])
+def test_exports_get_the_users_umask(mask, mode, widget, tmp_path):
+    import os
+    import stat
+
+    previous = os.umask(mask)
+    try:
+        save_widget_png(widget, tmp_path / "w.png")
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE((tmp_path / "w.png").stat().st_mode) == mode
+
+
+def test_png_bytes_are_a_png_of_the_image(widget):
+    from nnviz.gui.export import png_bytes
+
+    data = png_bytes(widget.grab())
+    assert data.startswith(b"\x89PNG\r\n\x1a\n")
+    image = QImage.fromData(data, "PNG")
+    assert image.width() == widget.grab().width()
+    with pytest.raises(ExportError, match="empty"):
+        png_bytes(QImage())
+
+
+def test_a_long_path_is_cut_in_the_message(widget, tmp_path):
+    path = tmp_path / ("d" * 5000) / "x.png"
+    with pytest.raises(ExportError) as info:
+        save_widget_png(widget, path)
+    assert len(str(info.value)) < 300

@@ -63,6 +63,14 @@ def current_umask() -> int:
     return mask
 
 
+def is_folder(path: str | Path) -> bool:
+    """Whether ``path`` is a folder; False also when it cannot be looked at (the write then says why)."""
+    try:
+        return Path(path).is_dir()
+    except OSError:  # e.g. a name too long
+        return False
+
+
 def write_atomic(path: str | Path, data: str | bytes) -> None:
     """Write ``data`` (text is written as UTF-8) to ``path`` atomically, with the mode the umask implies.
 
@@ -71,7 +79,7 @@ def write_atomic(path: str | Path, data: str | bytes) -> None:
     """
     path = Path(path)
     payload = data.encode("utf-8") if isinstance(data, str) else bytes(data)
-    if path.is_dir():
+    if is_folder(path):
         raise WriteError(path, errno.EISDIR, "is a folder; give a file name")
     tmp = None
     try:

@@ -18,7 +18,7 @@ from PySide6.QtCore import QBuffer, QByteArray, QIODevice
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QWidget
 
-from nnviz.core.files import WriteError, write_atomic
+from nnviz.core.files import WriteError, is_folder, write_atomic
 from nnviz.core.history import History
 from nnviz.core.session import comparison_csv
 from nnviz.core.text import shorten
@@ -51,7 +51,7 @@ def png_bytes(image: QImage | QPixmap) -> bytes:
 
 def _check_target(path, kind: str) -> Path:
     path = Path(path)
-    if path.is_dir():
+    if is_folder(path):
         raise ExportError(f"{_shown(path)}: is a folder; give a file name ending in .{kind}")
     return path
 
