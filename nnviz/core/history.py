@@ -1,8 +1,37 @@
-"""History: one run's per-epoch scalars as growing columns."""
+"""History: one run's per-epoch scalars as columns, in bounded memory, readable while it grows.
+
+Memory. The settings allow 10,000,000 epochs a run and the window holds several runs; at 8 bytes a value
+(7 or 9 columns) that would be 56-72 bytes a run an epoch, 2.9 GB for 4 runs. So a History keeps only its
+newest rows in RAM (at most ``ram_rows``, default 2**18, in one contiguous buffer per column) and writes
+older rows, ``ram_rows // 2`` at a time, to an anonymous temporary file (``tempfile.TemporaryFile`` in
+$TMPDIR: it has no name and goes when the History is freed, even after a crash). In a written chunk a
+column that is an arithmetic progression (epoch; updates and samples at a fixed batch size; a constant
+learning rate) is kept as (first, step) and not written. Every value stays exact: a column read back has
+the very bits appended, so the CSV written from it is byte-identical. If the file cannot be written (a
+full disk), the chunk simply stays in RAM: nothing is lost.
+
+For drawing, a pyramid of per-block summaries stays in RAM: for blocks of 64 and of 4096 rows, the min and
+max of each plotted column (Y_COLUMNS) and the first value of each x column (X_COLUMNS), about 1.8 bytes a
+row. ``decimated`` answers "min and max per bin of a curve over an x range" from it in O(n_bins + blocks),
+never reading the 10^7 rows.
+
+Measured with ``python benchmarks/bench_curves.py --memory`` (9 columns, with test values; RAM = the
+column buffers plus the summaries, ``History.nbytes``): 10^6 rows 18.8 MB (18.8 bytes a row), 10^7 rows
+36.7 MB (3.7 bytes a row); the rest is on disk.
+
+Threads. One writer thread appends while other threads read. The writer fills a row past the published
+length and publishes the new length last; whatever moves buffers (growth, a spill) swaps them under a
+lock that readers take to take a snapshot. So a reader sees whole rows only, and all columns of a
+snapshot have the same length. Only one thread may append.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import os
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -11,22 +40,94 @@ from nnviz.core.training import EpochRecord
 HISTORY_COLUMNS = ("epoch", "cost", "accuracy", "learning_rate", "updates", "samples", "elapsed_s")
 TEST_COLUMNS = ("test_cost", "test_accuracy")
 INT_COLUMNS = ("epoch", "updates", "samples")
+X_COLUMNS = ("epoch", "updates", "samples", "elapsed_s")  # non-decreasing within a run: usable as an x axis
+Y_COLUMNS = ("cost", "accuracy", "learning_rate", "test_cost", "test_accuracy")  # what the curves plot
+
+RAM_ROWS = 2**18  # newest rows kept in RAM per run (18.9 MB at 9 columns); older ones go to a file
+LEVELS = (64, 4096)  # rows per summary block; each level is 64 blocks of the one before
+_RAW_BINS = 4  # decimated() returns the rows themselves when there are at most this many per bin
+
+
+def _dtype(name: str):
+    return np.int64 if name in INT_COLUMNS else np.float64
+
+
+@dataclass(frozen=True)
+class _Affine:
+    """A chunk's column that is first + step * i (bit-exact, in the column's dtype)."""
+
+    first: np.generic
+    step: np.generic
+
+    def read(self, a: int, b: int, dtype) -> np.ndarray:
+        if dtype == np.float64:  # constant floats only: step is 0
+            return np.full(b - a, self.first, dtype=np.float64)
+        with np.errstate(over="ignore"):
+            return self.first + self.step * np.arange(a, b, dtype=np.int64)
+
+
+@dataclass(frozen=True)
+class _OnDisk:
+    """A chunk's column written to the History's file at ``offset``."""
+
+    fd: int
+    offset: int
+
+    def read(self, a: int, b: int, dtype) -> np.ndarray:
+        size = (b - a) * 8
+        data = os.pread(self.fd, size, self.offset + 8 * a)
+        if len(data) != size:
+            raise OSError(f"history file: read {len(data)} of {size} bytes")
+        return np.frombuffer(data, dtype=dtype)
+
+
+@dataclass(frozen=True)
+class _InRam:
+    """A chunk's column kept in RAM (the file could not be written)."""
+
+    values: np.ndarray
+
+    def read(self, a: int, b: int, dtype) -> np.ndarray:
+        return self.values[a:b]
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    """What a reader uses: consistent references taken under the lock."""
+
+    n: int  # rows published
+    start: int  # first row held in RAM
+    ram: dict  # name -> buffer; row start + i at index i
+    chunks: tuple  # per written chunk: name -> _Affine | _OnDisk | _InRam
+    levels: tuple  # per level: ndarray of shape (blocks, 2 * len(y) + len(X_COLUMNS)), float64
 
 
 class History:
     """One run's per-epoch scalars as growing columns (parameters go to a SnapshotStore).
 
-    Columns are those of HISTORY_COLUMNS, plus TEST_COLUMNS when ``has_test``; epoch,
-    updates and samples are int64, the rest float64. ``column(name)`` returns a read-only
-    view that stays valid (and unchanged) while rows are appended.
+    Columns are those of HISTORY_COLUMNS, plus TEST_COLUMNS when ``has_test``; epoch, updates and
+    samples are int64, the rest float64. ``column(name)`` returns a read-only array that stays valid
+    (and unchanged) while rows are appended: a view while every row is in RAM, else a copy.
     """
 
-    def __init__(self, has_test: bool, capacity: int = 256):
+    def __init__(self, has_test: bool, capacity: int = 256, ram_rows: int = RAM_ROWS):
+        if ram_rows < 2 * LEVELS[-1] or ram_rows % (2 * LEVELS[-1]):
+            raise ValueError(f"ram_rows={ram_rows}: must be a multiple of {2 * LEVELS[-1]}")
         self.has_test = bool(has_test)
         self.columns = HISTORY_COLUMNS + (TEST_COLUMNS if self.has_test else ())  # names, in CSV order
-        self._data = {name: np.empty(max(capacity, 1), dtype=np.int64 if name in INT_COLUMNS else np.float64)
-                      for name in self.columns}
-        self._n = 0
+        self._y = tuple(name for name in Y_COLUMNS if name in self.columns)  # summarised for drawing
+        self._ram_rows = ram_rows
+        self._chunk_rows = ram_rows // 2  # rows written to the file at a time
+        self._lock = threading.Lock()  # taken by whatever swaps buffers, and by readers to snapshot
+        self._n = 0  # rows published: rows below it are complete in every column
+        self._start = 0
+        capacity = min(max(int(capacity), 1), ram_rows)
+        self._ram = {name: np.empty(capacity, dtype=_dtype(name)) for name in self.columns}
+        self._chunks: tuple = ()
+        self._levels = tuple(np.empty((16, 2 * len(self._y) + len(X_COLUMNS))) for _ in LEVELS)
+        self._file = None  # the anonymous spill file, opened at the first spill
+        self._file_end = 0
+        self._spill_failed = False
 
     @classmethod
     def from_records(cls, records: Iterable[EpochRecord], has_test: bool) -> History:
@@ -36,58 +137,340 @@ class History:
         return history
 
     @classmethod
-    def from_columns(cls, columns: dict[str, Iterable], has_test: bool) -> History:
-        """A History from lists of equal length, one per column (extra keys are ignored)."""
-        values = {name: np.asarray(list(columns[name]),
-                                   dtype=np.int64 if name in INT_COLUMNS else np.float64)
-                  for name in HISTORY_COLUMNS + (TEST_COLUMNS if has_test else ())}
+    def from_columns(cls, columns: Mapping[str, Iterable], has_test: bool) -> History:
+        """A History from sequences of equal length, one per column (extra keys are ignored)."""
+        names = HISTORY_COLUMNS + (TEST_COLUMNS if has_test else ())
+        values = {name: np.asarray(list(columns[name]), dtype=_dtype(name)) for name in names}
         lengths = {len(v) for v in values.values()}
         if len(lengths) > 1:
             raise ValueError(f"columns of unequal lengths {sorted(lengths)}")
         history = cls(has_test, capacity=max(lengths or {1}))
-        for name, column in values.items():
-            history._data[name][: len(column)] = column
-        history._n = lengths.pop() if lengths else 0
+        history.append_columns(values)
         return history
 
     def __len__(self) -> int:
         return self._n
 
+    # ---- writing (one thread) ------------------------------------------------------------------
+
     def append(self, record: EpochRecord) -> None:
         """Add the row of one epoch record."""
         if self.has_test and record.test_cost is None:
             raise ValueError(f"epoch {record.epoch}: the record has no test values but the history keeps them")
-        if self._n == len(self._data["epoch"]):
-            for name, column in self._data.items():
-                grown = np.empty(2 * len(column), dtype=column.dtype)
-                grown[: self._n] = column[: self._n]
-                self._data[name] = grown
+        n = self._n
+        if n - self._start == len(self._ram["epoch"]):
+            self._make_room(1)
+        i = n - self._start
+        ram = self._ram
         for name in self.columns:
-            self._data[name][self._n] = getattr(record, name)
-        self._n += 1
+            ram[name][i] = getattr(record, name)
+        if (n + 1) % LEVELS[0] == 0:
+            self._summarise(n, n + 1)
+        self._n = n + 1  # published last: readers never see a part-written row
+
+    def append_columns(self, columns: Mapping[str, Iterable]) -> None:
+        """Add rows given as whole columns (every name of ``columns``; extra keys are ignored).
+
+        Raises ValueError, naming the column, for columns of unequal length or ints that are not whole.
+        """
+        values = {}
+        for name in self.columns:
+            if name not in columns:
+                raise ValueError(f"{name}: missing column (need {', '.join(self.columns)})")
+            raw = np.asarray(columns[name])
+            value = raw.astype(_dtype(name), copy=False)
+            if name in INT_COLUMNS and raw.dtype.kind not in "iub" and not np.array_equal(value, raw):
+                raise ValueError(f"{name}: must hold whole numbers")
+            if value.ndim != 1:
+                raise ValueError(f"{name}: expected one value per row, got shape {value.shape}")
+            values[name] = value
+        lengths = {len(v) for v in values.values()}
+        if len(lengths) > 1:
+            raise ValueError(f"columns of unequal lengths {sorted(lengths)}")
+        total, done = lengths.pop(), 0
+        while done < total:
+            n = self._n
+            room = self._make_room(total - done)
+            m = min(room, total - done)
+            i = n - self._start
+            for name, value in values.items():
+                self._ram[name][i : i + m] = value[done : done + m]
+            self._summarise(n, n + m)
+            self._n = n + m
+            done += m
+
+    def _make_room(self, rows: int) -> int:
+        """Grow or spill so that at least one more row fits in RAM; returns how many fit."""
+        held = self._n - self._start
+        capacity = len(self._ram["epoch"])
+        if held + rows <= capacity:
+            return capacity - held
+        if capacity < self._ram_rows:
+            size = min(self._ram_rows, max(2 * capacity, held + rows))
+            ram = {}
+            for name, buffer in self._ram.items():
+                ram[name] = np.empty(size, dtype=buffer.dtype)
+                ram[name][:held] = buffer[:held]
+            with self._lock:
+                self._ram = ram
+            return size - held
+        if held < capacity:
+            return capacity - held
+        self._spill()
+        return len(self._ram["epoch"]) - (self._n - self._start)
+
+    def _spill(self) -> None:
+        """Move the oldest chunk_rows rows held in RAM to the file (or keep them, if it fails)."""
+        k = self._chunk_rows
+        chunk = {name: self._store(buffer[:k]) for name, buffer in self._ram.items()}
+        held = self._n - self._start
+        ram = {}
+        for name, buffer in self._ram.items():
+            ram[name] = np.empty(len(buffer), dtype=buffer.dtype)  # a new buffer: views given out stay unchanged
+            ram[name][: held - k] = buffer[k:held]
+        with self._lock:
+            self._chunks = self._chunks + (chunk,)
+            self._ram = ram
+            self._start += k
+
+    def _store(self, values: np.ndarray):
+        bits = values.view(np.int64)
+        if np.all(bits == bits[0]):
+            return _Affine(values[0], values.dtype.type(0))
+        if values.dtype == np.int64:
+            with np.errstate(over="ignore"):
+                step = values[1] - values[0]
+                if np.array_equal(values, values[0] + step * np.arange(len(values), dtype=np.int64)):
+                    return _Affine(values[0], step)
+        if not self._spill_failed:
+            try:
+                if self._file is None:
+                    self._file = tempfile.TemporaryFile(prefix="nnviz-history-")
+                data = memoryview(np.ascontiguousarray(values)).cast("B")
+                written = 0
+                while written < len(data):
+                    written += os.pwrite(self._file.fileno(), data[written:], self._file_end + written)
+                offset = self._file_end
+                self._file_end += len(data)
+                return _OnDisk(self._file.fileno(), offset)
+            except OSError:
+                self._spill_failed = True  # e.g. a full disk: keep the rows in RAM from now on
+        return _InRam(values.copy())
+
+    def _summarise(self, old_n: int, new_n: int) -> None:
+        """Fill the summary blocks that rows old_n..new_n complete (before those rows are published)."""
+        previous = None
+        for level, size in enumerate(LEVELS):
+            first, last = old_n // size, new_n // size
+            if last > first:
+                table = self._levels[level]
+                if last > len(table):
+                    grown = np.empty((max(last, len(table) * 3 // 2), table.shape[1]))
+                    grown[: len(table)] = table
+                    with self._lock:
+                        self._levels = self._levels[:level] + (grown,) + self._levels[level + 1 :]
+                    table = grown
+                table[first:last] = self._blocks(level, first, last, previous)
+            previous = size
+
+    def _blocks(self, level: int, first: int, last: int, previous: int | None) -> np.ndarray:
+        """Summary rows of blocks first..last of a level: [min of y..., max of y..., first x...]."""
+        size, ny = LEVELS[level], len(self._y)
+        out = np.empty((last - first, 2 * ny + len(X_COLUMNS)))
+        if previous is None:  # from the rows, all in RAM (blocks complete before they are spilled)
+            a, b = first * size - self._start, last * size - self._start
+            for j, name in enumerate(self._y):
+                values = self._ram[name][a:b].reshape(-1, size)
+                out[:, j] = np.fmin.reduce(values, axis=1)
+                out[:, ny + j] = np.fmax.reduce(values, axis=1)
+            for j, name in enumerate(X_COLUMNS):
+                out[:, 2 * ny + j] = self._ram[name][a:b:size]
+        else:
+            factor = size // previous
+            finer = self._levels[level - 1][first * factor : last * factor].reshape(last - first, factor, -1)
+            out[:, :ny] = np.fmin.reduce(finer[:, :, :ny], axis=1)
+            out[:, ny : 2 * ny] = np.fmax.reduce(finer[:, :, ny : 2 * ny], axis=1)
+            out[:, 2 * ny :] = finer[:, 0, 2 * ny :]
+        return out
+
+    # ---- reading (any thread) ------------------------------------------------------------------
+
+    def _snapshot(self) -> _Snapshot:
+        with self._lock:
+            return _Snapshot(self._n, self._start, self._ram, self._chunks, self._levels)
+
+    def _read(self, snap: _Snapshot, name: str, a: int, b: int) -> np.ndarray:
+        """Rows a..b of a column (a view when they are all in RAM)."""
+        if a >= snap.start or b <= a:
+            return snap.ram[name][a - snap.start : b - snap.start]
+        dtype, k = _dtype(name), self._chunk_rows
+        parts = []
+        row = a
+        while row < min(b, snap.start):
+            c = row // k
+            end = min(b, (c + 1) * k)
+            parts.append(snap.chunks[c][name].read(row - c * k, end - c * k, dtype))
+            row = end
+        if b > snap.start:
+            parts.append(snap.ram[name][: b - snap.start])
+        return np.concatenate(parts) if len(parts) > 1 else np.array(parts[0])
+
+    def _check(self, name: str) -> None:
+        if name not in self.columns:
+            raise KeyError(f"{name!r}: no such column (have {', '.join(self.columns)})")
 
     def column(self, name: str) -> np.ndarray:
         """ndarray of shape (len(self),), read-only."""
-        view = self._data[name][: self._n]
+        self._check(name)
+        snap = self._snapshot()
+        view = self._read(snap, name, 0, snap.n)
         view.flags.writeable = False
         return view
 
+    def arrays(self, names: Iterable[str] | None = None, start: int = 0,
+               stop: int | None = None) -> dict[str, np.ndarray]:
+        """Rows start..stop (default all; negative counts from the end) of several columns (default all)
+        as read-only arrays of one length, from one consistent snapshot."""
+        names = self.columns if names is None else tuple(names)
+        for name in names:
+            self._check(name)
+        snap = self._snapshot()
+        start, stop, _ = slice(start, stop).indices(snap.n)
+        out = {name: self._read(snap, name, start, max(start, stop)) for name in names}
+        for view in out.values():
+            view.flags.writeable = False
+        return out
+
+    def slice(self, name: str, start: int, stop: int) -> np.ndarray:
+        """Rows start..stop of a column (clipped to the rows held), read-only; cheap for a few rows."""
+        self._check(name)
+        snap = self._snapshot()
+        start, stop = max(0, min(start, snap.n)), max(0, min(stop, snap.n))
+        view = self._read(snap, name, start, max(start, stop))
+        view.flags.writeable = False
+        return view
+
+    def value(self, name: str, index: int):
+        """One value as a Python number (negative indices count from the end)."""
+        self._check(name)
+        snap = self._snapshot()
+        i = index + snap.n if index < 0 else index
+        if not 0 <= i < snap.n:
+            raise IndexError(f"row {index}: the history has {snap.n} rows")
+        return self._read(snap, name, i, i + 1)[0].item()
+
+    def last(self, name: str):
+        """The newest value of a column as a Python number, None when empty."""
+        return self.value(name, -1) if self._n else None
+
     def row(self, index: int) -> dict:
         """One epoch's values as a dict of Python numbers."""
-        return {name: self._data[name][: self._n][index].item() for name in self.columns}
+        snap = self._snapshot()
+        i = index + snap.n if index < 0 else index
+        if not 0 <= i < snap.n:
+            raise IndexError(f"row {index}: the history has {snap.n} rows")
+        return {name: self._read(snap, name, i, i + 1)[0].item() for name in self.columns}
 
     def rows(self) -> Iterator[dict]:
-        for i in range(self._n):
-            yield self.row(i)
+        for block in self.blocks():
+            values = [block[name].tolist() for name in self.columns]
+            for row in zip(*values, strict=True):
+                yield dict(zip(self.columns, row, strict=True))
+
+    def blocks(self, rows: int = 65536) -> Iterator[dict[str, np.ndarray]]:
+        """The rows held now, ``rows`` at a time: dicts of column arrays (for writers of long histories)."""
+        snap = self._snapshot()
+        for a in range(0, snap.n, rows):
+            b = min(a + rows, snap.n)
+            yield {name: self._read(snap, name, a, b) for name in self.columns}
 
     def to_columns(self) -> dict[str, list]:
         """Every column as a list of Python ints or floats (JSON-friendly, exact)."""
-        return {name: self._data[name][: self._n].tolist() for name in self.columns}
+        snap = self._snapshot()
+        return {name: self._read(snap, name, 0, snap.n).tolist() for name in self.columns}
+
+    def searchsorted(self, name: str, value: float, side: str = "left") -> int:
+        """Where ``value`` goes in an x column (X_COLUMNS, non-decreasing), as numpy.searchsorted: O(log n)."""
+        if name not in X_COLUMNS:
+            raise ValueError(f"{name!r}: not an x column ({', '.join(X_COLUMNS)})")
+        return self._find(self._snapshot(), name, value, side)
+
+    def _find(self, snap: _Snapshot, name: str, value: float, side: str) -> int:
+        size = LEVELS[0]
+        blocks = snap.n // size
+        firsts = snap.levels[0][:blocks, 2 * len(self._y) + X_COLUMNS.index(name)]
+        b = int(np.searchsorted(firsts, value, side))  # blocks before b start at or before the answer
+        lo = max(b - 1, 0) * size
+        hi = snap.n if b >= blocks else b * size
+        return lo + int(np.searchsorted(self._read(snap, name, lo, hi), value, side))
+
+    def decimated(self, x_name: str, y_name: str, x_min: float, x_max: float,
+                  n_bins: int) -> tuple[np.ndarray, np.ndarray]:
+        """A curve to draw over x_min..x_max at ``n_bins`` bins (e.g. one per pixel column).
+
+        Returns ``(x, y)`` float64 arrays. With at most 4 rows a bin in range, the rows themselves (plus one
+        on each side, so the line reaches the edges). Otherwise for each bin, in order, two points
+        ``(x_k, min_k), (x_k, max_k)``: the min and max of ``y_name`` over the bin's rows, ``x_k`` the x of
+        the bin's first row; then the last row in range. Bins are runs of whole rows, cut near the
+        ``n_bins`` equal steps of x; no extreme is lost. O(n_bins + log n) from the summary blocks.
+        """
+        if x_name not in X_COLUMNS:
+            raise ValueError(f"x_name={x_name!r}: not an x column ({', '.join(X_COLUMNS)})")
+        if y_name not in self._y:
+            raise ValueError(f"y_name={y_name!r}: not a plotted column of this history ({', '.join(self._y)})")
+        n_bins = max(int(n_bins), 1)
+        snap = self._snapshot()
+        if snap.n == 0 or not x_max >= x_min:
+            return np.empty(0), np.empty(0)
+        i0 = max(self._find(snap, x_name, x_min, "left") - 1, 0)
+        i1 = min(self._find(snap, x_name, x_max, "right") + 1, snap.n)
+        count = i1 - i0
+        if count <= _RAW_BINS * n_bins:
+            return (self._read(snap, x_name, i0, i1).astype(np.float64),
+                    self._read(snap, y_name, i0, i1).astype(np.float64))
+        edges = np.linspace(x_min, x_max, n_bins + 1)[1:-1]
+        per_bin = count / n_bins
+        level = max((i for i, size in enumerate(LEVELS) if 2 * size <= per_bin), default=None)
+        if level is None:  # few rows a bin: bin the rows themselves
+            xs = self._read(snap, x_name, i0, i1).astype(np.float64)
+            lows = highs = self._read(snap, y_name, i0, i1)
+            starts = np.searchsorted(xs, edges, "left")
+        else:
+            size, ny = LEVELS[level], len(self._y)
+            j, xj = self._y.index(y_name), 2 * ny + X_COLUMNS.index(x_name)
+            b0, b1, complete = i0 // size, -(-i1 // size), snap.n // size
+            table = snap.levels[level][b0 : min(b1, complete)]
+            lows, highs, xs = table[:, j], table[:, ny + j], table[:, xj]
+            if b1 > complete:  # the newest, incomplete block: from its rows in range (all in RAM)
+                tail = self._read(snap, y_name, complete * size, i1)
+                lows = np.append(lows, np.fmin.reduce(tail))
+                highs = np.append(highs, np.fmax.reduce(tail))
+                xs = np.append(xs, self._read(snap, x_name, complete * size, complete * size + 1))
+            starts = np.searchsorted(xs, edges, "right") - 1
+        starts = np.unique(np.concatenate(([0], np.clip(starts, 0, len(xs) - 1))))
+        x = np.repeat(xs[starts], 2)
+        y = np.column_stack((np.fmin.reduceat(lows, starts), np.fmax.reduceat(highs, starts))).ravel()
+        x_last = self._read(snap, x_name, i1 - 1, i1).astype(np.float64)
+        y_last = self._read(snap, y_name, i1 - 1, i1).astype(np.float64)
+        return np.concatenate((x, x_last)), np.concatenate((y.astype(np.float64), y_last))
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of RAM held by the columns and the drawing summaries (not the file)."""
+        snap = self._snapshot()
+        total = sum(buffer.nbytes for buffer in snap.ram.values()) + sum(t.nbytes for t in snap.levels)
+        return total + sum(part.values.nbytes for chunk in snap.chunks for part in chunk.values()
+                           if isinstance(part, _InRam))
 
     def __eq__(self, other) -> bool:
         if not isinstance(other, History):
             return NotImplemented
-        return self.has_test == other.has_test and self.to_columns() == other.to_columns()
+        if self.has_test != other.has_test or len(self) != len(other):
+            return False
+        return all(np.array_equal(mine[name], theirs[name])
+                   for mine, theirs in zip(self.blocks(), other.blocks(), strict=False) for name in self.columns)
+
+    __hash__ = None
 
     def __repr__(self) -> str:
         return f"History({self._n} rows, has_test={self.has_test})"
