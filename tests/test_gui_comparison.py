@@ -64,9 +64,10 @@ def marker(window, plot="cost"):
 
 
 def cost_curve(window, run_id):
-    """The cost curve the plot draws for a run (found by the run's name in the legend)."""
+    """The cost curve the plot draws for a run (the legend's item of the run's name)."""
     name = window.model[run_id].spec.name
-    (item,) = [item for item in window.curves.plots["cost"].listDataItems() if item.name() == name]
+    (item,) = [sample.item for sample, label in window.curves.legend.items if label.text == name]
+    assert item in window.curves.plots["cost"].listDataItems()
     return item
 
 
