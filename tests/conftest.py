@@ -32,3 +32,36 @@ def settings(tmp_path):
     from PySide6.QtCore import QSettings
 
     return QSettings(str(tmp_path / "nnviz.ini"), QSettings.Format.IniFormat)
+
+
+WINDOW_SIZE = (1200, 800)
+
+
+@pytest.fixture
+def make_window(qtbot, settings):
+    """make_window(config=None, settings=..., size=..., **options) -> a shown MainWindow whose comparison is
+    ready; it never asks questions (confirm=False) and is closed after the test. The one window fixture of
+    every GUI test."""
+    from helpers import ready
+
+    from nnviz.gui.main_window import MainWindow
+
+    def make(config=None, settings=settings, size=WINDOW_SIZE, **options):
+        options.setdefault("confirm", False)
+        window = MainWindow(config, settings=settings, **options)
+        qtbot.addWidget(window)
+        window.resize(*size)
+        window.show()
+        qtbot.waitUntil(lambda: ready(window), timeout=30000)  # the epoch-0 state is on screen
+        qtbot.wait(100)  # the layout settles (the map's extent follows the plot's size)
+        return window
+
+    return make
+
+
+@pytest.fixture
+def window(make_window):
+    """A window on the sgd preset with 200 points and 20 epochs."""
+    from nnviz.core.training import preset_config
+
+    return make_window(preset_config("sgd", n_samples=200, epochs=20))

@@ -38,3 +38,30 @@ def shown(qtbot, widget, width, height):
     widget.show()
     qtbot.waitExposed(widget)
     return widget
+
+
+def ready(window):
+    """The window's comparison is prepared (its kernel loaded, its points built) and shown."""
+    return len(window.model) > 0 and not window.controller.busy
+
+
+def config_of(window, run_id=None):
+    """The TrainConfig a run (default: the selected one) trains."""
+    return window.model[window.selected_run_id if run_id is None else run_id].trainer.config
+
+
+def curve(window, run_id=None):
+    """The curves' data of a run (default: the window's selected run)."""
+    from nnviz.gui.window_views import curve_key
+
+    return window.curves.data(curve_key(window.selected_run_id if run_id is None else run_id))
+
+
+def epochs(window, run_id=None):
+    return curve(window, run_id)["epoch"].astype(int).tolist()
+
+
+def run_to_end(qtbot, window, expected="finished", timeout=30000):
+    with qtbot.waitSignal(window.run_ended, timeout=timeout) as blocker:
+        window.start_action.trigger()
+    assert blocker.args == [expected]

@@ -5,52 +5,18 @@ import sys
 
 import numpy as np
 import pytest
-from helpers import run_main
+from helpers import config_of, curve, epochs, ready, run_main, run_to_end
 from PySide6.QtCore import QSettings, Qt
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QWidget
 
 from nnviz import cli
+from nnviz.core.comparison import TRAINING_FIELDS
 from nnviz.core.training import Trainer, preset_config
 from nnviz.gui import worker as worker_module
-from nnviz.gui.main_window import MainWindow, curve_key
+from nnviz.gui.main_window import MainWindow
 
 SMALL = {"n_samples": 200, "epochs": 20}
-SIZE = (1200, 800)
-
-
-@pytest.fixture
-def make_window(qtbot, settings):
-    def make(config=None, settings=settings, **options):
-        window = MainWindow(config, settings=settings, **options)
-        qtbot.addWidget(window)
-        window.resize(*SIZE)
-        window.show()
-        qtbot.waitUntil(lambda: window._last is not None, timeout=20000)  # the epoch-0 state is on screen
-        qtbot.wait(100)  # the layout settles (the map's extent follows the plot's size)
-        return window
-
-    return make
-
-
-@pytest.fixture
-def window(make_window):
-    return make_window(preset_config("sgd", **SMALL))
-
-
-def curve(window):
-    """The curves' data of the window's selected run."""
-    return window.curves.data(curve_key(window.selected_run_id))
-
-
-def epochs(window):
-    return curve(window)["epoch"].astype(int).tolist()
-
-
-def run_to_end(qtbot, window, expected="finished"):
-    with qtbot.waitSignal(window.run_ended, timeout=30000) as blocker:
-        window.start_action.trigger()
-    assert blocker.args == [expected]
 
 
 def set_speed(window, epochs_per_second):
@@ -119,8 +85,8 @@ def test_pause_and_resume(qtbot, make_window):
     assert window.epoch == paused_at
     assert epochs(window) == list(range(paused_at + 1))
     window.start_action.trigger()  # resume from there, not from 0
-    qtbot.waitUntil(lambda: window.epoch > paused_at + 2, timeout=10000)
-    assert epochs(window) == list(range(window.epoch + 1))
+    qtbot.waitUntil(lambda: len(epochs(window)) > paused_at + 3, timeout=10000)
+    assert epochs(window) == list(range(len(epochs(window))))
     window.close()
 
 
@@ -135,7 +101,7 @@ def test_step_trains_exactly_one_epoch(qtbot, window):
     qtbot.waitUntil(lambda: window.epoch == 3)
     qtbot.wait(200)
     assert epochs(window) == [0, 1, 2, 3]
-    assert curve(window)["cost"].tolist() == [r.cost for r in list(Trainer(window._config))[:4]]
+    assert curve(window)["cost"].tolist() == [r.cost for r in list(Trainer(config_of(window)))[:4]]
 
 
 def test_reset_returns_to_the_same_epoch_0_map_as_a_fresh_window(qtbot, window, make_window, tmp_path):
@@ -183,10 +149,10 @@ def test_data_or_network_change_resets_the_run(qtbot, window):
     window.step_action.trigger()
     qtbot.waitUntil(lambda: window.epoch == 1)
     window.panel.fields["hidden"].edit.setText("5")
-    qtbot.waitUntil(lambda: window._setup is not None and window._setup.layout.shape == (2, 5, 1))
+    qtbot.waitUntil(lambda: ready(window) and window.model.layout.shape == (2, 5, 1), timeout=10000)
     assert epochs(window) == [0]
     window.panel.fields["data_seed"].edit.setText("7")
-    qtbot.waitUntil(lambda: window._config.data_seed == 7 and window._last is not None)
+    qtbot.waitUntil(lambda: ready(window) and config_of(window).data_seed == 7, timeout=10000)
     assert epochs(window) == [0]
 
 
@@ -218,7 +184,7 @@ def test_invalid_value_is_marked_at_its_field_and_blocks_start(qtbot, window, na
 
 def test_divergence_is_reported_and_the_controls_stay_usable(qtbot, window):
     window.panel.fields["learning_rate"].edit.setText("1e6")
-    qtbot.waitUntil(lambda: window._last is not None and window._config.learning_rate == 1e6)
+    qtbot.waitUntil(lambda: config_of(window).learning_rate == 1e6)
     run_to_end(qtbot, window, expected="diverged")
     assert "diverged at epoch" in window.message.text() and "lower the learning rate" in window.message.text()
     assert window.start_action.isEnabled() and window.panel.isEnabled()
@@ -228,14 +194,14 @@ def test_divergence_is_reported_and_the_controls_stay_usable(qtbot, window):
 
 
 def test_an_error_in_the_worker_is_shown_and_the_window_stays_usable(qtbot, window, monkeypatch):
-    def broken(self):
+    def broken(self, should_stop=None):
         raise RuntimeError("boom")
 
     monkeypatch.setattr(Trainer, "step", broken)
     with qtbot.waitSignal(window.errored, timeout=10000):
         window.start_action.trigger()
     assert "RuntimeError: boom" in window.message.text()
-    assert window.worker_thread is None and window.start_action.isEnabled()
+    assert window.start_action.isEnabled()
     monkeypatch.undo()
     run_to_end(qtbot, window)
 
@@ -244,11 +210,11 @@ def test_closing_during_training_stops_and_joins_the_worker(qtbot, make_window):
     window = make_window(preset_config("sgd", epochs=10_000_000))
     window.start_action.trigger()
     qtbot.waitUntil(lambda: window.epoch >= 2, timeout=10000)
-    thread = window.worker_thread
+    thread = window.controller.worker_thread
     assert thread.isRunning()
     window.close()
     assert not thread.isRunning()
-    assert window.worker is None and window.worker_thread is None
+    assert not any(t.isRunning() for t in worker_module.worker_threads())
 
 
 def test_fifty_fast_start_stop_reset_cycles(qtbot, make_window):
@@ -258,7 +224,7 @@ def test_fifty_fast_start_stop_reset_cycles(qtbot, make_window):
         qtbot.wait(1)
         window.start_action.trigger()
         window.reset_action.trigger()
-    qtbot.waitUntil(lambda: window._last is not None and epochs(window) == [0], timeout=10000)
+    qtbot.waitUntil(lambda: epochs(window) == [0], timeout=10000)
     assert window.epoch == 0 and not window.playing
     assert sum(t.isRunning() for t in worker_module.worker_threads()) == 1
     run_to_end(qtbot, make_window(preset_config("sgd", **SMALL)))
@@ -287,7 +253,10 @@ def test_preset_choice_loads_its_settings(qtbot, window):
     index = window.panel.preset.findData("decay")
     window.panel.preset.setCurrentIndex(index)
     window.panel.preset.activated.emit(index)
-    assert window.panel.config() == preset_config("decay")
+    decay = preset_config("decay")
+    config = window.panel.config()
+    assert {f: getattr(config, f) for f in TRAINING_FIELDS} == {f: getattr(decay, f) for f in TRAINING_FIELDS}
+    assert config.n_samples == 200  # a preset sets the training settings only: the data stay
     assert not window.panel.fields["gamma"].edit.isHidden()
     assert window.panel.fields["step_every"].edit.isHidden()
 
@@ -299,7 +268,7 @@ def test_plus_and_minus_change_the_hidden_layers(qtbot, window):
     for _ in range(4):
         panel.remove_layer.click()
     assert panel.config().shape == (2, 1)  # no hidden layer: logistic regression
-    qtbot.waitUntil(lambda: window._setup is not None and window._setup.layout.shape == (2, 1))
+    qtbot.waitUntil(lambda: ready(window) and window.model.layout.shape == (2, 1), timeout=10000)
     run_to_end(qtbot, window)  # trains and draws without a hidden layer too
     panel.add_layer.click()
     assert panel.config().shape == (2, 4, 1)
@@ -356,7 +325,7 @@ def test_file_quit_closes_and_help_has_about(qtbot, window):
     assert window.about_action in menus["&Help"].actions()
     window.start_action.trigger()
     window.quit_action.trigger()
-    assert not window.isVisible() and window.worker_thread is None
+    assert not window.isVisible() and not window.controller.worker_thread.isRunning()
 
 
 def test_canary_methods_returning_nothing_keep_none_referenced(qtbot):
@@ -379,7 +348,7 @@ def test_without_the_compiled_kernel_the_numpy_engine_trains_the_same(qtbot, mak
     monkeypatch.setattr(training, "_warned", True)  # the one-line warning is the CLI's business
     config = preset_config("sgd", **SMALL)
     window = make_window(config)
-    assert window._setup.engine == "numpy"
+    assert window.model.engine.name == "numpy"
     run_to_end(qtbot, window)
     expected = [r.cost for r in Trainer(config.replace(engine="numpy"))]
     assert curve(window)["cost"].tolist() == expected
@@ -398,22 +367,22 @@ def test_the_window_appears_while_the_kernel_is_still_compiling(qtbot, settings,
         return compiled
 
     monkeypatch.setattr(kernels, "get_compiled_engine", slow)
-    window = MainWindow(preset_config("sgd", **SMALL), settings=settings)
+    window = MainWindow(preset_config("sgd", **SMALL), settings=settings, confirm=False)
     qtbot.addWidget(window)
     window.show()
     qtbot.wait(100)
     assert window.message.text().startswith("preparing")
-    assert window.panel.isEnabled() and window._last is None
+    assert window.panel.isEnabled() and len(window.model) == 0 and not window.start_action.isEnabled()
     release.set()
-    qtbot.waitUntil(lambda: window._last is not None)
-    assert window.message.text().startswith("ready") and window._setup.engine == "compiled"
+    qtbot.waitUntil(lambda: ready(window))
+    assert window.message.text().startswith("ready") and window.model.engine.name == "compiled"
 
 
 def test_raising_the_epoch_target_after_the_end_continues_the_run(qtbot, window):
     run_to_end(qtbot, window)
     window.panel.fields["epochs"].edit.setText("30")
-    qtbot.waitUntil(lambda: window._last.epochs == 30 and window.status == "running")
+    qtbot.waitUntil(lambda: config_of(window).epochs == 30 and window.status == "running")
     assert window.step_action.isEnabled()
     run_to_end(qtbot, window)
     assert epochs(window) == list(range(31))
-    assert curve(window)["cost"].tolist() == [r.cost for r in Trainer(window._config)]
+    assert curve(window)["cost"].tolist() == [r.cost for r in Trainer(config_of(window))]

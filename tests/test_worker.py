@@ -1,25 +1,30 @@
-"""The training worker on its own: every epoch arrives once and in order, pause/step/live changes, errors, stop."""
+"""The training worker on its own: it advances a comparison model, every epoch recorded once and in order;
+pause/step/live changes, jobs, errors, stop."""
 
 import numpy as np
 import pytest
 from PySide6.QtCore import QObject, Slot
 
-from nnviz.core.training import NumpyEngine, Trainer, preset_config
+from nnviz.core.comparison import Comparison, RunSpec, SharedSettings
+from nnviz.core.training import NumpyEngine, Trainer
 from nnviz.gui.worker import TrainingWorker, start_worker, stop_worker, worker_threads
 
-SMALL = {"n_samples": 100, "epochs": 12}
+SHARED = SharedSettings(n_samples=100)
+RUN = RunSpec("main", epochs=12)
 
 
 class Collector(QObject):
-    """Receives frames in the GUI thread, as the window does, and acknowledges each one."""
+    """Receives frames in the GUI thread, as the controller does, and acknowledges each one."""
 
     def __init__(self, worker):
         super().__init__()
         self.worker = worker
         self.frames = []
         self.errors = []
+        self.jobs = []
         worker.frame.connect(self.on_frame)
         worker.errored.connect(self.on_error)
+        worker.job_done.connect(lambda ticket, result: self.jobs.append((ticket, result)))
 
     @Slot(object)
     def on_frame(self, frame):
@@ -30,28 +35,23 @@ class Collector(QObject):
     def on_error(self, message):
         self.errors.append(message)
 
-    def records(self, run_id="main"):
-        return [r for f in self.frames if run_id in f.runs for r in f.runs[run_id].records]
-
-    def epochs(self, run_id="main"):
-        return [r.epoch for r in self.records(run_id)]
-
     @property
-    def epoch(self):
-        return self.frames[-1].runs["main"].epoch if self.frames else None
+    def ended(self):
+        return any(f.ended for f in self.frames)
 
 
 @pytest.fixture
 def launch(qtbot):
-    """launch(runs, **worker options) -> (worker, collector, thread); stopped after the test."""
+    """launch(model, **worker options) -> (worker, collector, thread); stopped after the test."""
     started = []
 
-    def launch(runs, **options):
-        worker = TrainingWorker(runs, **options)
+    def launch(model, playing=False, **options):
+        worker = TrainingWorker(model, **options)
         collector = Collector(worker)
         thread = start_worker(worker)
         started.append((worker, thread))
-        qtbot.waitUntil(lambda: len(collector.frames) >= 1, timeout=20000)
+        if playing:
+            worker.play()
         return worker, collector, thread
 
     yield launch
@@ -59,81 +59,73 @@ def launch(qtbot):
         stop_worker(worker, thread)
 
 
-def test_every_epoch_arrives_once_in_order_with_the_trainers_values(qtbot, launch):
-    config = preset_config("sgd", **SMALL)
-    worker, collector, _ = launch([("main", config)], playing=True)
-    qtbot.waitUntil(lambda: collector.frames[-1].ended, timeout=20000)
-    expected = list(Trainer(config))
-    assert collector.epochs() == list(range(config.epochs + 1))
-    assert [r.cost for r in collector.records()] == [r.cost for r in expected]
-    np.testing.assert_array_equal(collector.frames[-1].runs["main"].params, expected[-1].params)
-    assert collector.frames[-1].runs["main"].status == "finished"
-    assert collector.frames[-1].playing is False
-    assert collector.frames[0].runs["main"].setup is not None
-    assert all(f.runs["main"].setup is None for f in collector.frames[1:])
+def epochs(model, name="main"):
+    return model.by_name(name).history.column("epoch").tolist()
 
 
-def test_records_are_batched_into_few_frames(qtbot, launch):
-    config = preset_config("mini-batch", n_samples=64, epochs=2000)
-    _, collector, _ = launch([("main", config)], playing=True)
-    qtbot.waitUntil(lambda: collector.frames[-1].ended, timeout=30000)
-    assert collector.epochs() == list(range(2001))
-    assert len(collector.frames) < 2000 / 4  # many epochs per frame, none lost
+def test_every_epoch_is_recorded_once_in_order_with_the_trainers_values(qtbot, launch):
+    model = Comparison(SHARED, [RUN])
+    launch(model, playing=True)
+    qtbot.waitUntil(lambda: model.done, timeout=20000)
+    expected = list(Trainer(RUN.config(SHARED)))
+    history = model.by_name("main").history
+    assert epochs(model) == [r.epoch for r in expected]
+    assert history.column("cost").tolist() == [r.cost for r in expected]
+
+
+def test_frames_are_few_and_say_when_the_run_ended(qtbot, launch):
+    model = Comparison(SHARED, [RUN.replace(epochs=2000)])
+    _, collector, _ = launch(model, playing=True)
+    qtbot.waitUntil(lambda: collector.ended, timeout=20000)
+    assert len(collector.frames) < 2000 / 2  # batched: far fewer frames than epochs
+    assert collector.frames[-1].ended and not collector.frames[-1].playing
 
 
 def test_paused_worker_trains_nothing_and_step_trains_exactly_one_epoch(qtbot, launch):
-    config = preset_config("sgd", n_samples=100, epochs=1000)
-    worker, collector, _ = launch([("main", config)])
+    model = Comparison(SHARED, [RUN])
+    worker, collector, _ = launch(model)
     qtbot.wait(200)
-    assert collector.epochs() == [0]
+    assert epochs(model) == [0]
     worker.step()
-    qtbot.waitUntil(lambda: collector.epoch == 1)
+    qtbot.waitUntil(lambda: model.by_name("main").epoch == 1)
     qtbot.wait(200)
-    assert collector.epochs() == [0, 1]
-    worker.step(3)
-    qtbot.waitUntil(lambda: collector.epoch == 4)
-    qtbot.wait(200)
-    assert collector.epochs() == [0, 1, 2, 3, 4]
+    assert epochs(model) == [0, 1]
 
 
 def test_pause_and_resume(qtbot, launch):
-    config = preset_config("sgd", n_samples=100, epochs=100_000)
-    worker, collector, _ = launch([("main", config)], playing=True, epochs_per_second=200)
-    qtbot.waitUntil(lambda: (collector.epoch or 0) >= 3, timeout=10000)
+    model = Comparison(SHARED, [RUN.replace(epochs=100_000)])
+    worker, collector, _ = launch(model, playing=True, epochs_per_second=200)
+    qtbot.waitUntil(lambda: model.by_name("main").epoch >= 3, timeout=5000)
     worker.pause()
-    qtbot.waitUntil(lambda: collector.frames[-1].playing is False)
-    qtbot.wait(100)
-    paused_at = collector.epoch
-    qtbot.wait(300)
-    assert collector.epoch == paused_at
-    assert collector.epochs() == list(range(paused_at + 1))
+    qtbot.waitUntil(lambda: bool(collector.frames) and not collector.frames[-1].playing)
+    paused_at = model.by_name("main").epoch
+    qtbot.wait(200)
+    assert model.by_name("main").epoch == paused_at
     worker.play()
-    qtbot.waitUntil(lambda: collector.epoch > paused_at + 2, timeout=10000)
+    qtbot.waitUntil(lambda: model.by_name("main").epoch > paused_at + 2, timeout=5000)
+    assert epochs(model) == list(range(len(epochs(model))))
 
 
 def test_live_change_applies_from_the_next_epoch(qtbot, launch):
-    config = preset_config("sgd", **SMALL)
-    worker, collector, _ = launch([("main", config)])
-    worker.step(3)
-    qtbot.waitUntil(lambda: collector.epoch == 3)
-    worker.update_config("main", learning_rate=0.05, l2=0.001)
+    model = Comparison(SHARED, [RUN])
+    worker, _, _ = launch(model)
+    run_id = model.ids()[0]
     worker.step(2)
-    qtbot.waitUntil(lambda: collector.epoch == 5)
-    assert [r.learning_rate for r in collector.records()] == [0.01, 0.01, 0.01, 0.01, 0.05, 0.05]
-    reference = Trainer(config)
-    for _ in range(3):
-        reference.step()
-    reference.update_config(learning_rate=0.05, l2=0.001)
-    expected = [reference.step().cost for _ in range(2)]
-    assert [r.cost for r in collector.records()[4:]] == expected
+    qtbot.waitUntil(lambda: model[run_id].epoch == 2)
+    model.edit(run_id, model[run_id].spec.replace(learning_rate=0.5))
+    worker.step(1)
+    qtbot.waitUntil(lambda: model[run_id].epoch == 3)
+    assert model[run_id].history.column("learning_rate").tolist() == [0.01, 0.01, 0.01, 0.5]
 
 
-def test_live_change_at_epoch_0_restarts_the_run_with_it(qtbot, launch):
-    worker, collector, _ = launch([("main", preset_config("sgd", **SMALL))])
-    worker.update_config("main", learning_rate=0.2)
-    qtbot.waitUntil(lambda: len(collector.records()) == 2)
-    assert [r.learning_rate for r in collector.records()] == [0.01, 0.2]
-    assert [r.epoch for r in collector.records()] == [0, 0]
+def test_jobs_run_in_the_worker_thread_and_report_their_result(qtbot, launch):
+    import threading
+
+    model = Comparison(SHARED, [RUN])
+    worker, collector, _ = launch(model)
+    worker.submit(7, lambda: threading.current_thread() is threading.main_thread())
+    qtbot.waitUntil(lambda: bool(collector.jobs), timeout=5000)
+    assert collector.jobs == [(7, False)]
 
 
 def test_an_exception_becomes_an_error_signal_and_the_thread_ends(qtbot, launch):
@@ -141,72 +133,71 @@ def test_an_exception_becomes_an_error_signal_and_the_thread_ends(qtbot, launch)
         def train_epoch(self, *args):
             raise RuntimeError("boom")
 
-    trainer = Trainer(preset_config("sgd", **SMALL), engine=Broken())
-    worker, collector, thread = launch([("main", trainer)], playing=True)
+    model = Comparison(SHARED, [RUN], engine=Broken())
+    worker, collector, thread = launch(model, playing=True)
     qtbot.waitUntil(lambda: len(collector.errors) > 0, timeout=5000)
     assert "RuntimeError: boom" in collector.errors[0]
     qtbot.waitUntil(lambda: not thread.isRunning(), timeout=5000)
 
 
 def test_stop_joins_a_worker_that_trains_without_end(qtbot, launch):
-    config = preset_config("sgd", n_samples=1000, epochs=10_000_000)
-    worker, collector, thread = launch([("main", config)], playing=True)
-    qtbot.waitUntil(lambda: (collector.epoch or 0) >= 2, timeout=10000)
+    model = Comparison(SharedSettings(), [RUN.replace(epochs=10_000_000)])
+    worker, collector, thread = launch(model, playing=True)
+    qtbot.waitUntil(lambda: model.by_name("main").epoch >= 2, timeout=10000)
     stop_worker(worker, thread)
     assert not thread.isRunning()
     assert thread in worker_threads()
 
 
 def test_numpy_engine_runs_round_robin_from_the_same_start(qtbot, launch):
-    config = preset_config("sgd", engine="numpy", **SMALL)
-    runs = [("a", config), ("b", config.replace(learning_rate=0.1, batch_size=10))]
-    _, collector, _ = launch(runs, playing=True)
-    qtbot.waitUntil(lambda: collector.frames[-1].ended, timeout=20000)
-    a, b = collector.records("a"), collector.records("b")
-    np.testing.assert_array_equal(a[0].params, b[0].params)
-    assert a[0].cost == b[0].cost
-    assert [r.epoch for r in a] == [r.epoch for r in b] == list(range(SMALL["epochs"] + 1))
-    assert collector.frames[0].runs["a"].setup.engine == "numpy"
-    assert [r.cost for r in b] == [r.cost for r in Trainer(runs[1][1])]
+    shared = SHARED.replace(engine="numpy")
+    runs = [RUN.replace(name="a"), RUN.replace(name="b", learning_rate=0.1, batch_size=10)]
+    model = Comparison(shared, runs)
+    _, collector, _ = launch(model, playing=True)
+    qtbot.waitUntil(lambda: collector.ended, timeout=20000)
+    a, b = model.by_name("a"), model.by_name("b")
+    np.testing.assert_array_equal(a.snapshots.nearest(0)[1], b.snapshots.nearest(0)[1])
+    assert a.history.row(0)["cost"] == b.history.row(0)["cost"]
+    assert epochs(model, "a") == epochs(model, "b") == list(range(RUN.epochs + 1))
+    assert model.engine.name == "numpy"
+    assert b.history.column("cost").tolist() == [r.cost for r in Trainer(runs[1].config(shared))]
 
 
 def test_divergence_ends_the_run_with_its_epoch(qtbot, launch):
-    config = preset_config("sgd", learning_rate=1e6, **SMALL)
-    _, collector, _ = launch([("main", config)], playing=True)
-    qtbot.waitUntil(lambda: collector.frames[-1].ended, timeout=10000)
-    last = collector.frames[-1].runs["main"]
-    assert last.status == "diverged"
-    assert last.diverged_epoch >= 1
-    assert np.all(np.isfinite(last.params))
-    assert all(np.isfinite(r.cost) for r in collector.records())
+    model = Comparison(SHARED, [RUN.replace(learning_rate=1e6)])
+    _, collector, _ = launch(model, playing=True)
+    qtbot.waitUntil(lambda: collector.ended, timeout=10000)
+    run = model.by_name("main")
+    assert run.status == "diverged" and run.trainer.diverged_epoch >= 1
+    assert np.all(np.isfinite(run.snapshots.nearest(run.epoch)[1]))
+    assert np.all(np.isfinite(run.history.column("cost")))
 
 
 def test_runs_added_and_removed_while_the_worker_lives(qtbot, launch):
-    config = preset_config("sgd", **SMALL)
-    worker, collector, _ = launch([("a", config)])
+    model = Comparison(SHARED, [RUN.replace(name="a")])
+    worker, _, _ = launch(model)
     worker.step(2)
-    qtbot.waitUntil(lambda: collector.frames[-1].runs["a"].epoch == 2)
-    worker.add_run("b", config.replace(learning_rate=0.05))
-    qtbot.waitUntil(lambda: "b" in collector.frames[-1].runs)
-    first_b = [f.runs["b"] for f in collector.frames if "b" in f.runs][0]
-    assert first_b.setup is not None and first_b.records[0].epoch == 0
-    np.testing.assert_array_equal(first_b.records[0].params, collector.records("a")[0].params)  # same start
+    qtbot.waitUntil(lambda: model.by_name("a").epoch == 2)
+    b = model.add(RUN.replace(name="b", learning_rate=0.05))
+    worker.touch()
+    np.testing.assert_array_equal(model[b].snapshots.nearest(0)[1], model.by_name("a").snapshots.nearest(0)[1])
     worker.step(1)
-    qtbot.waitUntil(lambda: collector.frames[-1].runs["a"].epoch == 3)
-    assert collector.frames[-1].runs["b"].epoch == 1  # round-robin: one epoch of each
-    worker.remove_run("a")
-    qtbot.waitUntil(lambda: "a" not in collector.frames[-1].runs)
+    qtbot.waitUntil(lambda: model.by_name("a").epoch == 3)
+    qtbot.waitUntil(lambda: model[b].epoch == 1)  # round-robin: one epoch of each
+    model.remove(model.by_name("a").id)
     worker.step(1)
-    qtbot.waitUntil(lambda: collector.frames[-1].runs["b"].epoch == 2)
-    assert list(collector.frames[-1].runs) == ["b"]
+    qtbot.waitUntil(lambda: model[b].epoch == 2)
+    assert [run.spec.name for run in model] == ["b"]
 
 
 def test_steps_asked_beyond_the_end_are_dropped(qtbot, launch):
-    worker, collector, _ = launch([("main", preset_config("sgd", n_samples=100, epochs=3))])
+    model = Comparison(SHARED, [RUN.replace(epochs=3)])
+    worker, collector, _ = launch(model)
     worker.step(5)
-    qtbot.waitUntil(lambda: collector.frames[-1].ended)
-    worker.update_config("main", epochs=10)
-    qtbot.waitUntil(lambda: collector.frames[-1].runs["main"].epochs == 10)
+    qtbot.waitUntil(lambda: collector.ended)
+    run_id = model.ids()[0]
+    model.edit(run_id, model[run_id].spec.replace(epochs=10))
+    worker.touch()
     qtbot.wait(200)
-    assert collector.epochs() == [0, 1, 2, 3]
-    assert collector.frames[-1].runs["main"].status == "running"
+    assert epochs(model) == [0, 1, 2, 3]
+    assert model[run_id].status == "running"

@@ -337,6 +337,24 @@ class Comparison:
         self._todo = []
         self.version += 1
 
+    def checkpoint(self) -> tuple:
+        """What ``restore`` needs to undo the next edits: the start and the runs as they are now
+        (an edit that restarts runs replaces their Run objects and leaves these untouched)."""
+        with self.lock:
+            return self.start, dict(self.runs), self.engine
+
+    def restore(self, checkpoint: tuple) -> None:
+        """Undo back to a ``checkpoint``: its start and its runs, with everything they had trained."""
+        with self.lock:
+            self.start, runs, self.engine = checkpoint
+            self.runs = dict(runs)
+            self._todo = []
+            self.version += 1
+
+    def trained_epochs(self) -> int:
+        """Epochs trained by all runs together (what a restart would throw away)."""
+        return sum(run.epoch for run in self)
+
     # ---- training ------------------------------------------------------------------------------
 
     @property
@@ -361,11 +379,11 @@ class Comparison:
         the results are the same (benchmarks/bench_comparison.py).
         """
         with self.lock:
+            self._prune()
             if not self._todo:
                 self._todo = [run.id for run in self.runs.values() if not run.trainer.done
                               and (not restoring_only or run.saved is not None)]
-            todo = [(run_id, self.runs[run_id], self.runs[run_id].trainer) for run_id in self._todo
-                    if run_id in self.runs]
+            todo = [(run_id, self.runs[run_id], self.runs[run_id].trainer) for run_id in self._todo]
         if pool is not None and len(todo) > 1 and should_stop is None:
             results = list(pool.map(lambda item: item[2].step(), todo))
         else:
@@ -380,14 +398,29 @@ class Comparison:
             for (run_id, run, trainer), record in zip(todo, results, strict=False):
                 if run_id in self._todo:
                     self._todo.remove(run_id)
-                if self.runs.get(run_id) is not run or run.trainer is not trainer:
-                    continue  # restarted or removed while it trained
+                if run.trainer is not trainer:
+                    continue
                 if record is not None:
+                    # Also kept by a run restarted or removed while it trained: an undo brings it back whole.
                     run.history.append(record)
                     run.snapshots.add(record.epoch, record.params)
+                if self.runs.get(run_id) is not run:
+                    continue
+                if record is not None:
                     out[run_id] = record
                 self._check_restored(run)
         return out
+
+    @property
+    def in_round(self) -> bool:
+        """True while a round-robin round is under way (stopped part-way): the next step() finishes it."""
+        with self.lock:
+            self._prune()
+            return bool(self._todo)
+
+    def _prune(self) -> None:
+        # Runs removed, restarted into a finished state or ended since the round began leave it.
+        self._todo = [run_id for run_id in self._todo if run_id in self.runs and not self.runs[run_id].trainer.done]
 
     def _check_restored(self, run: Run) -> None:
         saved = run.saved

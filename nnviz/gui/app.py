@@ -144,7 +144,7 @@ def run_gui(argv: list[str], interrupted: InterruptFlag | None = None) -> int:
 
     def end(code: int) -> None:
         outcome["code"], outcome["ended"] = code, True  # app.exit does nothing before app.exec runs
-        window.close()  # stops the workers
+        window.force_close()  # stops the workers; never asks (scripted, or Ctrl-C)
         app.exit(code)
 
     def fail(message: str, code: int = EXIT_FAILED) -> None:
@@ -220,7 +220,7 @@ def run_gui(argv: list[str], interrupted: InterruptFlag | None = None) -> int:
         if scratch is not None:
             scratch.cleanup()
     if interrupted and not outcome.get("ended"):  # pressed as the loop ended
-        window.close()
+        window.force_close()
         print(MESSAGE, file=sys.stderr)
         return EXIT_INTERRUPTED
     return outcome["code"] if outcome["code"] else code

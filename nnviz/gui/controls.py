@@ -298,6 +298,15 @@ class ParameterPanel(QWidget):
         self.preset.setCurrentIndex(self.preset.findData(name))
         self._settled()
 
+    def set_training_title(self, title: str) -> None:
+        """The Training group's title, e.g. which run it edits."""
+        box = self._forms["Training"].parentWidget()
+        if box.title() != title:
+            box.setTitle(title)
+
+    def training_title(self) -> str:
+        return self._forms["Training"].parentWidget().title()
+
     def is_commit_pending(self) -> bool:
         """True while a typed Data or Network value waits to be committed."""
         return self._commit_timer.isActive()

@@ -28,9 +28,8 @@ from PySide6.QtWidgets import (
 )
 
 from nnviz.core.colours import colour_error
-from nnviz.core.comparison import MAX_NAME_LENGTH, PALETTE, RunSpec, notebook_runs
+from nnviz.core.comparison import MAX_NAME_LENGTH, RunSpec
 from nnviz.core.text import FULL_BATCH, batch_size_text
-from nnviz.core.training import load_presets
 
 ERROR_COLOR = "#c0392b"
 SUMMARY_COLOR = "#6b6b6b"
@@ -158,26 +157,34 @@ class _NameDelegate(QStyledItemDelegate):
 class RunListPanel(QWidget):
     """The runs of a comparison as rows: colour swatch, visible checkbox, name, settings summary.
 
+    A view of the model's runs (``show_runs``): what the user does here is sent as an intent to the
+    controller, which edits the model and shows the runs again.
+
     Signals
     -------
-    runs_changed()
-        Runs were added or removed, or the whole list was replaced.
-    run_edited(int run_id, object spec)
-        A run's name, colour or visibility changed here (the new RunSpec).
+    add_requested(int run_id)
+        Add a copy of that run.
+    notebook_requested()
+        Add the notebook's four runs.
+    remove_requested(int run_id)
+    edit_requested(int run_id, dict changes)
+        New name, colour or visibility (already validated).
     selection_changed(int run_id)
         The selected run, -1 when none.
     """
 
-    runs_changed = Signal()
-    run_edited = Signal(int, object)
+    add_requested = Signal(int)
+    notebook_requested = Signal()
+    remove_requested = Signal(int)
+    edit_requested = Signal(int, object)
     selection_changed = Signal(int)
 
     def __init__(self, parent=None):
         super().__init__(parent)
         self._runs: dict[int, RunSpec] = {}  # by id, in display order
         self._items: dict[int, QTreeWidgetItem] = {}
-        self._next_id = 0
         self._updating = False  # True while rows are written from code (no itemChanged handling)
+        # Rows as last shown (the model's, by id); the model is the truth, these only say what is on screen.
 
         self.tree = QTreeWidget()
         self.tree.setColumnCount(2)
@@ -241,7 +248,7 @@ class RunListPanel(QWidget):
     # ---- public API -------------------------------------------------------------------------
 
     def runs(self) -> list[tuple[int, RunSpec]]:
-        """``[(run_id, spec), ...]`` in display order."""
+        """``[(run_id, spec), ...]`` as shown, in display order."""
         return list(self._runs.items())
 
     def specs(self) -> list[RunSpec]:
@@ -250,90 +257,54 @@ class RunListPanel(QWidget):
     def spec(self, run_id: int) -> RunSpec:
         return self._runs[run_id]
 
-    def set_runs(self, specs: Iterable[RunSpec]) -> list[int]:
-        """Replace every run (new ids); returns the ids. Raises ValueError on equal names.
-
-        The run named as the one selected before is selected again if there is one, else the first.
-        """
-        specs = list(specs)
-        names = [spec.name for spec in specs]
-        for name in names:
-            if names.count(name) > 1:
-                raise ValueError(f"name={name!r}: two runs have that name")
-        previous = self._runs.get(self.selected_run_id())
+    def show_runs(self, runs: Iterable[tuple[int, RunSpec]], selected: int = -1) -> None:
+        """Show these runs (the model's, by id) and select ``selected``; rows of runs already shown are
+        rewritten in place, so an open editor or the scroll position survive a restyle."""
+        runs = list(runs)
         self._updating = True
         try:
-            self.tree.clear()
-            self._runs.clear()
-            self._items.clear()
-            ids = [self._insert(spec) for spec in specs]
+            if [run_id for run_id, _ in runs] != list(self._runs):
+                self.tree.clear()
+                self._runs.clear()
+                self._items.clear()
+                for run_id, spec in runs:
+                    self._insert(run_id, spec)
+            else:
+                for run_id, spec in runs:
+                    if self._runs[run_id] != spec:
+                        self._runs[run_id] = spec
+                        self._write_row(run_id)
+            if selected != self.selected_run_id():
+                self.tree.setCurrentItem(self._items.get(selected))
         finally:
             self._updating = False
-        self.runs_changed.emit()
-        name = None if previous is None else previous.name
-        again = [run_id for run_id, spec in zip(ids, specs, strict=True) if spec.name == name]
-        self.select_run((again or ids or [-1])[0])
         self._update_actions()
-        return ids
 
-    def add_run(self, spec: RunSpec, select: bool = True) -> int:
-        """Append a run; returns its id. Raises ValueError if another run has its name."""
-        self._check_name(spec.name)
-        self._updating = True
-        try:
-            run_id = self._insert(spec)
-        finally:
-            self._updating = False
+    def add_notebook_runs(self) -> None:
+        """Ask for the notebook's four runs (notebook_requested)."""
         self.clear_message()
-        self.runs_changed.emit()
-        if select:
-            self.select_run(run_id)
-        self._update_actions()
-        return run_id
-
-    def add_notebook_runs(self) -> list[int]:
-        """Add sgd, mini-batch, momentum and decay (names made unique, each in a free colour); returns their ids."""
-        ids = []
-        for spec in notebook_runs():
-            spec = spec.replace(name=unique_name(spec.name, self._names()), colour=self.next_colour())
-            ids.append(self.add_run(spec, select=False))
-        self.select_run(ids[0])
-        return ids
+        self.notebook_requested.emit()
 
     def add_copy(self, run_id: int | None = None) -> int:
-        """Add a copy of a run (the selected one by default) with a unique name and the next colour."""
+        """Ask for a copy of a run, the selected one by default (add_requested); returns the run copied."""
         run_id = self.selected_run_id() if run_id is None else run_id
         if run_id not in self._runs:
             self.show_message("Add: select the run to copy first")
             return -1
-        source = self._runs[run_id]
-        spec = source.replace(name=unique_name(source.name, self._names()), colour=self.next_colour(), visible=True)
-        return self.add_run(spec)
+        self.clear_message()
+        self.add_requested.emit(run_id)
+        return run_id
 
     def remove_run(self, run_id: int) -> None:
-        """Remove a run; the next one (or the previous) becomes selected."""
+        """Ask to remove a run (remove_requested)."""
         if run_id not in self._runs:
             raise KeyError(run_id)
-        ids = list(self._runs)
-        index = ids.index(run_id)
-        was_selected = self.selected_run_id() == run_id
-        self._updating = True
-        try:
-            item = self._items.pop(run_id)
-            del self._runs[run_id]
-            self.tree.takeTopLevelItem(self.tree.indexOfTopLevelItem(item))
-        finally:
-            self._updating = False
         self.clear_message()
-        self.runs_changed.emit()
-        if was_selected or self.selected_run_id() == -1:
-            rest = list(self._runs)
-            self.select_run(rest[min(index, len(rest) - 1)] if rest else -1)
-        self._update_actions()
+        self.remove_requested.emit(run_id)
 
     def rename_run(self, run_id: int, name: str) -> None:
-        """Give a run a new name (spaces around it dropped). Raises ValueError naming the field when the name
-        is empty, too long or another run's."""
+        """Ask to rename a run (spaces around the name dropped). Raises ValueError naming the field when the
+        name is empty, too long or another run's."""
         error = self.name_error(run_id, name)
         if error:
             raise ValueError(error)
@@ -353,7 +324,7 @@ class RunListPanel(QWidget):
         return ""
 
     def set_run_colour(self, run_id: int, colour: str | QColor) -> None:
-        """Change a run's colour: ``"#rrggbb"`` or a QColor. Raises ValueError naming the field for an invalid
+        """Ask for a run's colour: ``"#rrggbb"`` or a QColor. Raises ValueError naming the field for an invalid
         colour or one too light to be seen on the white background (see ``nnviz.core.colours.colour_error``)."""
         if isinstance(colour, QColor):
             if not colour.isValid():
@@ -365,28 +336,8 @@ class RunListPanel(QWidget):
         self._edit(run_id, colour=colour)
 
     def set_run_visible(self, run_id: int, visible: bool) -> None:
-        """Show or hide a run in the views (a hidden run still trains)."""
+        """Ask to show or hide a run in the views (a hidden run still trains)."""
         self._edit(run_id, visible=bool(visible))
-
-    def set_run_spec(self, run_id: int, spec: RunSpec) -> None:
-        """Update a run's row from a spec edited elsewhere (no signal: the caller knows it changed).
-        Raises ValueError if another run has its name."""
-        if run_id not in self._runs:
-            raise KeyError(run_id)
-        self._check_name(spec.name, run_id)
-        self._runs[run_id] = spec
-        self._write_row(run_id)
-
-    def rename_for_preset(self, run_id: int, preset: str) -> str:
-        """Name a run after ``preset`` if it is still named after a preset (``sgd``, ``sgd (2)``), keeping names
-        unique; a name of the user's own stays. Returns the run's name (``run_edited`` if it changed)."""
-        if run_id not in self._runs:
-            raise KeyError(run_id)
-        name = self._runs[run_id].name
-        new = renamed_for_preset(name, preset, self._names(), load_presets())
-        if new != name:
-            self._edit(run_id, name=new)
-        return new
 
     def selected_run_id(self) -> int:
         """The selected run's id, -1 when none."""
@@ -396,12 +347,6 @@ class RunListPanel(QWidget):
     def select_run(self, run_id: int) -> None:
         """Select a run (-1: none)."""
         self.tree.setCurrentItem(self._items.get(run_id))
-
-    def next_colour(self) -> str:
-        """The first palette colour no run uses (cycling through the palette when all are taken)."""
-        used = {spec.colour for spec in self._runs.values()}
-        free = [c for c in PALETTE if c not in used]
-        return free[0] if free else PALETTE[len(self._runs) % len(PALETTE)]
 
     def show_message(self, text: str, anchor: QWidget | None = None) -> None:
         """Show a problem under the list (and as a tooltip at ``anchor``, e.g. the name editor)."""
@@ -424,9 +369,7 @@ class RunListPanel(QWidget):
             if spec.name == name and other_id != run_id:
                 raise ValueError(f"name: {name!r} is already the name of another run")
 
-    def _insert(self, spec: RunSpec) -> int:
-        run_id = self._next_id
-        self._next_id += 1
+    def _insert(self, run_id: int, spec: RunSpec) -> None:
         item = QTreeWidgetItem()
         item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable | Qt.ItemFlag.ItemIsUserCheckable
                       | Qt.ItemFlag.ItemIsEditable)
@@ -435,7 +378,6 @@ class RunListPanel(QWidget):
         self._items[run_id] = item
         self.tree.addTopLevelItem(item)
         self._write_row(run_id)
-        return run_id
 
     def _write_row(self, run_id: int) -> None:
         spec, item = self._runs[run_id], self._items[run_id]
@@ -457,13 +399,11 @@ class RunListPanel(QWidget):
         if run_id not in self._runs:
             raise KeyError(run_id)
         spec = self._runs[run_id]
-        new = spec.replace(**changes)  # validates (ValueError naming the field)
+        spec.replace(**changes)  # validates (ValueError naming the field)
         self.clear_message()
-        if new == spec:
+        if all(getattr(spec, name) == value for name, value in changes.items()):
             return
-        self._runs[run_id] = new
-        self._write_row(run_id)
-        self.run_edited.emit(run_id, new)
+        self.edit_requested.emit(run_id, changes)
 
     def _update_actions(self) -> None:
         selected = self.selected_run_id() != -1

@@ -1,0 +1,101 @@
+"""The window's actions (with their shortcuts and tooltips) and its menus."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QMainWindow, QMenu, QStyle
+
+# Speed choices: label -> epochs per second (None: as fast as possible). The default lets the notebook's
+# sgd run (150 epochs) animate for about 3 s; "as fast as possible" is one choice away.
+SPEEDS = {"as fast as possible": None, "1000 epochs/s": 1000, "300 epochs/s": 300, "100 epochs/s": 100,
+          "50 epochs/s": 50, "30 epochs/s": 30, "10 epochs/s": 10, "3 epochs/s": 3, "1 epoch/s": 1}
+DEFAULT_SPEED = "50 epochs/s"
+
+
+class Actions:
+    """Every QAction of the window; ``handlers`` maps an action's name to the slot it triggers."""
+
+    def __init__(self, window: QMainWindow, handlers: dict):
+        self.window = window
+        style = window.style()
+
+        def action(name, text, shortcut=None, tip="", icon=None, window_wide=False):
+            act = QAction(text, window)
+            act.setObjectName(name)
+            if icon is not None:
+                act.setIcon(style.standardIcon(icon))
+            if shortcut is not None:
+                shortcuts = shortcut if isinstance(shortcut, list) else [shortcut]
+                act.setShortcuts([QKeySequence(s) for s in shortcuts])
+            keys = ", ".join(s.toString(QKeySequence.SequenceFormat.NativeText) for s in act.shortcuts())
+            act.setToolTip(f"{tip or text.replace('&', '')}" + (f" ({keys})" if keys else ""))
+            act.triggered.connect(lambda _checked=False: handlers[name]())
+            if window_wide:
+                act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+                window.addAction(act)
+            setattr(self, name, act)
+            return act
+
+        pixmap = QStyle.StandardPixmap
+        action("start_action", "Start", Qt.Key.Key_Space, "Start or pause training of every run",
+               pixmap.SP_MediaPlay, True)
+        action("step_action", "Step", [Qt.Key.Key_S, Qt.Key.Key_Right], "Train exactly one epoch of every run",
+               pixmap.SP_MediaSkipForward, True)
+        action("reset_action", "Reset", Qt.Key.Key_R,
+               "Every run back to epoch 0: the same data and initial weights", pixmap.SP_BrowserReload, True)
+        action("undo_action", "&Undo", QKeySequence.StandardKey.Undo,
+               "Bring back the epochs the last reset or restart threw away", window_wide=True)
+        action("quit_action", "&Quit", "Ctrl+Q")
+        action("about_action", "&About nnviz")
+        action("new_action", "&New comparison", "Ctrl+N", "One run of the sgd preset, at epoch 0")
+        action("open_action", "&Open session…", QKeySequence.StandardKey.Open)
+        action("save_action", "&Save session", QKeySequence.StandardKey.Save)
+        action("save_as_action", "Save session &as…", "Ctrl+Shift+S")
+        action("save_histories_action", "Save session with &histories…",
+               tip="Also write every run's per-epoch history (the curves)")
+        action("export_csv_action", "Histories as &CSV…")
+        action("export_window_action", "The &window as PNG…")
+        action("export_curves_action", "The c&urves as PNG…")
+        action("export_map_action", "The decision &map as PNG…")
+
+    def build_menus(self, run_actions: list[QAction]) -> QMenu:
+        """File, Edit, Run and Help menus; returns the recent-sessions menu (filled when it opens)."""
+        bar = self.window.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(self.new_action)
+        file_menu.addAction(self.open_action)
+        recent_menu = file_menu.addMenu("Open &recent")
+        file_menu.addSeparator()
+        for act in (self.save_action, self.save_as_action, self.save_histories_action):
+            file_menu.addAction(act)
+        file_menu.addSeparator()
+        self.export_menu = file_menu.addMenu("&Export")
+        for act in (self.export_csv_action, self.export_window_action, self.export_curves_action,
+                    self.export_map_action):
+            self.export_menu.addAction(act)
+        file_menu.addSeparator()
+        file_menu.addAction(self.quit_action)
+        edit_menu = bar.addMenu("&Edit")
+        edit_menu.addAction(self.undo_action)
+        run_menu = bar.addMenu("&Run")
+        for act in (self.start_action, self.step_action, self.reset_action, *run_actions):
+            run_menu.addAction(act)
+        bar.addMenu("&Help").addAction(self.about_action)
+        self.recent_menu = recent_menu
+        return recent_menu
+
+    def set_state(self, playing: bool, valid: bool, ended: bool, busy: bool, can_undo: bool) -> None:
+        """Enable the run actions for the state (touched only when it changed: a new text or icon on every
+        frame would relayout the tool bar 60 times a second)."""
+        state = (playing, valid, ended, busy, can_undo)
+        if getattr(self, "_state", None) == state:
+            return
+        self._state = state
+        icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
+        self.start_action.setText("Pause" if playing else "Start")
+        self.start_action.setIcon(self.window.style().standardIcon(icon))
+        self.start_action.setEnabled(playing or (valid and not busy))
+        self.step_action.setEnabled(valid and not ended and not busy and not playing)
+        self.reset_action.setEnabled(valid and not busy)
+        self.undo_action.setEnabled(can_undo)

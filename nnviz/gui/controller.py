@@ -1,0 +1,378 @@
+"""The controller: owns the comparison model and the worker, turns intents into model edits and
+tells the views what changed.
+
+Views send intents (play, add a run, change a setting) and draw what the signals tell them,
+reading the model (``controller.model``) for the values; none keeps a copy of its state. Every
+edit goes through ``core.comparison.edit_effect``; the slow part of a data or network change
+(building the points, evaluating epoch 0) runs in the worker thread.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
+
+from nnviz.core.comparison import (
+    DISPLAY,
+    LIVE,
+    RESTART_ALL,
+    RESTART_RUN,
+    Comparison,
+    RunSpec,
+    SharedSettings,
+    edit_effect,
+    prepare,
+)
+from nnviz.core.history import History
+from nnviz.core.training import NumpyEngine
+from nnviz.gui.status import READY
+from nnviz.gui.worker import Frame, TrainingWorker, start_worker, stop_worker
+
+FRAME_PAINTED = QEvent.Type(QEvent.registerEventType())  # posted after a frame: acknowledges it once painted
+RATE_SMOOTHING = 0.3
+PLACEHOLDER = SharedSettings(dataset="hard", n_samples=4, engine="numpy")
+
+
+class Controller(QObject):
+    """Intents in, change signals out.
+
+    Signals
+    -------
+    runs_changed()
+        Runs added, removed, restarted, restyled or replaced: views rebuild from the model.
+    records_appended()
+        New epochs in the model's histories (at most ~60 times a second).
+    epoch_shown(object)
+        The epoch the views show: an int on the timeline, or None for the newest (live).
+    selection_changed(int)
+        The run the panel and the status bar follow (-1: none).
+    state_changed()
+        Playing, ended or busy changed: the run bar and the status follow.
+    message(str, str)
+        A line for the status bar and its kind: "", "error" or "done".
+    run_ended(str)
+        Every run has reached its target: "finished", or "diverged" when some run diverged.
+    errored(str)
+        Training failed (the worker stopped).
+    """
+
+    runs_changed = Signal()
+    records_appended = Signal()
+    epoch_shown = Signal(object)
+    selection_changed = Signal(int)
+    state_changed = Signal()
+    message = Signal(str, str)
+    run_ended = Signal(str)
+    errored = Signal(str)
+
+    def __init__(self, shared: SharedSettings, specs: list[RunSpec], epochs_per_second: float | None = None,
+                 parent: QObject | None = None):
+        super().__init__(parent)
+        # A placeholder of four points until the real comparison is prepared in the worker thread (loading or
+        # compiling the kernel, building the points): the window appears at once.
+        self.model = Comparison(PLACEHOLDER, engine=NumpyEngine())
+        self._speed = epochs_per_second
+        self._start_worker()
+        self._playing = False
+        self._shown: int | None = None  # epoch on the timeline, None: live
+        self._selected = next(iter(self.model.ids()), -1)
+        self._ticket = 0
+        self._jobs: dict[int, tuple] = {}  # ticket -> (kind, callback) of jobs in the worker
+        self.busy = ""  # what the worker prepares, e.g. "building 1,000,000 points"
+        self._undo = None  # (checkpoint, text) of the last edit that restarted runs
+        self.rate = 0.0  # smoothed epochs a second
+        self.frame_costs: deque[float] = deque(maxlen=1000)  # seconds each recent frame kept the GUI busy
+        self._frame_started = 0.0
+        self._play_when_ready = False
+        self.replace(shared, specs, busy=f"preparing the training kernel and {shared.n_samples:,} points",
+                     done_message=READY)
+
+    def _start_worker(self) -> None:
+        self.worker = TrainingWorker(self.model, self._speed)
+        self.worker.frame.connect(self._on_frame)
+        self.worker.job_done.connect(self._on_job_done)
+        self.worker.job_failed.connect(self._on_job_failed)
+        self.worker.errored.connect(self._on_error)
+        self.worker_thread = start_worker(self.worker)
+
+    # ---- queries ---------------------------------------------------------------------------
+
+    @property
+    def playing(self) -> bool:
+        return self._playing
+
+    @property
+    def shown_epoch(self) -> int | None:
+        return self._shown
+
+    @property
+    def selected_run_id(self) -> int:
+        return self._selected if self._selected in self.model else -1
+
+    @property
+    def ended(self) -> bool:
+        return len(self.model) > 0 and self.model.done
+
+    @property
+    def can_undo(self) -> bool:
+        return self._undo is not None
+
+    def histories(self) -> dict[str, History]:
+        return self.model.histories()
+
+    # ---- running ---------------------------------------------------------------------------
+
+    def play(self) -> None:
+        """Train every run continuously (if all have ended, they start again from epoch 0). Asked while the
+        comparison is being prepared, training starts once it is ready."""
+        if self.busy:
+            self._play_when_ready = True
+            return
+        if not len(self.model):
+            return
+        if self.ended:
+            self._checkpoint("restart")
+            self.model.reset()
+            self.runs_changed.emit()
+        self._playing = True
+        self.worker.play()
+        self.show_epoch(None)
+        self.message.emit("training…", "")
+        self.state_changed.emit()
+
+    def pause(self) -> None:
+        self._play_when_ready = False
+        self.worker.pause()
+        was = self._playing
+        self._playing = False
+        if was:
+            epoch = max((run.epoch for run in self.model), default=0)
+            self.message.emit(f"paused at epoch {epoch:,}", "")
+        self.state_changed.emit()
+
+    def toggle_play(self) -> None:
+        self.pause() if self._playing else self.play()
+
+    def step(self) -> None:
+        """Exactly one more epoch of every unfinished run, then stay paused."""
+        if not len(self.model) or self.ended or self.busy:
+            return
+        self._playing = False
+        self.show_epoch(None)
+        self.worker.step(1)
+        self.state_changed.emit()
+
+    def reset(self) -> None:
+        """Every run back to epoch 0: the same data and initial weights (Ctrl+Z brings the epochs back)."""
+        self.pause()
+        lost = self.model.trained_epochs()
+        if lost:
+            self._checkpoint("reset")
+        self.model.reset()
+        self._after_edit()
+        self.message.emit("every run is back at epoch 0" + (" (Ctrl+Z: undo)" if lost else ""), "")
+
+    def set_speed(self, epochs_per_second: float | None) -> None:
+        self._speed = epochs_per_second
+        self.worker.set_speed(epochs_per_second)
+
+    def show_epoch(self, epoch: int | None) -> None:
+        """Show every run at ``epoch`` of the timeline (None: the newest, live)."""
+        if epoch != self._shown:
+            self._shown = epoch
+            self.epoch_shown.emit(epoch)
+
+    def select(self, run_id: int) -> None:
+        if run_id != self._selected and (run_id in self.model or run_id == -1):
+            self._selected = run_id
+            self.selection_changed.emit(run_id)
+
+    # ---- edits -----------------------------------------------------------------------------
+
+    def add_run(self, spec: RunSpec, select: bool = True) -> int:
+        """A new run at epoch 0 (the others go on where they are); its name made unique, its colour free."""
+        name = self.model.unique_name(spec.name)
+        colour = spec.colour if spec.colour not in {s.colour for s in self.model.specs()} else self.model.next_colour()
+        run_id = self.model.add(spec.replace(name=name, colour=colour))
+        self._after_edit()
+        if select:
+            self.select(run_id)
+        return run_id
+
+    def copy_run(self, run_id: int) -> int:
+        """A copy of a run's settings as a new run at epoch 0."""
+        return self.add_run(self.model[run_id].spec)
+
+    def remove_run(self, run_id: int) -> None:
+        if self.model[run_id].epoch:
+            self._checkpoint(f"remove “{self.model[run_id].spec.name}”")
+        index = self.model.ids().index(run_id)
+        self.model.remove(run_id)
+        ids = self.model.ids()
+        if self._selected == run_id:
+            self.select(ids[min(index, len(ids) - 1)] if ids else -1)
+        self._after_edit()
+
+    def edit_run(self, run_id: int, **changes) -> str:
+        """Change some of a run's fields (validated: ValueError); returns the effect (edit_effect)."""
+        run = self.model[run_id]
+        spec = run.spec.replace(**changes)
+        effect = edit_effect(run.spec, spec)
+        if effect == RESTART_RUN and run.epoch:
+            self._checkpoint(f"restart “{spec.name}”")
+        self.model.edit(run_id, spec)
+        self._after_edit()
+        if effect == RESTART_RUN and run.epoch:
+            self.message.emit(f"“{spec.name}” is back at epoch 0: its batch size changed what an epoch is "
+                              "(Ctrl+Z: undo)", "")
+        return effect
+
+    def set_shared(self, shared: SharedSettings) -> str:
+        """New data or network for every run; the points are built in the worker thread, then every run
+        restarts from epoch 0. Returns DISPLAY when nothing changes, else RESTART_ALL."""
+        if shared == self.model.shared and not self._pending("shared"):
+            return DISPLAY
+        self.pause()
+        lost = self.model.trained_epochs()
+        previous = self.model.start
+
+        def apply(start):
+            if lost:
+                self._checkpoint("the data or network change")
+            self.model.set_shared(shared, start)
+            self._after_edit()
+            if lost:
+                self.message.emit("data or network changed: every run is back at epoch 0 (Ctrl+Z: undo)", "")
+
+        self._submit("shared", f"preparing {shared.n_samples:,} points and the network",
+                     lambda: prepare(shared, data=None, previous=previous), apply)
+        return RESTART_ALL
+
+    def replace(self, shared: SharedSettings, specs: list[RunSpec], saved: dict[str, History] | None = None,
+                done_message: str = "", busy: str = "") -> None:
+        """Replace the whole comparison (new comparison, an opened session), prepared in the worker thread.
+        Runs with a ``saved`` history are retrained to its last epoch and checked against it."""
+        self.pause()
+        previous = self.model.start
+        self._undo = None
+
+        def apply(start):
+            self.model.replace(shared, specs, start, saved)
+            ids = self.model.ids()
+            self._selected = -1
+            self.select(ids[0] if ids else -1)
+            self.show_epoch(None)
+            self._after_edit()
+            if self.model.restoring:
+                self.message.emit("retraining the saved runs to show their maps and timeline…", "")
+            elif done_message:
+                self.message.emit(done_message, "")
+
+        self._submit("shared", busy or f"preparing {shared.n_samples:,} points and the network",
+                     lambda: prepare(shared, previous=previous), apply)
+
+    def undo(self) -> bool:
+        """Bring back the runs as they were before the last edit that restarted them."""
+        if self._undo is None:
+            return False
+        checkpoint, what = self._undo
+        self._undo = None
+        self.pause()
+        self.model.restore(checkpoint)
+        if self._selected not in self.model:
+            self.select(next(iter(self.model.ids()), -1))
+        self._after_edit()
+        self.message.emit(f"undone: {what}", "done")
+        return True
+
+    def _checkpoint(self, what: str) -> None:
+        self._undo = (self.model.checkpoint(), what)
+
+    def _after_edit(self) -> None:
+        self.worker.touch()
+        self.runs_changed.emit()
+        self.records_appended.emit()
+        self.state_changed.emit()
+
+    # ---- jobs in the worker thread ----------------------------------------------------------
+
+    def _pending(self, kind: str) -> bool:
+        return any(k == kind for k, _ in self._jobs.values())
+
+    def _submit(self, kind: str, busy: str, job, apply) -> None:
+        """Run ``job`` in the worker thread, then ``apply(result)`` here; a newer job of the same kind
+        makes an older one's result void (typing 1, 10, 100, ... builds only what is still wanted)."""
+        self._ticket += 1
+        self._jobs = {t: v for t, v in self._jobs.items() if v[0] != kind}
+        self._jobs[self._ticket] = (kind, apply)
+        self.busy = busy
+        self.state_changed.emit()
+        self.message.emit(f"{busy}…", "")
+        self.worker.submit(self._ticket, job)
+
+    def _on_job_done(self, ticket: int, result) -> None:
+        job = self._jobs.pop(ticket, None)
+        if job is None:
+            return  # superseded
+        self.busy = "" if not self._jobs else self.busy
+        job[1](result)
+        if not self.busy:
+            self.state_changed.emit()
+            if self._play_when_ready:
+                self._play_when_ready = False
+                self.play()
+
+    def _on_job_failed(self, ticket: int, text: str) -> None:
+        if self._jobs.pop(ticket, None) is None:
+            return
+        self.busy = "" if not self._jobs else self.busy
+        self.message.emit(f"could not prepare the data: {text}", "error")
+        self.state_changed.emit()
+
+    # ---- frames -------------------------------------------------------------------------------
+
+    def _on_frame(self, frame: Frame) -> None:
+        self._frame_started = time.perf_counter()
+        if frame.rounds_per_second > 0:
+            rate = frame.rounds_per_second
+            self.rate = rate if self.rate == 0 else (1 - RATE_SMOOTHING) * self.rate + RATE_SMOOTHING * rate
+        if not frame.playing and self._playing and not self.model.restoring:
+            self._playing = False
+        self.records_appended.emit()
+        if frame.ended:
+            self._playing = False
+            self.rate = 0.0
+            diverged = any(run.status == "diverged" for run in self.model)
+            self.run_ended.emit("diverged" if diverged else "finished")
+        self.state_changed.emit()
+        # Acknowledge once painted: a low-priority event runs after the repaint this frame asked for.
+        QCoreApplication.postEvent(self, QEvent(FRAME_PAINTED), Qt.EventPriority.LowEventPriority.value)
+
+    def event(self, event) -> bool:
+        if event.type() == FRAME_PAINTED:
+            cost = time.perf_counter() - self._frame_started
+            self.frame_costs.append(cost)
+            self.worker.frame_consumed(cost)
+            return True
+        return super().event(event)
+
+    def _on_error(self, message: str) -> None:
+        """The worker stopped on an error: say so and start a new one on the same model (nothing is lost)."""
+        self._playing = False
+        stop_worker(self.worker, self.worker_thread)
+        self._jobs.clear()
+        self.busy = ""
+        self._start_worker()
+        self.message.emit(message, "error")
+        self.state_changed.emit()
+        self.errored.emit(message)
+
+    def shutdown(self) -> None:
+        """Stop the worker (within one chunk of an epoch) and join its thread."""
+        self._playing = False
+        stop_worker(self.worker, self.worker_thread)
+
+
+__all__ = ["Controller", "DISPLAY", "LIVE", "RESTART_ALL", "RESTART_RUN"]
