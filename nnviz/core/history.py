@@ -10,14 +10,17 @@ learning rate) is kept as (first, step) and not written. Every value stays exact
 the very bits appended, so the CSV written from it is byte-identical. If the file cannot be written (a
 full disk), the chunk simply stays in RAM: nothing is lost.
 
-For drawing, a pyramid of per-block summaries stays in RAM: for blocks of 64 and of 4096 rows, the min and
-max of each plotted column (Y_COLUMNS) and the first value of each x column (X_COLUMNS), about 1.8 bytes a
-row. ``decimated`` answers "min and max per bin of a curve over an x range" from it in O(n_bins + blocks),
-never reading the 10^7 rows.
+For drawing, a pyramid of per-block summaries stays in RAM: for blocks of 64, 256, 1024, 4096 and 16384
+rows, the min and max of each plotted column (Y_COLUMNS) and the first value of each x column (X_COLUMNS),
+about 2.3 bytes a row. ``decimated`` answers "min and max per bin of a curve over an x range" from it in
+O(n_bins + log n) (2 to 8 blocks a bin), never reading the 10^7 rows.
 
 Measured with ``python benchmarks/bench_curves.py --memory`` (9 columns, with test values; RAM = the
-column buffers plus the summaries, ``History.nbytes``): 10^6 rows 18.8 MB (18.8 bytes a row), 10^7 rows
-36.7 MB (3.7 bytes a row); the rest is on disk.
+column buffers plus the summaries, ``History.nbytes``, equal to what tracemalloc traces): 10^6 rows
+20.7 MB (21.7 bytes a row, against 72 as plain columns), 10^7 rows 42.8 MB (4.5 bytes a row, against
+72); the rest is in the file. So ``column()`` and ``to_columns()`` of a run longer than ``ram_rows`` copy
+from the file (O(n)): per frame, read with ``last``, ``value``, ``slice``, ``arrays(start=-k)``,
+``searchsorted`` or ``decimated`` instead, and write long histories out through ``blocks()``.
 
 Threads. One writer thread appends while other threads read. The writer fills a row past the published
 length and publishes the new length last; whatever moves buffers (growth, a spill) swaps them under a
@@ -44,7 +47,7 @@ X_COLUMNS = ("epoch", "updates", "samples", "elapsed_s")  # non-decreasing withi
 Y_COLUMNS = ("cost", "accuracy", "learning_rate", "test_cost", "test_accuracy")  # what the curves plot
 
 RAM_ROWS = 2**18  # newest rows kept in RAM per run (18.9 MB at 9 columns); older ones go to a file
-LEVELS = (64, 4096)  # rows per summary block; each level is 64 blocks of the one before
+LEVELS = (64, 256, 1024, 4096, 16384)  # rows per summary block; each level is 4 blocks of the one before
 _RAW_BINS = 4  # decimated() returns the rows themselves when there are at most this many per bin
 
 
@@ -99,7 +102,7 @@ class _Snapshot:
     start: int  # first row held in RAM
     ram: dict  # name -> buffer; row start + i at index i
     chunks: tuple  # per written chunk: name -> _Affine | _OnDisk | _InRam
-    levels: tuple  # per level: ndarray of shape (blocks, 2 * len(y) + len(X_COLUMNS)), float64
+    levels: tuple  # per level: ndarray of shape (2 * len(y) + len(X_COLUMNS), blocks), float64
 
 
 class History:
@@ -111,8 +114,8 @@ class History:
     """
 
     def __init__(self, has_test: bool, capacity: int = 256, ram_rows: int = RAM_ROWS):
-        if ram_rows < 2 * LEVELS[-1] or ram_rows % (2 * LEVELS[-1]):
-            raise ValueError(f"ram_rows={ram_rows}: must be a multiple of {2 * LEVELS[-1]}")
+        if ram_rows < 2 * LEVELS[0] or ram_rows % (2 * LEVELS[0]):
+            raise ValueError(f"ram_rows={ram_rows}: must be a multiple of {2 * LEVELS[0]}")
         self.has_test = bool(has_test)
         self.columns = HISTORY_COLUMNS + (TEST_COLUMNS if self.has_test else ())  # names, in CSV order
         self._y = tuple(name for name in Y_COLUMNS if name in self.columns)  # summarised for drawing
@@ -124,7 +127,8 @@ class History:
         capacity = min(max(int(capacity), 1), ram_rows)
         self._ram = {name: np.empty(capacity, dtype=_dtype(name)) for name in self.columns}
         self._chunks: tuple = ()
-        self._levels = tuple(np.empty((16, 2 * len(self._y) + len(X_COLUMNS))) for _ in LEVELS)
+        # Per level, one row per summary: min of each y, max of each y, first of each x; one column per block.
+        self._levels = tuple(np.empty((2 * len(self._y) + len(X_COLUMNS), 16)) for _ in LEVELS)
         self._file = None  # the anonymous spill file, opened at the first spill
         self._file_end = 0
         self._spill_failed = False
@@ -264,33 +268,33 @@ class History:
             first, last = old_n // size, new_n // size
             if last > first:
                 table = self._levels[level]
-                if last > len(table):
-                    grown = np.empty((max(last, len(table) * 3 // 2), table.shape[1]))
-                    grown[: len(table)] = table
+                if last > table.shape[1]:
+                    grown = np.empty((table.shape[0], max(last, table.shape[1] * 5 // 4)))
+                    grown[:, : table.shape[1]] = table
                     with self._lock:
                         self._levels = self._levels[:level] + (grown,) + self._levels[level + 1 :]
                     table = grown
-                table[first:last] = self._blocks(level, first, last, previous)
+                table[:, first:last] = self._blocks(level, first, last, previous)
             previous = size
 
     def _blocks(self, level: int, first: int, last: int, previous: int | None) -> np.ndarray:
-        """Summary rows of blocks first..last of a level: [min of y..., max of y..., first x...]."""
+        """Summaries of blocks first..last of a level: rows [min of y..., max of y..., first x...]."""
         size, ny = LEVELS[level], len(self._y)
-        out = np.empty((last - first, 2 * ny + len(X_COLUMNS)))
+        out = np.empty((2 * ny + len(X_COLUMNS), last - first))
         if previous is None:  # from the rows, all in RAM (blocks complete before they are spilled)
             a, b = first * size - self._start, last * size - self._start
             for j, name in enumerate(self._y):
                 values = self._ram[name][a:b].reshape(-1, size)
-                out[:, j] = np.fmin.reduce(values, axis=1)
-                out[:, ny + j] = np.fmax.reduce(values, axis=1)
+                out[j] = np.fmin.reduce(values, axis=1)
+                out[ny + j] = np.fmax.reduce(values, axis=1)
             for j, name in enumerate(X_COLUMNS):
-                out[:, 2 * ny + j] = self._ram[name][a:b:size]
+                out[2 * ny + j] = self._ram[name][a:b:size]
         else:
             factor = size // previous
-            finer = self._levels[level - 1][first * factor : last * factor].reshape(last - first, factor, -1)
-            out[:, :ny] = np.fmin.reduce(finer[:, :, :ny], axis=1)
-            out[:, ny : 2 * ny] = np.fmax.reduce(finer[:, :, ny : 2 * ny], axis=1)
-            out[:, 2 * ny :] = finer[:, 0, 2 * ny :]
+            finer = self._levels[level - 1][:, first * factor : last * factor].reshape(-1, last - first, factor)
+            out[:ny] = np.fmin.reduce(finer[:ny], axis=2)
+            out[ny : 2 * ny] = np.fmax.reduce(finer[ny : 2 * ny], axis=2)
+            out[2 * ny :] = finer[2 * ny :, :, 0]
         return out
 
     # ---- reading (any thread) ------------------------------------------------------------------
@@ -398,7 +402,7 @@ class History:
     def _find(self, snap: _Snapshot, name: str, value: float, side: str) -> int:
         size = LEVELS[0]
         blocks = snap.n // size
-        firsts = snap.levels[0][:blocks, 2 * len(self._y) + X_COLUMNS.index(name)]
+        firsts = snap.levels[0][2 * len(self._y) + X_COLUMNS.index(name), :blocks]
         b = int(np.searchsorted(firsts, value, side))  # blocks before b start at or before the answer
         lo = max(b - 1, 0) * size
         hi = snap.n if b >= blocks else b * size
@@ -439,13 +443,15 @@ class History:
             size, ny = LEVELS[level], len(self._y)
             j, xj = self._y.index(y_name), 2 * ny + X_COLUMNS.index(x_name)
             b0, b1, complete = i0 // size, -(-i1 // size), snap.n // size
-            table = snap.levels[level][b0 : min(b1, complete)]
-            lows, highs, xs = table[:, j], table[:, ny + j], table[:, xj]
-            if b1 > complete:  # the newest, incomplete block: from its rows in range (all in RAM)
-                tail = self._read(snap, y_name, complete * size, i1)
-                lows = np.append(lows, np.fmin.reduce(tail))
-                highs = np.append(highs, np.fmax.reduce(tail))
-                xs = np.append(xs, self._read(snap, x_name, complete * size, complete * size + 1))
+            table = snap.levels[level][:, b0 : min(b1, complete)]
+            lows, highs, xs = table[j], table[ny + j], table[xj]
+            if b1 > complete:  # the newest, incomplete block: from finer blocks and the last rows in range
+                start, fine = complete * size, LEVELS[0]
+                finer = snap.levels[0][:, start // fine : i1 // fine]
+                tail = self._read(snap, y_name, max(start, i1 // fine * fine), i1)
+                lows = np.append(lows, np.fmin.reduce(np.concatenate((finer[j], tail))))
+                highs = np.append(highs, np.fmax.reduce(np.concatenate((finer[ny + j], tail))))
+                xs = np.append(xs, self._read(snap, x_name, start, start + 1))
             starts = np.searchsorted(xs, edges, "right") - 1
         starts = np.unique(np.concatenate(([0], np.clip(starts, 0, len(xs) - 1))))
         x = np.repeat(xs[starts], 2)
