@@ -1,20 +1,29 @@
 """The live window under load: trains the sgd preset as fast as possible and prints numbers.
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python benchmarks/bench_gui.py [--seconds S] [--engine E] \\
-        [--notebook]
+        [--notebook | --typing | --long]
 
-Prints frames drawn per second, epochs trained per second, the event-loop lag (how late a 10 ms
+Default: frames drawn per second, epochs trained per second, the event-loop lag (how late a 10 ms
 QTimer fires: median, p99, max) and the time of one decision-map redraw (grid + image + contour,
 then with the widget painted). Targets (issue 4): >= 30 frames/s, p99 lag <= 50 ms, redraw <= 10 ms median.
 --notebook trains the four notebook runs side by side (small maps, four curves) instead of one.
+--typing (issue 8, item 11): types 1000000 into the samples field key by key (80 ms apart, as a user
+    would), waits until the points are built and shown, then switches the data set at 1,000,000 points;
+    prints the event-loop lag during each edit and its wall time. Target: p99 lag <= 50 ms.
+--long (issue 8, memory and lag): the four notebook runs on 8 points (2-2-1) trained as fast as possible
+    to 10^6 epochs each (really trained, not filled in); at 10^5 and 10^6 epochs a run it prints the
+    process RSS, then the frame cost and the event-loop lag over --seconds of training. Target: p99 lag
+    <= 50 ms at 10^6 epochs a run.
 Runs offscreen unless QT_QPA_PLATFORM is set or a display is available.
 """
 
 from __future__ import annotations
 
 import argparse
+import inspect
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -22,10 +31,12 @@ from pathlib import Path
 
 if not os.environ.get("DISPLAY") and not os.environ.get("WAYLAND_DISPLAY"):
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
-from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, QTimer  # noqa: E402
+from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, Qt, QTimer  # noqa: E402
+from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from nnviz.core import kernels  # noqa: E402
@@ -33,10 +44,16 @@ from nnviz.core.comparison import notebook_runs, preset_shared  # noqa: E402
 from nnviz.core.session import Session  # noqa: E402
 from nnviz.core.training import Trainer, preset_config  # noqa: E402
 from nnviz.gui.app import configure_interpreter  # noqa: E402
-from nnviz.gui.main_window import MainWindow, curve_key  # noqa: E402
+from nnviz.gui.main_window import MainWindow  # noqa: E402
 
-TIMER_MS = 10
+TIMER_MS = 10  # the lag timer's interval
+KEY_MS = 80  # between two typed keys
+TYPED = "1000000"
+BIG = 1_000_000
+LONG_CHECKPOINTS = (100_000, 1_000_000)  # epochs a run at which --long measures
 
+
+# ---- measuring ------------------------------------------------------------------------------------
 
 def wait(app: QApplication, seconds: float) -> None:
     """Run the real event loop for that long (as the app does; processEvents() would starve timers)."""
@@ -45,36 +62,143 @@ def wait(app: QApplication, seconds: float) -> None:
     loop.exec()
 
 
+def wait_until(predicate, timeout: float) -> float | None:
+    """Run the event loop until ``predicate()`` holds (checked every 5 ms); the perf_counter time it did, or None."""
+    if predicate():
+        return time.perf_counter()
+    loop = QEventLoop()
+    found = [None]
+
+    def check():
+        if predicate():
+            found[0] = time.perf_counter()
+            loop.quit()
+
+    poll, deadline = QTimer(), QTimer()
+    poll.setInterval(5)
+    poll.timeout.connect(check)
+    deadline.setSingleShot(True)
+    deadline.setInterval(int(timeout * 1000))
+    deadline.timeout.connect(loop.quit)
+    poll.start()
+    deadline.start()
+    loop.exec()
+    poll.stop()
+    deadline.stop()
+    return found[0]
+
+
 def percentile(values, q):
-    return float(np.percentile(np.asarray(values), q)) if values else float("nan")
+    return float(np.percentile(np.asarray(values), q)) if len(values) else float("nan")
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=float, default=5.0, help="seconds of training measured (default 5)")
-    parser.add_argument("--engine", choices=("compiled", "numpy"), default="compiled")
-    parser.add_argument("--redraws", type=int, default=50, help="decision-map redraws timed (default 50)")
-    parser.add_argument("--notebook", action="store_true", help="the four notebook runs side by side")
-    args = parser.parse_args()
+class LagMeter:
+    """A QTimer at a fixed interval measuring its own lateness: lag = how late each tick fires."""
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
-    configure_interpreter()  # as the app does
-    if args.engine == "compiled":
-        kernels.warm_up()
-    scratch = tempfile.TemporaryDirectory()
-    settings = QSettings(f"{scratch.name}/bench.ini", QSettings.Format.IniFormat)
-    config = preset_config("sgd", epochs=10_000_000, engine=args.engine)
-    window = MainWindow(config, settings=settings, restore_parameters=False)
+    def __init__(self, interval_ms: int = TIMER_MS):
+        self.interval_ms = interval_ms
+        self.lags: list[float] = []
+        self._clock = QElapsedTimer()
+        self._timer = QTimer()
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self._timer.setInterval(interval_ms)
+        self._timer.timeout.connect(self._tick)
+        self._last = 0
+
+    def _tick(self) -> None:
+        now = self._clock.nsecsElapsed()
+        if self._last:
+            self.lags.append(max((now - self._last) / 1e6 - self.interval_ms, 0.0))
+        self._last = now
+
+    def start(self) -> None:
+        self.lags, self._last = [], 0
+        self._clock.start()
+        self._timer.start()
+
+    def stop(self) -> list[float]:
+        self._timer.stop()
+        return self.lags
+
+    def summary(self) -> str:
+        lags = self.lags
+        return (f"median {percentile(lags, 50):6.2f} ms   p99 {percentile(lags, 99):6.2f} ms   "
+                f"max {max(lags, default=float('nan')):7.2f} ms   ({len(lags)} ticks of a {self.interval_ms} ms timer)")
+
+
+def rss_mb() -> float:
+    """The process's resident memory now (not its peak), in MB."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def commit_measured() -> str:
+    try:
+        return subprocess.run(["git", "-C", str(ROOT), "log", "-1", "--format=%h %cd", "--date=short"],
+                              capture_output=True, text=True, timeout=10).stdout.strip() or "?"
+    except (OSError, subprocess.SubprocessError):
+        return "?"
+
+
+# ---- the window ------------------------------------------------------------------------------------
+
+def ready(window: MainWindow) -> bool:
+    """The comparison is prepared (nothing in the worker) and shown."""
+    if not hasattr(window, "controller"):  # the window before issue 8 (--typing only): its first frame is shown
+        return window._last is not None
+    return not window.controller.busy
+
+
+def shows(window: MainWindow, n_samples: int, dataset: str | None = None) -> bool:
+    """The window shows ``n_samples`` points (of ``dataset``), prepared and drawn."""
+    if not hasattr(window, "controller"):
+        # The window before issue 8 (commit 4a8a9fa, for "before" figures): no model; the data set is built by a
+        # new worker, whose first frame shows it.
+        shared = window._shared
+        return shared is not None and shared.n_samples == n_samples and window._last is not None and \
+            (dataset is None or shared.dataset == dataset)
+    model = window.model
+    return ready(window) and len(model.data) == n_samples and (dataset is None or model.shared.dataset == dataset)
+
+
+def make_window(app: QApplication, config, settings: QSettings) -> MainWindow:
+    old = "confirm" not in inspect.signature(MainWindow).parameters  # before issue 8 (--typing only)
+    window = MainWindow(config, settings=settings, restore_parameters=False, **({} if old else {"confirm": False}))
     window.set_save_settings(False)
     window.resize(1480, 900)
     window.show()
+    window.activateWindow()
+    if wait_until(lambda: ready(window), 60) is None:
+        raise SystemExit("bench_gui: the window did not get ready within 60 s")
+    wait(app, 0.3)
+    return window
+
+
+def set_speed(window: MainWindow, epochs_per_second) -> None:
+    index = window.speed.findData(epochs_per_second)
+    window.speed.setCurrentIndex(index)
+
+
+def header(app: QApplication, what: str) -> str:
+    return (f"bench_gui: {what}; window 1480x900, Qt platform {app.platformName()}, commit {commit_measured()}, "
+            f"{os.cpu_count()} cores (load {os.getloadavg()[0]:.1f})")
+
+
+# ---- the cases ------------------------------------------------------------------------------------
+
+def bench_training(app: QApplication, args, settings: QSettings) -> None:
+    """Default and --notebook: frames/s, lag and map redraws while training as fast as possible."""
+    config = preset_config("sgd", epochs=10_000_000, engine=args.engine)
+    window = make_window(app, config, settings)
+    set_speed(window, None)
     if args.notebook:
         runs = tuple(spec.replace(epochs=10_000_000) for spec in notebook_runs())
         window.apply_session(Session(preset_shared().replace(engine=args.engine), runs))
-    deadline = time.perf_counter() + 30
-    while window._last is None and time.perf_counter() < deadline:
-        wait(app, 0.01)
-    wait(app, 0.3)
+        wait_until(lambda: ready(window) and len(window.model) == len(runs), 60)
+        wait(app, 0.3)
 
     # ---- one decision-map redraw, outside training
     trainer = Trainer(preset_config("sgd", engine=args.engine))
@@ -92,58 +216,186 @@ def main() -> int:
     # ---- training as fast as possible, with a 10 ms timer measuring its own lateness
     frames = []
     window.frame_drawn.connect(lambda: frames.append(time.perf_counter()))
-    lags = []
-    clock = QElapsedTimer()
-    timer = QTimer()
-    timer.setInterval(TIMER_MS)
-    last = [0]
-
-    def tick():
-        now = clock.nsecsElapsed()
-        if last[0]:
-            lags.append(max((now - last[0]) / 1e6 - TIMER_MS, 0.0))
-        last[0] = now
-
-    timer.timeout.connect(tick)
+    meter = LagMeter()
     window.reset()
     wait(app, 0.2)
     window.start()
     wait(app, 0.3)  # ramp-up
     frames.clear()
-    window.frame_costs.clear()
+    window.controller.frame_costs.clear()
     epoch_start = window.epoch
-    clock.start()
-    timer.start()
+    meter.start()
     start = time.perf_counter()
     wait(app, args.seconds)
     elapsed = time.perf_counter() - start
-    timer.stop()
+    meter.stop()
     epochs = window.epoch - epoch_start
-    costs = [1000 * c for c in window.frame_costs]
+    costs = [1000 * c for c in window.controller.frame_costs]
     window.pause()
     wait(app, 0.1)
-    held = len(window.curves.data(curve_key(window.selected_run_id))["epoch"])
+    held = len(window.model[window.selected_run_id].history)
     window.close()
 
-    platform = app.platformName()
     what = "the 4 notebook runs side by side" if args.notebook else "sgd preset (1000 samples, per-sample SGD)"
-    print(f"bench_gui: {what}, {args.engine} engine, "
-          f"window 1480x900, Qt platform {platform}, {args.seconds:g} s of training")
+    print(header(app, f"{what}, {args.engine} engine, {args.seconds:g} s of training"))
     print(f"frames drawn         {len(frames) / elapsed:8.1f} /s   (target >= 30)")
     print(f"GUI busy per frame   median {percentile(costs, 50):6.2f} ms   p90 {percentile(costs, 90):6.2f} ms   "
           f"(frame handled and painted; frames are spaced by >= 1.5 x this)")
     per = " of each run" if args.notebook else ""
-    print(f"epochs trained       {epochs / elapsed:8.0f} /s{per}   ({held:,} epochs held in the curves)")
-    print(f"event-loop lag       median {percentile(lags, 50):6.2f} ms   p99 {percentile(lags, 99):6.2f} ms   "
-          f"max {max(lags, default=float('nan')):6.2f} ms   ({len(lags)} ticks of a {TIMER_MS} ms timer; "
-          f"target p99 <= 50 ms)")
+    print(f"epochs trained       {epochs / elapsed:8.0f} /s{per}   ({held:,} epochs held in the history)")
+    print(f"event-loop lag       {meter.summary()}; target p99 <= 50 ms")
     print(f"decision-map redraw  median {statistics.median(model_ms):6.2f} ms   "
           f"p90 {percentile(model_ms, 90):6.2f} ms   (grid {view.resolution}x{view.resolution} + image + contour; "
           "target <= 10 ms median)")
     print(f"  ... and on screen  median {statistics.median(painted_ms):6.2f} ms   "
           f"p90 {percentile(painted_ms, 90):6.2f} ms")
-    scratch.cleanup()
+
+
+def bench_typing(app: QApplication, args, settings: QSettings) -> int:
+    """--typing: 1000000 typed into samples key by key, then another data set at 1,000,000 points."""
+    window = make_window(app, preset_config("sgd", engine=args.engine), settings)
+    panel = window.panel
+    edit = panel.fields["n_samples"].edit
+    meter = LagMeter()
+    print(header(app, f"typing {TYPED} into samples ({KEY_MS} ms between keys), then switching the data set, "
+                      f"{args.engine} engine"))
+
+    # ---- typing, as a user: click into the field, select its text, type the digits
+    QTest.mouseClick(edit, Qt.MouseButton.LeftButton)
+    QTest.keyClick(edit, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)
+    wait(app, 0.2)
+    meter.start()
+    first_key = time.perf_counter()
+    for i, char in enumerate(TYPED):
+        QTest.keyClick(edit, char)
+        if i < len(TYPED) - 1:
+            wait(app, KEY_MS / 1000)
+    last_key = time.perf_counter()
+    shown = wait_until(lambda: shows(window, BIG), args.timeout)
+    wait(app, args.tail)  # the repaints that follow
+    meter.stop()
+    typing_lags = list(meter.lags)
+    if shown is None:
+        print(f"typing: the points were not shown within {args.timeout:g} s (field {edit.text()!r})")
+        return 1
+    print(f"typing -> shown      {shown - first_key:6.2f} s from the first key, {shown - last_key:6.2f} s from the "
+          f"last ({typing_delay()})")
+    print(f"  event-loop lag     {meter.summary()}; target p99 <= 50 ms")
+
+    # ---- switching the data set: the combo box, one item down (or up from the last item)
+    combo = panel.dataset
+    before = combo.currentText()
+    down = combo.currentIndex() < combo.count() - 1
+    target = combo.itemText(combo.currentIndex() + (1 if down else -1))
+    combo.setFocus()
+    wait(app, 0.2)
+    meter.start()
+    key = time.perf_counter()
+    QTest.keyClick(combo, Qt.Key.Key_Down if down else Qt.Key.Key_Up)
+    shown = wait_until(lambda: shows(window, BIG, target), args.timeout)
+    wait(app, args.tail)
+    meter.stop()
+    if shown is None:
+        print(f"switch: {target!r} was not shown within {args.timeout:g} s (combo {combo.currentText()!r})")
+        return 1
+    print(f"switch -> shown      {shown - key:6.2f} s   ({before} -> {target} at {BIG:,} points)")
+    print(f"  event-loop lag     {meter.summary()}; target p99 <= 50 ms")
+    both = typing_lags + meter.lags
+    print(f"both edits           p99 lag {percentile(both, 99):6.2f} ms   max {max(both):7.2f} ms   "
+          f"(lag measured from the first key to {args.tail:g} s after each edit was shown)")
+    window.close()
     return 0
+
+
+def typing_delay() -> str:
+    from nnviz.gui import controls
+
+    delay = getattr(controls, "COMMIT_DELAY_MS", None)
+    return "no debounce" if delay is None else f"its {delay} ms debounce included"
+
+
+def bench_long(app: QApplication, args, settings: QSettings) -> int:
+    """--long: 4 runs trained to 10^6 epochs each; RSS, frame cost and lag at 10^5 and 10^6 epochs a run."""
+    shared = preset_shared().replace(n_samples=8, shape=(2, 2, 1), test_fraction=0.0, engine=args.engine)
+    runs = tuple(spec.replace(epochs=10_000_000) for spec in notebook_runs())
+    window = make_window(app, preset_config("sgd", engine=args.engine), settings)
+    window.apply_session(Session(shared, runs))
+    wait_until(lambda: ready(window) and len(window.model) == len(runs) and len(window.model.data) == 8, 60)
+    set_speed(window, None)
+    wait(app, 0.3)
+    print(header(app, f"{len(runs)} notebook runs on 8 points (2-2-1), {args.engine} engine, trained as fast as "
+                      f"possible; measured over {args.seconds:g} s at each checkpoint"))
+    print(f"RSS before training  {rss_mb():8.1f} MB")
+    model = window.model
+    frames = []
+    window.frame_drawn.connect(lambda: frames.append(time.perf_counter()))
+    meter = LagMeter()
+    started = time.perf_counter()
+    window.start()
+    for checkpoint in args.checkpoints:
+        reached = wait_until(lambda c=checkpoint: min(run.epoch for run in model) >= c, args.timeout)
+        if reached is None:
+            print(f"{checkpoint:>9,} epochs a run: not reached within {args.timeout:g} s "
+                  f"({min(run.epoch for run in model):,} epochs)")
+            return 1
+        rss = rss_mb()
+        epoch_start = min(run.epoch for run in model)
+        frames.clear()
+        window.controller.frame_costs.clear()
+        meter.start()
+        begin = time.perf_counter()
+        wait(app, args.seconds)
+        elapsed = time.perf_counter() - begin
+        meter.stop()
+        costs = [1000 * c for c in window.controller.frame_costs]
+        epochs = min(run.epoch for run in model) - epoch_start
+        history_mb = sum(run.history.nbytes for run in model) / 2**20
+        print(f"{checkpoint:>9,} epochs a run (after {reached - started:5.0f} s): RSS {rss:7.1f} MB   "
+              f"(histories {history_mb:.1f} MB in RAM, snapshots {model.snapshot_nbytes / 2**20:.1f} MB)")
+        print(f"  frames drawn       {len(frames) / elapsed:8.1f} /s   epochs trained {epochs / elapsed:8.0f} /s a run")
+        print(f"  frame cost         median {percentile(costs, 50):6.2f} ms   p99 {percentile(costs, 99):6.2f} ms   "
+              f"(frame handled and painted)")
+        print(f"  event-loop lag     {meter.summary()}; target p99 <= 50 ms")
+    window.pause()
+    wait(app, 0.1)
+    window.close()
+    return 0
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0], allow_abbrev=False)
+    parser.add_argument("--seconds", type=float, default=5.0,
+                        help="seconds of training measured (default 5; --long: at each checkpoint)")
+    parser.add_argument("--engine", choices=("compiled", "numpy"), default="compiled")
+    parser.add_argument("--redraws", type=int, default=50, help="decision-map redraws timed (default 50)")
+    case = parser.add_mutually_exclusive_group()
+    case.add_argument("--notebook", action="store_true", help="the four notebook runs side by side")
+    case.add_argument("--typing", action="store_true", help="type 1000000 samples, then switch the data set")
+    case.add_argument("--long", action="store_true", help="4 runs trained to 10^6 epochs each")
+    parser.add_argument("--timeout", type=float, default=600.0,
+                        help="--typing, --long: seconds to wait for an edit or a checkpoint (default 600)")
+    parser.add_argument("--tail", type=float, default=0.5,
+                        help="--typing: seconds of lag still measured after an edit is shown (default 0.5)")
+    parser.add_argument("--checkpoints", type=lambda s: [int(v) for v in s.split(",")],
+                        default=list(LONG_CHECKPOINTS), help="--long: epochs a run to measure at (default "
+                        + ",".join(map(str, LONG_CHECKPOINTS)) + ")")
+    args = parser.parse_args()
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    configure_interpreter()  # as the app does
+    if args.engine == "compiled":
+        kernels.warm_up()
+    scratch = tempfile.TemporaryDirectory()
+    settings = QSettings(f"{scratch.name}/bench.ini", QSettings.Format.IniFormat)
+    try:
+        if args.typing:
+            return bench_typing(app, args, settings)
+        if args.long:
+            return bench_long(app, args, settings)
+        bench_training(app, args, settings)
+        return 0
+    finally:
+        scratch.cleanup()
 
 
 if __name__ == "__main__":
