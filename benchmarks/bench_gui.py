@@ -13,7 +13,8 @@ then with the widget painted). Targets (issue 4): >= 30 frames/s, p99 lag <= 50 
 --long (issue 8, memory and lag): the four notebook runs on 8 points (2-2-1) trained as fast as possible
     to 10^6 epochs each (really trained, not filled in); at 10^5 and 10^6 epochs a run it prints the
     process RSS, then the frame cost and the event-loop lag over --seconds of training. Target: p99 lag
-    <= 50 ms at 10^6 epochs a run.
+    <= 50 ms at 10^6 epochs a run. Then, paused, the frame cost of --steps single epochs (Step): the GUI's
+    own cost without a worker training beside it (the GIL and the cores are shared while training).
 Runs offscreen unless QT_QPA_PLATFORM is set or a display is available.
 """
 
@@ -356,10 +357,31 @@ def bench_long(app: QApplication, args, settings: QSettings) -> int:
         print(f"  frame cost         median {percentile(costs, 50):6.2f} ms   p99 {percentile(costs, 99):6.2f} ms   "
               f"(frame handled and painted)")
         print(f"  event-loop lag     {meter.summary()}; target p99 <= 50 ms")
+        costs = step_frame_costs(app, window, args.steps)
+        print(f"  frame cost, Step   median {percentile(costs, 50):6.2f} ms   p99 {percentile(costs, 99):6.2f} ms   "
+              f"({len(costs)} single epochs stepped while paused: the GUI's own cost, no training beside it)")
+        window.start()
     window.pause()
     wait(app, 0.1)
     window.close()
     return 0
+
+
+def step_frame_costs(app: QApplication, window: MainWindow, steps: int) -> list[float]:
+    """Pause, then Step ``steps`` times: the cost in ms of each step's first frame (handled and painted)."""
+    controller = window.controller
+    window.pause()
+    wait_until(lambda: not controller.worker.active, 10)
+    wait(app, 0.3)
+    costs = []
+    for _ in range(steps):
+        controller.frame_costs.clear()
+        window.step()
+        if wait_until(lambda: len(controller.frame_costs) > 0 and not controller.worker.active, 10) is None:
+            break
+        costs.append(1000 * controller.frame_costs[0])
+        wait(app, 0.05)
+    return costs
 
 
 def main() -> int:
@@ -376,6 +398,8 @@ def main() -> int:
                         help="--typing, --long: seconds to wait for an edit or a checkpoint (default 600)")
     parser.add_argument("--tail", type=float, default=0.5,
                         help="--typing: seconds of lag still measured after an edit is shown (default 0.5)")
+    parser.add_argument("--steps", type=int, default=20,
+                        help="--long: single epochs stepped while paused at each checkpoint (default 20)")
     parser.add_argument("--checkpoints", type=lambda s: [int(v) for v in s.split(",")],
                         default=list(LONG_CHECKPOINTS), help="--long: epochs a run to measure at (default "
                         + ",".join(map(str, LONG_CHECKPOINTS)) + ")")
