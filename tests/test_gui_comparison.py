@@ -92,8 +92,6 @@ def test_notebook_runs_replace_the_lone_sgd_run_and_train_like_separate_trainers
     assert window.message.text().startswith("finished: 4 runs")
 
 
-@pytest.mark.xfail(strict=True, reason="after the second Notebook runs the status bar still says the previous "
-                   "message ('finished: 4 runs; ...'): Controller.add_run emits no message and nothing counts the runs")
 def test_notebook_runs_again_add_four_more_and_the_status_says_so(qtbot, make_window):
     window = comparison_window(make_window)
     ids = with_notebook_runs(qtbot, window)
@@ -150,9 +148,6 @@ def test_the_training_group_edits_the_selected_run_only(qtbot, make_window):
     assert window.runs.spec(ids[2]).batch_size == 8 and window.runs.spec(ids[0]).batch_size == 1
 
 
-@pytest.mark.xfail(strict=True, reason="ViewSync._fill_panel does not set the preset box: the panel matches presets "
-                   "on every training field, epochs included, so a run with another epoch target shows no preset "
-                   "(the old window chose it ignoring the epochs)")
 def test_selecting_a_run_shows_its_preset_whatever_its_epoch_target(qtbot, make_window):
     window = comparison_window(make_window)
     ids = with_notebook_runs(qtbot, window)  # epoch targets of 12 and 40, not the presets' 150
@@ -225,8 +220,6 @@ def test_removing_a_run_keeps_the_others_where_they_are(qtbot, make_window):
     assert ids[1] not in window.model
 
 
-@pytest.mark.xfail(strict=True, reason="Controller.remove_run emits no message: the status bar keeps the previous "
-                   "one ('4 runs, all from the same initial weights ...')")
 def test_removing_a_run_says_so_in_the_status_bar(qtbot, make_window):
     window = comparison_window(make_window)
     ids = with_notebook_runs(qtbot, window)
@@ -278,8 +271,6 @@ def test_save_and_open_give_the_same_settings_and_histories(qtbot, make_window, 
     assert load_session(tmp_path / "plain.nnviz.json").histories == {}
 
 
-@pytest.mark.xfail(strict=True, reason="MainWindow._update_title runs on runs_changed only: after a save the title "
-                   "stays 'nnviz — watch a neural network learn' without the file's name")
 def test_saving_names_the_file_in_the_window_title(qtbot, window, tmp_path):
     path = tmp_path / "c.nnviz.json"
     assert window.save_session_to(path)
@@ -445,8 +436,6 @@ def test_removing_every_run_stops_training_and_adding_one_starts_again(qtbot, ma
     assert len(window.runs.runs()) == 4 and window.start_action.isEnabled()
 
 
-@pytest.mark.xfail(strict=True, reason="nothing says the comparison has no runs: after the last run is removed the "
-                   "status bar says 'ready: press Start (Space) or Step (S)' while Start is disabled")
 def test_removing_every_run_says_there_are_no_runs(qtbot, window):
     window.runs.remove_run(window.selected_run_id)
     assert len(window.model) == 0

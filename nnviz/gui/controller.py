@@ -199,6 +199,8 @@ class Controller(QObject):
         self._after_edit()
         if select:
             self.select(run_id)
+        self.message.emit(f"“{name}” added at epoch 0, from the same weights; the other runs go on where they are",
+                          "")
         return run_id
 
     def copy_run(self, run_id: int) -> int:
@@ -214,6 +216,8 @@ class Controller(QObject):
         if self._selected == run_id:
             self.select(ids[min(index, len(ids) - 1)] if ids else -1)
         self._after_edit()
+        self.message.emit(f"run removed; {len(ids)} run(s) continue from where they are" if ids
+                          else "no runs: add one (Add, or Notebook runs)", "")
 
     def edit_run(self, run_id: int, **changes) -> str:
         """Change some of a run's fields (validated: ValueError); returns the effect (edit_effect)."""
@@ -254,6 +258,10 @@ class Controller(QObject):
                 done_message: str = "", busy: str = "") -> None:
         """Replace the whole comparison (new comparison, an opened session), prepared in the worker thread.
         Runs with a ``saved`` history are retrained to its last epoch and checked against it."""
+        names = [spec.name for spec in specs]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"name={name!r}: two runs have that name")
         self.pause()
         previous = self.model.start
         self._undo = None

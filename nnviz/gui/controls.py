@@ -361,9 +361,10 @@ class ParameterPanel(QWidget):
             field.set_error(message)
             field.form.setRowVisible(field.error, bool(message))
         self._show_schedule_fields()
-        # The preset box names the preset whose training settings these are, if any.
+        # The preset box names the preset whose training settings these are (whatever the epoch target), if any.
         matching = [name for name, fields in self._presets.items() if config is not None
-                    and all(getattr(config, n) == getattr(TrainConfig(**fields), n) for n in TRAINING_FIELDS)]
+                    and all(getattr(config, n) == getattr(TrainConfig(**fields), n)
+                            for n in TRAINING_FIELDS if n != "epochs")]
         current = self.preset.currentData()
         if current not in matching:
             self.preset.setCurrentIndex(self.preset.findData(matching[0]) if matching else 0)

@@ -218,6 +218,7 @@ class MainWindow(QMainWindow):
         c.run_ended.connect(v.run_ended)
         c.errored.connect(self.errored)
         c.runs_changed.connect(self._update_title)
+        c.message.connect(lambda *_: self._update_title())  # "saved …" or "opened …": the file may be new
         self.panel.changed.connect(v.panel_changed)
         self.panel.committed.connect(v.panel_committed)
         self.panel.preset_chosen.connect(v.preset_chosen)
@@ -300,6 +301,8 @@ class MainWindow(QMainWindow):
             return
         for spec in notebook_runs():
             self.controller.add_run(spec, select=False)
+        self.statusline.set_message(f"{len(self.model)} runs: the {len(NOTEBOOK_PRESETS)} notebook runs added at "
+                                    "epoch 0, from the same weights; the others go on where they are")
 
     def histories(self):
         return self.controller.histories()

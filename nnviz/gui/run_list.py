@@ -345,8 +345,17 @@ class RunListPanel(QWidget):
         return -1 if item is None else int(item.data(0, Qt.ItemDataRole.UserRole))
 
     def select_run(self, run_id: int) -> None:
-        """Select a run (-1: none)."""
+        """Select a run (-1: none), as a click does: selection_changed tells the controller."""
         self.tree.setCurrentItem(self._items.get(run_id))
+
+    def show_selected(self, run_id: int) -> None:
+        """Show the controller's selected run (-1: none), without sending it back as an intent."""
+        updating, self._updating = self._updating, True
+        try:
+            self.tree.setCurrentItem(self._items.get(run_id))
+        finally:
+            self._updating = updating
+        self._update_actions()
 
     def show_message(self, text: str, anchor: QWidget | None = None) -> None:
         """Show a problem under the list (and as a tooltip at ``anchor``, e.g. the name editor)."""
@@ -413,7 +422,8 @@ class RunListPanel(QWidget):
 
     def _on_current_changed(self, current, _previous) -> None:
         self._update_actions()
-        self.selection_changed.emit(self.selected_run_id())
+        if not self._updating:  # the user's choice, not rows rewritten from the model
+            self.selection_changed.emit(self.selected_run_id())
 
     def _on_item_changed(self, item: QTreeWidgetItem, column: int) -> None:
         if self._updating or column != 0:

@@ -100,7 +100,7 @@ class ViewSync:
 
     def selection_changed(self, run_id: int) -> None:
         self._note_drawn()
-        self.w.runs.select_run(run_id)
+        self.w.runs.show_selected(run_id)
         self._fill_panel()
         self.show_status()
 
