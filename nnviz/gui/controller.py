@@ -269,10 +269,12 @@ class Controller(QObject):
         def apply(start):
             self.model.replace(shared, specs, start, saved)
             ids = self.model.ids()
-            self._selected = -1
-            self.select(ids[0] if ids else -1)
+            selected = ids[0] if ids else -1
+            changed, self._selected = selected != self._selected, selected
             self.show_epoch(None)
             self._after_edit()
+            if changed:
+                self.selection_changed.emit(selected)
             if self.model.restoring:
                 self.message.emit("retraining the saved runs to show their maps and timeline…", "")
             elif done_message:
