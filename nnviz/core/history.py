@@ -418,47 +418,62 @@ class History:
         the bin's first row; then the last row in range. Bins are runs of whole rows, cut near the
         ``n_bins`` equal steps of x; no extreme is lost. O(n_bins + log n) from the summary blocks.
         """
+        x, ys = self.decimated_columns(x_name, (y_name,), x_min, x_max, n_bins)
+        return x, ys[y_name]
+
+    def decimated_columns(self, x_name: str, y_names: Iterable[str], x_min: float, x_max: float,
+                          n_bins: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """``decimated`` for several y columns over the same bins, from one snapshot: (x, {y_name: y})."""
+        y_names = tuple(y_names)
         if x_name not in X_COLUMNS:
             raise ValueError(f"x_name={x_name!r}: not an x column ({', '.join(X_COLUMNS)})")
-        if y_name not in self._y:
-            raise ValueError(f"y_name={y_name!r}: not a plotted column of this history ({', '.join(self._y)})")
+        for y_name in y_names:
+            if y_name not in self._y:
+                raise ValueError(f"y_name={y_name!r}: not a plotted column of this history ({', '.join(self._y)})")
         n_bins = max(int(n_bins), 1)
         snap = self._snapshot()
         if snap.n == 0 or not x_max >= x_min:
-            return np.empty(0), np.empty(0)
+            return np.empty(0), {y_name: np.empty(0) for y_name in y_names}
         i0 = max(self._find(snap, x_name, x_min, "left") - 1, 0)
         i1 = min(self._find(snap, x_name, x_max, "right") + 1, snap.n)
         count = i1 - i0
         if count <= _RAW_BINS * n_bins:
             return (self._read(snap, x_name, i0, i1).astype(np.float64),
-                    self._read(snap, y_name, i0, i1).astype(np.float64))
+                    {y_name: self._read(snap, y_name, i0, i1).astype(np.float64) for y_name in y_names})
         edges = np.linspace(x_min, x_max, n_bins + 1)[1:-1]
         per_bin = count / n_bins
         level = max((i for i, size in enumerate(LEVELS) if 2 * size <= per_bin), default=None)
         if level is None:  # few rows a bin: bin the rows themselves
             xs = self._read(snap, x_name, i0, i1).astype(np.float64)
-            lows = highs = self._read(snap, y_name, i0, i1)
+            extremes = {y_name: (self._read(snap, y_name, i0, i1),) * 2 for y_name in y_names}
             starts = np.searchsorted(xs, edges, "left")
         else:
             size, ny = LEVELS[level], len(self._y)
-            j, xj = self._y.index(y_name), 2 * ny + X_COLUMNS.index(x_name)
             b0, b1, complete = i0 // size, -(-i1 // size), snap.n // size
             table = snap.levels[level][:, b0 : min(b1, complete)]
-            lows, highs, xs = table[j], table[ny + j], table[xj]
+            xs = table[2 * ny + X_COLUMNS.index(x_name)]
+            extremes = {y_name: (table[self._y.index(y_name)], table[ny + self._y.index(y_name)])
+                        for y_name in y_names}
             if b1 > complete:  # the newest, incomplete block: from finer blocks and the last rows in range
                 start, fine = complete * size, LEVELS[0]
                 finer = snap.levels[0][:, start // fine : i1 // fine]
-                tail = self._read(snap, y_name, max(start, i1 // fine * fine), i1)
-                lows = np.append(lows, np.fmin.reduce(np.concatenate((finer[j], tail))))
-                highs = np.append(highs, np.fmax.reduce(np.concatenate((finer[ny + j], tail))))
+                for y_name, (lows, highs) in extremes.items():
+                    j = self._y.index(y_name)
+                    tail = self._read(snap, y_name, max(start, i1 // fine * fine), i1)
+                    extremes[y_name] = (np.append(lows, np.fmin.reduce(np.concatenate((finer[j], tail)))),
+                                        np.append(highs, np.fmax.reduce(np.concatenate((finer[ny + j], tail)))))
                 xs = np.append(xs, self._read(snap, x_name, start, start + 1))
             starts = np.searchsorted(xs, edges, "right") - 1
         starts = np.unique(np.concatenate(([0], np.clip(starts, 0, len(xs) - 1))))
-        x = np.repeat(xs[starts], 2)
-        y = np.column_stack((np.fmin.reduceat(lows, starts), np.fmax.reduceat(highs, starts))).ravel()
-        x_last = self._read(snap, x_name, i1 - 1, i1).astype(np.float64)
-        y_last = self._read(snap, y_name, i1 - 1, i1).astype(np.float64)
-        return np.concatenate((x, x_last)), np.concatenate((y.astype(np.float64), y_last))
+        x = np.append(np.repeat(xs[starts], 2), self._read(snap, x_name, i1 - 1, i1))
+        ys = {}
+        for y_name, (lows, highs) in extremes.items():
+            y = np.empty(len(x))
+            y[0:-1:2] = np.fmin.reduceat(lows, starts)
+            y[1:-1:2] = np.fmax.reduceat(highs, starts)
+            y[-1] = self._read(snap, y_name, i1 - 1, i1)[0]
+            ys[y_name] = y
+        return x, ys
 
     @property
     def nbytes(self) -> int:

@@ -537,17 +537,20 @@ class CurvesView(QWidget):
             return False
         run.drawn = (history, rows, state)
         kind, (x_min, x_max), bins, test = state
-        x_column = X_AXES[kind][0]
-        for (plot_name, part), item in run.curves.items():
-            column = PLOTS[plot_name][0 if part == "train" else 1]
-            if rows == 0 or (part == "test" and not (test and history.has_test)):
-                if run.shown.get((plot_name, part)) is None or len(run.shown[plot_name, part]):
-                    item.setData([], [])
-                run.shown[plot_name, part] = np.empty(0)
-                continue
-            x, y = history.decimated(x_column, column, x_min, x_max, bins)
-            item.setData(x, y)
-            run.shown[plot_name, part] = y
+        columns = {(plot, part): PLOTS[plot][0 if part == "train" else 1] for plot, part in run.curves
+                   if rows and (part == "train" or (test and history.has_test))}
+        x, ys = None, {}
+        if columns:  # one snapshot and one set of bins for all the run's curves
+            x, ys = history.decimated_columns(X_AXES[kind][0], set(columns.values()), x_min, x_max, bins)
+        for key, item in run.curves.items():
+            if key in columns:
+                y = ys[columns[key]]
+                item.setData(x, y)
+            else:
+                y = np.empty(0)
+                if run.shown.get(key) is None or len(run.shown[key]):
+                    item.setData([], [])  # no data, or no test set: nothing to draw (nor to redo every frame)
+            run.shown[key] = y
         return True
 
     def _x_upper(self) -> float:
