@@ -182,9 +182,6 @@ class MainWindow(QMainWindow):
         self.maps.setMinimumSize(260, 200)
         self.timeline = TimelineSlider()
         self.curves = CurvesView()
-        from nnviz.gui._curves_adapter import adapt
-
-        adapt(self.curves)
         self.curves.setMinimumSize(260, 180)
         self.curves.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         map_box = QWidget()
