@@ -6,9 +6,9 @@ import sys
 import time
 
 from nnviz import interrupts
+from nnviz.core.comparison import Comparison, RunSpec, SharedSettings
 from nnviz.core.files import history_csv
 from nnviz.core.history import TEST_COLUMNS, History
-from nnviz.core.training import Trainer
 from nnviz.options import (
     EXIT_DIVERGED,
     EXIT_FAILED,
@@ -41,28 +41,29 @@ def train_command(argv: list[str]) -> int:
     config = config_from_args(args)
     check_output_path("--csv", args.csv)
 
-    trainer = Trainer(config)  # builds the data, loads (or compiles) the kernels
+    # One run of the comparison model, as the window and `compare` train it (data, weights, history, snapshots).
+    comparison = Comparison(SharedSettings.from_config(config), [RunSpec.from_config(config, "run")])
+    run = next(iter(comparison))
+    trainer, history = run.trainer, run.history
     progress = Progress(config.epochs)
-    # The scalars only: a record also holds a copy of the parameters, too much to keep for 10⁷ epochs.
-    history = History(trainer.has_test)
     start = time.perf_counter()
     try:
         with interrupts.raising():  # Ctrl-C stops the loop at once
-            for record in trainer:
-                history.append(record)
-                progress.update(record)
+            while not comparison.done:
+                for record in comparison.step().values():
+                    progress.update(record)
     finally:
         progress.close()
     seconds = time.perf_counter() - start
     interrupts.check()
+    last = history.row(len(history) - 1)
 
     if args.csv and not write_output(args.csv, format_csv(history), "nnviz train"):
         return EXIT_FAILED
-    last = record
-    trained = last.epoch
+    trained = last["epoch"]
     rate = trained / seconds if seconds > 0 else float("inf")
-    test = f", test cost {last.test_cost:.6f} accuracy {last.test_accuracy:.4f}" if trainer.has_test else ""
-    summary = (f"{trained} epochs: cost {last.cost:.9f}, accuracy {last.accuracy:.4f}{test}, "
+    test = f", test cost {last['test_cost']:.6f} accuracy {last['test_accuracy']:.4f}" if trainer.has_test else ""
+    summary = (f"{trained} epochs: cost {last['cost']:.9f}, accuracy {last['accuracy']:.4f}{test}, "
                f"{seconds:.2f} s, {rate:,.0f} epochs/s ({trainer.engine.name} engine)")
     if trainer.status == "diverged":
         print(f"diverged at epoch {trainer.diverged_epoch}: {trainer.divergence_reason}; "
