@@ -85,17 +85,20 @@ class Actions:
         self.recent_menu = recent_menu
         return recent_menu
 
-    def set_state(self, playing: bool, valid: bool, ended: bool, busy: bool, can_undo: bool) -> None:
+    def set_state(self, playing: bool, valid: bool, ended: bool, busy: bool, can_undo: bool,
+                  stepping: bool = False) -> None:
         """Enable the run actions for the state (touched only when it changed: a new text or icon on every
-        frame would relayout the tool bar 60 times a second)."""
-        state = (playing, valid, ended, busy, can_undo)
+        frame would relayout the tool bar 60 times a second). While a step trains, Start reads Pause (it
+        stops the step) and Step waits for it."""
+        state = (playing, valid, ended, busy, can_undo, stepping)
         if getattr(self, "_state", None) == state:
             return
         self._state = state
+        playing = playing or stepping
         icon = QStyle.StandardPixmap.SP_MediaPause if playing else QStyle.StandardPixmap.SP_MediaPlay
         self.start_action.setText("Pause" if playing else "Start")
         self.start_action.setIcon(self.window.style().standardIcon(icon))
         self.start_action.setEnabled(playing or (valid and not busy))
-        self.step_action.setEnabled(valid and not ended and not busy and not playing)
+        self.step_action.setEnabled(valid and not ended and not busy and not stepping)
         self.reset_action.setEnabled(valid and not busy)
         self.undo_action.setEnabled(can_undo)

@@ -247,8 +247,8 @@ class Controller(QObject):
                 self._checkpoint("the data or network change")
             self.model.set_shared(shared, start)
             self._after_edit()
-            if lost:
-                self.message.emit("data or network changed: every run is back at epoch 0 (Ctrl+Z: undo)", "")
+            self.message.emit("data or network changed: every run is back at epoch 0 (Ctrl+Z: undo)" if lost
+                              else READY, "")
 
         self._submit("shared", f"preparing {shared.n_samples:,} points and the network",
                      lambda: prepare(shared, data=None, previous=previous), apply)

@@ -57,8 +57,8 @@ class ViewSync:
         w.maps.set_runs([(run.id, run.spec.name, run.spec.colour, run.spec.visible) for run in runs])
         if len(runs) == 1:
             w.maps.show_large(runs[0].id)
-        elif w.maps.large_run_id != -1 and w.maps.large_run_id not in starts:
-            w.maps.show_all()
+        elif w.maps.large_run_id != -1 and (w.maps.large_run_id not in starts or not w.maps.back_button.isVisible()):
+            w.maps.show_all()  # the single run's large map (or a removed run's) gives way to the grid
         w.maps.back_button.setVisible(len(runs) > 1)
         if restarted:
             w.curves.reset_view()
@@ -107,7 +107,8 @@ class ViewSync:
     def state_changed(self) -> None:
         w, c = self.w, self.c
         valid = w.panel.config() is not None and len(c.model) > 0
-        w.actions.set_state(c.playing or c.worker.active, valid, c.ended, bool(c.busy), c.can_undo)
+        w.actions.set_state(c.playing, valid, c.ended, bool(c.busy), c.can_undo,
+                            stepping=c.worker.active and not c.playing)
         self.show_status()
 
     def run_ended(self, status: str) -> None:
