@@ -157,3 +157,22 @@ def test_an_opened_session_with_histories_is_retrained_and_checked(qtbot, contro
         assert run.history.column("cost").tolist() == first.histories()[run.spec.name].column("cost").tolist()
         assert run.snapshots.last_epoch == run.epoch  # the timeline reaches the saved epochs
     assert not c.playing
+
+
+def test_a_superseded_preparation_stops_between_chunks_and_closing_never_waits_for_one(qtbot, controller):
+    from nnviz.core.comparison import prepare
+    from nnviz.core.training import Stopped
+
+    asked = []
+    with pytest.raises(Stopped):
+        prepare(BIG.replace(n_samples=20_000), should_stop=lambda: asked.append(1) or len(asked) > 2)
+    c = controller()
+    c.set_shared(BIG.replace(n_samples=40_000))  # seconds of epoch-0 evaluation
+    assert c.busy
+    c.set_shared(SHARED.replace(n_samples=90))  # typed again: the first is void
+    qtbot.waitUntil(lambda: not c.busy, timeout=30_000)
+    assert len(c.model.data) == 90 and c.model.shared.shape == SHARED.shape
+    c.set_shared(BIG.replace(n_samples=40_000))
+    assert c.busy
+    c.shutdown()  # returns at once: the preparation stops in its own thread, nothing is applied
+    assert not c.worker_thread.isRunning()

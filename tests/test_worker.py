@@ -21,10 +21,8 @@ class Collector(QObject):
         self.worker = worker
         self.frames = []
         self.errors = []
-        self.jobs = []
         worker.frame.connect(self.on_frame)
         worker.errored.connect(self.on_error)
-        worker.job_done.connect(lambda ticket, result: self.jobs.append((ticket, result)))
 
     @Slot(object)
     def on_frame(self, frame):
@@ -116,16 +114,6 @@ def test_live_change_applies_from_the_next_epoch(qtbot, launch):
     worker.step(1)
     qtbot.waitUntil(lambda: model[run_id].epoch == 3)
     assert model[run_id].history.column("learning_rate").tolist() == [0.01, 0.01, 0.01, 0.5]
-
-
-def test_jobs_run_in_the_worker_thread_and_report_their_result(qtbot, launch):
-    import threading
-
-    model = Comparison(SHARED, [RUN])
-    worker, collector, _ = launch(model)
-    worker.submit(7, lambda: threading.current_thread() is threading.main_thread())
-    qtbot.waitUntil(lambda: bool(collector.jobs), timeout=5000)
-    assert collector.jobs == [(7, False)]
 
 
 def test_an_exception_becomes_an_error_signal_and_the_thread_ends(qtbot, launch):

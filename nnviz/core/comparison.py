@@ -38,7 +38,7 @@ from nnviz.core.specs import (  # noqa: F401 (re-exported)
     preset_run,
     preset_shared,
 )
-from nnviz.core.training import LIVE_FIELDS, EpochRecord, Evaluation, TrainConfig, Trainer, get_engine
+from nnviz.core.training import LIVE_FIELDS, EpochRecord, Evaluation, Stopped, TrainConfig, Trainer, get_engine
 
 # What an edit means (edit_effect):
 DISPLAY = "display"  # name, colour or visibility: nothing to train again
@@ -82,10 +82,12 @@ class Start:
         return Layout(self.shared.shape)
 
 
-def prepare(shared: SharedSettings, engine=None, data: Dataset | None = None, previous: Start | None = None) -> Start:
+def prepare(shared: SharedSettings, engine=None, data: Dataset | None = None, previous: Start | None = None,
+            should_stop: Callable[[], bool] | None = None) -> Start:
     """Build the data, the initial weights and their evaluation (the slow part of a comparison: call it off
     the GUI thread). ``data`` replaces the generated points; ``previous`` lends its data when the data
-    settings are unchanged and its weights when the network is unchanged."""
+    settings are unchanged and its weights when the network is unchanged. ``should_stop()`` is asked
+    between the steps and between chunks of the evaluation: training.Stopped when it says so."""
     engine = engine or get_engine(shared.engine)
     same = previous is not None
     if data is None and same and all(getattr(previous.shared, f) == getattr(shared, f) for f in DATA_FIELDS):
@@ -99,7 +101,10 @@ def prepare(shared: SharedSettings, engine=None, data: Dataset | None = None, pr
     if params is None:
         params = init_params(shared.shape, shared.init_seed)
         params.flags.writeable = False
-    reference = Trainer(TrainConfig(**shared.to_dict()), engine, data=data, initial_params=params)
+    if should_stop is not None and should_stop():
+        raise Stopped
+    reference = Trainer(TrainConfig(**shared.to_dict()), engine, data=data, initial_params=params,
+                        should_stop=should_stop)
     return Start(shared, data, params, reference.initial_evaluation)
 
 

@@ -198,6 +198,10 @@ CHUNK_WORK = 2_000_000
 EVAL_WORK = 3 * CHUNK_WORK  # evaluating a sample costs about a third of training on it
 
 
+class Stopped(Exception):
+    """Raised when ``should_stop()`` said so before a piece of work was done (nothing half-made is kept)."""
+
+
 @dataclass(frozen=True)
 class Evaluation:
     """Cost (without the L2 term) and accuracy of some parameters on the training and test sets."""
@@ -222,10 +226,11 @@ class Trainer:
     """
 
     def __init__(self, config: TrainConfig, engine=None, like: Trainer | None = None, data: Dataset | None = None,
-                 initial_params: np.ndarray | None = None, initial: Evaluation | None = None):
+                 initial_params: np.ndarray | None = None, initial: Evaluation | None = None, should_stop=None):
         """``like``: a Trainer whose data, initial weights and epoch-0 evaluation this one shares instead of
         building its own (a fair comparison); ``data``, ``initial_params`` and ``initial`` (their epoch-0
-        evaluation) give them directly. Shared values must agree with ``config``'s data and network fields."""
+        evaluation) give them directly. Shared values must agree with ``config``'s data and network fields.
+        ``should_stop()`` is asked between chunks of the epoch-0 evaluation: Stopped when it says so."""
         self.config = config
         self.engine = engine or get_engine(config.engine)
         if like is not None:
@@ -248,7 +253,7 @@ class Trainer:
         self._job = None  # the epoch under way (a generator), when stopped part-way
         self.diverged_epoch: int | None = None
         self.divergence_reason = ""
-        self.initial_evaluation = initial if initial is not None else self._evaluate_all()
+        self.initial_evaluation = initial if initial is not None else _run_to_end(self._evaluation(), should_stop)
         self._initial = self._record(0, self.learning_rate_for(0), self.initial_evaluation)
         self.initial_cost = self._initial.cost
 
@@ -314,9 +319,6 @@ class Trainer:
             return Evaluation(cost_, accuracy_)
         test_cost, test_accuracy = yield from self._evaluate(self.X_test, self.y_test)
         return Evaluation(cost_, accuracy_, test_cost, test_accuracy)
-
-    def _evaluate_all(self) -> Evaluation:
-        return _run_to_end(self._evaluation())
 
     def _record(self, epoch: int, learning_rate: float, evaluation: Evaluation) -> EpochRecord:
         params = self.theta.copy()
@@ -406,10 +408,12 @@ class Trainer:
             yield record
 
 
-def _run_to_end(generator):
-    """The return value of a generator run to its end."""
+def _run_to_end(generator, should_stop=None):
+    """The return value of a generator run to its end; Stopped if ``should_stop()`` says so between two steps."""
     while True:
         try:
             next(generator)
         except StopIteration as end:
             return end.value
+        if should_stop is not None and should_stop():
+            raise Stopped

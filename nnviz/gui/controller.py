@@ -9,6 +9,7 @@ edit goes through ``core.comparison.edit_effect``; the slow part of a data or ne
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 
@@ -26,13 +27,19 @@ from nnviz.core.comparison import (
     prepare,
 )
 from nnviz.core.history import History
-from nnviz.core.training import NumpyEngine
+from nnviz.core.text import shorten
+from nnviz.core.training import NumpyEngine, Stopped
 from nnviz.gui.status import READY
 from nnviz.gui.worker import Frame, TrainingWorker, start_worker, stop_worker
 
 FRAME_PAINTED = QEvent.Type(QEvent.registerEventType())  # posted after a frame: acknowledges it once painted
 RATE_SMOOTHING = 0.3
 PLACEHOLDER = SharedSettings(dataset="hard", n_samples=4, engine="numpy")
+
+
+class _JobBridge(QObject):
+    done = Signal(int, object)
+    failed = Signal(int, str)
 
 
 class Controller(QObject):
@@ -79,8 +86,12 @@ class Controller(QObject):
         self._shown: int | None = None  # epoch on the timeline, None: live
         self._selected = next(iter(self.model.ids()), -1)
         self._ticket = 0
-        self._jobs: dict[int, tuple] = {}  # ticket -> (kind, callback) of jobs in the worker
-        self.busy = ""  # what the worker prepares, e.g. "building 1,000,000 points"
+        self._jobs: dict[int, tuple] = {}  # ticket -> (kind, callback) of jobs under way in their threads
+        self.busy = ""  # what is being prepared, e.g. "preparing 1,000,000 points and the network"
+        self._closing = False
+        self._bridge = _JobBridge(self)  # carries a job's result from its thread to this one
+        self._bridge.done.connect(self._on_job_done)
+        self._bridge.failed.connect(self._on_job_failed)
         self._undo = None  # (checkpoint, text) of the last edit that restarted runs
         self.rate = 0.0  # smoothed epochs a second
         self.frame_costs: deque[float] = deque(maxlen=1000)  # seconds each recent frame kept the GUI busy
@@ -92,8 +103,6 @@ class Controller(QObject):
     def _start_worker(self) -> None:
         self.worker = TrainingWorker(self.model, self._speed)
         self.worker.frame.connect(self._on_frame)
-        self.worker.job_done.connect(self._on_job_done)
-        self.worker.job_failed.connect(self._on_job_failed)
         self.worker.errored.connect(self._on_error)
         self.worker_thread = start_worker(self.worker)
 
@@ -251,7 +260,7 @@ class Controller(QObject):
                               else READY, "")
 
         self._submit("shared", f"preparing {shared.n_samples:,} points and the network",
-                     lambda: prepare(shared, data=None, previous=previous), apply)
+                     lambda should_stop: prepare(shared, previous=previous, should_stop=should_stop), apply)
         return RESTART_ALL
 
     def replace(self, shared: SharedSettings, specs: list[RunSpec], saved: dict[str, History] | None = None,
@@ -281,7 +290,7 @@ class Controller(QObject):
                 self.message.emit(done_message, "")
 
         self._submit("shared", busy or f"preparing {shared.n_samples:,} points and the network",
-                     lambda: prepare(shared, previous=previous), apply)
+                     lambda should_stop: prepare(shared, previous=previous, should_stop=should_stop), apply)
 
     def undo(self) -> bool:
         """Bring back the runs as they were before the last edit that restarted them."""
@@ -306,21 +315,38 @@ class Controller(QObject):
         self.records_appended.emit()
         self.state_changed.emit()
 
-    # ---- jobs in the worker thread ----------------------------------------------------------
+    # ---- jobs in threads of their own ------------------------------------------------------------
 
     def _pending(self, kind: str) -> bool:
         return any(k == kind for k, _ in self._jobs.values())
 
     def _submit(self, kind: str, busy: str, job, apply) -> None:
-        """Run ``job`` in the worker thread, then ``apply(result)`` here; a newer job of the same kind
-        makes an older one's result void (typing 1, 10, 100, ... builds only what is still wanted)."""
+        """Run ``job(should_stop)`` in a thread of its own, then ``apply(result)`` here. A newer job of the same
+        kind makes an older one void (typing 1, 10, 100, ... builds only what is still wanted): its
+        ``should_stop()`` turns true, so its evaluation stops between two chunks. The thread is a daemon: closing
+        the window never waits for points being built."""
         self._ticket += 1
+        ticket = self._ticket
         self._jobs = {t: v for t, v in self._jobs.items() if v[0] != kind}
-        self._jobs[self._ticket] = (kind, apply)
+        self._jobs[ticket] = (kind, apply)
         self.busy = busy
         self.state_changed.emit()
         self.message.emit(f"{busy}…", "")
-        self.worker.submit(self._ticket, job)
+
+        def should_stop() -> bool:
+            return self._closing or ticket not in self._jobs
+
+        def run() -> None:
+            try:
+                result = job(should_stop)
+            except Stopped:
+                return
+            except Exception as exc:  # every failure becomes a message: a dead thread would be silent
+                self._bridge.failed.emit(ticket, f"{type(exc).__name__}: {shorten(str(exc), 200)}")
+            else:
+                self._bridge.done.emit(ticket, result)
+
+        threading.Thread(target=run, name=f"nnviz-{kind}-{ticket}", daemon=True).start()
 
     def _on_job_done(self, ticket: int, result) -> None:
         job = self._jobs.pop(ticket, None)
@@ -372,16 +398,15 @@ class Controller(QObject):
         """The worker stopped on an error: say so and start a new one on the same model (nothing is lost)."""
         self._playing = False
         stop_worker(self.worker, self.worker_thread)
-        self._jobs.clear()
-        self.busy = ""
         self._start_worker()
         self.message.emit(message, "error")
         self.state_changed.emit()
         self.errored.emit(message)
 
     def shutdown(self) -> None:
-        """Stop the worker (within one chunk of an epoch) and join its thread."""
+        """Stop the worker (within one chunk of an epoch) and join its thread; jobs under way stop too."""
         self._playing = False
+        self._closing = True
         stop_worker(self.worker, self.worker_thread)
 
 

@@ -1,13 +1,12 @@
 """The training worker: a QObject in its own QThread that advances a comparison model and reports frames.
 
 The worker holds no policy: it trains the model's runs round-robin while playing (or for the
-epochs asked with ``step``), runs slow jobs handed to it (building a data set of a million
-points), and emits at most ~60 small frames a second. The model itself records every epoch
+epochs asked with ``step``) and emits at most ~60 small frames a second. The model itself records every epoch
 (histories, snapshots) under its lock, so the views read it directly.
 
 The GUI talks to the worker only through thread-safe methods (flags and events): the worker's
 loop is busy training, so queued slots would wait behind it. Every long epoch is trained in
-chunks; a request (pause, stop, a job) interrupts it between two chunks, within milliseconds.
+chunks; a request (pause, stop) interrupts it between two chunks, within milliseconds.
 
 Life cycle (the only safe order, see ``stop_worker``)::
 
@@ -20,7 +19,6 @@ from __future__ import annotations
 import threading
 import time
 import weakref
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
@@ -65,8 +63,6 @@ class TrainingWorker(QObject):
     """Advances a Comparison, one epoch of each run in turn, while playing or asked to step."""
 
     frame = Signal(object)  # Frame
-    job_done = Signal(int, object)  # (ticket, result) of a job handed over with submit()
-    job_failed = Signal(int, str)  # (ticket, one-line message)
     errored = Signal(str)  # a one-line message; the worker then finishes
     finished = Signal()  # the loop has ended (stop requested or error)
 
@@ -77,7 +73,6 @@ class TrainingWorker(QObject):
         self._playing = False
         self._steps = 0  # single epochs requested while paused
         self._interval = self._interval_of(epochs_per_second)
-        self._jobs: list[tuple[int, Callable]] = []
         self._report = False  # play/pause or an edit: report it in a frame
         self._stop = threading.Event()
         self._interrupt = threading.Event()  # a request waits: leave the epoch between two chunks
@@ -132,12 +127,6 @@ class TrainingWorker(QObject):
             self._report = True
         self._request(interrupt=False)
 
-    def submit(self, ticket: int, job: Callable[[], object]) -> None:
-        """Run ``job()`` in the worker thread before the next chunk; job_done(ticket, result) follows."""
-        with self._lock:
-            self._jobs.append((ticket, job))
-        self._request()
-
     def frame_consumed(self, busy_s: float = 0.0) -> None:
         """The GUI has drawn the last frame, which kept it busy ``busy_s`` seconds; the next may be emitted."""
         self._frame_interval = max(FRAME_INTERVAL_S, BUSY_FACTOR * busy_s)
@@ -185,7 +174,6 @@ class TrainingWorker(QObject):
         while not self._stop.is_set():
             self._wake.clear()  # cleared before the checks, so a request made during them is not lost
             self._interrupt.clear()
-            self._run_jobs()
             with self._lock:
                 playing, steps, interval = self._playing, self._steps, self._interval
                 if self._report:
@@ -219,19 +207,6 @@ class TrainingWorker(QObject):
             if self._has_news():
                 timeout = min(timeout, max(self._last_emit + self._frame_interval - now, 0.001))
             self._wake.wait(max(timeout, 0.0))
-
-    def _run_jobs(self) -> None:
-        with self._lock:
-            jobs, self._jobs = self._jobs, []
-        for ticket, job in jobs:
-            if self._stop.is_set():
-                return
-            try:
-                result = job()
-            except Exception as exc:
-                self.job_failed.emit(ticket, f"{type(exc).__name__}: {shorten(str(exc), 200)}")
-            else:
-                self.job_done.emit(ticket, result)
 
     def _train(self, restoring_only: bool = False) -> bool:
         """One round (or the rest of one stopped part-way); True when it went to its end."""
