@@ -431,7 +431,7 @@ class Comparison:
         saved = run.saved
         if saved is None:
             return
-        last = int(saved.column("epoch")[-1])
+        last = int(saved.last("epoch"))
         if run.epoch < last and not run.trainer.done:
             return
         run.saved = None

@@ -58,22 +58,23 @@ class StatusBar:
             self._set_progress(0, 1)
             return
         history = run.history
-        n = len(history)
-        epochs = history.column("epoch")
-        i = n - 1 if epoch is None else max(min(int(epochs.searchsorted(epoch, side="right")) - 1, n - 1), 0)
-        shown = int(epochs[i])
+        # O(log n) look-ups: a column of a long history is not copied on every frame.
+        i = len(history) - 1 if epoch is None else max(history.searchsorted("epoch", epoch, "right") - 1, 0)
+        shown = int(history.value("epoch", i))
         target = run.trainer.config.epochs
         # A slow epoch (a big network or data set) shows how far it has got; fast ones change too quickly to read.
         slow = rate < 2 and run.trainer.in_epoch and run.trainer.progress > 0
         done = f" +{100 * run.trainer.progress:.0f} %" if epoch is None and slow else ""
         self._set_progress(min(shown, target) if target else 1, max(target, 1))
-        cost = f"cost {history.column('cost')[i]:.6f}"
-        accuracy = f"accuracy {100 * history.column('accuracy')[i]:.1f} %"
+        cost = f"cost {history.value('cost', i):.6f}"
+        accuracy = f"accuracy {100 * history.value('accuracy', i):.1f} %"
         if history.has_test:
-            accuracy += f" (test {100 * history.column('test_accuracy')[i]:.1f} %)"
+            accuracy += f" (test {100 * history.value('test_accuracy', i):.1f} %)"
         learning_rate = run.trainer.learning_rate_for(run.epoch + 1) if epoch is None \
-            else history.column("learning_rate")[i]
-        self.fit(self.accuracy_label, "accuracy 100.0 % (test 100.0 %)" if history.has_test else "accuracy 100.0 %")
+            else history.value("learning_rate", i)
+        if history.has_test != getattr(self, "_fitted_test", None):
+            self._fitted_test = history.has_test
+            self.fit(self.accuracy_label, "accuracy 100.0 % (test 100.0 %)" if history.has_test else "accuracy 100.0 %")
         self._set_texts((f"epoch {shown:,}{done} / {target:,}", cost, accuracy, f"α {learning_rate:.4g}",
                          f"{rate:,.0f} epochs/s" if rate else ""))
 

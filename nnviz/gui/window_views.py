@@ -125,10 +125,10 @@ class ViewSync:
                                  f"{run.epoch}")
         elif len(runs) == 1:
             h = runs[0].history
-            w.statusline.set_message(f"finished: {runs[0].epoch:,} epochs, cost {h.column('cost')[-1]:.6f}, "
-                                 f"accuracy {100 * h.column('accuracy')[-1]:.1f} %", "done")
+            w.statusline.set_message(f"finished: {runs[0].epoch:,} epochs, cost {h.last('cost'):.6f}, "
+                                 f"accuracy {100 * h.last('accuracy'):.1f} %", "done")
         elif runs:
-            cost, accuracy, name = min((r.history.column("cost")[-1], r.history.column("accuracy")[-1],
+            cost, accuracy, name = min((r.history.last("cost"), r.history.last("accuracy"),
                                         r.spec.name) for r in runs)
             w.statusline.set_message(f"finished: {len(runs)} runs; lowest cost “{name}” {cost:.6f} "
                                  f"(accuracy {100 * accuracy:.1f} %)", "done")
@@ -165,14 +165,13 @@ class ViewSync:
     @staticmethod
     def _cost_at(run, epoch: int) -> float | None:
         history = run.history
-        epochs = history.column("epoch")
-        i = int(epochs.searchsorted(epoch))
-        return float(history.column("cost")[i]) if i < len(epochs) and epochs[i] == epoch else None
+        i = history.searchsorted("epoch", epoch)
+        return float(history.value("cost", i)) if i < len(history) and history.value("epoch", i) == epoch else None
 
     def _note_drawn(self) -> None:
         # Taken before the views read the histories: they show at least this epoch (the worker may add more).
         run = self.c.model.runs.get(self.c.selected_run_id)
-        self.drawn_epoch = int(run.history.column("epoch")[-1]) if run is not None else 0
+        self.drawn_epoch = int(run.history.last("epoch")) if run is not None else 0
 
     def show_status(self) -> None:
         self.w.statusline.show_run(self.c.model, self.c.selected_run_id, self.c.shown_epoch,
