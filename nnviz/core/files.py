@@ -132,19 +132,22 @@ def csv_field(text: str) -> str:
     return text
 
 
+def _rows(history, columns: tuple[str, ...], prefix: tuple[str, ...] = ()):
+    """CSV lines of a history's rows, a block at a time (a long history is never one list of Python floats)."""
+    blocks = history.blocks() if hasattr(history, "blocks") else [history.to_columns()]
+    for block in blocks:
+        data = [block[c].tolist() if hasattr(block[c], "tolist") else block[c] for c in columns]
+        yield from (",".join([*prefix, *map(repr, values)]) for values in zip(*data, strict=True))
+
+
 def history_csv(history, columns: tuple[str, ...]) -> str:
-    """One run's history as CSV text, one row per epoch: ``columns`` of ``history.to_columns()``."""
-    data = history.to_columns()
-    lines = [",".join(columns)]
-    lines += (",".join(map(repr, values)) for values in zip(*(data[c] for c in columns), strict=True))
-    return "\n".join(lines) + "\n"
+    """One run's history as CSV text, one row per epoch, floats at full precision (repr)."""
+    return "\n".join([",".join(columns), *_rows(history, columns)]) + "\n"
 
 
 def long_csv(histories: Mapping[str, object], columns: tuple[str, ...]) -> str:
     """Several runs' histories in long form: a ``run`` column, then ``columns``; one row per run and epoch."""
     lines = [",".join(("run",) + columns)]
     for name, history in histories.items():
-        field = csv_field(name)
-        data = history.to_columns()
-        lines += (",".join([field, *map(repr, values)]) for values in zip(*(data[c] for c in columns), strict=True))
+        lines.extend(_rows(history, columns, (csv_field(name),)))
     return "\n".join(lines) + "\n"
