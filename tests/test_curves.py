@@ -42,7 +42,7 @@ def _show(curves, histories, has_test=True):
 
 
 def _drawn(curves, key, plot="cost", part="train"):
-    x, y = curves._runs[key].curves[plot, part].getData()
+    x, y = curves.curve_items(key)[plot, part].getData()
     return (np.empty(0), np.empty(0)) if x is None else (x, y)
 
 
@@ -79,8 +79,8 @@ def test_set_runs_shows_exactly_those_runs_in_order(qtbot, curves, records):
                          ("1", "mini", "#2ca02c", True)])
     assert curves.run_ids() == ["2", "3", "1"]
     assert [label.text for _, label in curves.legend.items] == ["decayed", "new", "mini"]
-    assert not any(item.isVisible() for item in curves._runs["2"].curves.values())
-    assert curves._runs["2"].curves["accuracy", "test"].opts["pen"].color().name() == "#9467bd"
+    assert not any(item.isVisible() for item in curves.curve_items("2").values())
+    assert curves.curve_items("2")["accuracy", "test"].opts["pen"].color().name() == "#9467bd"
     curves.set_runs([("1", "mini", "#2ca02c", True)])
     assert curves.run_ids() == ["1"] and not curves.legend.isVisible()  # one run: nothing to tell apart
     with pytest.raises(KeyError, match="no such run"):
@@ -95,7 +95,7 @@ def test_clicking_a_legend_entry_hides_the_run_and_says_so(qtbot, curves, record
     with qtbot.waitSignal(curves.run_visibility_changed) as signal:
         sample.item.setVisible(False)  # what a click on the legend's sample does
     assert signal.args == ["2", False]
-    assert not any(item.isVisible() for item in curves._runs["2"].curves.values())
+    assert not any(item.isVisible() for item in curves.curve_items("2").values())
     assert "decay" not in curves.readout_at(10) and "mini-batch" in curves.readout_at(10)
 
 
@@ -119,15 +119,15 @@ def test_refresh_sets_nothing_when_nothing_changed(curves, records):
     histories = _histories(records, rows=10)
     _show(curves, histories)
     changes = []
-    for run in curves._runs.values():
-        for item in run.curves.values():
+    for key, *_ in RUNS:
+        for item in curves.curve_items(key).values():
             item.sigPlotChanged.connect(lambda *_: changes.append(1))
     curves.refresh()
     curves.refresh()
     assert changes == []
     histories["2"].append(records["2"][10])
     curves.refresh()
-    assert len(changes) == len(curves._runs["2"].curves)  # only the run that grew
+    assert len(changes) == len(curves.curve_items("2"))  # only the run that grew
 
 
 def test_long_curves_are_drawn_decimated_with_every_peak(qtbot, records):
@@ -273,9 +273,9 @@ def test_the_readout_forgets_removed_runs_and_a_reset(qtbot, records):
 def test_reset_view_clears_the_marker(curves, records):
     _show(curves, _histories(records))
     curves.set_marker(10)
-    assert all(line.isVisible() for line in curves._markers.values())
+    assert all(line.isVisible() for line in curves.markers().values())
     curves.reset_view()
-    assert not any(line.isVisible() for line in curves._markers.values())
+    assert not any(line.isVisible() for line in curves.markers().values())
 
 
 # ---- bug 3: the train/test key follows the comparison's test set ----------------------------------------

@@ -146,7 +146,7 @@ def test_a_map_without_crossing_has_an_empty_contour(qtbot, notebook):
 def test_test_points_are_drawn_hollow(boundary, notebook):
     X, y, theta, layout = notebook
     boundary.set_data(X[:800], y[:800], X[800:], y[800:])
-    train0, train1, test0, test1 = boundary._scatter
+    train0, train1, test0, test1 = boundary.scatter_items()
     assert len(train0.data) + len(train1.data) == 800 and len(test0.data) + len(test1.data) == 200
     assert test0.opts["brush"].style() == Qt.NoBrush and train0.opts["brush"].style() != Qt.NoBrush
 
@@ -208,7 +208,7 @@ def test_data_holds_every_record_field(curves, records):
     for name in ("cost", "accuracy", "test_cost", "test_accuracy", "learning_rate", "updates", "samples", "elapsed_s"):
         np.testing.assert_array_equal(data[name], [getattr(r, name) for r in records])
     # The plotted curves are that data.
-    x, cost = curves._runs["a"].curves["cost", "train"].getOriginalDataset()
+    x, cost = curves.curve_items("a")["cost", "train"].getOriginalDataset()
     np.testing.assert_array_equal(x, data["epoch"])
     np.testing.assert_array_equal(cost, data["cost"])
 
@@ -240,17 +240,17 @@ def test_missing_test_values_are_nan_and_not_drawn(curves):
     records = list(Trainer(preset_config("mini-batch", epochs=3, engine="numpy")))
     curves.append("a", records)
     assert np.isnan(curves.data("a")["test_cost"]).all()
-    x, _ = curves._runs["a"].curves["cost", "test"].getData()
+    x, _ = curves.curve_items("a")["cost", "test"].getData()
     assert x is None or len(x) == 0
 
 
 def test_log_cost_toggle(curves, records):
     curves.append("a", records)
-    item = curves._runs["a"].curves["cost", "train"]
+    item = curves.curve_items("a")["cost", "train"]
     assert not item.opts["logMode"][1]
     curves.set_log_cost(True)
     assert item.opts["logMode"][1] and curves.log_checkbox.isChecked()
-    assert not curves._runs["a"].curves["accuracy", "train"].opts["logMode"][1]
+    assert not curves.curve_items("a")["accuracy", "train"].opts["logMode"][1]
     curves.log_checkbox.setChecked(False)
     assert not curves.log_cost and not item.opts["logMode"][1]
 
@@ -260,15 +260,15 @@ def test_x_axis_switch(curves, records, kind, column):
     curves.append("a", records)
     curves.set_x_axis(kind)
     assert curves.x_axis == kind and curves.x_axis_combo.currentData() == kind
-    for item in curves._runs["a"].curves.values():
+    for item in curves.curve_items("a").values():
         x, _ = item.getOriginalDataset()
         np.testing.assert_array_equal(x, curves.data("a")[column])
     # Later appends follow the chosen axis.
     curves.append("a", [dataclasses.replace(records[-1], epoch=31, updates=10_000)])
-    x, _ = curves._runs["a"].curves["cost", "train"].getOriginalDataset()
+    x, _ = curves.curve_items("a")["cost", "train"].getOriginalDataset()
     assert x[-1] == curves.data("a")[column][-1]
     curves.set_x_axis("epoch")
-    x, _ = curves._runs["a"].curves["cost", "train"].getOriginalDataset()
+    x, _ = curves.curve_items("a")["cost", "train"].getOriginalDataset()
     assert list(x) == list(range(32))
     with pytest.raises(ValueError, match="allowed are epoch, updates, samples, seconds"):
         curves.set_x_axis("minutes")
@@ -281,11 +281,11 @@ def test_hide_run(qtbot, curves, records):
     with qtbot.waitSignal(curves.run_visibility_changed) as signal:
         curves.set_run_visible("b", False)
     assert signal.args == ["b", False]
-    assert not any(item.isVisible() for item in curves._runs["b"].curves.values())
-    assert all(item.isVisible() for item in curves._runs["a"].curves.values())
+    assert not any(item.isVisible() for item in curves.curve_items("b").values())
+    assert all(item.isVisible() for item in curves.curve_items("a").values())
     assert "other" not in curves.readout_at(10) and "mini-batch" in curves.readout_at(10)
     curves.set_run_visible("b", True)
-    assert all(item.isVisible() for item in curves._runs["b"].curves.values())
+    assert all(item.isVisible() for item in curves.curve_items("b").values())
     assert "other" in curves.readout_at(10)
 
 
@@ -294,7 +294,7 @@ def test_runs_are_named_recoloured_cleared_and_removed(curves, records):
     curves.set_run_style("a", name="renamed", color="#ff00ff")
     labels = [label.text for _, label in curves.legend.items]
     assert labels == ["renamed"]
-    assert curves._runs["a"].curves["accuracy", "test"].opts["pen"].color() == pg.mkColor("#ff00ff")
+    assert curves.curve_items("a")["accuracy", "test"].opts["pen"].color() == pg.mkColor("#ff00ff")
     curves.clear("a")
     assert len(curves.data("a")["epoch"]) == 0
     curves.remove_run("a")
@@ -328,7 +328,7 @@ def test_hovering_the_cost_plot_shows_epoch_and_value(qtbot, curves, records):
 def test_marker_on_all_plots(curves, records):
     curves.append("a", records)
     curves.set_marker(10)
-    for name, line in curves._markers.items():
+    for name, line in curves.markers().items():
         assert line.isVisible() and line.value() == 10
         x, y = curves._marker_dots[name].getData()
         assert list(x) == [10]
@@ -336,7 +336,7 @@ def test_marker_on_all_plots(curves, records):
     x, _ = curves._marker_dots["cost"].getData()
     assert list(x) == [records[10].updates]
     curves.set_marker(None)
-    assert not any(line.isVisible() for line in curves._markers.values())
+    assert not any(line.isVisible() for line in curves.markers().values())
 
 
 def test_curves_save_as_png(curves, records, tmp_path):
@@ -366,7 +366,7 @@ def test_a_hidden_run_catches_up_when_shown(curves, records):
     curves.set_run_visible("a", False)
     curves.append("a", records[5:])
     curves.set_run_visible("a", True)
-    x, cost = curves._runs["a"].curves["cost", "train"].getOriginalDataset()
+    x, cost = curves.curve_items("a")["cost", "train"].getOriginalDataset()
     np.testing.assert_array_equal(x, [r.epoch for r in records])
-    x, test_cost = curves._runs["a"].curves["cost", "test"].getOriginalDataset()
+    x, test_cost = curves.curve_items("a")["cost", "test"].getOriginalDataset()
     np.testing.assert_array_equal(test_cost, [r.test_cost for r in records])

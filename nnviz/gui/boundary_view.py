@@ -285,6 +285,10 @@ class BoundaryView(pg.GraphicsLayoutWidget):
         """The note on the map when only a subset of the points is drawn ("" when all are)."""
         return self._points.note if self._points is not None else ""
 
+    def scatter_items(self) -> tuple[pg.ScatterPlotItem, ...]:
+        """The scatter items: (class 0 train, class 1 train, class 0 test, class 1 test)."""
+        return tuple(self._scatter)
+
     def drawn_points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The points the scatter draws: (class 0 train, class 1 train, class 0 test, class 1 test), each (k, 2)."""
         out = []

@@ -384,6 +384,14 @@ class CurvesView(QWidget):
             return f"epoch {epochs.pop()}, {what}: " + gap.join(f"{name} {value:.4g}" for name, _, value in parts)
         return f"{what} @ epoch: " + gap.join(f"{name} {value:.4g} @ {epoch}" for name, epoch, value in parts)
 
+    def curve_items(self, key: str) -> dict[tuple[str, str], pg.PlotDataItem]:
+        """The plot items of a run by (plot, part), e.g. ("cost", "test"): what it draws, for exports and tests."""
+        return dict(self._run(key).curves)
+
+    def markers(self) -> dict[str, pg.InfiniteLine]:
+        """The epoch marker line of each plot."""
+        return dict(self._markers)
+
     def data(self, key: str) -> dict[str, np.ndarray]:
         """Read-only arrays of the run's columns (see FIELDS; test columns NaN without a test set)."""
         history = self._run(key).history
