@@ -134,6 +134,8 @@ def run_gui(argv: list[str], interrupted: InterruptFlag | None = None) -> int:
         settings = QSettings(ORGANIZATION, APPLICATION)
     window = MainWindow(config, settings=settings, restore_parameters=config is None)
     window.set_save_settings(not scripted)
+    if scripted:  # a scripted run trains as fast as possible: its figures, not its animation, are wanted
+        window.speed.setCurrentIndex(window.speed.findText("as fast as possible"))
     if session is not None:
         window.apply_session(session)
     if args.x_axis is not None:
