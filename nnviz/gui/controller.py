@@ -9,7 +9,6 @@ edit goes through ``core.comparison.edit_effect``; the slow part of a data or ne
 
 from __future__ import annotations
 
-import threading
 import time
 from collections import deque
 
@@ -27,19 +26,14 @@ from nnviz.core.comparison import (
     prepare,
 )
 from nnviz.core.history import History
-from nnviz.core.text import shorten
-from nnviz.core.training import NumpyEngine, Stopped
+from nnviz.core.training import NumpyEngine
+from nnviz.gui.jobs import Jobs
 from nnviz.gui.status import READY
 from nnviz.gui.worker import Frame, TrainingWorker, start_worker, stop_worker
 
 FRAME_PAINTED = QEvent.Type(QEvent.registerEventType())  # posted after a frame: acknowledges it once painted
 RATE_SMOOTHING = 0.3
 PLACEHOLDER = SharedSettings(dataset="hard", n_samples=4, engine="numpy")
-
-
-class _JobBridge(QObject):
-    done = Signal(int, object)
-    failed = Signal(int, str)
 
 
 class Controller(QObject):
@@ -85,13 +79,9 @@ class Controller(QObject):
         self._playing = False
         self._shown: int | None = None  # epoch on the timeline, None: live
         self._selected = next(iter(self.model.ids()), -1)
-        self._ticket = 0
-        self._jobs: dict[int, tuple] = {}  # ticket -> (kind, callback) of jobs under way in their threads
-        self.busy = ""  # what is being prepared, e.g. "preparing 1,000,000 points and the network"
-        self._closing = False
-        self._bridge = _JobBridge(self)  # carries a job's result from its thread to this one
-        self._bridge.done.connect(self._on_job_done)
-        self._bridge.failed.connect(self._on_job_failed)
+        self.jobs = Jobs(self)  # data and network prepared off the GUI thread
+        self.jobs.done.connect(self._on_job_done)
+        self.jobs.failed.connect(self._on_job_failed)
         self._undo = None  # (checkpoint, text) of the last edit that restarted runs
         self.rate = 0.0  # smoothed epochs a second
         self.frame_costs: deque[float] = deque(maxlen=1000)  # seconds each recent frame kept the GUI busy
@@ -245,7 +235,7 @@ class Controller(QObject):
     def set_shared(self, shared: SharedSettings) -> str:
         """New data or network for every run; the points are built in the worker thread, then every run
         restarts from epoch 0. Returns DISPLAY when nothing changes, else RESTART_ALL."""
-        if shared == self.model.shared and not self._pending("shared"):
+        if shared == self.model.shared and not self.jobs.pending("shared"):
             return DISPLAY
         self.pause()
         lost = self.model.trained_epochs()
@@ -315,55 +305,26 @@ class Controller(QObject):
         self.records_appended.emit()
         self.state_changed.emit()
 
-    # ---- jobs in threads of their own ------------------------------------------------------------
+    # ---- preparations in threads of their own (jobs.py) ------------------------------------------
 
-    def _pending(self, kind: str) -> bool:
-        return any(k == kind for k, _ in self._jobs.values())
+    @property
+    def busy(self) -> str:
+        """What is being prepared ("" when nothing is)."""
+        return self.jobs.busy
 
     def _submit(self, kind: str, busy: str, job, apply) -> None:
-        """Run ``job(should_stop)`` in a thread of its own, then ``apply(result)`` here. A newer job of the same
-        kind makes an older one void (typing 1, 10, 100, ... builds only what is still wanted): its
-        ``should_stop()`` turns true, so its evaluation stops between two chunks. The thread is a daemon: closing
-        the window never waits for points being built."""
-        self._ticket += 1
-        ticket = self._ticket
-        self._jobs = {t: v for t, v in self._jobs.items() if v[0] != kind}
-        self._jobs[ticket] = (kind, apply)
-        self.busy = busy
+        self.jobs.submit(kind, busy, job, apply)
         self.state_changed.emit()
         self.message.emit(f"{busy}…", "")
 
-        def should_stop() -> bool:
-            return self._closing or ticket not in self._jobs
-
-        def run() -> None:
-            try:
-                result = job(should_stop)
-            except Stopped:
-                return
-            except Exception as exc:  # every failure becomes a message: a dead thread would be silent
-                self._bridge.failed.emit(ticket, f"{type(exc).__name__}: {shorten(str(exc), 200)}")
-            else:
-                self._bridge.done.emit(ticket, result)
-
-        threading.Thread(target=run, name=f"nnviz-{kind}-{ticket}", daemon=True).start()
-
-    def _on_job_done(self, ticket: int, result) -> None:
-        job = self._jobs.pop(ticket, None)
-        if job is None:
-            return  # superseded
-        self.busy = "" if not self._jobs else self.busy
-        job[1](result)
+    def _on_job_done(self) -> None:
         if not self.busy:
             self.state_changed.emit()
             if self._play_when_ready:
                 self._play_when_ready = False
                 self.play()
 
-    def _on_job_failed(self, ticket: int, text: str) -> None:
-        if self._jobs.pop(ticket, None) is None:
-            return
-        self.busy = "" if not self._jobs else self.busy
+    def _on_job_failed(self, text: str) -> None:
         self.message.emit(f"could not prepare the data: {text}", "error")
         self.state_changed.emit()
 
@@ -406,7 +367,7 @@ class Controller(QObject):
     def shutdown(self) -> None:
         """Stop the worker (within one chunk of an epoch) and join its thread; jobs under way stop too."""
         self._playing = False
-        self._closing = True
+        self.jobs.closing = True
         stop_worker(self.worker, self.worker_thread)
 
 
