@@ -8,7 +8,7 @@ import tracemalloc
 import numpy as np
 import pytest
 
-from nnviz.core import history as history_module
+from nnviz.core import history_store as history_module  # where the spill file is opened
 from nnviz.core.history import HISTORY_COLUMNS, TEST_COLUMNS, History
 from nnviz.core.training import EpochRecord
 

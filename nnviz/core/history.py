@@ -26,18 +26,19 @@ Threads. One writer thread appends while other threads read. The writer fills a 
 length and publishes the new length last; whatever moves buffers (growth, a spill) swaps them under a
 lock that readers take to take a snapshot. So a reader sees whole rows only, and all columns of a
 snapshot have the same length. Only one thread may append.
+
+The storage itself (written chunks, the spill file, the summary pyramid, and the snapshot that readers
+read from) is in ``nnviz.core.history_store``; this module keeps the columns' API and the writing.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 
 import numpy as np
 
+from nnviz.core.history_store import LEVELS, Snapshot, SpillFile, SummaryPyramid
 from nnviz.core.training import EpochRecord
 
 HISTORY_COLUMNS = ("epoch", "cost", "accuracy", "learning_rate", "updates", "samples", "elapsed_s")
@@ -47,62 +48,10 @@ X_COLUMNS = ("epoch", "updates", "samples", "elapsed_s")  # non-decreasing withi
 Y_COLUMNS = ("cost", "accuracy", "learning_rate", "test_cost", "test_accuracy")  # what the curves plot
 
 RAM_ROWS = 2**18  # newest rows kept in RAM per run (18.9 MB at 9 columns); older ones go to a file
-LEVELS = (64, 256, 1024, 4096, 16384)  # rows per summary block; each level is 4 blocks of the one before
-_RAW_BINS = 4  # decimated() returns the rows themselves when there are at most this many per bin
 
 
 def _dtype(name: str):
     return np.int64 if name in INT_COLUMNS else np.float64
-
-
-@dataclass(frozen=True)
-class _Affine:
-    """A chunk's column that is first + step * i (bit-exact, in the column's dtype)."""
-
-    first: np.generic
-    step: np.generic
-
-    def read(self, a: int, b: int, dtype) -> np.ndarray:
-        if dtype == np.float64:  # constant floats only: step is 0
-            return np.full(b - a, self.first, dtype=np.float64)
-        with np.errstate(over="ignore"):
-            return self.first + self.step * np.arange(a, b, dtype=np.int64)
-
-
-@dataclass(frozen=True)
-class _OnDisk:
-    """A chunk's column written to the History's file at ``offset``."""
-
-    fd: int
-    offset: int
-
-    def read(self, a: int, b: int, dtype) -> np.ndarray:
-        size = (b - a) * 8
-        data = os.pread(self.fd, size, self.offset + 8 * a)
-        if len(data) != size:
-            raise OSError(f"history file: read {len(data)} of {size} bytes")
-        return np.frombuffer(data, dtype=dtype)
-
-
-@dataclass(frozen=True)
-class _InRam:
-    """A chunk's column kept in RAM (the file could not be written)."""
-
-    values: np.ndarray
-
-    def read(self, a: int, b: int, dtype) -> np.ndarray:
-        return self.values[a:b]
-
-
-@dataclass(frozen=True)
-class _Snapshot:
-    """What a reader uses: consistent references taken under the lock."""
-
-    n: int  # rows published
-    start: int  # first row held in RAM
-    ram: dict  # name -> buffer; row start + i at index i
-    chunks: tuple  # per written chunk: name -> _Affine | _OnDisk | _InRam
-    levels: tuple  # per level: ndarray of shape (2 * len(y) + len(X_COLUMNS), blocks), float64
 
 
 class History:
@@ -126,12 +75,9 @@ class History:
         self._start = 0
         capacity = min(max(int(capacity), 1), ram_rows)
         self._ram = {name: np.empty(capacity, dtype=_dtype(name)) for name in self.columns}
-        self._chunks: tuple = ()
-        # Per level, one row per summary: min of each y, max of each y, first of each x; one column per block.
-        self._levels = tuple(np.empty((2 * len(self._y) + len(X_COLUMNS), 16)) for _ in LEVELS)
-        self._file = None  # the anonymous spill file, opened at the first spill
-        self._file_end = 0
-        self._spill_failed = False
+        self._chunks: tuple = ()  # per written chunk: name -> how that column is kept (history_store)
+        self._pyramid = SummaryPyramid(self._y, X_COLUMNS, self._lock)  # per-block min, max and first x
+        self._file = SpillFile()  # the anonymous spill file, opened at the first spill
 
     @classmethod
     def from_records(cls, records: Iterable[EpochRecord], has_test: bool) -> History:
@@ -169,7 +115,7 @@ class History:
         for name in self.columns:
             ram[name][i] = getattr(record, name)
         if (n + 1) % LEVELS[0] == 0:
-            self._summarise(n, n + 1)
+            self._pyramid.summarise(n, n + 1, self._ram_rows_at)
         self._n = n + 1  # published last: readers never see a part-written row
 
     def append_columns(self, columns: Mapping[str, Iterable]) -> None:
@@ -199,7 +145,7 @@ class History:
             i = n - self._start
             for name, value in values.items():
                 self._ram[name][i : i + m] = value[done : done + m]
-            self._summarise(n, n + m)
+            self._pyramid.summarise(n, n + m, self._ram_rows_at)
             self._n = n + m
             done += m
 
@@ -226,7 +172,7 @@ class History:
     def _spill(self) -> None:
         """Move the oldest chunk_rows rows held in RAM to the file (or keep them, if it fails)."""
         k = self._chunk_rows
-        chunk = {name: self._store(buffer[:k]) for name, buffer in self._ram.items()}
+        chunk = {name: self._file.store(buffer[:k]) for name, buffer in self._ram.items()}
         held = self._n - self._start
         ram = {}
         for name, buffer in self._ram.items():
@@ -237,87 +183,16 @@ class History:
             self._ram = ram
             self._start += k
 
-    def _store(self, values: np.ndarray):
-        bits = values.view(np.int64)
-        if np.all(bits == bits[0]):
-            return _Affine(values[0], values.dtype.type(0))
-        if values.dtype == np.int64:
-            with np.errstate(over="ignore"):
-                step = values[1] - values[0]
-                if np.array_equal(values, values[0] + step * np.arange(len(values), dtype=np.int64)):
-                    return _Affine(values[0], step)
-        if not self._spill_failed:
-            try:
-                if self._file is None:
-                    self._file = tempfile.TemporaryFile(prefix="nnviz-history-")
-                data = memoryview(np.ascontiguousarray(values)).cast("B")
-                written = 0
-                while written < len(data):
-                    written += os.pwrite(self._file.fileno(), data[written:], self._file_end + written)
-                offset = self._file_end
-                self._file_end += len(data)
-                return _OnDisk(self._file.fileno(), offset)
-            except OSError:
-                self._spill_failed = True  # e.g. a full disk: keep the rows in RAM from now on
-        return _InRam(values.copy())
-
-    def _summarise(self, old_n: int, new_n: int) -> None:
-        """Fill the summary blocks that rows old_n..new_n complete (before those rows are published)."""
-        previous = None
-        for level, size in enumerate(LEVELS):
-            first, last = old_n // size, new_n // size
-            if last > first:
-                table = self._levels[level]
-                if last > table.shape[1]:
-                    grown = np.empty((table.shape[0], max(last, table.shape[1] * 5 // 4)))
-                    grown[:, : table.shape[1]] = table
-                    with self._lock:
-                        self._levels = self._levels[:level] + (grown,) + self._levels[level + 1 :]
-                    table = grown
-                table[:, first:last] = self._blocks(level, first, last, previous)
-            previous = size
-
-    def _blocks(self, level: int, first: int, last: int, previous: int | None) -> np.ndarray:
-        """Summaries of blocks first..last of a level: rows [min of y..., max of y..., first x...]."""
-        size, ny = LEVELS[level], len(self._y)
-        out = np.empty((2 * ny + len(X_COLUMNS), last - first))
-        if previous is None:  # from the rows, all in RAM (blocks complete before they are spilled)
-            a, b = first * size - self._start, last * size - self._start
-            for j, name in enumerate(self._y):
-                values = self._ram[name][a:b].reshape(-1, size)
-                out[j] = np.fmin.reduce(values, axis=1)
-                out[ny + j] = np.fmax.reduce(values, axis=1)
-            for j, name in enumerate(X_COLUMNS):
-                out[2 * ny + j] = self._ram[name][a:b:size]
-        else:
-            factor = size // previous
-            finer = self._levels[level - 1][:, first * factor : last * factor].reshape(-1, last - first, factor)
-            out[:ny] = np.fmin.reduce(finer[:ny], axis=2)
-            out[ny : 2 * ny] = np.fmax.reduce(finer[ny : 2 * ny], axis=2)
-            out[2 * ny :] = finer[2 * ny :, :, 0]
-        return out
+    def _ram_rows_at(self, name: str, a: int, b: int) -> np.ndarray:
+        """Rows a..b of a column, all held in RAM (what the pyramid summarises)."""
+        return self._ram[name][a - self._start : b - self._start]
 
     # ---- reading (any thread) ------------------------------------------------------------------
 
-    def _snapshot(self) -> _Snapshot:
+    def _snapshot(self) -> Snapshot:
         with self._lock:
-            return _Snapshot(self._n, self._start, self._ram, self._chunks, self._levels)
-
-    def _read(self, snap: _Snapshot, name: str, a: int, b: int) -> np.ndarray:
-        """Rows a..b of a column (a view when they are all in RAM)."""
-        if a >= snap.start or b <= a:
-            return snap.ram[name][a - snap.start : b - snap.start]
-        dtype, k = _dtype(name), self._chunk_rows
-        parts = []
-        row = a
-        while row < min(b, snap.start):
-            c = row // k
-            end = min(b, (c + 1) * k)
-            parts.append(snap.chunks[c][name].read(row - c * k, end - c * k, dtype))
-            row = end
-        if b > snap.start:
-            parts.append(snap.ram[name][: b - snap.start])
-        return np.concatenate(parts) if len(parts) > 1 else np.array(parts[0])
+            return Snapshot(self._n, self._start, self._ram, self._chunks, self._pyramid.tables,
+                            self._chunk_rows, self._y, X_COLUMNS)
 
     def _check(self, name: str) -> None:
         if name not in self.columns:
@@ -327,7 +202,7 @@ class History:
         """ndarray of shape (len(self),), read-only."""
         self._check(name)
         snap = self._snapshot()
-        view = self._read(snap, name, 0, snap.n)
+        view = snap.read(name, 0, snap.n)
         view.flags.writeable = False
         return view
 
@@ -340,7 +215,7 @@ class History:
             self._check(name)
         snap = self._snapshot()
         start, stop, _ = slice(start, stop).indices(snap.n)
-        out = {name: self._read(snap, name, start, max(start, stop)) for name in names}
+        out = {name: snap.read(name, start, max(start, stop)) for name in names}
         for view in out.values():
             view.flags.writeable = False
         return out
@@ -350,7 +225,7 @@ class History:
         self._check(name)
         snap = self._snapshot()
         start, stop = max(0, min(start, snap.n)), max(0, min(stop, snap.n))
-        view = self._read(snap, name, start, max(start, stop))
+        view = snap.read(name, start, max(start, stop))
         view.flags.writeable = False
         return view
 
@@ -361,7 +236,7 @@ class History:
         i = index + snap.n if index < 0 else index
         if not 0 <= i < snap.n:
             raise IndexError(f"row {index}: the history has {snap.n} rows")
-        return self._read(snap, name, i, i + 1)[0].item()
+        return snap.read(name, i, i + 1)[0].item()
 
     def last(self, name: str):
         """The newest value of a column as a Python number, None when empty."""
@@ -373,7 +248,7 @@ class History:
         i = index + snap.n if index < 0 else index
         if not 0 <= i < snap.n:
             raise IndexError(f"row {index}: the history has {snap.n} rows")
-        return {name: self._read(snap, name, i, i + 1)[0].item() for name in self.columns}
+        return {name: snap.read(name, i, i + 1)[0].item() for name in self.columns}
 
     def rows(self) -> Iterator[dict]:
         for block in self.blocks():
@@ -386,27 +261,18 @@ class History:
         snap = self._snapshot()
         for a in range(0, snap.n, rows):
             b = min(a + rows, snap.n)
-            yield {name: self._read(snap, name, a, b) for name in self.columns}
+            yield {name: snap.read(name, a, b) for name in self.columns}
 
     def to_columns(self) -> dict[str, list]:
         """Every column as a list of Python ints or floats (JSON-friendly, exact)."""
         snap = self._snapshot()
-        return {name: self._read(snap, name, 0, snap.n).tolist() for name in self.columns}
+        return {name: snap.read(name, 0, snap.n).tolist() for name in self.columns}
 
     def searchsorted(self, name: str, value: float, side: str = "left") -> int:
         """Where ``value`` goes in an x column (X_COLUMNS, non-decreasing), as numpy.searchsorted: O(log n)."""
         if name not in X_COLUMNS:
             raise ValueError(f"{name!r}: not an x column ({', '.join(X_COLUMNS)})")
-        return self._find(self._snapshot(), name, value, side)
-
-    def _find(self, snap: _Snapshot, name: str, value: float, side: str) -> int:
-        size = LEVELS[0]
-        blocks = snap.n // size
-        firsts = snap.levels[0][2 * len(self._y) + X_COLUMNS.index(name), :blocks]
-        b = int(np.searchsorted(firsts, value, side))  # blocks before b start at or before the answer
-        lo = max(b - 1, 0) * size
-        hi = snap.n if b >= blocks else b * size
-        return lo + int(np.searchsorted(self._read(snap, name, lo, hi), value, side))
+        return self._snapshot().find(name, value, side)
 
     def decimated(self, x_name: str, y_name: str, x_min: float, x_max: float,
                   n_bins: int) -> tuple[np.ndarray, np.ndarray]:
@@ -430,58 +296,12 @@ class History:
         for y_name in y_names:
             if y_name not in self._y:
                 raise ValueError(f"y_name={y_name!r}: not a plotted column of this history ({', '.join(self._y)})")
-        n_bins = max(int(n_bins), 1)
-        snap = self._snapshot()
-        if snap.n == 0 or not x_max >= x_min:
-            return np.empty(0), {y_name: np.empty(0) for y_name in y_names}
-        i0 = max(self._find(snap, x_name, x_min, "left") - 1, 0)
-        i1 = min(self._find(snap, x_name, x_max, "right") + 1, snap.n)
-        count = i1 - i0
-        if count <= _RAW_BINS * n_bins:
-            return (self._read(snap, x_name, i0, i1).astype(np.float64),
-                    {y_name: self._read(snap, y_name, i0, i1).astype(np.float64) for y_name in y_names})
-        edges = np.linspace(x_min, x_max, n_bins + 1)[1:-1]
-        per_bin = count / n_bins
-        level = max((i for i, size in enumerate(LEVELS) if 2 * size <= per_bin), default=None)
-        if level is None:  # few rows a bin: bin the rows themselves
-            xs = self._read(snap, x_name, i0, i1).astype(np.float64)
-            extremes = {y_name: (self._read(snap, y_name, i0, i1),) * 2 for y_name in y_names}
-            starts = np.searchsorted(xs, edges, "left")
-        else:
-            size, ny = LEVELS[level], len(self._y)
-            b0, b1, complete = i0 // size, -(-i1 // size), snap.n // size
-            table = snap.levels[level][:, b0 : min(b1, complete)]
-            xs = table[2 * ny + X_COLUMNS.index(x_name)]
-            extremes = {y_name: (table[self._y.index(y_name)], table[ny + self._y.index(y_name)])
-                        for y_name in y_names}
-            if b1 > complete:  # the newest, incomplete block: from finer blocks and the last rows in range
-                start, fine = complete * size, LEVELS[0]
-                finer = snap.levels[0][:, start // fine : i1 // fine]
-                for y_name, (lows, highs) in extremes.items():
-                    j = self._y.index(y_name)
-                    tail = self._read(snap, y_name, max(start, i1 // fine * fine), i1)
-                    extremes[y_name] = (np.append(lows, np.fmin.reduce(np.concatenate((finer[j], tail)))),
-                                        np.append(highs, np.fmax.reduce(np.concatenate((finer[ny + j], tail)))))
-                xs = np.append(xs, self._read(snap, x_name, start, start + 1))
-            starts = np.searchsorted(xs, edges, "right") - 1
-        starts = np.unique(np.concatenate(([0], np.clip(starts, 0, len(xs) - 1))))
-        x = np.append(np.repeat(xs[starts], 2), self._read(snap, x_name, i1 - 1, i1))
-        ys = {}
-        for y_name, (lows, highs) in extremes.items():
-            y = np.empty(len(x))
-            y[0:-1:2] = np.fmin.reduceat(lows, starts)
-            y[1:-1:2] = np.fmax.reduceat(highs, starts)
-            y[-1] = self._read(snap, y_name, i1 - 1, i1)[0]
-            ys[y_name] = y
-        return x, ys
+        return self._snapshot().decimated(x_name, y_names, x_min, x_max, max(int(n_bins), 1))
 
     @property
     def nbytes(self) -> int:
         """Bytes of RAM held by the columns and the drawing summaries (not the file)."""
-        snap = self._snapshot()
-        total = sum(buffer.nbytes for buffer in snap.ram.values()) + sum(t.nbytes for t in snap.levels)
-        return total + sum(part.values.nbytes for chunk in snap.chunks for part in chunk.values()
-                           if isinstance(part, _InRam))
+        return self._snapshot().nbytes
 
     def __eq__(self, other) -> bool:
         if not isinstance(other, History):
