@@ -9,41 +9,28 @@ Signals of ``ParameterPanel``:
   change rebuilds the data or restarts every run) ``COMMIT_DELAY_MS`` after the last keystroke,
   or at once on Enter or when the field loses focus. ``flush()`` sends a waiting one at once.
 - ``preset_chosen(str name)``: the user picked a preset (after its settings were shown and committed).
+
+The layout of the fields, the learning-rate slider and the checking rules are in ``panel_forms``.
 """
 
 from __future__ import annotations
 
-import math
 import random
 
-from PySide6.QtCore import Qt, QTimer, Signal
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QFormLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QSizePolicy,
-    QSlider,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtCore import QTimer, Signal
+from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from nnviz.core.comparison import TRAINING_FIELDS
 from nnviz.core.datasets import DATASETS
 from nnviz.core.network import ACTIVATIONS
 from nnviz.core.optimizers import SCHEDULES
 from nnviz.core.text import FULL_BATCH
-from nnviz.core.training import LIVE_FIELDS, MAX_SEED, TrainConfig, load_presets
+from nnviz.core.training import MAX_SEED, TrainConfig, load_presets
 from nnviz.gui.fields import (  # noqa: F401  (ALLOWED: what each field accepts, re-exported)
     ALLOWED,
     NOISE_UNUSED,
     TOOLTIPS,
     TextField,
     format_number,
-    is_range_error,
     parse_batch,
     parse_float,
     parse_hidden,
@@ -52,14 +39,23 @@ from nnviz.gui.fields import (  # noqa: F401  (ALLOWED: what each field accepts,
     safe_float,
     safe_int,
 )
+from nnviz.gui.panel_forms import (  # noqa: F401  (LIVE_NOTE, RESET_NOTE and the LOG_LR_ bounds, re-exported)
+    LIVE_NOTE,
+    LOG_LR_MAX,
+    LOG_LR_MIN,
+    LOG_LR_STEPS,
+    RESET_NOTE,
+    FieldForms,
+    LearningRateSlider,
+    checked_config,
+    matching_presets,
+)
 
 COMMIT_DELAY_MS = 400  # a typed Data or Network value is committed this long after the last keystroke
 RESTART_FIELDS = ("n_samples", "noise", "test_fraction", "data_seed", "hidden", "init_seed")  # typing is debounced
 NOTEBOOK_GAMMA = 0.015  # the notebook's decay: γ given when the exponential schedule is chosen with γ = 0
 DEFAULT_BATCH = "32"  # the batch size shown when "full batch" is unticked and no other size was typed
-LOG_LR_MIN, LOG_LR_MAX, LOG_LR_STEPS = -4.0, 1.0, 100  # slider: α from 1e-4 to 10, 100 positions a decade
-LIVE_NOTE = "Applies live, from the next epoch."
-RESET_NOTE = "Changing it starts the run again from epoch 0."
+
 
 class ParameterPanel(QWidget):
     """Grouped fields that build a TrainConfig; ``config()`` is None while any field is invalid.
@@ -86,28 +82,29 @@ class ParameterPanel(QWidget):
         self._valid = self._config  # the last valid config: each field is checked against it
         self._engine = TrainConfig().engine  # not a field of the panel: kept from the config last set
         self._errors: dict[str, str] = {}
-        self.fields: dict[str, TextField] = {}
-        self._forms: dict[str, QFormLayout] = {}
+        forms = FieldForms(self._on_text, self.flush, RESTART_FIELDS)
+        self.fields: dict[str, TextField] = forms.fields
+        self._forms = forms.forms  # group title -> its form
 
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.setSpacing(8)
 
         # ---- Data
-        data = self._group(layout, "Data")
+        data = forms.group(layout, "Data")
         self.dataset = QComboBox()
         self.dataset.addItems(list(DATASETS))
-        self._add_widget(data, "data set", "dataset", self.dataset)
-        self._add_text(data, "samples", "n_samples", parse_int)
-        self._add_text(data, "noise", "noise", parse_float)
-        self._add_text(data, "test fraction", "test_fraction", parse_float)
+        forms.add_widget(data, "data set", "dataset", self.dataset)
+        forms.add_text(data, "samples", "n_samples", parse_int)
+        forms.add_text(data, "noise", "noise", parse_float)
+        forms.add_text(data, "test fraction", "test_fraction", parse_float)
         self.new_data = QPushButton("new data")
         self.new_data.setToolTip("Draw another data set: a new random data seed.")
         self.new_data.clicked.connect(lambda: self._new_seed("data_seed"))
-        self._add_text(data, "data seed", "data_seed", parse_int, extra=self.new_data)
+        forms.add_text(data, "data seed", "data_seed", parse_int, extra=self.new_data)
 
         # ---- Network
-        network = self._group(layout, "Network")
+        network = forms.group(layout, "Network")
         layer_buttons = QWidget()
         buttons = QHBoxLayout(layer_buttons)
         buttons.setContentsMargins(0, 0, 0, 0)
@@ -121,17 +118,17 @@ class ParameterPanel(QWidget):
         for button in (self.add_layer, self.remove_layer):
             button.setFixedWidth(28)
             buttons.addWidget(button)
-        self._add_text(network, "hidden layers", "hidden", parse_hidden, extra=layer_buttons)
+        forms.add_text(network, "hidden layers", "hidden", parse_hidden, extra=layer_buttons)
         self.activation = QComboBox()
         self.activation.addItems(list(ACTIVATIONS))
-        self._add_widget(network, "activation", "activation", self.activation)
+        forms.add_widget(network, "activation", "activation", self.activation)
         self.new_weights = QPushButton("new weights")
         self.new_weights.setToolTip("Draw other initial weights: a new random init seed.")
         self.new_weights.clicked.connect(lambda: self._new_seed("init_seed"))
-        self._add_text(network, "init seed", "init_seed", parse_int, extra=self.new_weights)
+        forms.add_text(network, "init seed", "init_seed", parse_int, extra=self.new_weights)
 
         # ---- Training
-        training = self._group(layout, "Training")
+        training = forms.group(layout, "Training")
         self.preset = QComboBox()
         self.preset.addItem("—", None)
         for name in self._presets:
@@ -140,29 +137,26 @@ class ParameterPanel(QWidget):
         self.preset.activated.connect(self._on_preset)
         training.addRow("preset", self.preset)
 
-        self.lr_slider = QSlider(Qt.Orientation.Horizontal)
-        self.lr_slider.setObjectName("learning_rate_slider")
-        self.lr_slider.setRange(0, int(round((LOG_LR_MAX - LOG_LR_MIN) * LOG_LR_STEPS)))
-        self.lr_slider.setToolTip(TOOLTIPS["learning_rate"])
+        self.lr_slider = LearningRateSlider()
         self.lr_slider.valueChanged.connect(self._on_lr_slider)
-        lr = self._add_text(training, "learning rate α", "learning_rate", parse_float, width=70,
+        lr = forms.add_text(training, "learning rate α", "learning_rate", parse_float, width=70,
                             leading=self.lr_slider)
         lr.edit.textChanged.connect(self._sync_lr_slider)
 
         self.full_batch = QCheckBox("full batch")
         self.full_batch.setToolTip("Every training sample in one update: batch gradient descent.")
         self.full_batch.toggled.connect(self._on_full_batch)
-        self._add_text(training, "batch size B", "batch_size", parse_batch, width=80, extra=self.full_batch)
-        self._add_text(training, "momentum β", "momentum", parse_float, width=80)
+        forms.add_text(training, "batch size B", "batch_size", parse_batch, width=80, extra=self.full_batch)
+        forms.add_text(training, "momentum β", "momentum", parse_float, width=80)
         self.schedule = QComboBox()
         self.schedule.addItems(list(SCHEDULES))
         self.schedule.currentTextChanged.connect(self._on_schedule)
-        self._add_widget(training, "α schedule", "schedule", self.schedule)
-        self._add_text(training, "decay γ", "gamma", parse_float, width=80)
-        self._add_text(training, "step every k", "step_every", parse_int, width=80)
-        self._add_text(training, "step factor f", "step_factor", parse_float, width=80)
-        self._add_text(training, "L2 λ", "l2", parse_float, width=80)
-        self._add_text(training, "epochs", "epochs", parse_int, width=80)
+        forms.add_widget(training, "α schedule", "schedule", self.schedule)
+        forms.add_text(training, "decay γ", "gamma", parse_float, width=80)
+        forms.add_text(training, "step every k", "step_every", parse_int, width=80)
+        forms.add_text(training, "step factor f", "step_factor", parse_float, width=80)
+        forms.add_text(training, "L2 λ", "l2", parse_float, width=80)
+        forms.add_text(training, "epochs", "epochs", parse_int, width=80)
         layout.addStretch(1)
         keys = QLabel("<b>Space</b> start / pause &nbsp; <b>S</b> or <b>→</b> one epoch &nbsp; <b>R</b> reset<br>"
                       "Hover a field for the formula it controls.")
@@ -174,60 +168,6 @@ class ParameterPanel(QWidget):
         for combo in (self.dataset, self.activation):
             combo.currentTextChanged.connect(self._on_choice)
         self.set_config(TrainConfig())
-
-    # ---- building -------------------------------------------------------------------------
-
-    def _group(self, layout: QVBoxLayout, title: str) -> QFormLayout:
-        box = QGroupBox(title)
-        form = QFormLayout(box)
-        form.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
-        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        form.setContentsMargins(8, 6, 8, 6)
-        form.setVerticalSpacing(4)
-        layout.addWidget(box)
-        self._forms[title] = form
-        return form
-
-    def _note(self, name: str) -> str:
-        if name in ("preset",):
-            return ""
-        return LIVE_NOTE if name in LIVE_FIELDS else RESET_NOTE
-
-    def _add_widget(self, form: QFormLayout, label: str, name: str, widget: QWidget) -> None:
-        widget.setObjectName(name)
-        widget.setToolTip(f"{TOOLTIPS[name]}\n{self._note(name)}")
-        form.addRow(label, widget)
-
-    def _add_text(self, form, label, name, parse, width=None, extra: QWidget | None = None,
-                  leading: QWidget | None = None) -> TextField:
-        field = TextField(name, parse, width)
-        field.label = label
-        tip = f"{TOOLTIPS[name]}\n{self._note('shape' if name == 'hidden' else name)}"
-        field.edit.setToolTip(tip)
-        field.tip = tip
-        field.edit.textChanged.connect(lambda _text: self._on_text(field))
-        if name in RESTART_FIELDS:  # Enter or leaving the field commits a typed value at once
-            field.edit.editingFinished.connect(self.flush)
-        if extra is not None or leading is not None:
-            row = QWidget()
-            box = QHBoxLayout(row)
-            box.setContentsMargins(0, 0, 0, 0)
-            if leading is not None:
-                box.addWidget(leading, 1)
-            box.addWidget(field.edit, 0 if leading is not None else 1)
-            if extra is not None:
-                box.addWidget(extra)
-        else:
-            row = field.edit
-            field.edit.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
-        form.addRow(label, row)
-        field.row = row
-        form.labelForField(row).setToolTip(tip)
-        form.addRow(field.error)
-        form.setRowVisible(field.error, False)
-        field.form = form
-        self.fields[name] = field
-        return field
 
     # ---- values ---------------------------------------------------------------------------
 
@@ -333,26 +273,9 @@ class ParameterPanel(QWidget):
         return values, errors
 
     def _validate(self) -> None:
-        # Each value on its own, against the last valid config (core's ranges).
-        base = self._valid
         values, errors = self._values()
-        for name, value in values.items():
-            field = "hidden" if name == "shape" else name
-            if field in errors or field not in self.fields:  # the choices of a combo box are all valid
-                continue
-            try:
-                base.replace(**{name: value})
-            except ValueError as exc:
-                if is_range_error(str(exc)):  # a rule between fields is checked below, on all the values
-                    errors[field] = refusal_reason(field, self.fields[field].edit.text(), str(exc))
-        config = None
-        if not errors:
-            try:
-                config = TrainConfig(**values)
-            except ValueError as exc:  # a rule between fields, e.g. 'hard' needs a multiple of 4 samples
-                name = str(exc).split("=", 1)[0]
-                field = "hidden" if name == "shape" else name
-                errors[field] = refusal_reason(field, self.fields[field].edit.text(), str(exc))
+        texts = {name: field.edit.text() for name, field in self.fields.items()}
+        config, errors = checked_config(values, errors, self._valid, texts)
         self._errors = errors
         self._config = config
         self._valid = config or self._valid
@@ -362,9 +285,7 @@ class ParameterPanel(QWidget):
             field.form.setRowVisible(field.error, bool(message))
         self._show_schedule_fields()
         # The preset box names the preset whose training settings these are (whatever the epoch target), if any.
-        matching = [name for name, fields in self._presets.items() if config is not None
-                    and all(getattr(config, n) == getattr(TrainConfig(**fields), n)
-                            for n in TRAINING_FIELDS if n != "epochs")]
+        matching = matching_presets(config, self._presets)
         current = self.preset.currentData()
         if current not in matching:
             self.preset.setCurrentIndex(self.preset.findData(matching[0]) if matching else 0)
@@ -462,20 +383,10 @@ class ParameterPanel(QWidget):
     def _on_lr_slider(self, position: int) -> None:
         if self._loading:
             return
-        value = 10 ** (LOG_LR_MIN + position / LOG_LR_STEPS)
-        self.fields["learning_rate"].edit.setText(f"{value:.3g}")
+        self.fields["learning_rate"].edit.setText(self.lr_slider.text_at(position))
 
     def _sync_lr_slider(self, *_) -> None:
-        try:
-            value = float(self.fields["learning_rate"].edit.text())
-        except ValueError:
-            return
-        if not (math.isfinite(value) and value > 0):
-            return
-        position = (min(max(math.log10(value), LOG_LR_MIN), LOG_LR_MAX) - LOG_LR_MIN) * LOG_LR_STEPS
-        self.lr_slider.blockSignals(True)
-        self.lr_slider.setValue(int(round(position)))
-        self.lr_slider.blockSignals(False)
+        self.lr_slider.follow(self.fields["learning_rate"].edit.text())
 
     def _show_schedule_fields(self, *_) -> None:
         form = self._forms["Training"]
