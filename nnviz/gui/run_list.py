@@ -3,7 +3,8 @@
 The panel holds the runs as an ordered list of ``(run_id, RunSpec)``. It edits what a run
 looks like (name, colour, shown or hidden) and the list itself (add, copy, remove); the
 training settings of the selected run are edited elsewhere (the main window's Training
-panel) and come back through ``set_run_spec``.
+panel) and come back through ``set_run_spec``. The words it shows (summaries, tooltips, unique
+names) are made in ``run_names``.
 """
 
 from __future__ import annotations
@@ -29,83 +30,19 @@ from PySide6.QtWidgets import (
 
 from nnviz.core.colours import colour_error
 from nnviz.core.comparison import MAX_NAME_LENGTH, RunSpec
-from nnviz.core.text import FULL_BATCH, batch_size_text
+from nnviz.gui.run_names import (  # noqa: F401  (re-exported: the window and the tests import them from here)
+    BATCH_NOTES,
+    preset_base,
+    renamed_for_preset,
+    run_summary,
+    run_tooltip,
+    unique_name,
+)
 
 ERROR_COLOR = "#c0392b"
 SUMMARY_COLOR = "#6b6b6b"
 HIDDEN_COLOR = "#9a9a9a"  # the name of a hidden run
 SWATCH_SIZE = 14  # pixels
-BATCH_NOTES = {"1": " (per-sample SGD)", "full": " (every training sample in each update)"}
-
-
-def run_summary(spec: RunSpec) -> str:
-    """The settings of a run in a few words, e.g. ``α 0.03 · batch 1 · β 0.9 · γ 0.015 · 150 ep``
-    (``full batch`` for a full batch, never its 1000000)."""
-    batch = "full batch" if spec.batch_size >= FULL_BATCH else f"batch {spec.batch_size}"
-    parts = [f"α {spec.learning_rate:g}", batch]
-    if spec.momentum > 0:
-        parts.append(f"β {spec.momentum:g}")
-    if spec.schedule == "exponential":
-        parts.append(f"γ {spec.gamma:g}")
-    elif spec.schedule == "step":
-        parts.append(f"×{spec.step_factor:g} every {spec.step_every}")
-    if spec.l2 > 0:
-        parts.append(f"λ {spec.l2:g}")
-    parts.append(f"{spec.epochs} ep")
-    return " · ".join(parts)
-
-
-def run_tooltip(spec: RunSpec) -> str:
-    """Every training setting of a run, one per line."""
-    schedule = {
-        "constant": "constant",
-        "exponential": f"exponential, α·e^(−γ·epoch), γ = {spec.gamma:g}",
-        "step": f"step, ×{spec.step_factor:g} every {spec.step_every} epochs",
-    }[spec.schedule]
-    return "\n".join([
-        spec.name,
-        f"learning rate α = {spec.learning_rate:g}",
-        f"batch size = {batch_size_text(spec.batch_size)}" + BATCH_NOTES.get(batch_size_text(spec.batch_size), ""),
-        f"momentum β = {spec.momentum:g}",
-        f"schedule: {schedule}",
-        f"L2 λ = {spec.l2:g}",
-        f"epochs = {spec.epochs}",
-    ])
-
-
-def unique_name(base: str, taken: Iterable[str]) -> str:
-    """``base``, or ``base (2)``, ``base (3)``, ... whichever is not taken (cut to the name length limit)."""
-    taken = set(taken)
-    if base not in taken:
-        return base
-    n = 2
-    while True:
-        suffix = f" ({n})"
-        name = base[: MAX_NAME_LENGTH - len(suffix)] + suffix
-        if name not in taken:
-            return name
-        n += 1
-
-
-def preset_base(name: str, presets: Iterable[str]) -> str | None:
-    """The preset a run's name is, as ``sgd`` or a copy's ``sgd (2)``; None for a name of the user's own."""
-    base, sep, rest = name.rpartition(" (")
-    if sep and rest.endswith(")") and rest[:-1].isdigit() and base in presets:
-        return base
-    return name if name in presets else None
-
-
-def renamed_for_preset(name: str, preset: str, taken: Iterable[str], presets: Iterable[str]) -> str:
-    """The name of a run named ``name`` once it takes ``preset``'s settings.
-
-    A run still named after a preset (``sgd``, ``sgd (2)``) takes the new preset's name,
-    made unique among ``taken`` (the other runs' names); any other name is the user's and stays.
-    """
-    presets = set(presets)
-    base = preset_base(name, presets)
-    if base is None or base == preset:
-        return name
-    return unique_name(preset, set(taken) - {name})
 
 
 def _swatch(colour: str) -> QIcon:
