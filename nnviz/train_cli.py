@@ -42,7 +42,9 @@ def train_command(argv: list[str]) -> int:
     check_output_path("--csv", args.csv)
 
     # One run of the comparison model, as the window and `compare` train it (data, weights, history, snapshots).
-    comparison = Comparison(SharedSettings.from_config(config), [RunSpec.from_config(config, "run")])
+    # Two snapshots are enough: the command line has no timeline.
+    comparison = Comparison(SharedSettings.from_config(config), [RunSpec.from_config(config, "run")],
+                            snapshot_capacity=2)
     run = next(iter(comparison))
     trainer, history = run.trainer, run.history
     progress = Progress(config.epochs)

@@ -46,9 +46,12 @@ def make_window(qtbot, settings):
 
     from nnviz.gui.main_window import MainWindow
 
+    made = []
+
     def make(config=None, settings=settings, size=WINDOW_SIZE, **options):
         options.setdefault("confirm", False)
         window = MainWindow(config, settings=settings, **options)
+        made.append(window)
         qtbot.addWidget(window)
         window.resize(*size)
         window.show()
@@ -56,7 +59,9 @@ def make_window(qtbot, settings):
         qtbot.wait(100)  # the layout settles (the map's extent follows the plot's size)
         return window
 
-    return make
+    yield make
+    for window in made:
+        window.controller.jobs.wait(30)  # no preparation thread outlives its test
 
 
 @pytest.fixture

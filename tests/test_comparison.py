@@ -371,3 +371,46 @@ def test_a_replaced_comparison_is_retrained_to_a_saved_history_and_checked():
     while comparison.restoring:
         comparison.step(restoring_only=True)
     assert [run.restored for run in comparison] == [False, False]
+
+
+def test_undo_after_a_restart_brings_back_a_run_whose_settings_match_its_trainer():
+    comparison = Comparison(SHARED, RUNS[:1])
+    run_id = comparison.ids()[0]
+    comparison.step()
+    checkpoint = comparison.checkpoint()
+    assert comparison.edit(run_id, RUNS[0].replace(batch_size=8)) == RESTART_RUN
+    comparison.restore(checkpoint)
+    run = comparison[run_id]
+    assert run.epoch == 1 and run.spec.batch_size == run.trainer.config.batch_size == RUNS[0].batch_size
+
+
+def test_a_retrain_ends_when_a_run_finishes_before_its_saved_epochs():
+    runs = [RUNS[0].replace(epochs=4)]
+    first = Comparison(SHARED, runs)
+    first.run_to_end()
+    comparison = Comparison(SHARED)
+    comparison.replace(SHARED, [runs[0].replace(epochs=2)], saved=first.histories())
+    for _ in range(10):
+        if not comparison.restoring:
+            break
+        comparison.step(restoring_only=True)
+    assert not comparison.restoring and [run.restored for run in comparison] == [False]
+
+
+def test_an_error_inside_an_epoch_leaves_the_trainer_usable():
+    from nnviz.core.training import NumpyEngine
+
+    class Flaky(NumpyEngine):
+        fail = True
+
+        def train_epoch(self, *args):
+            if Flaky.fail:
+                raise MemoryError("boom")
+            super().train_epoch(*args)
+
+    comparison = Comparison(SHARED, RUNS[:1], engine=Flaky())
+    with pytest.raises(MemoryError):
+        comparison.step()
+    Flaky.fail = False
+    comparison.step()
+    assert [run.epoch for run in comparison] == [1]

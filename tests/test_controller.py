@@ -9,7 +9,7 @@ from nnviz.core.training import Trainer
 
 pytest.importorskip("PySide6")
 
-from nnviz.gui.controller import LIVE, RESTART_RUN, Controller  # noqa: E402
+from nnviz.gui.controller import LIVE, RESTART_ALL, RESTART_RUN, Controller  # noqa: E402
 
 SHARED = SharedSettings(dataset="moons", n_samples=80, noise=0.2, data_seed=3, shape=(2, 6, 1), init_seed=5)
 RUNS = [RunSpec("a", "#1f77b4", learning_rate=0.1, batch_size=1, epochs=6),
@@ -176,3 +176,32 @@ def test_a_superseded_preparation_stops_between_chunks_and_closing_never_waits_f
     assert c.busy
     c.shutdown()  # returns at once: the preparation stops in its own thread, nothing is applied
     assert not c.worker_thread.isRunning()
+
+
+def test_a_data_change_and_back_before_it_is_built_restarts_nothing(qtbot, controller):
+    c = controller()
+    with qtbot.waitSignal(c.records_appended, timeout=5000):
+        c.step()
+    qtbot.waitUntil(lambda: all(run.epoch == 1 for run in c.model), timeout=5000)
+    assert c.set_shared(SHARED.replace(n_samples=400)) == RESTART_ALL
+    assert c.set_shared(SHARED) == "display"  # back before the points were built: the build is void
+    qtbot.wait(500)
+    assert not c.busy and [run.epoch for run in c.model] == [1, 1] and c.model.shared == SHARED
+
+
+def test_undo_is_dropped_once_training_goes_on_after_the_reset(qtbot, controller):
+    c = controller()
+    wait_ended(qtbot, c)
+    c.reset()
+    assert c.can_undo
+    wait_ended(qtbot, c)
+    assert not c.can_undo  # an undo now would throw the new epochs away
+
+
+def test_a_panel_change_while_a_session_opens_does_not_cancel_it(qtbot, controller):
+    c = controller()
+    opened = []
+    c.replace(SHARED.replace(n_samples=60), [RUNS[1]], applied=lambda: opened.append(True))
+    assert c.set_shared(SHARED.replace(n_samples=96)) == "display"  # waits for the session
+    qtbot.waitUntil(lambda: not c.busy, timeout=10_000)
+    assert opened == [True] and len(c.model.data) == 60 and [s.name for s in c.model.specs()] == ["b"]

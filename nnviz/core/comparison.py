@@ -281,8 +281,9 @@ class Comparison:
             self.version += 1
 
     def edit(self, run_id: int, spec: RunSpec) -> str:
-        """Change a run's spec as ``edit_effect`` says; returns the effect. A live change of a run
-        still at epoch 0 restarts it (nothing is lost), so that its epoch-0 record shows the new settings."""
+        """Change a run's spec as ``edit_effect`` says; returns the effect. A live change of a run that
+        has trained nothing yet (epoch 0, no epoch under way) restarts it (nothing is lost), so that its
+        epoch-0 record shows the new settings."""
         with self.lock:
             self._check_name(spec.name, run_id)
             run = self.runs[run_id]
@@ -292,8 +293,9 @@ class Comparison:
                 run.trainer.update_config(**changes)
                 run.spec = spec
             elif effect in (LIVE, RESTART_RUN):
-                run.spec = spec
-                self.restart(run_id)
+                # A new Run: the old one stays whole (its spec, trainer and history agree) for an undo.
+                self.runs[run_id] = self._new_run(run_id, spec, run.generation + 1)
+                self.version += 1
             else:
                 run.spec = spec
             return effect
@@ -357,8 +359,8 @@ class Comparison:
             self.version += 1
 
     def trained_epochs(self) -> int:
-        """Epochs trained by all runs together (what a restart would throw away)."""
-        return sum(run.epoch for run in self)
+        """Epochs recorded by all runs together (what a restart would throw away)."""
+        return sum(len(run.history) - 1 for run in self)
 
     # ---- training ------------------------------------------------------------------------------
 
@@ -370,7 +372,17 @@ class Comparison:
     @property
     def restoring(self) -> bool:
         """True while a run is retrained towards a session's saved history."""
-        return any(run.saved is not None for run in self)
+        with self.lock:
+            for run in self.runs.values():
+                if run.saved is not None and run.trainer.done:
+                    self._check_restored(run)  # finished (or diverged, or its target lowered) before the end
+            return any(run.saved is not None for run in self.runs.values())
+
+    def stop_restoring(self) -> None:
+        """No run is retrained towards a saved history any more (their curves stay as trained)."""
+        with self.lock:
+            for run in self.runs.values():
+                run.saved = None
 
     def step(self, pool: Executor | None = None, should_stop: Callable[[], bool] | None = None,
              restoring_only: bool = False) -> dict[int, EpochRecord]:

@@ -263,8 +263,9 @@ class Trainer:
 
     @property
     def status(self) -> str:
-        """ready, running, finished or diverged."""
-        if self._status != "diverged" and self.epoch >= self.config.epochs:
+        """ready, running, finished or diverged (an epoch under way is finished first, even when the
+        target was lowered below it meanwhile)."""
+        if self._status != "diverged" and self.epoch >= self.config.epochs and self._job is None:
             return "finished"
         return self._status
 
@@ -320,12 +321,13 @@ class Trainer:
         test_cost, test_accuracy = yield from self._evaluate(self.X_test, self.y_test)
         return Evaluation(cost_, accuracy_, test_cost, test_accuracy)
 
-    def _record(self, epoch: int, learning_rate: float, evaluation: Evaluation) -> EpochRecord:
+    def _record(self, epoch: int, learning_rate: float, evaluation: Evaluation, l2: float | None = None) -> EpochRecord:
+        """The record of the current parameters; ``l2``: the λ the epoch trained with (default: the config's)."""
         params = self.theta.copy()
         params.flags.writeable = False
         return EpochRecord(
             epoch=epoch,
-            cost=evaluation.cost + l2_penalty(self.theta, self.layout, self.config.l2),
+            cost=evaluation.cost + l2_penalty(self.theta, self.layout, self.config.l2 if l2 is None else l2),
             accuracy=evaluation.accuracy,
             learning_rate=learning_rate,
             elapsed_s=self.elapsed_s,
@@ -361,7 +363,7 @@ class Trainer:
         self.epoch = epoch
         self.updates += -(-n // batch)
         self.samples += n
-        return self._record(epoch, lr, evaluation)
+        return self._record(epoch, lr, evaluation, c.l2)
 
     def step(self, should_stop=None) -> EpochRecord | None:
         """Train one epoch and return its record; None when finished or diverged, or when
@@ -379,6 +381,10 @@ class Trainer:
                         return None
         except StopIteration as end:
             record = end.value
+        except BaseException:
+            self._job = None  # a dead generator must not be resumed; the error goes to the caller
+            self.progress = 0.0
+            raise
         self._job = None
         self.progress = 0.0
         reason = self._divergence(record)

@@ -37,6 +37,7 @@ class Actions:
             setattr(self, name, act)
             return act
 
+        self._state: tuple | None = None  # what set_state last enabled the actions for
         pixmap = QStyle.StandardPixmap
         action("start_action", "Start", Qt.Key.Key_Space, "Start or pause training of every run",
                pixmap.SP_MediaPlay, True)
@@ -91,7 +92,7 @@ class Actions:
         frame would relayout the tool bar 60 times a second). While a step trains, Start reads Pause (it
         stops the step) and Step waits for it."""
         state = (playing, valid, ended, busy, can_undo, stepping)
-        if getattr(self, "_state", None) == state:
+        if self._state == state:
             return
         self._state = state
         playing = playing or stepping

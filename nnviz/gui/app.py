@@ -35,6 +35,7 @@ from nnviz.options import (
 )
 
 SCREENSHOT_DELAY_MS = 300  # lets the last frame paint before the window is grabbed
+EXIT_WAIT_S = 10.0  # at most this long for background threads at exit, once the window has closed
 INTERRUPT_POLL_MS = 100  # how often the event loop looks whether Ctrl-C was pressed
 # The numpy engine trains in Python and holds the GIL; the GUI thread then waits up to one switch interval
 # (5 ms by default) for every Python call of a repaint. 0.2 ms keeps the window fluid (bench_gui.py --engine
@@ -123,7 +124,7 @@ def run_gui(argv: list[str], interrupted: InterruptFlag | None = None) -> int:
     app.setApplicationName(APPLICATION)
     app.setWindowIcon(app_icon())
     configure_interpreter()
-    warm_up_kernel()
+    warming = warm_up_kernel()
 
     scratch = None
     if scripted:
@@ -221,6 +222,10 @@ def run_gui(argv: list[str], interrupted: InterruptFlag | None = None) -> int:
         poll.stop()
         if scratch is not None:
             scratch.cleanup()
+        # The window is gone: let background threads leave numba and numpy before the interpreter shuts down
+        # (one still loading the kernel's cache at exit crashed it). They stop or end within a second or two.
+        warming.join(EXIT_WAIT_S)
+        window.controller.jobs.wait(EXIT_WAIT_S)
     if interrupted and not outcome.get("ended"):  # pressed as the loop ended
         window.force_close()
         print(MESSAGE, file=sys.stderr)

@@ -4,7 +4,7 @@ tells the views what changed.
 Views send intents (play, add a run, change a setting) and draw what the signals tell them,
 reading the model (``controller.model``) for the values; none keeps a copy of its state. Every
 edit goes through ``core.comparison.edit_effect``; the slow part of a data or network change
-(building the points, evaluating epoch 0) runs in the worker thread.
+(building the points, evaluating epoch 0) runs in a thread of its own (gui/jobs.py).
 """
 
 from __future__ import annotations
@@ -57,6 +57,8 @@ class Controller(QObject):
         Every run has reached its target: "finished", or "diverged" when some run diverged.
     errored(str)
         Training failed (the worker stopped).
+    restored(bool)
+        An opened session's runs were retrained to their saved histories: True when every one matched.
     """
 
     runs_changed = Signal()
@@ -67,6 +69,7 @@ class Controller(QObject):
     message = Signal(str, str)
     run_ended = Signal(str)
     errored = Signal(str)
+    restored = Signal(bool)
 
     def __init__(self, shared: SharedSettings, specs: list[RunSpec], epochs_per_second: float | None = None,
                  parent: QObject | None = None):
@@ -87,6 +90,8 @@ class Controller(QObject):
         self.frame_costs: deque[float] = deque(maxlen=1000)  # seconds each recent frame kept the GUI busy
         self._frame_started = 0.0
         self._play_when_ready = False
+        self._target: SharedSettings | None = None  # the shared settings being prepared
+        self._restoring = False  # a session's runs are being retrained (restored says how it went)
         self.replace(shared, specs, busy=f"preparing the training kernel and {shared.n_samples:,} points",
                      done_message=READY)
 
@@ -131,14 +136,16 @@ class Controller(QObject):
             return
         if not len(self.model):
             return
-        if self.ended:
-            self._checkpoint("restart")
+        again = self.ended
+        if again:
+            self._checkpoint("the restart of the finished runs")
             self.model.reset()
             self.runs_changed.emit()
         self._playing = True
         self.worker.play()
         self.show_epoch(None)
-        self.message.emit("training…", "")
+        self.message.emit("training again from epoch 0 (Ctrl+Z brings the finished runs back)" if again
+                          else "training…", "")
         self.state_changed.emit()
 
     def pause(self) -> None:
@@ -192,6 +199,7 @@ class Controller(QObject):
 
     def add_run(self, spec: RunSpec, select: bool = True) -> int:
         """A new run at epoch 0 (the others go on where they are); its name made unique, its colour free."""
+        self._undo = None  # an undo now would throw the new run away
         name = self.model.unique_name(spec.name)
         colour = spec.colour if spec.colour not in {s.colour for s in self.model.specs()} else self.model.next_colour()
         run_id = self.model.add(spec.replace(name=name, colour=colour))
@@ -207,8 +215,9 @@ class Controller(QObject):
         return self.add_run(self.model[run_id].spec)
 
     def remove_run(self, run_id: int) -> None:
+        self._undo = None
         if self.model[run_id].epoch:
-            self._checkpoint(f"remove “{self.model[run_id].spec.name}”")
+            self._checkpoint(f"the removal of “{self.model[run_id].spec.name}”")
         index = self.model.ids().index(run_id)
         self.model.remove(run_id)
         ids = self.model.ids()
@@ -223,8 +232,10 @@ class Controller(QObject):
         run = self.model[run_id]
         spec = run.spec.replace(**changes)
         effect = edit_effect(run.spec, spec)
+        if effect in (LIVE, RESTART_RUN):
+            self._undo = None  # an undo must not bring back settings older than this edit
         if effect == RESTART_RUN and run.epoch:
-            self._checkpoint(f"restart “{spec.name}”")
+            self._checkpoint(f"the restart of “{spec.name}”")
         self.model.edit(run_id, spec)
         self._after_edit()
         if effect == RESTART_RUN and run.epoch:
@@ -232,16 +243,32 @@ class Controller(QObject):
                               "(Ctrl+Z: undo)", "")
         return effect
 
+    @property
+    def shared(self) -> SharedSettings:
+        """The shared settings the comparison has, or is being prepared with."""
+        return self._target if self._target is not None else self.model.shared
+
     def set_shared(self, shared: SharedSettings) -> str:
-        """New data or network for every run; the points are built in the worker thread, then every run
-        restarts from epoch 0. Returns DISPLAY when nothing changes, else RESTART_ALL."""
-        if shared == self.model.shared and not self.jobs.pending("shared"):
+        """New data or network for every run; the points are built in a thread of their own, then every run
+        restarts from epoch 0. Returns DISPLAY when nothing changes, else RESTART_ALL. While a whole
+        comparison is being replaced (an opened session), the panel's values wait for it: DISPLAY."""
+        if self.jobs.pending("replace"):
             return DISPLAY
+        if shared == self.shared:
+            return DISPLAY if shared == self.model.shared else RESTART_ALL
+        if shared == self.model.shared:  # back to what the model has: the preparation under way is void
+            self.jobs.cancel("shared")
+            self._target = None
+            self.state_changed.emit()
+            self.message.emit(READY, "")
+            return DISPLAY
+        self._target = shared
         self.pause()
         lost = self.model.trained_epochs()
         previous = self.model.start
 
         def apply(start):
+            self._target = None
             if lost:
                 self._checkpoint("the data or network change")
             self.model.set_shared(shared, start)
@@ -254,9 +281,10 @@ class Controller(QObject):
         return RESTART_ALL
 
     def replace(self, shared: SharedSettings, specs: list[RunSpec], saved: dict[str, History] | None = None,
-                done_message: str = "", busy: str = "") -> None:
-        """Replace the whole comparison (new comparison, an opened session), prepared in the worker thread.
-        Runs with a ``saved`` history are retrained to its last epoch and checked against it."""
+                done_message: str = "", busy: str = "", applied=None) -> None:
+        """Replace the whole comparison (new comparison, an opened session), prepared in a thread of its own;
+        ``applied()`` is called once it is shown. Runs with a ``saved`` history are retrained to its last
+        epoch and checked against it (``restored`` says how that went)."""
         names = [spec.name for spec in specs]
         for name in names:
             if names.count(name) > 1:
@@ -264,9 +292,12 @@ class Controller(QObject):
         self.pause()
         previous = self.model.start
         self._undo = None
+        self.jobs.cancel("shared")
+        self._target = None
 
         def apply(start):
             self.model.replace(shared, specs, start, saved)
+            self._restoring = self.model.restoring
             ids = self.model.ids()
             selected = ids[0] if ids else -1
             changed, self._selected = selected != self._selected, selected
@@ -274,12 +305,15 @@ class Controller(QObject):
             self._after_edit()
             if changed:
                 self.selection_changed.emit(selected)
-            if self.model.restoring:
-                self.message.emit("retraining the saved runs to show their maps and timeline…", "")
+            if applied is not None:
+                applied()
+            if self._restoring:
+                self.message.emit(f"{done_message}: retraining the saved runs to show their maps and timeline…"
+                                  if done_message else "retraining the saved runs…", "")
             elif done_message:
                 self.message.emit(done_message, "")
 
-        self._submit("shared", busy or f"preparing {shared.n_samples:,} points and the network",
+        self._submit("replace", busy or f"preparing {shared.n_samples:,} points and the network",
                      lambda should_stop: prepare(shared, previous=previous, should_stop=should_stop), apply)
 
     def undo(self) -> bool:
@@ -325,6 +359,9 @@ class Controller(QObject):
                 self.play()
 
     def _on_job_failed(self, text: str) -> None:
+        self._play_when_ready = False
+        self._target = None
+        self.runs_changed.emit()  # the panel shows the model's settings again
         self.message.emit(f"could not prepare the data: {text}", "error")
         self.state_changed.emit()
 
@@ -335,9 +372,19 @@ class Controller(QObject):
         if frame.rounds_per_second > 0:
             rate = frame.rounds_per_second
             self.rate = rate if self.rate == 0 else (1 - RATE_SMOOTHING) * self.rate + RATE_SMOOTHING * rate
-        if not frame.playing and self._playing and not self.model.restoring:
-            self._playing = False
+        if not frame.playing and self._playing and not self.worker.active:
+            self._playing = False  # the worker stopped itself (not a stale frame from before a play)
+        if frame.trained and self._undo is not None and not self._restoring:
+            self._undo = None  # trained since the reset or restart: an undo would throw that away
         self.records_appended.emit()
+        if self._restoring and not self.model.restoring:
+            self._restoring = False
+            runs = list(self.model)
+            bad = [run.spec.name for run in runs if run.restored is False]
+            self.restored.emit(not bad)
+            self.message.emit("retrained: every run reproduces its saved history" if not bad else
+                              f"retrained, but {', '.join(bad)} differ from the saved histories", "done" if not bad
+                              else "error")
         if frame.ended:
             self._playing = False
             self.rate = 0.0
@@ -357,7 +404,11 @@ class Controller(QObject):
 
     def _on_error(self, message: str) -> None:
         """The worker stopped on an error: say so and start a new one on the same model (nothing is lost)."""
+        if self.jobs.closing:
+            return
         self._playing = False
+        self._restoring = False
+        self.model.stop_restoring()  # a retrain that failed is not tried again by itself
         stop_worker(self.worker, self.worker_thread)
         self._start_worker()
         self.message.emit(message, "error")

@@ -45,7 +45,9 @@ class Documents(QObject):
         self.alert: QMessageBox | None = None  # the last message box (non-blocking, freed when closed)
         self.ask: Callable[[str], bool] = self._ask  # replaced in scripted runs: never ask
         self.tasks: list[threading.Thread] = []  # background writes under way
-        self._saved_version = None  # the model's state when last saved or opened
+        self._saved_version = None  # the model's state when its trained epochs were last saved
+        self._tasks_cancel: list = []  # the cancel events of background writes under way
+        controller.restored.connect(lambda ok: self.mark_saved() if ok else None)  # the session holds them
 
     # ---- messages --------------------------------------------------------------------------
 
@@ -99,20 +101,24 @@ class Documents(QObject):
         if ask and not self.may_discard(f"opening {Path(path).name}"):
             return False
         self.apply_session(session)
-        self.add_recent(path)
         if session.warnings:
             self.show_alert(f"{path}: opened; these keys are not known to this version and were ignored:\n"
                             + "\n".join(session.warnings), kind="information")
         return True
 
     def apply_session(self, session: Session) -> None:
-        """Show a loaded Session: its runs at epoch 0; runs saved with a history are retrained to it."""
-        self.path = session.path
+        """Show a loaded Session: its runs at epoch 0; runs saved with a history are retrained to it. The window
+        takes the file's name once the session is shown (not before: an open can still be superseded)."""
         name = session.path.name if session.path else "session"
-        saved = f", {len(session.histories)} saved histories retrained and checked" if session.histories else ""
+
+        def applied():
+            self.path = session.path
+            if session.path is not None:
+                self.add_recent(session.path)
+            self.mark_saved()
+
         self.controller.replace(session.shared, list(session.runs), dict(session.histories),
-                                done_message=f"opened {name}: {len(session.runs)} run(s){saved}")
-        self._saved_version = None
+                                done_message=f"opened {name}: {len(session.runs)} run(s)", applied=applied)
 
     def open_dialog(self) -> None:
         start = str(self.path.parent) if self.path else ""
@@ -131,7 +137,8 @@ class Documents(QObject):
             return False
         self.path = Path(path)
         self.add_recent(path)
-        self.mark_saved()
+        if histories:
+            self.mark_saved()  # the trained epochs are in the file; without histories they are not
         self.controller.message.emit(f"saved {path}" + (" with histories" if histories else ""), "done")
         return True
 
@@ -154,8 +161,8 @@ class Documents(QObject):
             return
         model = self.controller.model
         shared, specs, saved = model.shared, model.specs(), model.histories()
-        self.run_in_background(f"Saving {Path(path).name}", lambda progress, cancelled: write_atomic(
-            path, session_text(shared, specs, saved)), lambda _: self._saved(path))
+        self.run_in_background(f"Saving {Path(path).name}", lambda progress, cancelled: _write_unless(
+            cancelled, path, session_text(shared, specs, saved)), lambda _: self._saved(path))
 
     def _saved(self, path) -> None:
         self.path = Path(path)
@@ -220,18 +227,20 @@ class Documents(QObject):
     def export_map_to(self, view, path, width: int | None = None) -> bool:
         return self.export(lambda: save_map_png(view, path, width), path)
 
-    def _file(self, title: str, name: str, filters: str) -> str:
+    def ask_file(self, title: str, name: str, filters: str) -> str:
+        """A path chosen in a save dialog ("" when cancelled)."""
         path, _ = QFileDialog.getSaveFileName(self.window, title, name, filters)
         return path
 
     def export_csv_dialog(self) -> None:
-        path = self._file("Export histories as CSV", "histories.csv", "CSV (*.csv)")
+        path = self.ask_file("Export histories as CSV", "histories.csv", "CSV (*.csv)")
         if not path:
             return
         model = self.controller.model
         histories, has_test = model.histories(), model.has_test
         self.run_in_background(f"Writing {Path(path).name}",
-                               lambda progress, cancelled: write_atomic(path, comparison_csv(histories, has_test)),
+                               lambda progress, cancelled: _write_unless(cancelled, path,
+                                                                         comparison_csv(histories, has_test)),
                                lambda _: self.controller.message.emit(f"saved {path}", "done"))
 
     def export_map_dialog(self, view) -> None:
@@ -240,7 +249,7 @@ class Documents(QObject):
                                         default, low, high, 100)
         if not ok:
             return
-        path = self._file("Export the decision map as PNG", "decision-map.png", "PNG (*.png)")
+        path = self.ask_file("Export the decision map as PNG", "decision-map.png", "PNG (*.png)")
         if not path:
             return
         from nnviz.gui.map_render import render_map
@@ -252,7 +261,7 @@ class Documents(QObject):
             image = render_map(**state, width=width, height=height, progress=progress, cancelled=cancelled)
             if image is None:
                 raise ExportError("cancelled")
-            write_atomic(path, png_bytes(image))
+            _write_unless(cancelled, path, png_bytes(image))
 
         self.run_in_background(f"Drawing the map at {width:,} px", render,
                                lambda _: self.controller.message.emit(f"saved {path}", "done"))
@@ -268,6 +277,7 @@ class Documents(QObject):
         dialog.setAutoClose(False)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
         dialog.canceled.connect(cancel.set)
+        dialog.setValue(0)  # starts the dialog's delay: it shows only if the work takes longer
 
         def finish():
             dialog.canceled.disconnect(cancel.set)  # closing a QProgressDialog emits canceled
@@ -308,10 +318,21 @@ class Documents(QObject):
 
         thread = threading.Thread(target=run, name="nnviz-export", daemon=True)
         self.tasks = [t for t in self.tasks if t.is_alive()] + [thread]
+        self._tasks_cancel = [c for c in self._tasks_cancel if not c.is_set()] + [cancel]
         thread.start()
         return thread
 
     def wait_for_tasks(self, timeout: float = 30.0) -> None:
-        """Let background writes finish (the window is closing: a half-done write is never left)."""
+        """The window is closing: cancel the background work (a map being drawn stops within ~100 ms) and let
+        a write under way end, so that no half-done file or temporary file is left."""
+        for cancel in self._tasks_cancel:
+            cancel.set()
         for thread in self.tasks:
             thread.join(timeout)
+
+
+def _write_unless(cancelled: Callable[[], bool], path, data: str | bytes) -> None:
+    """Write ``data`` atomically unless the user has cancelled meanwhile (then the old file stays)."""
+    if cancelled():
+        raise ExportError("cancelled")
+    write_atomic(path, data)

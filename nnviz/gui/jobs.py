@@ -31,11 +31,18 @@ class Jobs(QObject):
         self._jobs: dict[int, tuple[str, Callable]] = {}  # ticket -> (kind, apply) of jobs under way
         self.busy = ""  # what is being prepared, e.g. "preparing 1,000,000 points and the network"
         self.closing = False  # set when the window closes: every job stops
+        self._threads: list[threading.Thread] = []
         self._result.connect(self._on_result)
         self._error.connect(self._on_error)
 
     def pending(self, kind: str) -> bool:
         return any(k == kind for k, _ in self._jobs.values())
+
+    def cancel(self, kind: str) -> None:
+        """Make the jobs of ``kind`` void (they stop at their next check; a result is dropped)."""
+        self._jobs = {t: v for t, v in self._jobs.items() if v[0] != kind}
+        if not self._jobs:
+            self.busy = ""
 
     def submit(self, kind: str, busy: str, job: Callable, apply: Callable) -> None:
         """Run ``job(should_stop)`` in a thread, then ``apply(result)`` in this object's thread."""
@@ -58,12 +65,20 @@ class Jobs(QObject):
             else:
                 self._result.emit(ticket, result)
 
-        threading.Thread(target=run, name=f"nnviz-{kind}-{ticket}", daemon=True).start()
+        thread = threading.Thread(target=run, name=f"nnviz-{kind}-{ticket}", daemon=True)
+        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
+
+    def wait(self, timeout: float) -> None:
+        """Wait up to ``timeout`` seconds for the jobs' threads to end (at exit, once the window is gone: a
+        thread still inside numba or numpy while the interpreter shuts down can crash it)."""
+        for thread in self._threads:
+            thread.join(timeout)
 
     def _on_result(self, ticket: int, result) -> None:
         job = self._jobs.pop(ticket, None)
-        if job is None:
-            return  # superseded
+        if job is None or self.closing:
+            return  # superseded, or the window is closing
         if not self._jobs:
             self.busy = ""
         job[1](result)

@@ -341,7 +341,7 @@ class MainWindow(QMainWindow):
 
     def _export_dialog(self, what: str) -> None:
         name, title = ("nnviz.png", "the window") if what == "window" else ("curves.png", "the curves")
-        path = self.documents._file(f"Export {title} as PNG", name, "PNG (*.png)")
+        path = self.documents.ask_file(f"Export {title} as PNG", name, "PNG (*.png)")
         if path:
             self.export_window_to(path) if what == "window" else self.export_curves_to(path)
 

@@ -28,6 +28,7 @@ class StatusBar:
         self.accuracy_label = QLabel()
         self.lr_label = QLabel()
         self.rate_label = QLabel()
+        self._fitted_test: bool | None = None  # whether the accuracy label is sized for a test accuracy
         bar.addWidget(self.message, 1)
         # Fixed widths: new digits on every frame must not relayout (and repaint) the whole bar.
         for label, widest in ((self.epoch_label, "epoch 1,000,000 +99 % / 1,000,000"),
@@ -72,7 +73,7 @@ class StatusBar:
             accuracy += f" (test {100 * history.value('test_accuracy', i):.1f} %)"
         learning_rate = run.trainer.learning_rate_for(run.epoch + 1) if epoch is None \
             else history.value("learning_rate", i)
-        if history.has_test != getattr(self, "_fitted_test", None):
+        if history.has_test != self._fitted_test:
             self._fitted_test = history.has_test
             self.fit(self.accuracy_label, "accuracy 100.0 % (test 100.0 %)" if history.has_test else "accuracy 100.0 %")
         self._set_texts((f"epoch {shown:,}{done} / {target:,}", cost, accuracy, f"α {learning_rate:.4g}",

@@ -48,7 +48,8 @@ class ViewSync:
             w.curves.set_history(curve_key(run.id), run.history)
         w.curves.set_has_test(has_test)
         starts = {run.id: (run.generation, run.trainer) for run in runs}
-        restarted = any(self._starts.get(run_id) not in (None, start) for run_id, start in starts.items())
+        restarted = any(self._starts.get(run_id) not in (None, start) for run_id, start in starts.items()) \
+            or not set(starts) & set(self._starts)  # restarted, or a new comparison (no run in common)
         if data is not self._data:
             self._data = data
             w.maps.set_data(data.X, data.y, data.X_test, data.y_test)
@@ -73,7 +74,7 @@ class ViewSync:
         self._note_drawn()
         w.curves.set_epoch_target(max((run.trainer.config.epochs for run in model), default=1))
         w.curves.refresh()
-        newest = max((run.epoch for run in model), default=0)
+        newest = max((run.history.last("epoch") for run in model), default=0)
         w.timeline.set_max_epoch(newest)
         if self.c.shown_epoch is None:
             self.draw_maps()
@@ -122,7 +123,7 @@ class ViewSync:
                                  "error")
             w.message.setToolTip(f"{who}diverged at epoch {run.trainer.diverged_epoch}: "
                                  f"{run.trainer.divergence_reason}; the map shows its last finite epoch "
-                                 f"{run.epoch}")
+                                 f"{run.history.last('epoch')}")
         elif len(runs) == 1:
             h = runs[0].history
             w.statusline.set_message(f"finished: {runs[0].epoch:,} epochs, cost {h.last('cost'):.6f}, "
@@ -183,11 +184,12 @@ class ViewSync:
         run = model.runs.get(self.c.selected_run_id)
         if run is None or self._syncing:
             return
-        if w.panel.is_commit_pending() or self.c.busy:
-            return  # the user is typing, or their data is being built: the model follows the panel
+        if w.panel.is_commit_pending():
+            return  # the user is typing: the model follows the panel
         self._syncing = True
         try:
-            w.panel.set_config(run.spec.config(model.shared))
+            # The shared settings being prepared (what the panel shows) with the selected run's own settings.
+            w.panel.set_config(run.spec.config(self.c.shared))
         finally:
             self._syncing = False
         w.panel.set_training_title(f"Training — run “{run.spec.name}”")

@@ -122,10 +122,11 @@ class TrainingWorker(QObject):
         self._request(interrupt=False)
 
     def touch(self) -> None:
-        """The model was edited: an ended loop may have epochs to train again; report it."""
+        """The model was edited: leave the epoch under way between two chunks (its trainer may have been
+        replaced; a kept one goes on where it stopped); an ended loop may have epochs to train again."""
         with self._lock:
             self._report = True
-        self._request(interrupt=False)
+        self._request()
 
     def frame_consumed(self, busy_s: float = 0.0) -> None:
         """The GUI has drawn the last frame, which kept it busy ``busy_s`` seconds; the next may be emitted."""
