@@ -257,3 +257,63 @@ def test_space_s_and_r_work_with_the_focus_in_the_run_list(qtbot, window, key):
         qtbot.waitUntil(lambda: window.epoch == 1, timeout=5000)
     else:
         assert window.epoch == 0
+
+
+def test_selecting_a_run_while_data_are_built_shows_its_own_settings(qtbot, window):
+    notebook(qtbot, window)
+    momentum, sgd = window.model.by_name("momentum").id, window.model.by_name("sgd").id
+    window.runs.select_run(momentum)
+    qtbot.waitUntil(lambda: window.selected_run_id == momentum)
+    window.panel.fields["n_samples"].edit.setText("400000")
+    window.panel.flush()
+    assert window.controller.busy
+    window.runs.select_run(sgd)
+    qtbot.waitUntil(lambda: window.selected_run_id == sgd)
+    assert window.panel.fields["momentum"].edit.text() == "0"  # sgd's, not momentum's 0.9
+    window.panel.fields["epochs"].edit.setText("300")
+    qtbot.waitUntil(lambda: ready(window), timeout=60000)
+    assert window.model.by_name("sgd").spec.momentum == 0.0 and window.model.by_name("sgd").spec.epochs == 300
+
+
+def test_a_new_comparison_fits_the_curves_again_after_a_zoom(qtbot, window):
+    run_to_end(qtbot, window)
+    window.curves.plots["cost"].setXRange(10, 20, padding=0)  # the user zooms: the view stops following
+    window.new_action.trigger()
+    qtbot.waitUntil(lambda: ready(window) and window.model[window.selected_run_id].epoch == 0, timeout=10000)
+    (x_min, x_max), _ = window.curves.plots["cost"].viewRange()
+    assert x_min <= 0 < 150 <= x_max  # 0 to the new run's target again
+
+
+def test_cancel_keeps_the_old_file(qtbot, window, tmp_path, monkeypatch):
+    run_to_end(qtbot, window)
+    path = tmp_path / "old.nnviz.json"
+    path.write_text("OLD")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(path), "")))
+    original = window.documents.run_in_background
+
+    def cancel_at_once(title, work, done):
+        return original(title, lambda progress, cancelled: work(progress, lambda: True), done)
+
+    window.documents.run_in_background = cancel_at_once
+    window.save_histories_action.trigger()
+    qtbot.waitUntil(lambda: "cancelled" in window.message.text(), timeout=10000)
+    assert path.read_text() == "OLD"
+
+
+def test_the_unsaved_question_follows_what_the_file_holds(qtbot, make_window, tmp_path):
+    window = make_window(preset_config("sgd", **SMALL), confirm=True)
+    asked = []
+    window.documents.ask = lambda text: asked.append(text) or False
+    run_to_end(qtbot, window)
+    assert window.save_session_to(tmp_path / "plain.nnviz.json")  # settings only: the epochs are not in it
+    assert not window.documents.may_discard("quitting") and len(asked) == 1
+    assert window.save_session_to(tmp_path / "full.nnviz.json", histories=True)
+    assert window.documents.may_discard("quitting") and len(asked) == 1  # they are in the file now
+    other = make_window(None, confirm=True)
+    other.documents.ask = lambda text: asked.append(text) or False
+    got = []
+    other.controller.message.connect(lambda t, k: got.append(t))
+    assert other.open_session_from(tmp_path / "full.nnviz.json")
+    qtbot.waitUntil(lambda: ready(other) and not other.model.restoring and other.epoch == 20, timeout=30000)
+    assert "reproduces" in other.message.text(), got
+    assert other.documents.may_discard("quitting") and len(asked) == 1  # retrained from the file: nothing to lose

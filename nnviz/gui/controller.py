@@ -312,6 +312,7 @@ class Controller(QObject):
                                   if done_message else "retraining the saved runs…", "")
             elif done_message:
                 self.message.emit(done_message, "")
+            self._check_restored()  # a short retrain may have ended already, in the worker thread
 
         self._submit("replace", busy or f"preparing {shared.n_samples:,} points and the network",
                      lambda should_stop: prepare(shared, previous=previous, should_stop=should_stop), apply)
@@ -377,14 +378,7 @@ class Controller(QObject):
         if frame.trained and self._undo is not None and not self._restoring:
             self._undo = None  # trained since the reset or restart: an undo would throw that away
         self.records_appended.emit()
-        if self._restoring and not self.model.restoring:
-            self._restoring = False
-            runs = list(self.model)
-            bad = [run.spec.name for run in runs if run.restored is False]
-            self.restored.emit(not bad)
-            self.message.emit("retrained: every run reproduces its saved history" if not bad else
-                              f"retrained, but {', '.join(bad)} differ from the saved histories", "done" if not bad
-                              else "error")
+        self._check_restored()
         if frame.ended:
             self._playing = False
             self.rate = 0.0
@@ -401,6 +395,17 @@ class Controller(QObject):
             self.worker.frame_consumed(cost)
             return True
         return super().event(event)
+
+    def _check_restored(self) -> None:
+        """Once an opened session's runs are retrained to their saved histories: say how it went."""
+        if not self._restoring or self.model.restoring:
+            return
+        self._restoring = False
+        bad = [run.spec.name for run in self.model if run.restored is False]
+        self.restored.emit(not bad)
+        self.message.emit("retrained: every run reproduces its saved history" if not bad else
+                          f"retrained, but {', '.join(bad)} differ from the saved histories", "done" if not bad
+                          else "error")
 
     def _on_error(self, message: str) -> None:
         """The worker stopped on an error: say so and start a new one on the same model (nothing is lost)."""

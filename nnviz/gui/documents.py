@@ -27,9 +27,14 @@ SESSION_FILTER = f"nnviz sessions (*{SUFFIX});;JSON (*.json);;All files (*)"
 PROGRESS_DELAY_MS = 300  # a background write shows its progress dialog only if it takes longer
 
 
+class Cancelled(Exception):
+    """The user cancelled a background write: nothing was written."""
+
+
 class _Bridge(QObject):
     done = Signal(object)
     failed = Signal(str)
+    cancelled = Signal()
     progress = Signal(float)
 
 
@@ -260,7 +265,7 @@ class Documents(QObject):
         def render(progress, cancelled):
             image = render_map(**state, width=width, height=height, progress=progress, cancelled=cancelled)
             if image is None:
-                raise ExportError("cancelled")
+                raise Cancelled
             _write_unless(cancelled, path, png_bytes(image))
 
         self.run_in_background(f"Drawing the map at {width:,} px", render,
@@ -298,8 +303,13 @@ class Documents(QObject):
             else:
                 self.show_alert(text)
 
+        def cancelled():
+            finish()
+            self.controller.message.emit(f"{title}: cancelled, nothing written", "")
+
         bridge.done.connect(succeeded)
         bridge.failed.connect(failed)
+        bridge.cancelled.connect(cancelled)
         def progressed(fraction: float) -> None:
             if not cancel.is_set():
                 dialog.setMaximum(1000)
@@ -310,6 +320,8 @@ class Documents(QObject):
         def run():
             try:
                 result = work(bridge.progress.emit, cancel.is_set)
+            except Cancelled:
+                bridge.cancelled.emit()
             except Exception as exc:  # every failure becomes a message: a dead thread would be silent
                 bridge.failed.emit(str(exc) if isinstance(exc, (OSError, ExportError, ValueError))
                                    else f"{type(exc).__name__}: {exc}")
@@ -334,5 +346,5 @@ class Documents(QObject):
 def _write_unless(cancelled: Callable[[], bool], path, data: str | bytes) -> None:
     """Write ``data`` atomically unless the user has cancelled meanwhile (then the old file stays)."""
     if cancelled():
-        raise ExportError("cancelled")
+        raise Cancelled
     write_atomic(path, data)
