@@ -11,6 +11,7 @@ from nnviz.core.contour import marching_squares
 from nnviz.core.files import write_atomic
 from nnviz.core.grid import GridEvaluator
 from nnviz.core.network import Layout
+from nnviz.gui.export import png_bytes
 from nnviz.gui.map_render import (  # noqa: F401  (BACKGROUND, MARGIN, data_extent: imported from here by others)
     BACKGROUND,
     CLASS_COLORS,
@@ -26,7 +27,6 @@ from nnviz.gui.map_render import (  # noqa: F401  (BACKGROUND, MARGIN, data_exte
     data_extent,
     fit_extent,
     map_points,
-    png_bytes,
     render_map,
 )
 

@@ -17,7 +17,7 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QLineF, QPoint, QRectF, Qt
+from PySide6.QtCore import QLineF, QPoint, QRectF, Qt
 from PySide6.QtGui import QColor, QFontMetricsF, QImage, QPainter, QPen, QTextDocument
 
 from nnviz.core.contour import marching_squares
@@ -61,21 +61,6 @@ MAX_CELLS = 2000  # ... and at most this many cells per side ...
 MAX_GRID_OPERATIONS = 30_000_000_000  # ... and of multiply-adds in all (~5 s here): a big network gets fewer cells
 MIN_WIDTH, MAX_WIDTH = 16, 16384  # pixels an export may be wide (or high)
 SCREEN_WIDTH = 600  # pixels: the on-screen width an export is scaled from when none is given
-
-
-class Cancelled(Exception):
-    """Not raised by render_map (it returns None); for callers that prefer an exception."""
-
-
-def png_bytes(image: QImage) -> bytes:
-    """The image encoded as PNG (in memory, so that one atomic write puts it on disk); OSError if it cannot be."""
-    data = QByteArray()
-    buffer = QBuffer(data)
-    buffer.open(QIODevice.OpenModeFlag.WriteOnly)
-    if image.isNull() or not image.save(buffer, "PNG"):
-        raise OSError("the image could not be encoded as PNG")
-    buffer.close()
-    return bytes(data.data())
 
 
 # ---- the image ------------------------------------------------------------------------------------
