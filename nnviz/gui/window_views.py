@@ -13,7 +13,7 @@ from nnviz.core.training import load_presets
 from nnviz.gui.run_list import renamed_for_preset
 from nnviz.gui.status import READY
 
-MAPS_PER_SECOND = 12  # redraws of the small maps while several runs train (the curves follow every frame)
+MAPS_PER_SECOND = 12  # small maps redrawn a second while several runs train, one a frame (the curves: every frame)
 
 
 def curve_key(run_id: int) -> str:
@@ -30,6 +30,7 @@ class ViewSync:
         self._data = None  # the Dataset the maps show
         self._starts: dict[int, tuple] = {}  # run id -> (generation, trainer) the views were last given
         self._maps_drawn_at = 0.0
+        self._next_map = -1  # the small map redrawn last, while several runs train
         self._syncing = False  # the panel is being filled from the model: its signals are not edits
         self.drawn_epoch = 0  # the newest epoch of the selected run the views were last drawn with
 
@@ -77,7 +78,8 @@ class ViewSync:
         newest = max((run.history.last("epoch") for run in model), default=0)
         w.timeline.set_max_epoch(newest)
         if self.c.shown_epoch is None:
-            self.draw_maps()
+            # Every map once training stops (paused, stepped, ended); in turn while it trains.
+            self.draw_maps(force=not (self.c.playing or self.c.worker.active))
         nbytes = model.snapshot_nbytes
         if nbytes:
             strides = {run.snapshots.stride for run in model}
@@ -139,17 +141,22 @@ class ViewSync:
     # ---- drawing --------------------------------------------------------------------------------
 
     def draw_maps(self, force: bool = False) -> None:
-        """Every run's map at the epoch shown. While several runs train, the small maps are redrawn at
-        most MAPS_PER_SECOND times a second (every frame when one run is shown large)."""
+        """The runs' maps at the epoch shown. While several small maps train live, one map is redrawn a
+        frame, in turn, and at most MAPS_PER_SECOND maps a second: a frame never pays for every map's paint
+        (the curves follow every frame; a run shown large follows every frame too)."""
         w, model = self.w, self.c.model
         now = time.perf_counter()
-        if not force and len(model) > 1 and w.maps.large_run_id == -1 and \
-                now - self._maps_drawn_at < 1 / MAPS_PER_SECOND:
-            return
+        runs = list(model)
+        if not force and len(runs) > 1 and w.maps.large_run_id == -1:
+            if now - self._maps_drawn_at < 1 / MAPS_PER_SECOND:
+                return
+            shown = [run for run in runs if run.spec.visible] or runs
+            self._next_map = (self._next_map + 1) % len(shown)
+            runs = [shown[self._next_map]]
         self._maps_drawn_at = now
         epoch = self.c.shown_epoch
         layout, activation = model.layout, model.shared.activation
-        for run in model:
+        for run in runs:
             found = model.params_at(run.id, epoch)
             if found is None:
                 continue
