@@ -410,21 +410,25 @@ class Comparison:
                 if trainer.in_epoch:
                     break  # stopped part-way: this run and those after it go on next time
                 results.append(record)
-        out = {}
+        # The history first, outside the lock: a long one moves its oldest rows to disk now and then, and the
+        # GUI thread, which takes the lock to read the runs, never waits for that (only this thread appends).
+        # A run restarted or removed while it trained keeps its record too: an undo brings it back whole.
+        done = list(zip(todo, results, strict=False))
+        for (_, run, _), record in done:
+            if record is not None:
+                run.history.append(record)
+        out, current = {}, []
         with self.lock:
-            for (run_id, run, trainer), record in zip(todo, results, strict=False):
+            for (run_id, run, _), record in done:
                 if run_id in self._todo:
                     self._todo.remove(run_id)
-                if run.trainer is not trainer:
-                    continue
                 if record is not None:
-                    # Also kept by a run restarted or removed while it trained: an undo brings it back whole.
-                    run.history.append(record)
                     run.snapshots.add(record.epoch, record.params)
-                if self.runs.get(run_id) is not run:
-                    continue
-                if record is not None:
-                    out[run_id] = record
+                if self.runs.get(run_id) is run:
+                    current.append(run)
+                    if record is not None:
+                        out[run_id] = record
+            for run in current:
                 self._check_restored(run)
         return out
 
