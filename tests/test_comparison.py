@@ -414,3 +414,18 @@ def test_an_error_inside_an_epoch_leaves_the_trainer_usable():
     Flaky.fail = False
     comparison.step()
     assert [run.epoch for run in comparison] == [1]
+
+
+@pytest.mark.parametrize("base, taken, expected", [
+    ("z" * 60, ["z" * 60], "z" * 56 + " (2)"),  # the suffix always fits: this looped for ever
+    ("z" * 56 + " (2)", ["z" * 60, "z" * 56 + " (2)"], "z" * 56 + " (3)"),
+    ("momentum (2)", ["momentum", "momentum (2)"], "momentum (3)"),  # not "momentum (2) (2)"
+    ("sgd", ["mini-batch"], "sgd"),
+])
+def test_a_copy_gets_a_free_name_of_at_most_60_characters(base, taken, expected):
+    from nnviz.core.specs import unique_name
+
+    name = unique_name(base, taken)
+    assert name == expected and len(name) <= 60 and name not in taken
+    comparison = Comparison(SHARED, [RUNS[0].replace(name=n) for n in taken])
+    assert comparison.unique_name(base) == expected

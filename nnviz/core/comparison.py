@@ -37,6 +37,7 @@ from nnviz.core.specs import (  # noqa: F401 (re-exported)
     notebook_runs,
     preset_run,
     preset_shared,
+    unique_name,
 )
 from nnviz.core.training import LIVE_FIELDS, EpochRecord, Evaluation, Stopped, TrainConfig, Trainer, get_engine
 
@@ -222,14 +223,8 @@ class Comparison:
         return sum(run.snapshots.nbytes for run in self)
 
     def unique_name(self, base: str) -> str:
-        """``base``, or ``base (2)``, ``base (3)``, ... whichever no run has yet."""
-        names = {run.spec.name for run in self}
-        if base not in names:
-            return base
-        n = 2
-        while f"{base} ({n})"[:MAX_NAME_LENGTH] in names:
-            n += 1
-        return f"{base} ({n})"[:MAX_NAME_LENGTH]
+        """``base``, or a copy's name ``base (2)``, ``base (3)``, ... whichever no run has yet (specs.unique_name)."""
+        return unique_name(base, (run.spec.name for run in self))
 
     def next_colour(self) -> str:
         """The first palette colour no run uses (cycling when all are taken)."""

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import dataclasses
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import numpy as np
@@ -131,6 +133,26 @@ class RunSpec:
     def to_dict(self) -> dict:
         """Plain JSON-friendly dict of every field."""
         return dataclasses.asdict(self)
+
+
+_COPY_SUFFIX = re.compile(r" \((\d+)\)$")
+
+
+def unique_name(base: str, taken: Iterable[str]) -> str:
+    """``base`` if no run has it, else its stem with the first free ``(2)``, ``(3)``, ... (a copy of
+    "momentum (2)" is "momentum (3)", not "momentum (2) (2)"); the stem is cut so that the suffix always
+    fits in MAX_NAME_LENGTH."""
+    taken = set(taken)
+    if base not in taken:
+        return base
+    stem = _COPY_SUFFIX.sub("", base)
+    n = 2
+    while True:
+        suffix = f" ({n})"
+        name = stem[: MAX_NAME_LENGTH - len(suffix)] + suffix
+        if name not in taken:
+            return name
+        n += 1
 
 
 def preset_run(name: str, colour: str = PALETTE[0]) -> RunSpec:

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from nnviz.core.comparison import MAX_NAME_LENGTH, RunSpec
+from nnviz.core.comparison import RunSpec
+from nnviz.core.specs import unique_name  # noqa: F401 (re-exported: the one rule for copies' names)
 from nnviz.core.text import FULL_BATCH, batch_size_text
 
 BATCH_NOTES = {"1": " (per-sample SGD)", "full": " (every training sample in each update)"}
@@ -45,20 +46,6 @@ def run_tooltip(spec: RunSpec) -> str:
         f"L2 λ = {spec.l2:g}",
         f"epochs = {spec.epochs}",
     ])
-
-
-def unique_name(base: str, taken: Iterable[str]) -> str:
-    """``base``, or ``base (2)``, ``base (3)``, ... whichever is not taken (cut to the name length limit)."""
-    taken = set(taken)
-    if base not in taken:
-        return base
-    n = 2
-    while True:
-        suffix = f" ({n})"
-        name = base[: MAX_NAME_LENGTH - len(suffix)] + suffix
-        if name not in taken:
-            return name
-        n += 1
 
 
 def preset_base(name: str, presets: Iterable[str]) -> str | None:
