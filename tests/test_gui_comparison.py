@@ -125,10 +125,10 @@ def test_every_run_starts_from_the_same_weights_and_cost(qtbot, make_window):
 def test_the_training_group_edits_the_selected_run_only(qtbot, make_window):
     window = comparison_window(make_window)
     ids = with_notebook_runs(qtbot, window)
-    for _ in range(2):
+    for epoch in (1, 2):  # Step waits for a step under way (item 10): one press an epoch
+        qtbot.waitUntil(window.step_action.isEnabled, timeout=20000)
         window.step_action.trigger()
-        qtbot.wait(50)
-    qtbot.waitUntil(lambda: at_epoch(window, 2, ids), timeout=20000)
+        qtbot.waitUntil(lambda e=epoch: at_epoch(window, e, ids), timeout=20000)
     window.runs.select_run(ids[2])
     assert window.panel.fields["momentum"].edit.text() == "0.9"
     assert "momentum" in window.panel.training_title()  # the preset box: see the test below

@@ -186,6 +186,7 @@ class TrainingWorker(QObject):
             now = time.perf_counter()
             if model.restoring:
                 self._train(restoring_only=True)
+                self._maybe_emit(time.perf_counter())
                 continue
             active = not model.done
             if (playing or steps) and active and not self._consumed.is_set() \
@@ -199,15 +200,17 @@ class TrainingWorker(QObject):
                 self._end()  # also drops steps asked for beyond the end
                 continue
             if steps and active:
-                if self._train() and not model.in_round:
-                    with self._lock:
+                if self._train():
+                    with self._lock:  # counted before the frame says so: a Step pressed then is not lost
                         self._steps = max(self._steps - 1, 0)
                         if not self._steps:
                             self._dirty = True
+                self._maybe_emit(time.perf_counter())
                 continue
             if playing and now >= self._next_round_at:
-                if self._train() and not model.in_round and interval:
+                if self._train() and interval:
                     self._next_round_at = max(self._next_round_at + interval, now)
+                self._maybe_emit(time.perf_counter())
                 continue
             # Nothing to train right now: report what is pending, then sleep until woken or due.
             self._maybe_emit(now)
@@ -228,7 +231,6 @@ class TrainingWorker(QObject):
             self._rounds_since_emit += 1
         if complete and self.model.done and not restoring_only:
             self._end()
-        self._maybe_emit(time.perf_counter())
         return complete
 
     def _end(self) -> None:
