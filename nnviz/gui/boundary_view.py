@@ -12,7 +12,8 @@ from nnviz.core.files import write_atomic
 from nnviz.core.grid import GridEvaluator
 from nnviz.core.network import Layout
 from nnviz.gui.export import png_bytes
-from nnviz.gui.map_render import (  # noqa: F401  (BACKGROUND, MARGIN, data_extent: imported from here by others)
+from nnviz.gui.map_render import render_map
+from nnviz.gui.map_shared import (  # noqa: F401  (BACKGROUND, MARGIN, data_extent: imported from here by others)
     BACKGROUND,
     CLASS_COLORS,
     COMPACT_DRAWN_POINTS,
@@ -27,7 +28,6 @@ from nnviz.gui.map_render import (  # noqa: F401  (BACKGROUND, MARGIN, data_exte
     data_extent,
     fit_extent,
     map_points,
-    render_map,
 )
 
 pg.setConfigOptions(imageAxisOrder="row-major")
