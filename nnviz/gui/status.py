@@ -28,6 +28,7 @@ class StatusBar:
         self.accuracy_label = QLabel()
         self.lr_label = QLabel()
         self.rate_label = QLabel()
+        self.kind = ""  # the kind of the message shown: "", "error" or "done"
         self._fitted_test: bool | None = None  # whether the accuracy label is sized for a test accuracy
         bar.addWidget(self.message, 1)
         # Fixed widths: new digits on every frame must not relayout (and repaint) the whole bar.
@@ -50,6 +51,7 @@ class StatusBar:
         self.message.setText(text)
         self.message.setToolTip(text)
         self.message.setStyleSheet(MESSAGE_STYLES.get(kind, ""))
+        self.kind = kind
 
     def show_run(self, model: Comparison, run_id: int, epoch: int | None, rate: float) -> None:
         """The run ``run_id`` at ``epoch`` (None: its newest); ``rate`` epochs/s (0: not shown)."""

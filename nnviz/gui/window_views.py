@@ -209,7 +209,7 @@ class ViewSync:
             return
         if w.panel.config() is None:
             w.statusline.set_message(w.panel.error_message(), "error")
-        elif w.message.styleSheet() and "c0281e" in w.message.styleSheet():
+        elif w.statusline.kind == "error":
             w.statusline.set_message("training…" if self.c.playing else READY)
         self.state_changed()
 
@@ -219,9 +219,7 @@ class ViewSync:
         config = w.panel.config()
         if self._syncing or config is None:
             return
-        shared = SharedSettings.from_config(config)
-        if shared != c.model.shared:
-            c.set_shared(shared)
+        c.set_shared(SharedSettings.from_config(config))  # nothing when unchanged; back to the model's: the build stops
         run = c.model.runs.get(c.selected_run_id)
         if run is None:
             return
