@@ -223,7 +223,7 @@ def bench_training(app: QApplication, args, settings: QSettings) -> None:
     window.start()
     wait(app, 0.3)  # ramp-up
     frames.clear()
-    window.controller.frame_costs.clear()
+    window.controller.clock.frame_costs.clear()
     epoch_start = window.epoch
     meter.start()
     start = time.perf_counter()
@@ -231,7 +231,7 @@ def bench_training(app: QApplication, args, settings: QSettings) -> None:
     elapsed = time.perf_counter() - start
     meter.stop()
     epochs = window.epoch - epoch_start
-    costs = [1000 * c for c in window.controller.frame_costs]
+    costs = [1000 * c for c in window.controller.clock.frame_costs]
     window.pause()
     wait(app, 0.1)
     held = len(window.model[window.selected_run_id].history)
@@ -342,13 +342,13 @@ def bench_long(app: QApplication, args, settings: QSettings) -> int:
         rss = rss_mb()
         epoch_start = min(run.epoch for run in model)
         frames.clear()
-        window.controller.frame_costs.clear()
+        window.controller.clock.frame_costs.clear()
         meter.start()
         begin = time.perf_counter()
         wait(app, args.seconds)
         elapsed = time.perf_counter() - begin
         meter.stop()
-        costs = [1000 * c for c in window.controller.frame_costs]
+        costs = [1000 * c for c in window.controller.clock.frame_costs]
         epochs = min(run.epoch for run in model) - epoch_start
         history_mb = sum(run.history.nbytes for run in model) / 2**20
         print(f"{checkpoint:>9,} epochs a run (after {reached - started:5.0f} s): RSS {rss:7.1f} MB   "
@@ -375,11 +375,11 @@ def step_frame_costs(app: QApplication, window: MainWindow, steps: int) -> list[
     wait(app, 0.3)
     costs = []
     for _ in range(steps):
-        controller.frame_costs.clear()
+        controller.clock.frame_costs.clear()
         window.step()
-        if wait_until(lambda: len(controller.frame_costs) > 0 and not controller.worker.active, 10) is None:
+        if wait_until(lambda: len(controller.clock.frame_costs) > 0 and not controller.worker.active, 10) is None:
             break
-        costs.append(1000 * controller.frame_costs[0])
+        costs.append(1000 * controller.clock.frame_costs[0])
         wait(app, 0.05)
     return costs
 

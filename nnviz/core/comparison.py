@@ -34,6 +34,7 @@ from nnviz.core.specs import (  # noqa: F401 (re-exported)
     TRAINING_FIELDS,
     RunSpec,
     SharedSettings,
+    check_unique_names,
     notebook_runs,
     preset_run,
     preset_shared,
@@ -312,11 +313,9 @@ class Comparison:
         """Every run replaced (a new comparison, an opened session). ``saved``: a session's histories by
         run name, which those runs are retrained to (``restoring``) and checked against."""
         specs = list(specs)
+        check_unique_names(specs)
         if start is None or start.shared != shared:
             start = prepare(shared, self.engine, previous=self.start)
-        names = [spec.name for spec in specs]
-        if len(set(names)) != len(names):
-            raise ValueError("runs: two runs have the same name")
         with self.lock:
             self.start = start
             self.engine = get_engine(shared.engine) if shared.engine != self.engine.name else self.engine

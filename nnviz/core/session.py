@@ -35,6 +35,7 @@ from nnviz.core.comparison import (
     SharedSettings,
 )
 from nnviz.core.files import WriteError, error_reason, long_csv, write_atomic
+from nnviz.core.specs import check_unique_names
 from nnviz.core.text import FULL_BATCH, batch_size_text, quoted, short_setting_message, shorten
 
 FORMAT = "nnviz-session"
@@ -135,10 +136,8 @@ def session_text(shared: SharedSettings, runs: Sequence[RunSpec],
     ``histories`` maps run names to a History or a sequence of EpochRecords.
     Raises ValueError for duplicate run names or a history of no run.
     """
+    check_unique_names(runs)
     names = [run.name for run in runs]
-    for name in names:
-        if names.count(name) > 1:
-            raise ValueError(f"name={name!r}: two runs have that name")
     for name in histories or {}:
         if name not in names:
             raise ValueError(f"histories: {name!r} is the name of no run")

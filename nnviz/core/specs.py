@@ -135,6 +135,15 @@ class RunSpec:
         return dataclasses.asdict(self)
 
 
+def check_unique_names(specs: Iterable[RunSpec]) -> None:
+    """ValueError naming the first name two runs share (the names tell runs apart in files and views)."""
+    seen = set()
+    for spec in specs:
+        if spec.name in seen:
+            raise ValueError(f"name={spec.name!r}: two runs have that name")
+        seen.add(spec.name)
+
+
 _COPY_SUFFIX = re.compile(r" \((\d+)\)$")
 
 

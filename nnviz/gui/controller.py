@@ -9,10 +9,7 @@ edit goes through ``core.comparison.edit_effect``; the slow part of a data or ne
 
 from __future__ import annotations
 
-import time
-from collections import deque
-
-from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, Signal
+from PySide6.QtCore import QObject, Signal
 
 from nnviz.core.comparison import (
     DISPLAY,
@@ -22,6 +19,7 @@ from nnviz.core.comparison import (
     Comparison,
     RunSpec,
     SharedSettings,
+    check_unique_names,
     edit_effect,
     prepare,
 )
@@ -29,55 +27,32 @@ from nnviz.core.history import History
 from nnviz.core.training import NumpyEngine
 from nnviz.gui.jobs import Jobs
 from nnviz.gui.status import READY
-from nnviz.gui.worker import Frame, TrainingWorker, start_worker, stop_worker
+from nnviz.gui.worker import Frame, FrameClock, TrainingWorker, start_worker, stop_worker
 
-FRAME_PAINTED = QEvent.Type(QEvent.registerEventType())  # posted after a frame: acknowledges it once painted
-RATE_SMOOTHING = 0.3
 PLACEHOLDER = SharedSettings(dataset="hard", n_samples=4, engine="numpy")
 
 
 class Controller(QObject):
-    """Intents in, change signals out.
+    """Intents in (the public methods), change signals out; views read the model for the values."""
 
-    Signals
-    -------
-    runs_changed()
-        Runs added, removed, restarted, restyled or replaced: views rebuild from the model.
-    records_appended()
-        New epochs in the model's histories (at most ~60 times a second).
-    epoch_shown(object)
-        The epoch the views show: an int on the timeline, or None for the newest (live).
-    selection_changed(int)
-        The run the panel and the status bar follow (-1: none).
-    state_changed()
-        Playing, ended or busy changed: the run bar and the status follow.
-    message(str, str)
-        A line for the status bar and its kind: "", "error" or "done".
-    run_ended(str)
-        Every run has reached its target: "finished", or "diverged" when some run diverged.
-    errored(str)
-        Training failed (the worker stopped).
-    restored(bool)
-        An opened session's runs were retrained to their saved histories: True when every one matched.
-    """
-
-    runs_changed = Signal()
-    records_appended = Signal()
-    epoch_shown = Signal(object)
-    selection_changed = Signal(int)
-    state_changed = Signal()
-    message = Signal(str, str)
-    run_ended = Signal(str)
-    errored = Signal(str)
-    restored = Signal(bool)
+    runs_changed = Signal()  # runs added, removed, restarted, restyled or replaced: views rebuild from the model
+    records_appended = Signal()  # new epochs in the model's histories (at most ~60 times a second)
+    epoch_shown = Signal(object)  # the epoch the views show: an int on the timeline, None for the newest (live)
+    selection_changed = Signal(int)  # the run the panel and the status bar follow (-1: none)
+    state_changed = Signal()  # playing, ended or busy changed: the run bar and the status follow
+    message = Signal(str, str)  # a line for the status bar and its kind: "", "error" or "done"
+    run_ended = Signal(str)  # every run has reached its target: "finished", or "diverged" if some run diverged
+    errored = Signal(str)  # training failed (the worker stopped; a new one takes over)
+    restored = Signal(bool)  # an opened session's runs were retrained: True when every one matched its history
 
     def __init__(self, shared: SharedSettings, specs: list[RunSpec], epochs_per_second: float | None = None,
                  parent: QObject | None = None):
         super().__init__(parent)
-        # A placeholder of four points until the real comparison is prepared in the worker thread (loading or
+        # A placeholder of four points until the real comparison is prepared in a thread of its own (loading or
         # compiling the kernel, building the points): the window appears at once.
         self.model = Comparison(PLACEHOLDER, engine=NumpyEngine())
         self._speed = epochs_per_second
+        self.clock = FrameClock(self)  # frames timed until painted, told back to the worker; the smoothed rate
         self._start_worker()
         self._playing = False
         self._shown: int | None = None  # epoch on the timeline, None: live
@@ -86,9 +61,6 @@ class Controller(QObject):
         self.jobs.done.connect(self._on_job_done)
         self.jobs.failed.connect(self._on_job_failed)
         self._undo = None  # (checkpoint, text) of the last edit that restarted runs
-        self.rate = 0.0  # smoothed epochs a second
-        self.frame_costs: deque[float] = deque(maxlen=1000)  # seconds each recent frame kept the GUI busy
-        self._frame_started = 0.0
         self._play_when_ready = False
         self._target: SharedSettings | None = None  # the shared settings being prepared
         self._restoring = False  # a session's runs are being retrained (restored says how it went)
@@ -99,6 +71,7 @@ class Controller(QObject):
         self.worker = TrainingWorker(self.model, self._speed)
         self.worker.frame.connect(self._on_frame)
         self.worker.errored.connect(self._on_error)
+        self.clock.worker = self.worker
         self.worker_thread = start_worker(self.worker)
 
     # ---- queries ---------------------------------------------------------------------------
@@ -122,9 +95,6 @@ class Controller(QObject):
     @property
     def can_undo(self) -> bool:
         return self._undo is not None
-
-    def histories(self) -> dict[str, History]:
-        return self.model.histories()
 
     # ---- running ---------------------------------------------------------------------------
 
@@ -157,9 +127,6 @@ class Controller(QObject):
             epoch = max((run.epoch for run in self.model), default=0)
             self.message.emit(f"paused at epoch {epoch:,}", "")
         self.state_changed.emit()
-
-    def toggle_play(self) -> None:
-        self.pause() if self._playing else self.play()
 
     def step(self) -> None:
         """Exactly one more epoch of every unfinished run, then stay paused."""
@@ -265,7 +232,6 @@ class Controller(QObject):
         self._target = shared
         self.pause()
         lost = self.model.trained_epochs()
-        previous = self.model.start
 
         def apply(start):
             self._target = None
@@ -276,8 +242,7 @@ class Controller(QObject):
             self.message.emit("data or network changed: every run is back at epoch 0 (Ctrl+Z: undo)" if lost
                               else READY, "")
 
-        self._submit("shared", f"preparing {shared.n_samples:,} points and the network",
-                     lambda should_stop: prepare(shared, previous=previous, should_stop=should_stop), apply)
+        self._prepare("shared", shared, apply)
         return RESTART_ALL
 
     def replace(self, shared: SharedSettings, specs: list[RunSpec], saved: dict[str, History] | None = None,
@@ -285,12 +250,8 @@ class Controller(QObject):
         """Replace the whole comparison (new comparison, an opened session), prepared in a thread of its own;
         ``applied()`` is called once it is shown. Runs with a ``saved`` history are retrained to its last
         epoch and checked against it (``restored`` says how that went)."""
-        names = [spec.name for spec in specs]
-        for name in names:
-            if names.count(name) > 1:
-                raise ValueError(f"name={name!r}: two runs have that name")
+        check_unique_names(specs)
         self.pause()
-        previous = self.model.start
         self._undo = None
         self.jobs.cancel("shared")
         self._target = None
@@ -314,8 +275,7 @@ class Controller(QObject):
                 self.message.emit(done_message, "")
             self._check_restored()  # a short retrain may have ended already, in the worker thread
 
-        self._submit("replace", busy or f"preparing {shared.n_samples:,} points and the network",
-                     lambda should_stop: prepare(shared, previous=previous, should_stop=should_stop), apply)
+        self._prepare("replace", shared, apply, busy)
 
     def undo(self) -> bool:
         """Bring back the runs as they were before the last edit that restarted them."""
@@ -347,8 +307,12 @@ class Controller(QObject):
         """What is being prepared ("" when nothing is)."""
         return self.jobs.busy
 
-    def _submit(self, kind: str, busy: str, job, apply) -> None:
-        self.jobs.submit(kind, busy, job, apply)
+    def _prepare(self, kind: str, shared: SharedSettings, apply, busy: str = "") -> None:
+        """``prepare`` the Start of ``shared`` in a thread of its own, then ``apply(start)`` here."""
+        previous = self.model.start
+        busy = busy or f"preparing {shared.n_samples:,} points and the network"
+        self.jobs.submit(kind, busy, lambda should_stop: prepare(shared, previous=previous, should_stop=should_stop),
+                         apply)
         self.state_changed.emit()
         self.message.emit(f"{busy}…", "")
 
@@ -369,10 +333,7 @@ class Controller(QObject):
     # ---- frames -------------------------------------------------------------------------------
 
     def _on_frame(self, frame: Frame) -> None:
-        self._frame_started = time.perf_counter()
-        if frame.rounds_per_second > 0:
-            rate = frame.rounds_per_second
-            self.rate = rate if self.rate == 0 else (1 - RATE_SMOOTHING) * self.rate + RATE_SMOOTHING * rate
+        self.clock.received(frame)
         if not frame.playing and self._playing and not self.worker.active:
             self._playing = False  # the worker stopped itself (not a stale frame from before a play)
         if frame.trained and self._undo is not None and not self._restoring:
@@ -381,20 +342,9 @@ class Controller(QObject):
         self._check_restored()
         if frame.ended:
             self._playing = False
-            self.rate = 0.0
             diverged = any(run.status == "diverged" for run in self.model)
             self.run_ended.emit("diverged" if diverged else "finished")
         self.state_changed.emit()
-        # Acknowledge once painted: a low-priority event runs after the repaint this frame asked for.
-        QCoreApplication.postEvent(self, QEvent(FRAME_PAINTED), Qt.EventPriority.LowEventPriority.value)
-
-    def event(self, event) -> bool:
-        if event.type() == FRAME_PAINTED:
-            cost = time.perf_counter() - self._frame_started
-            self.frame_costs.append(cost)
-            self.worker.frame_consumed(cost)
-            return True
-        return super().event(event)
 
     def _check_restored(self) -> None:
         """Once an opened session's runs are retrained to their saved histories: say how it went."""

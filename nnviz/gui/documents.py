@@ -237,6 +237,12 @@ class Documents(QObject):
         path, _ = QFileDialog.getSaveFileName(self.window, title, name, filters)
         return path
 
+    def export_png_dialog(self, what: str, name: str, export: Callable) -> None:
+        """Ask where to save ``what`` as a PNG, then ``export(path)``."""
+        path = self.ask_file(f"Export {what} as PNG", name, "PNG (*.png)")
+        if path:
+            export(path)
+
     def export_csv_dialog(self) -> None:
         path = self.ask_file("Export histories as CSV", "histories.csv", "CSV (*.csv)")
         if not path:

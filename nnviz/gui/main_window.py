@@ -9,7 +9,6 @@ menus and actions (gui/actions.py), documents (gui/documents.py) and the status 
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, Signal
@@ -28,14 +27,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nnviz.core.comparison import NOTEBOOK_PRESETS, TRAINING_FIELDS, SharedSettings, notebook_runs, preset_run
-from nnviz.core.session import SessionError, parse_session, session_text
-from nnviz.core.training import FIELDS, TrainConfig, load_presets
+from nnviz.core.comparison import NOTEBOOK_PRESETS, notebook_runs, preset_run
+from nnviz.core.training import TrainConfig
+from nnviz.gui import window_settings
 from nnviz.gui.actions import DEFAULT_SPEED, SPEEDS, Actions
 from nnviz.gui.boundary_view import BoundaryView
 from nnviz.gui.controller import Controller
 from nnviz.gui.controls import ParameterPanel
-from nnviz.gui.curves import X_AXES, CurvesView
+from nnviz.gui.curves import CurvesView
 from nnviz.gui.documents import Documents
 from nnviz.gui.maps_panel import MapsPanel
 from nnviz.gui.run_list import RunListPanel
@@ -47,7 +46,6 @@ RESOURCES = Path(__file__).resolve().parents[2] / "resources"
 ORGANIZATION = "nnviz"
 APPLICATION = "nnviz"
 MINIMUM_SIZE = (900, 600)  # every label stays readable down to this size
-DEFAULT_SIZE = (1480, 900)
 ACTION_NAMES = ("start_action", "step_action", "reset_action", "undo_action", "quit_action", "about_action",
                 "new_action", "open_action", "save_action", "save_as_action", "save_histories_action",
                 "export_csv_action", "export_window_action", "export_curves_action", "export_map_action")
@@ -63,21 +61,6 @@ def app_icon() -> QIcon:
     return icon
 
 
-def preset_name_of(spec) -> str | None:
-    """The preset whose training settings (the epoch target aside) a run has, if any."""
-    for name, values in load_presets().items():
-        preset = TrainConfig(**values)
-        if all(getattr(preset, f) == getattr(spec, f) for f in TRAINING_FIELDS if f != "epochs"):
-            return name
-    return None
-
-
-def comparison_of_config(config: TrainConfig):
-    """The shared settings and the one run of a TrainConfig (named after its preset, else "run")."""
-    spec = preset_run("sgd").replace(**{f: getattr(config, f) for f in TRAINING_FIELDS})
-    return SharedSettings.from_config(config), [spec.replace(name=preset_name_of(spec) or "run")]
-
-
 class MainWindow(QMainWindow):
     """Runs trained live side by side: set the parameters, press Start, watch the maps and the curves."""
 
@@ -90,7 +73,7 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings if settings is not None else QSettings(ORGANIZATION, APPLICATION)
         self._save_settings = True
-        shared, specs = self._initial_comparison(config, restore_parameters)
+        shared, specs = window_settings.initial_comparison(self.settings, config, restore_parameters)
         speed = str(self.settings.value("run/speed", DEFAULT_SPEED))
         self.controller = Controller(shared, specs, SPEEDS.get(speed, SPEEDS[DEFAULT_SPEED]), self)
         self.documents = Documents(self, self.controller, self.settings)
@@ -111,7 +94,7 @@ class MainWindow(QMainWindow):
             setattr(self, name, getattr(self.statusline, name))
         self.views = ViewSync(self)
         self._wire()
-        self._restore_view_settings()
+        window_settings.restore_view(self)
         self.views.runs_changed()
         self.statusline.set_message(f"{self.controller.busy}…" if self.controller.busy else READY)
         self._update_title()
@@ -127,8 +110,9 @@ class MainWindow(QMainWindow):
                 "new_action": self.new_comparison, "open_action": d.open_dialog, "save_action": d.save,
                 "save_as_action": d.save_as, "save_histories_action": lambda: d.save_as(histories=True),
                 "export_csv_action": d.export_csv_dialog,
-                "export_window_action": lambda: self._export_dialog("window"),
-                "export_curves_action": lambda: self._export_dialog("curves"),
+                "export_window_action": lambda: d.export_png_dialog("the window", "nnviz.png", self.export_window_to),
+                "export_curves_action": lambda: d.export_png_dialog("the curves", "curves.png",
+                                                                     self.export_curves_to),
                 "export_map_action": lambda: d.export_map_dialog(self.boundary)}
 
     def _build_run_bar(self, speed: str) -> None:
@@ -302,7 +286,7 @@ class MainWindow(QMainWindow):
                                     "epoch 0, from the same weights; the others go on where they are")
 
     def histories(self):
-        return self.controller.histories()
+        return self.model.histories()
 
     def open_session_from(self, path) -> bool:
         return self.documents.open_session_from(path)
@@ -339,12 +323,6 @@ class MainWindow(QMainWindow):
     def open_recent(self, path: str) -> bool:
         return self.documents.open_recent(path)
 
-    def _export_dialog(self, what: str) -> None:
-        name, title = ("nnviz.png", "the window") if what == "window" else ("curves.png", "the curves")
-        path = self.documents.ask_file(f"Export {title} as PNG", name, "PNG (*.png)")
-        if path:
-            self.export_window_to(path) if what == "window" else self.export_curves_to(path)
-
     def _about(self) -> None:
         QMessageBox.about(
             self, "About nnviz",
@@ -358,53 +336,10 @@ class MainWindow(QMainWindow):
         path = self.documents.path
         self.setWindowTitle("nnviz — watch a neural network learn" + (f" — {path.name}" if path else ""))
 
-    # ---- settings ----------------------------------------------------------------------------
-
-    def _initial_comparison(self, config: TrainConfig | None, restore: bool):
-        if config is not None:
-            return comparison_of_config(config)
-        if restore:
-            text = self.settings.value("session/last")
-            if text:
-                try:
-                    session = parse_session(str(text), "the last comparison")
-                    if session.runs:
-                        return session.shared, list(session.runs)
-                except SessionError:
-                    pass  # an old or damaged entry: fall back to the parameters, then the preset
-            values = self.settings.value("run/parameters")
-            if values:
-                try:
-                    import json
-
-                    fields = json.loads(values)
-                    return comparison_of_config(TrainConfig(**{k: v for k, v in fields.items() if k in FIELDS}))
-                except (ValueError, TypeError):
-                    pass
-        return comparison_of_config(TrainConfig(**load_presets()["sgd"]))
-
-    def _restore_view_settings(self) -> None:
-        geometry = self.settings.value("window/geometry")
-        if geometry is None or not self.restoreGeometry(geometry):
-            self.resize(*DEFAULT_SIZE)
-        splitter = self.settings.value("window/splitter")
-        if splitter is not None:
-            self.splitter.restoreState(splitter)
-        self.discretize.setChecked(self.settings.value("view/discretize", False, type=bool))
-        self.curves.set_log_cost(self.settings.value("view/log_cost", False, type=bool))
-        x_axis = self.settings.value("view/x_axis", "epoch")
-        self.curves.set_x_axis(x_axis if x_axis in X_AXES else "epoch")
+    # ---- settings (window_settings.py) -------------------------------------------------------
 
     def save_settings(self) -> None:
-        s = self.settings
-        s.setValue("window/geometry", self.saveGeometry())
-        s.setValue("window/splitter", self.splitter.saveState())
-        s.setValue("run/speed", self.speed.currentText())
-        s.setValue("view/discretize", self.discretize.isChecked())
-        s.setValue("view/log_cost", self.curves.log_cost)
-        s.setValue("view/x_axis", self.curves.x_axis)
-        s.setValue("session/last", session_text(self.model.shared, self.model.specs()))  # the whole comparison
-        s.sync()
+        window_settings.save(self)
 
     def set_save_settings(self, on: bool) -> None:
         """Scripted runs (--screenshot) leave the user's settings alone and never ask."""
@@ -423,10 +358,8 @@ class MainWindow(QMainWindow):
         if not self.documents.may_discard("quitting"):
             event.ignore()
             return
-        started = time.perf_counter()
         self.controller.shutdown()
         self.documents.wait_for_tasks()
-        self.close_seconds = time.perf_counter() - started
         if self._save_settings:
             self.save_settings()
         super().closeEvent(event)

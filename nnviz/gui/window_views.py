@@ -183,7 +183,7 @@ class ViewSync:
 
     def show_status(self) -> None:
         self.w.statusline.show_run(self.c.model, self.c.selected_run_id, self.c.shown_epoch,
-                               self.c.rate if self.c.playing else 0.0)
+                               self.c.clock.rate if self.c.playing else 0.0)
 
     def _fill_panel(self) -> None:
         """The panel shows the shared settings and the selected run's training settings."""

@@ -19,9 +19,10 @@ from __future__ import annotations
 import threading
 import time
 import weakref
+from collections import deque
 from dataclasses import dataclass
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, QThread, Signal, Slot
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QThread, Signal, Slot
 
 from nnviz.core.comparison import Comparison
 from nnviz.core.text import shorten
@@ -263,6 +264,42 @@ class TrainingWorker(QObject):
         self._last_emit = now
         self._consumed.clear()
         self.frame.emit(frame)
+
+
+FRAME_PAINTED = QEvent.Type(QEvent.registerEventType())  # posted after a frame: acknowledges it once painted
+RATE_SMOOTHING = 0.3
+
+
+class FrameClock(QObject):
+    """The GUI thread's side of the frames: how long each kept the GUI busy (handled and painted), told back
+    to the worker so that it paces the next one, and the training rate, smoothed for reading."""
+
+    def __init__(self, parent: QObject | None = None):
+        super().__init__(parent)
+        self.worker: TrainingWorker | None = None  # the worker whose frames these are
+        self.rate = 0.0  # round-robin rounds (epochs a run) a second
+        self.frame_costs: deque[float] = deque(maxlen=1000)  # seconds each recent frame kept the GUI busy
+        self._started = 0.0
+
+    def received(self, frame: Frame) -> None:
+        """A frame arrived: time it until painted; 0 rate once the runs have ended."""
+        self._started = time.perf_counter()
+        if frame.ended:
+            self.rate = 0.0
+        elif frame.rounds_per_second > 0:
+            rate = frame.rounds_per_second
+            self.rate = rate if self.rate == 0 else (1 - RATE_SMOOTHING) * self.rate + RATE_SMOOTHING * rate
+        # A low-priority event runs after the repaint the frame's handlers ask for: then it is painted.
+        QCoreApplication.postEvent(self, QEvent(FRAME_PAINTED), Qt.EventPriority.LowEventPriority.value)
+
+    def event(self, event) -> bool:
+        if event.type() == FRAME_PAINTED:
+            cost = time.perf_counter() - self._started
+            self.frame_costs.append(cost)
+            if self.worker is not None:
+                self.worker.frame_consumed(cost)
+            return True
+        return super().event(event)
 
 
 def start_worker(worker: TrainingWorker) -> QThread:

@@ -1,0 +1,75 @@
+"""What the window remembers between starts (QSettings): its geometry and view choices, and the whole comparison."""
+
+from __future__ import annotations
+
+import json
+
+from PySide6.QtCore import QSettings
+
+from nnviz.core.comparison import TRAINING_FIELDS, RunSpec, SharedSettings, preset_run
+from nnviz.core.session import SessionError, parse_session, session_text
+from nnviz.core.training import FIELDS, TrainConfig, load_presets
+from nnviz.gui.curves import X_AXES
+from nnviz.gui.panel_forms import matching_presets
+
+DEFAULT_SIZE = (1480, 900)
+
+
+def comparison_of_config(config: TrainConfig) -> tuple[SharedSettings, list[RunSpec]]:
+    """The shared settings and the one run of a TrainConfig (named after its preset, else "run")."""
+    spec = preset_run("sgd").replace(**{f: getattr(config, f) for f in TRAINING_FIELDS})
+    names = matching_presets(config, load_presets())
+    return SharedSettings.from_config(config), [spec.replace(name=names[0] if names else "run")]
+
+
+def initial_comparison(settings: QSettings, config: TrainConfig | None,
+                       restore: bool) -> tuple[SharedSettings, list[RunSpec]]:
+    """The comparison a window opens with: ``config``'s, else (with ``restore``) the one open at the last close
+    (older versions kept one run's parameters), else the sgd preset's."""
+    if config is not None:
+        return comparison_of_config(config)
+    if restore:
+        text = settings.value("session/last")
+        if text:
+            try:
+                session = parse_session(str(text), "the last comparison")
+                if session.runs:
+                    return session.shared, list(session.runs)
+            except SessionError:
+                pass  # an old or damaged entry: fall back to the parameters, then the preset
+        values = settings.value("run/parameters")
+        if values:
+            try:
+                fields = json.loads(values)
+                return comparison_of_config(TrainConfig(**{k: v for k, v in fields.items() if k in FIELDS}))
+            except (ValueError, TypeError):
+                pass
+    return comparison_of_config(TrainConfig(**load_presets()["sgd"]))
+
+
+def restore_view(window) -> None:
+    """The window's geometry, splitter and view choices as they were at the last close."""
+    s = window.settings
+    geometry = s.value("window/geometry")
+    if geometry is None or not window.restoreGeometry(geometry):
+        window.resize(*DEFAULT_SIZE)
+    splitter = s.value("window/splitter")
+    if splitter is not None:
+        window.splitter.restoreState(splitter)
+    window.discretize.setChecked(s.value("view/discretize", False, type=bool))
+    window.curves.set_log_cost(s.value("view/log_cost", False, type=bool))
+    x_axis = s.value("view/x_axis", "epoch")
+    window.curves.set_x_axis(x_axis if x_axis in X_AXES else "epoch")
+
+
+def save(window) -> None:
+    """Remember the window's geometry and view choices, and the whole comparison (settings, not epochs)."""
+    s = window.settings
+    s.setValue("window/geometry", window.saveGeometry())
+    s.setValue("window/splitter", window.splitter.saveState())
+    s.setValue("run/speed", window.speed.currentText())
+    s.setValue("view/discretize", window.discretize.isChecked())
+    s.setValue("view/log_cost", window.curves.log_cost)
+    s.setValue("view/x_axis", window.curves.x_axis)
+    s.setValue("session/last", session_text(window.model.shared, window.model.specs()))
+    s.sync()
