@@ -394,34 +394,34 @@ class Comparison:
             if not self._todo:
                 self._todo = [run.id for run in self.runs.values() if not run.trainer.done
                               and (not restoring_only or run.saved is not None)]
-            todo = [(run_id, self.runs[run_id], self.runs[run_id].trainer) for run_id in self._todo]
+            todo = [self.runs[run_id] for run_id in self._todo]
         if pool is not None and len(todo) > 1 and should_stop is None:
-            results = list(pool.map(lambda item: item[2].step(), todo))
+            results = list(pool.map(lambda run: run.trainer.step(), todo))
         else:
             results = []
-            for _, _, trainer in todo:
-                record = trainer.step(should_stop)
-                if trainer.in_epoch:
+            for run in todo:
+                record = run.trainer.step(should_stop)
+                if run.trainer.in_epoch:
                     break  # stopped part-way: this run and those after it go on next time
                 results.append(record)
         # The history first, outside the lock: a long one moves its oldest rows to disk now and then, and the
         # GUI thread, which takes the lock to read the runs, never waits for that (only this thread appends).
         # A run restarted or removed while it trained keeps its record too: an undo brings it back whole.
         done = list(zip(todo, results, strict=False))
-        for (_, run, _), record in done:
+        for run, record in done:
             if record is not None:
                 run.history.append(record)
         out, current = {}, []
         with self.lock:
-            for (run_id, run, _), record in done:
-                if run_id in self._todo:
-                    self._todo.remove(run_id)
+            for run, record in done:
+                if run.id in self._todo:
+                    self._todo.remove(run.id)
                 if record is not None:
                     run.snapshots.add(record.epoch, record.params)
-                if self.runs.get(run_id) is run:
+                if self.runs.get(run.id) is run:  # not restarted or removed meanwhile
                     current.append(run)
                     if record is not None:
-                        out[run_id] = record
+                        out[run.id] = record
             for run in current:
                 self._check_restored(run)
         return out

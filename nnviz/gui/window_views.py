@@ -86,8 +86,7 @@ class ViewSync:
             every = "every epoch" if strides == {1} else f"every {max(strides)}th epoch"
             size = f"{nbytes / 2**20:.1f} MB" if nbytes >= 2**20 else f"{nbytes / 2**10:.0f} kB"
             w.timeline.set_note(f"snapshots: {size} ({every})")
-        self.show_status()
-        w.frame_drawn.emit()
+        w.frame_drawn.emit()  # the status bar follows state_changed, which the controller emits next
 
     def epoch_shown(self, epoch) -> None:
         w = self.w
