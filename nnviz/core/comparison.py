@@ -22,6 +22,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from nnviz.core.datasets import Dataset
+from nnviz.core.health import MEASURE_POINTS, Health, UpdateSizes, measure
+from nnviz.core.health import warnings as health_warnings
 from nnviz.core.history import HISTORY_COLUMNS, INT_COLUMNS, TEST_COLUMNS, History  # noqa: F401 (re-exported)
 from nnviz.core.network import Layout, init_params
 from nnviz.core.snapshots import SNAPSHOT_CAPACITY, SNAPSHOT_MAX_BYTES, SnapshotStore  # noqa: F401 (re-exported)
@@ -48,7 +50,7 @@ LIVE = "live"  # training settings a run takes from its next epoch on
 RESTART_RUN = "restart run"  # the run it touches goes back to epoch 0 (e.g. its batch size)
 RESTART_ALL = "restart all"  # shared data or network: every run goes back to epoch 0
 DATA_FIELDS = ("dataset", "n_samples", "noise", "test_fraction", "data_seed")
-NETWORK_FIELDS = ("shape", "init_seed")
+NETWORK_FIELDS = ("shape", "init_seed", "init")
 
 
 def edit_effect(before: RunSpec | None, after: RunSpec | None,
@@ -78,6 +80,11 @@ class Start:
     data: Dataset
     initial_params: np.ndarray  # read-only flat parameter vector (network.Layout)
     evaluation: Evaluation  # of initial_params on data, without the L2 term
+    health: Health | None = None  # of initial_params on (up to health.MEASURE_POINTS of) the training data
+
+    def warnings(self) -> list[str]:
+        """Why the runs may not learn from this start, in plain words with the remedy (empty: no problem seen)."""
+        return [] if self.health is None else health_warnings(self.health, self.shared.init, 0)
 
     @property
     def layout(self) -> Layout:
@@ -101,13 +108,16 @@ def prepare(shared: SharedSettings, engine=None, data: Dataset | None = None, pr
     if same and all(getattr(previous.shared, f) == getattr(shared, f) for f in NETWORK_FIELDS):
         params = previous.initial_params
     if params is None:
-        params = init_params(shared.shape, shared.init_seed)
+        params = init_params(shared.shape, shared.init_seed, shared.init)
         params.flags.writeable = False
     if should_stop is not None and should_stop():
         raise Stopped
     reference = Trainer(TrainConfig(**shared.to_dict()), engine, data=data, initial_params=params,
                         should_stop=should_stop)
-    return Start(shared, data, params, reference.initial_evaluation)
+    if should_stop is not None and should_stop():
+        raise Stopped
+    health = measure(params, Layout(shared.shape), shared.activation, data.X, data.y, MEASURE_POINTS)
+    return Start(shared, data, params, reference.initial_evaluation, health)
 
 
 @dataclass
@@ -119,6 +129,7 @@ class Run:
     trainer: Trainer
     history: History  # one row per epoch trained, epoch 0 included
     snapshots: SnapshotStore  # parameters by epoch, thinned
+    update_sizes: UpdateSizes  # ‖ΔW‖/‖W‖ per layer and epoch
     generation: int = 0  # increases at every restart: a record of an older trainer is dropped
     saved: History | None = None  # a session's saved history, to be retrained to and checked against
     restored: bool | None = None  # once retrained that far: whether it reproduced the saved history
@@ -242,7 +253,7 @@ class Comparison:
         trainer = Trainer(spec.config(start.shared), self.engine, data=start.data,
                           initial_params=start.initial_params, initial=start.evaluation)
         run = Run(run_id, spec, trainer, History(trainer.has_test), SnapshotStore(self.snapshot_capacity),
-                  generation)
+                  UpdateSizes(start.layout, start.initial_params), generation)
         first = trainer.initial_record()
         run.history.append(first)
         run.snapshots.add(0, first.params)
@@ -411,6 +422,7 @@ class Comparison:
         for run, record in done:
             if record is not None:
                 run.history.append(record)
+                run.update_sizes.add(record.epoch, record.params)
         out, current = {}, []
         with self.lock:
             for run, record in done:
@@ -454,6 +466,15 @@ class Comparison:
             if run is None:
                 return None
             return run.snapshots.nearest(run.snapshots.last_epoch if epoch is None else epoch)
+
+    def health(self, run_id: int, epoch: int | None = None) -> Health | None:
+        """The Health of a run's parameters at its snapshot at or before ``epoch`` (None: its newest), measured
+        on up to health.MEASURE_POINTS training points; None when the run is gone."""
+        found = self.params_at(run_id, epoch)
+        if found is None:
+            return None
+        data = self.data
+        return measure(found[1], self.layout, self.shared.activation, data.X, data.y, MEASURE_POINTS)
 
     def run_to_end(self) -> None:
         """Step until every run has finished or diverged."""

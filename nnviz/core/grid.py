@@ -93,6 +93,13 @@ class GridEvaluator:
         np.reciprocal(a, out=a)
         return self._image
 
+    def layer_outputs(self) -> list[np.ndarray]:
+        """Every unit's output over the grid as the last call computed it (no second forward pass): one
+        float32 array of shape (units, n, n) per layer after the input, hidden layers after their activation,
+        the last one the probabilities (its only unit is the image ``__call__`` returned). Views of internal
+        buffers that the next call overwrites."""
+        return [buffer.reshape(-1, self.n, self.n) for buffer in self._buffers]
+
 
 BLOCK_OPERATIONS = 20_000_000  # multiply-adds per block of grid_probabilities: ~10 ms, so a stop is seen soon
 BLOCK_POINTS_MAX = 262_144  # and at most this many points a block (bounds the float32 buffers)

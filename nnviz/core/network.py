@@ -115,20 +115,44 @@ class Layout:
         return mask
 
 
-def init_params(shape: tuple[int, ...], seed: int) -> np.ndarray:
-    """Initial parameters drawn as the notebook does: N(0, 0.5) from ``RandomState(seed)``,
-    in the order w1, b1, w2, b2, ...
+def _notebook(rng, w, b) -> None:
+    # The notebook's N(0, 0.5) for weights and biases alike (bit for bit as its cells draw them).
+    w[...] = rng.normal(0, 0.5, size=w.shape)
+    b[...] = rng.normal(0, 0.5, size=(b.size, 1)).ravel()
+
+
+def _glorot(rng, w, b) -> None:
+    # Glorot/Xavier normal: variance 2 / (fan_in + fan_out) keeps the signal's size both ways through the layer.
+    w[...] = rng.normal(0, np.sqrt(2.0 / (w.shape[0] + w.shape[1])), size=w.shape)
+    b[...] = 0.0
+
+
+def _he(rng, w, b) -> None:
+    # He normal: variance 2 / fan_in keeps a ReLU layer's output as large as its input (half the units are 0).
+    w[...] = rng.normal(0, np.sqrt(2.0 / w.shape[0]), size=w.shape)
+    b[...] = 0.0
+
+
+# Initial weights: name -> function(rng, W view, b view) filling one layer; layers are drawn in order w1, b1, w2, ...
+INITS = {"notebook": _notebook, "glorot": _glorot, "he": _he}
+
+
+def init_params(shape: tuple[int, ...], seed: int, init: str = "notebook") -> np.ndarray:
+    """Initial parameters drawn from ``RandomState(seed)`` layer by layer (w1, b1, w2, b2, ...):
+    ``notebook`` N(0, 0.5) for weights and biases as the notebook draws them, ``glorot``
+    N(0, 2/(fan_in + fan_out)) and ``he`` N(0, 2/fan_in) for the weights with zero biases.
 
     Returns
     -------
     theta : ndarray of shape (Layout(shape).size,)
     """
+    if init not in INITS:
+        raise ValueError(f"init={init!r}: allowed are {', '.join(INITS)}")
     rng = np.random.RandomState(seed)
     layout = Layout(tuple(shape))
     theta = np.empty(layout.size)
     for w, b in layout.views(theta):
-        w[...] = rng.normal(0, 0.5, size=w.shape)
-        b[...] = rng.normal(0, 0.5, size=(b.size, 1)).ravel()
+        INITS[init](rng, w, b)
     return theta
 
 

@@ -3,7 +3,8 @@
 A session file is one JSON object::
 
     {"format": "nnviz-session", "version": 1,
-     "shared": {dataset, n_samples, noise, test_fraction, data_seed, shape, activation, init_seed, engine},
+     "shared": {dataset, n_samples, noise, test_fraction, data_seed, shape, activation, init_seed, init, engine},
+                                                                    (init: optional, "notebook" when missing)
      "runs": [{name, colour, visible, learning_rate, batch_size, momentum, schedule, gamma,
                step_every, step_factor, l2, epochs}, ...],          (batch_size: an integer, or "full")
      "histories": {run name: {epoch: [...], cost: [...], ...}}}      (optional, per run)
@@ -44,12 +45,13 @@ SUFFIX = ".nnviz.json"
 TOP_KEYS = ("format", "version", "shared", "runs", "histories")
 MAX_DIGITS = 100  # longer integer literals are read as HugeInteger: no setting or column takes one
 MAX_INT64 = 2**63 - 1  # the largest value of an integer history column
+OPTIONAL_FIELDS = ("init",)  # fields newer than version 1's first files: missing means the default ("notebook")
 
 # What JSON value each field takes, in words for the messages.
 _KINDS = {
     "dataset": "text", "n_samples": "an integer", "noise": "a number", "test_fraction": "a number",
     "data_seed": "an integer", "shape": "a list of integers", "activation": "text", "init_seed": "an integer",
-    "engine": "text", "name": "text", "colour": "text", "visible": "true or false",
+    "init": "text", "engine": "text", "name": "text", "colour": "text", "visible": "true or false",
     "learning_rate": "a number", "batch_size": "an integer", "momentum": "a number", "schedule": "text",
     "gamma": "a number", "step_every": "an integer", "step_factor": "a number", "l2": "a number",
     "epochs": "an integer",
@@ -247,9 +249,12 @@ class _Reader:
     def settings(self, where: str, cls, names: Sequence[str], value):
         """A SharedSettings or RunSpec from an object of its fields."""
         value = self.obj(where, value)
-        self.keys(where, value, names)
+        self.keys(where, value, [n for n in names if n not in OPTIONAL_FIELDS],
+                  [n for n in names if n in OPTIONAL_FIELDS])
         values, shown = {}, {}
         for name in names:
+            if name not in value:
+                continue  # an optional field: the settings' default
             kind = _KINDS[name]
             given = value[name]
             if name == "batch_size" and given == "full":

@@ -15,7 +15,7 @@ from nnviz.core.text import quoted
 from nnviz.core.training import TrainConfig, preset_config
 
 SHARED_FIELDS = ("dataset", "n_samples", "noise", "test_fraction", "data_seed", "shape", "activation", "init_seed",
-                 "engine")
+                 "init", "engine")
 TRAINING_FIELDS = ("learning_rate", "batch_size", "momentum", "schedule", "gamma", "step_every", "step_factor", "l2",
                    "epochs")
 RUN_FIELDS = ("name", "colour", "visible", *TRAINING_FIELDS)
@@ -53,6 +53,7 @@ class SharedSettings:
     shape: tuple[int, ...] = _DEFAULTS.shape  # (2, h1, ..., hk, 1), every h from 1 to 256
     activation: str = _DEFAULTS.activation  # relu or tanh
     init_seed: int = _DEFAULTS.init_seed  # 0 to 2³²−1
+    init: str = _DEFAULTS.init  # initial weights: notebook, glorot or he
     engine: str = _DEFAULTS.engine  # compiled or numpy
 
     def __post_init__(self):

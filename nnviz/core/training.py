@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from nnviz.core.datasets import DATASETS, Dataset, held_out_size
-from nnviz.core.network import ACTIVATIONS, Layout, accuracy, cost, init_params, l2_penalty, predict
+from nnviz.core.network import ACTIVATIONS, INITS, Layout, accuracy, cost, init_params, l2_penalty, predict
 from nnviz.core.optimizers import SCHEDULES, Momentum, scheduled_learning_rate, train_epoch
 from nnviz.core.text import quoted, shorten
 
@@ -61,6 +61,7 @@ class TrainConfig:
     shape: tuple[int, ...] = (2, 3, 4, 1)  # (2, h1, ..., hk, 1), every h from 1 to 256
     activation: str = "relu"  # hidden layers: relu or tanh; the output is a sigmoid
     init_seed: int = 1234  # 0 to 2³²−1
+    init: str = "notebook"  # initial weights: notebook N(0, 0.5), glorot or he (see network.INITS)
     # training
     learning_rate: float = 0.01  # α, finite and > 0
     batch_size: int = 1  # ≥ 1; 1 is per-sample SGD, ≥ n is full batch
@@ -85,6 +86,7 @@ class TrainConfig:
         self._check_shape()
         _check_choice("activation", self.activation, tuple(ACTIVATIONS))
         _check_int("init_seed", self.init_seed, 0, MAX_SEED)
+        _check_choice("init", self.init, tuple(INITS))
         _check_float("learning_rate", self.learning_rate, "finite and > 0", lambda v: v > 0)
         _check_int("batch_size", self.batch_size, 1, 1_000_000)
         _check_float("momentum", self.momentum, "from 0 to below 1", lambda v: 0 <= v < 1)
@@ -240,7 +242,7 @@ class Trainer:
                                     config.test_fraction)
         self.data = data
         self.X, self.y, self.X_test, self.y_test = data.X, data.y, data.X_test, data.y_test
-        self.theta = init_params(config.shape, config.init_seed) if initial_params is None \
+        self.theta = init_params(config.shape, config.init_seed, config.init) if initial_params is None \
             else np.array(initial_params, dtype=np.float64)
         self.layout = Layout(config.shape)
         self.state = self.engine.new_state(self.layout.size)
