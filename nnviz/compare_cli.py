@@ -20,9 +20,13 @@ from nnviz.options import (
     UsageError,
     check_output_path,
     explicit_options,
+    final_warnings,
+    print_warnings,
     usage_error,
     write_output,
 )
+
+PROG = "nnviz compare"
 
 SHARED_OPTIONS = [option for option in TRAINING_OPTIONS if option[1] in SHARED_FIELDS]
 EPOCHS_OPTION = next(option for option in TRAINING_OPTIONS if option[1] == "epochs")
@@ -56,7 +60,7 @@ def _session_runs(path: str) -> tuple[SharedSettings, list[RunSpec]]:
     except SessionError as exc:
         raise UsageError(str(exc)) from None
     for warning in session.warnings:
-        print(f"nnviz compare: warning: {shorten(path, 160)}: {warning}", file=sys.stderr)
+        print(f"{PROG}: warning: {shorten(path, 160)}: {warning}", file=sys.stderr)
     if not session.runs:
         raise UsageError(f"--session {shorten(path, 160)}: the session has no runs")
     return session.shared, list(session.runs)
@@ -96,7 +100,7 @@ def _summary(run, width: int, has_test: bool) -> str:
 
 
 def build_parser() -> Parser:
-    parser = Parser(prog="nnviz compare",
+    parser = Parser(prog=PROG,
                      description="Train several runs from the same initial weights on the same data, one epoch "
                                  "of each in turn, and write their histories as one long-form CSV.")
     parser.add_argument("--presets", help="comma-separated presets, one run each "
@@ -120,6 +124,7 @@ def compare_command(argv: list[str]) -> int:
     check_output_path("--csv", args.csv)
 
     comparison = Comparison(shared, runs)
+    print_warnings(PROG, comparison.start.warnings())  # once: every run starts from the same weights
     progress = Progress(max(run.epochs for run in runs))
     start = time.perf_counter()
     try:
@@ -134,8 +139,10 @@ def compare_command(argv: list[str]) -> int:
     interrupts.check()
 
     if args.csv and not write_output(args.csv, comparison_csv(comparison.histories(), comparison.has_test),
-                                     "nnviz compare"):
+                                     PROG):
         return EXIT_FAILED
+    for run in comparison:
+        print_warnings(PROG, final_warnings(comparison, run), f"run {quoted(run.spec.name)}")
     width = max(len(run.spec.name) for run in comparison)
     for run in comparison:
         print(_summary(run, width, comparison.has_test), file=sys.stderr)

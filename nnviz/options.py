@@ -8,12 +8,15 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
 import sys
 import time
 from pathlib import Path
 
 from nnviz.core.datasets import DATASETS
 from nnviz.core.files import WriteError, write_atomic
+from nnviz.core.health import MEASURE_POINTS, measure
+from nnviz.core.health import warnings as health_warnings
 from nnviz.core.network import ACTIVATIONS
 from nnviz.core.optimizers import SCHEDULES
 from nnviz.core.text import FULL_BATCH, quoted, short_setting_message, shorten
@@ -34,7 +37,7 @@ class Parser(argparse.ArgumentParser):
     """argparse that never guesses an abbreviated option and reports errors as one line (exit 2), not a usage dump."""
 
     def __init__(self, *args, **kwargs):
-        kwargs["allow_abbrev"] = False  # `--init he` is an unknown option, never `--init-seed`
+        kwargs["allow_abbrev"] = False  # `--init-s 5` is an unknown option, never `--init-seed`
         super().__init__(*args, **kwargs)
 
     def error(self, message):
@@ -92,6 +95,8 @@ TRAINING_OPTIONS = [
     ("--epochs", "epochs", _number(int, "an integer from 0 to 10,000,000"), "epochs to train, 0 to 10,000,000"),
     ("--data-seed", "data_seed", _number(int, "an integer from 0 to 2³²−1"), "seed of the data, 0 to 2³²−1"),
     ("--init-seed", "init_seed", _number(int, "an integer from 0 to 2³²−1"), "seed of the initial weights, 0 to 2³²−1"),
+    ("--init", "init", str, "initial weights: notebook N(0, 0.5) weights and biases (default); "
+     "glorot N(0, 2/(fan_in+fan_out)), biases 0; he N(0, 2/fan_in), biases 0"),
     ("--engine", "engine", str, f"training engine: {', '.join(ENGINES)} (default compiled)"),
 ]
 OPTION_OF_FIELD = {field: option for option, field, _, _ in TRAINING_OPTIONS}
@@ -164,6 +169,32 @@ def write_output(path: str, text: str, prog: str, option: str = "--csv") -> bool
         print(f"{prog}: error: {option} {exc}", file=sys.stderr)
         return False
     return True
+
+
+def print_warnings(prog: str, messages: list[str], about: str = "") -> None:
+    """Each message on a line of its own on stderr: ``PROG: warning: [ABOUT: ]MESSAGE``."""
+    for message in messages:
+        print(f"{prog}: warning: {about + ': ' if about else ''}{message}", file=sys.stderr)
+
+
+def _subject(message: str) -> str:
+    # What a health warning is about, without its figures: "the output is saturated on # of the points",
+    # "# of 256 units of hidden layer 2 are dead (...)"; the same at the start and after training.
+    return re.sub(r"^\d+ of |[\d.]+ %", "# ", message.split(":", 1)[0])
+
+
+def final_warnings(comparison, run) -> list[str]:
+    """The health warnings of a run's final parameters that its start did not already give (by subject:
+    a start saturated from the first epoch is not reported again as grown too large). None for a run
+    that diverged (its own message says why) or never trained."""
+    found = comparison.params_at(run.id)
+    if found is None or found[0] == 0 or run.status == "diverged":
+        return []
+    epoch, params = found
+    shared, data = comparison.shared, comparison.data
+    health = measure(params, comparison.layout, shared.activation, data.X, data.y, MEASURE_POINTS)
+    known = {_subject(message) for message in comparison.start.warnings()}
+    return [m for m in health_warnings(health, shared.init, epoch) if _subject(m) not in known]
 
 
 class Progress:

@@ -17,8 +17,12 @@ from nnviz.options import (
     add_training_options,
     check_output_path,
     config_from_args,
+    final_warnings,
+    print_warnings,
     write_output,
 )
+
+PROG = "nnviz train"
 
 CSV_COLUMNS = ("epoch", "cost", "accuracy", "learning_rate", "elapsed_s")  # plus TEST_COLUMNS with a test set
 
@@ -29,7 +33,7 @@ def format_csv(history: History) -> str:
 
 
 def build_parser() -> Parser:
-    parser = Parser(prog="nnviz train", description="Train headless and write one CSV row per epoch.")
+    parser = Parser(prog=PROG, description="Train headless and write one CSV row per epoch.")
     add_training_options(parser)
     parser.add_argument("--csv", help="write the per-epoch records to PATH ('-' for stdout)")
     return parser
@@ -47,6 +51,7 @@ def train_command(argv: list[str]) -> int:
                             snapshot_capacity=2)
     run = next(iter(comparison))
     trainer, history = run.trainer, run.history
+    print_warnings(PROG, comparison.start.warnings())  # a network that cannot learn from this start says why
     progress = Progress(config.epochs)
     start = time.perf_counter()
     try:
@@ -60,7 +65,8 @@ def train_command(argv: list[str]) -> int:
     interrupts.check()
     last = history.row(len(history) - 1)
 
-    if args.csv and not write_output(args.csv, format_csv(history), "nnviz train"):
+    print_warnings(PROG, final_warnings(comparison, run))
+    if args.csv and not write_output(args.csv, format_csv(history), PROG):
         return EXIT_FAILED
     trained = last["epoch"]
     rate = trained / seconds if seconds > 0 else float("inf")

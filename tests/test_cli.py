@@ -8,6 +8,7 @@ import sys
 import pytest
 from helpers import ROOT, read_csv, run_cli
 
+from nnviz.cli import main
 from nnviz.core.training import Trainer, preset_config
 
 SMALL = ["--dataset", "moons", "--samples", "40", "--shape", "2,3,1", "--epochs", "3", "--engine", "numpy"]
@@ -76,6 +77,7 @@ def test_step_schedule_and_full_batch(capsys):
     (["--init-seed", "4294967296"], "--init-seed: init_seed=4294967296"),
     (["--dataset", "blobs"], "--dataset: dataset='blobs': allowed are hard, circle"),
     (["--activation", "gelu"], "--activation: activation='gelu': allowed are relu, tanh"),
+    (["--init", "xavier"], "--init: init='xavier': allowed are notebook, glorot, he"),
     (["--engine", "gpu"], "--engine: engine='gpu': allowed are compiled, numpy"),
     (["--preset", "adam"], "argument --preset: invalid choice: 'adam'"),
     (["--bogus"], "unrecognized arguments: --bogus"),
@@ -134,6 +136,70 @@ def test_main_py_runs_train_in_a_subprocess(tmp_path):
         "nnviz train: error: --beta: momentum=7.0: must be from 0 to below 1"]
 
 
+# ---- initial weights and training health (issue 9) ----------
+
+WIDE = ["--shape", "2,256,256,256,1", "--batch-size", "32", "--engine", "numpy"]  # relu, the hard data
+SATURATED = ("nnviz train: warning: the output is saturated on 100 % of the points: the initial weights are too "
+             "large for 256 units a layer; try init 'he'")
+
+
+def warnings_in(err):
+    return [line for line in err.splitlines() if line.startswith("nnviz train: warning: ")]
+
+
+def test_a_wide_network_with_the_notebooks_weights_is_warned_about_once(capsys):
+    code, _, err = run_cli(["train", *WIDE, "--epochs", "0"], capsys)
+    assert code == 0 and warnings_in(err) == [SATURATED]
+    code, _, err = run_cli(["train", *WIDE, "--epochs", "2"], capsys)
+    assert code == 0 and warnings_in(err) == [SATURATED]  # still saturated after training: not said twice
+
+
+@pytest.mark.parametrize("argv", [
+    [*WIDE, "--init", "he", "--epochs", "0"],
+    ["--preset", "sgd", "--epochs", "2", "--engine", "numpy"],  # the notebook's own network
+])
+def test_a_healthy_start_gives_no_warning(argv, capsys):
+    code, _, err = run_cli(["train", *argv], capsys)
+    assert code == 0 and "warning" not in err
+
+
+def test_he_weights_let_the_wide_relu_network_learn(capsys):
+    code, out, err = run_cli(["train", *WIDE, "--init", "he", "--epochs", "20", "--csv", "-"], capsys)
+    rows = read_csv(out)
+    assert code == 0 and "warning" not in err and [r["epoch"] for r in rows] == [str(e) for e in range(21)]
+    assert float(rows[20]["cost"]) < 0.5 * float(rows[0]["cost"])
+    code, out, _ = run_cli(["train", *WIDE, "--init", "notebook", "--epochs", "1", "--csv", "-"], capsys)
+    assert float(read_csv(out)[1]["cost"]) > 9  # the notebook's weights: stuck at its epoch-0 cost
+
+
+def test_the_init_option_changes_the_start(capsys):
+    costs = {}
+    for init in ("notebook", "glorot", "he"):
+        code, out, _ = run_cli(["train", *SMALL, "--init", init, "--csv", "-"], capsys)
+        costs[init] = read_csv(out)[0]["cost"]
+    _, out, _ = run_cli(["train", *SMALL, "--csv", "-"], capsys)
+    assert read_csv(out)[0]["cost"] == costs["notebook"]  # the default
+    assert len(set(costs.values())) == 3
+
+
+def test_a_problem_that_appears_while_training_is_warned_about_at_the_end(capsys):
+    code, _, err = run_cli(["train", "--preset", "sgd", "--alpha", "0.3", "--epochs", "6", "--engine", "numpy"],
+                           capsys)
+    lines = warnings_in(err)
+    assert code == 0 and len(lines) == 1
+    assert "units of hidden layer 2 are dead (zero on every point)" in lines[0]
+    assert lines[0].endswith("lower the learning rate (or add L2) and restart")
+    assert err.index(lines[0]) < err.index("6 epochs: cost")  # before the summary, on a line of its own
+
+
+def test_the_init_option_is_documented_with_its_formulas(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for formula in ("notebook N(0, 0.5)", "glorot N(0, 2/(fan_in+fan_out))", "he N(0, 2/fan_in)"):
+        assert formula in text
+
+
 class FakeTerminal(io.StringIO):
     def isatty(self):
         return True
@@ -162,7 +228,7 @@ def test_progress_bar_only_on_a_terminal():
 # ---- the entry point: abbreviations, --version, python -m nnviz, long values, a full disk ----------
 
 @pytest.mark.parametrize("argv, unknown", [
-    (["train", "--init", "he"], "--init he"),  # was taken as --init-seed
+    (["train", "--init-s", "5"], "--init-s 5"),  # was taken as --init-seed
     (["train", "--alp", "0.1"], "--alp 0.1"),
     (["compare", "--pre", "sgd"], "--pre sgd"),
     (["compare", "--epoch", "3"], "--epoch 3"),
@@ -195,9 +261,9 @@ def test_python_m_nnviz_works_like_main_py(tmp_path):
     assert strip == [{k: v for k, v in row.items() if k != "elapsed_s"} for row in read_csv(by_script.stdout)]
     version = subprocess.run([sys.executable, "-m", "nnviz", "--version"], capture_output=True, text=True, cwd=ROOT)
     assert version.returncode == 0 and version.stdout.startswith("nnviz ") and version.stderr == ""
-    bad = subprocess.run([sys.executable, "-m", "nnviz", "train", "--init", "he"], capture_output=True, text=True,
+    bad = subprocess.run([sys.executable, "-m", "nnviz", "train", "--init-s", "5"], capture_output=True, text=True,
                          cwd=ROOT)
-    assert bad.returncode == 2 and bad.stderr == "nnviz train: error: unrecognized arguments: --init he\n"
+    assert bad.returncode == 2 and bad.stderr == "nnviz train: error: unrecognized arguments: --init-s 5\n"
 
 
 HUGE = "7" * 10_000_000

@@ -101,6 +101,7 @@ def test_a_malformed_session_exits_2_with_the_message_of_the_dialog(tmp_path, ca
     (["--test-fraction", "0.95"], "--test-fraction: test_fraction=0.95: must be from 0 to 0.9"),
     (["--shape", "3,1"], "--shape: '3,1'; allowed: comma-separated layer sizes"),
     (["--engine", "gpu"], "--engine: engine='gpu': allowed are compiled, numpy"),
+    (["--init", "xavier"], "--init: init='xavier': allowed are notebook, glorot, he"),
     (["--epochs", "-1"], "--epochs: epochs=-1: must be an integer from 0 to 10000000"),
     (["--alpha", "0.1"], "unrecognized arguments: --alpha 0.1"),
 ])
@@ -108,6 +109,27 @@ def test_bad_input_exits_2_with_one_line(argv, message, capsys):
     code, out, err = run_cli(["compare", *argv], capsys)
     assert code == 2 and out == ""
     assert err.count("\n") == 1 and err.startswith("nnviz compare: error: ") and message in err
+
+
+def test_a_start_that_cannot_learn_is_warned_about_once_for_all_runs(capsys):
+    wide = ["compare", "--presets", "sgd,mini-batch", "--shape", "2,256,256,256,1", "--engine", "numpy"]
+    code, out, err = run_cli([*wide, "--epochs", "0", "--csv", "-"], capsys)
+    assert code == 0 and [line for line in err.splitlines() if "warning" in line] == [
+        "nnviz compare: warning: the output is saturated on 100 % of the points: the initial weights are too large "
+        "for 256 units a layer; try init 'he'"]
+    code, out, err = run_cli([*wide, "--init", "he", "--epochs", "0", "--csv", "-"], capsys)
+    rows = read_csv(out)
+    assert code == 0 and "warning" not in err and rows[0]["cost"] == rows[1]["cost"]  # one start, he's
+
+
+def test_a_run_that_breaks_while_training_is_named_in_its_warning(tmp_path, capsys):
+    path = tmp_path / "s.nnviz.json"
+    save_session(path, preset_shared().replace(engine="numpy"),
+                 [RunSpec("calm", epochs=6), RunSpec("wild", learning_rate=0.3, epochs=6)])
+    code, _, err = run_cli(["compare", "--session", str(path)], capsys)
+    lines = [line for line in err.splitlines() if "warning" in line]
+    assert code == 0 and len(lines) == 1
+    assert lines[0].startswith("nnviz compare: warning: run 'wild': ") and "are dead (zero on every point)" in lines[0]
 
 
 def test_a_session_without_runs_is_refused(tmp_path, capsys):
