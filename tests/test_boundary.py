@@ -1,16 +1,21 @@
-"""The decision map's axes, exports drawn at the export's resolution, large scatters, legend, titles and the
-maps at the window's minimum size (pytest-qt, offscreen)."""
+"""The decision map's axes, exports drawn at the export's resolution, large scatters, legend, titles, the
+maps at the window's minimum size and the readout under the cursor (pytest-qt, offscreen)."""
 
+import math
+import re
 import threading
 
 import numpy as np
 import pytest
 from helpers import shown
+from PySide6.QtCore import QEvent, QPointF
 from PySide6.QtGui import QImage
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication
 
 from nnviz.core.datasets import make_hard, make_moons, split_train_test
-from nnviz.core.network import Layout, init_params
-from nnviz.gui.boundary_view import BoundaryView
+from nnviz.core.network import Layout, init_params, predict
+from nnviz.gui.boundary_view import BoundaryView, format_coordinate, format_probability
 from nnviz.gui.map_render import COMPACT_DRAWN_POINTS, MAX_DRAWN_POINTS, map_points, probability_lut, render_map
 from nnviz.gui.maps_panel import MapsPanel
 
@@ -327,3 +332,120 @@ def test_save_png_writes_atomically_and_leaves_an_old_file_on_failure(export_vie
     monkeypatch.undo()
     export_view.save_png(path, width=300)
     assert QImage(str(path)).width() == 300
+
+
+# ---- 7. the readout under the cursor ------------------------------------------------------------------------
+
+
+def _hover(qtbot, view, x1, x2):
+    """Move the mouse over the data point (x1, x2) of the view; the ``hovered`` signal's (x1, x2, p)."""
+    position = view.mapFromScene(view.plot.vb.mapViewToScene(QPointF(x1, x2)))
+    with qtbot.waitSignal(view.hovered, timeout=3000) as blocker:
+        QTest.mouseMove(view.viewport(), position)
+    return blocker.args
+
+
+def _number(text):
+    """A number as the readout writes it ("−1.03", "1 − 2e-07") as a float."""
+    text = text.replace("\u2212", "-")
+    return 1 - float(text[4:]) if text.startswith("1 - ") else float(text)
+
+
+def _readout(view):
+    """(x1, x2, p) read from the readout's text."""
+    match = re.fullmatch(r"x₁ = (\S+), x₂ = (\S+), P\(class 1\) = (.+)", view.readout_text())
+    assert match, view.readout_text()
+    return tuple(_number(part) for part in match.groups())
+
+
+@pytest.fixture
+def hover_view(qtbot):
+    X, y = make_moons(300, seed=0)
+    view = shown(qtbot, BoundaryView(resolution=40), 600, 450)
+    view.set_data(X, y)
+    view.set_model(THETA, LAYOUT, "relu")
+    qtbot.wait(10)
+    return view
+
+
+def test_the_readout_shows_the_point_under_the_cursor_and_the_networks_probability_there(qtbot, hover_view):
+    view = hover_view
+    assert view.readout_text() == ""
+    x_min, x_max, y_min, y_max = view.extent
+    pixel_x, pixel_y = view.plot.vb.viewPixelSize()
+    probabilities = set()
+    for fx, fy in ((0.5, 0.5), (0.2, 0.8), (0.85, 0.15), (0.63, 0.41)):
+        x1, x2 = x_min + fx * (x_max - x_min), y_min + fy * (y_max - y_min)
+        h1, h2, p = _hover(qtbot, view, x1, x2)
+        assert abs(h1 - x1) <= pixel_x and abs(h2 - x2) <= pixel_y  # the point under the cursor
+        assert p == pytest.approx(predict(THETA, LAYOUT, np.array([[h1, h2]]), "relu")[0, 0], abs=1e-6)
+        r1, r2, rp = _readout(view)
+        assert r1 == pytest.approx(h1, abs=pixel_x) and r2 == pytest.approx(h2, abs=pixel_y)
+        assert rp == pytest.approx(p, abs=5e-4, rel=0.05)
+        assert f"P(class 1) = {format_probability(p)}" in view.readout_text()
+        probabilities.add(round(p, 3))
+    assert len(probabilities) > 1  # the points differ: a constant would not pass
+
+
+def test_the_readout_hides_when_the_mouse_leaves_the_plot(qtbot, hover_view):
+    view = hover_view
+    x_min, x_max, y_min, y_max = view.extent
+    _hover(qtbot, view, (x_min + x_max) / 2, (y_min + y_max) / 2)
+    assert view.readout_text().startswith("x₁ = ")
+    rect = view.plot.vb.sceneBoundingRect()  # onto the x₂ axis, left of the plot
+    QTest.mouseMove(view.viewport(), view.mapFromScene(QPointF(rect.left() - 20, rect.center().y())))
+    qtbot.waitUntil(lambda: view.readout_text() == "", timeout=3000)
+    _hover(qtbot, view, x_min + 0.3 * (x_max - x_min), (y_min + y_max) / 2)
+    assert view.readout_text() != ""
+    QApplication.sendEvent(view, QEvent(QEvent.Type.Leave))  # out of the window
+    assert view.readout_text() == ""
+
+
+def test_the_readout_follows_a_new_map_under_a_resting_cursor(qtbot, hover_view):
+    view = hover_view
+    x1, x2, p = _hover(qtbot, view, *view.extent[::2])  # near the lower left corner
+    x_min, x_max, y_min, y_max = view.extent
+    h1, h2, _ = _hover(qtbot, view, x_min + 0.3 * (x_max - x_min), y_min + 0.6 * (y_max - y_min))
+    other = -THETA
+    with qtbot.waitSignal(view.hovered, timeout=3000) as blocker:
+        view.set_model(other, LAYOUT, "relu")
+    assert blocker.args[2] == pytest.approx(predict(other, LAYOUT, np.array([[h1, h2]]), "relu")[0, 0], abs=1e-6)
+    assert f"P(class 1) = {format_probability(blocker.args[2])}" in view.readout_text()
+
+
+def test_the_readout_shows_the_grid_value_after_set_probabilities(qtbot):
+    view = shown(qtbot, BoundaryView(resolution=20), 600, 450)
+    view.set_data(np.array([[-1.0, -1.0], [1.0, 1.0]]), np.array([0, 1]))
+    x1, x2, p = _hover(qtbot, view, 0.1, 0.2)
+    assert math.isnan(p) and "P(class 1)" not in view.readout_text()  # no map yet: the coordinates only
+    grid = (np.arange(400) / 400).astype(np.float32).reshape(20, 20)  # a different value in every cell
+    view.set_probabilities(grid, view.extent)
+    xs, ys = view.grid_xs, view.grid_ys
+    for row, column in ((3, 7), (12, 15), (18, 2)):  # at cell centres: a pixel off stays in the cell
+        x1, x2, p = _hover(qtbot, view, xs[column], ys[row])
+        assert p == grid[row, column]
+        assert view.readout_text().endswith(f"P(class 1) = {format_probability(grid[row, column])}")
+
+
+def test_a_compact_map_shows_only_the_probability(qtbot):
+    view = shown(qtbot, BoundaryView(resolution=20, compact=True), 250, 200)
+    view.set_data(*make_moons(100, seed=0))
+    view.set_model(THETA, LAYOUT, "relu")
+    x_min, x_max, y_min, y_max = view.extent
+    x1, x2, p = _hover(qtbot, view, (x_min + x_max) / 2, (y_min + y_max) / 2)
+    assert p == pytest.approx(predict(THETA, LAYOUT, np.array([[x1, x2]]), "relu")[0, 0], abs=1e-6)
+    assert view.readout_text() == f"P(class 1) = {format_probability(p)}"
+
+
+def test_format_probability_never_rounds_a_saturated_output_to_0_or_1():
+    assert format_probability(0.8734) == "0.873" and format_probability(0.001) == "0.001"
+    assert format_probability(3.4e-7) == "3.4e-07" and format_probability(0.0) == "0"
+    assert format_probability(1 - 2e-9).startswith("1 \u2212 2") and format_probability(1.0) == "1"
+    assert format_probability(float("nan")) == "–"
+
+
+def test_format_coordinate_shows_the_digits_one_pixel_resolves():
+    assert format_coordinate(0.41234, 0.005) == "0.412" and format_coordinate(-1.0312, 0.02) == "\u22121.03"
+    assert format_coordinate(-1.0312, 0.005) == "\u22121.031"  # a pixel of 0.005 resolves the third decimal
+    assert format_coordinate(123456.7, 5000.0) == "1.23e+05"  # a pixel wider than the third digit: 3 digits
+    assert format_coordinate(1.234567, 1e-5) == "1.23457"  # zoomed in: down to the pixel
