@@ -95,8 +95,8 @@ TRAINING_OPTIONS = [
     ("--epochs", "epochs", _number(int, "an integer from 0 to 10,000,000"), "epochs to train, 0 to 10,000,000"),
     ("--data-seed", "data_seed", _number(int, "an integer from 0 to 2³²−1"), "seed of the data, 0 to 2³²−1"),
     ("--init-seed", "init_seed", _number(int, "an integer from 0 to 2³²−1"), "seed of the initial weights, 0 to 2³²−1"),
-    ("--init", "init", str, "initial weights: notebook N(0, 0.5) weights and biases (default); "
-     "glorot N(0, 2/(fan_in+fan_out)), biases 0; he N(0, 2/fan_in), biases 0"),
+    ("--init", "init", str, "initial weights: notebook N(0, 0.5) weights and biases (standard deviation 0.5, the "
+     "default); glorot N(0, 2/(fan_in+fan_out)), biases 0; he N(0, 2/fan_in), biases 0 (these two: variances)"),
     ("--engine", "engine", str, f"training engine: {', '.join(ENGINES)} (default compiled)"),
 ]
 OPTION_OF_FIELD = {field: option for option, field, _, _ in TRAINING_OPTIONS}

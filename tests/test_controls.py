@@ -4,15 +4,15 @@ import pytest
 from helpers import shown
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
-from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QApplication, QComboBox, QVBoxLayout, QWidget
 
-from nnviz.core.comparison import SHARED_FIELDS, TRAINING_FIELDS
+from nnviz.core.comparison import RESTART_ALL, SHARED_FIELDS, TRAINING_FIELDS, SharedSettings, edit_effect
 from nnviz.core.text import FULL_BATCH
-from nnviz.core.training import TrainConfig, preset_config
+from nnviz.core.training import TrainConfig, load_presets, preset_config
 from nnviz.gui.controls import ALLOWED, NOTEBOOK_GAMMA, ParameterPanel
 
 OWN_DATA = TrainConfig(dataset="moons", n_samples=200, noise=0.3, test_fraction=0.2, data_seed=7, shape=(2, 5, 5, 1),
-                       activation="tanh", init_seed=9, learning_rate=0.2, batch_size=16, epochs=40)
+                       activation="tanh", init_seed=9, init="glorot", learning_rate=0.2, batch_size=16, epochs=40)
 
 
 @pytest.fixture
@@ -78,6 +78,7 @@ def test_a_preset_sets_the_training_settings_only_and_says_which(qtbot, panel):
     assert {n: getattr(config, n) for n in TRAINING_FIELDS} == {n: getattr(decay, n) for n in TRAINING_FIELDS}
     assert {name: _text(panel, name) for name in texts} == texts
     assert panel.dataset.currentText() == "moons" and panel.activation.currentText() == "tanh"
+    assert panel.init.currentText() == "glorot"  # the preset says its init, but a preset sets training only
     assert panel.preset.currentData() == "decay"
     # A training edit leaves the preset's settings: the box no longer names it.
     panel.fields["learning_rate"].edit.setText("0.5")
@@ -89,6 +90,43 @@ def test_load_preset_keeps_the_data_and_network(qtbot, panel):
     with qtbot.assertNotEmitted(panel.preset_chosen):  # only a pick by the user says it
         panel.load_preset("mini-batch")
     assert panel.config() == OWN_DATA.replace(**{n: getattr(preset_config("mini-batch"), n) for n in TRAINING_FIELDS})
+
+
+# ---- initial weights (issue 9) ---------------------------------------------------------------------------------------
+
+
+def test_the_init_box_offers_the_three_schemes_and_feeds_the_config(qtbot, panel):
+    box = panel.findChild(QComboBox, "init")
+    assert box is panel.init and [box.itemText(i) for i in range(box.count())] == ["notebook", "glorot", "he"]
+    assert panel.config().init == "notebook"  # the default, bit for bit as the notebook
+    before = panel.config()
+    with qtbot.waitSignal(panel.committed, timeout=1000):  # a choice is settled at once
+        box.setCurrentText("he")
+    after = panel.config()
+    assert after == before.replace(init="he")
+    # A change of init is a change of the shared start: every run goes back to epoch 0.
+    assert edit_effect(None, None, SharedSettings.from_config(before), SharedSettings.from_config(after)) \
+        == RESTART_ALL
+
+
+def test_set_config_shows_the_init(qtbot, panel):
+    for init in ("he", "glorot", "notebook"):
+        panel.set_config(OWN_DATA.replace(init=init))
+        assert panel.init.currentText() == init and panel.config() == OWN_DATA.replace(init=init)
+
+
+def test_the_init_tooltip_gives_the_three_formulas(qtbot, panel):
+    tip = panel.init.toolTip()
+    for text in ("notebook: W, b ~ N(0, 0.5)", "glorot: W ~ N(0, 2/(fan_in + fan_out))", "he: W ~ N(0, 2/fan_in)",
+                 "b = 0", "epoch 0"):
+        assert text in tip, text
+
+
+def test_every_preset_says_its_init(qtbot):
+    presets = load_presets()
+    assert {name: fields.get("init") for name, fields in presets.items()} == dict.fromkeys(presets, "notebook")
+    assert all(preset_config(name).init == "notebook" for name in presets)
+    assert "description" not in presets["sgd"]  # only TrainConfig fields are kept
 
 
 # ---- 5. noise for 'hard' -------------------------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from nnviz.core.datasets import DATASETS
-from nnviz.core.network import ACTIVATIONS
+from nnviz.core.network import ACTIVATIONS, INITS
 from nnviz.core.optimizers import SCHEDULES
 from nnviz.core.text import FULL_BATCH
 from nnviz.core.training import MAX_SEED, TrainConfig, load_presets
@@ -122,6 +122,9 @@ class ParameterPanel(QWidget):
         self.activation = QComboBox()
         self.activation.addItems(list(ACTIVATIONS))
         forms.add_widget(network, "activation", "activation", self.activation)
+        self.init = QComboBox()
+        self.init.addItems(list(INITS))
+        forms.add_widget(network, "init", "init", self.init)  # named as the warnings name it
         self.new_weights = QPushButton("new weights")
         self.new_weights.setToolTip("Draw other initial weights: a new random init seed.")
         self.new_weights.clicked.connect(lambda: self._new_seed("init_seed"))
@@ -165,7 +168,7 @@ class ParameterPanel(QWidget):
         keys.setStyleSheet("color: #6b6b6b; font-size: 11px;")
         layout.addWidget(keys)
 
-        for combo in (self.dataset, self.activation):
+        for combo in (self.dataset, self.activation, self.init):
             combo.currentTextChanged.connect(self._on_choice)
         self.set_config(TrainConfig())
 
@@ -178,6 +181,7 @@ class ParameterPanel(QWidget):
         try:
             self.dataset.setCurrentText(config.dataset)
             self.activation.setCurrentText(config.activation)
+            self.init.setCurrentText(config.init)
             for name in ("n_samples", "data_seed", "init_seed"):
                 self.fields[name].edit.setText(str(getattr(config, name)))
             for name in ("noise", "test_fraction"):
@@ -258,7 +262,7 @@ class ParameterPanel(QWidget):
 
     def _values(self) -> tuple[dict, dict[str, str]]:
         values = {"dataset": self.dataset.currentText(), "activation": self.activation.currentText(),
-                  "schedule": self.schedule.currentText(), "engine": self._engine}
+                  "init": self.init.currentText(), "schedule": self.schedule.currentText(), "engine": self._engine}
         errors = {}
         for name, field in self.fields.items():
             if name == "batch_size" and self.full_batch.isChecked():

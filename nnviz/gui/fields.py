@@ -26,6 +26,11 @@ TOOLTIPS = {
               "Layer l: a⁽ˡ⁾ = f(a⁽ˡ⁻¹⁾·W⁽ˡ⁾ + b⁽ˡ⁾); output p = σ(a·W + b), σ(z) = 1/(1 + e⁻ᶻ).",
     "activation": "f of the hidden layers: relu f(z) = max(0, z), or tanh f(z) = tanh(z).",
     "init_seed": "Seed of the initial weights W and biases b (0 to 2³²−1).",
+    "init": "How the initial weights W and biases b are drawn (fan_in, fan_out: a layer's inputs and outputs):\n"
+            " notebook: W, b ~ N(0, 0.5), standard deviation 0.5, as the notebook draws them\n"
+            " glorot: W ~ N(0, 2/(fan_in + fan_out)), that variance; b = 0 (Glorot/Xavier normal, for tanh)\n"
+            " he: W ~ N(0, 2/fan_in), that variance; b = 0 (He normal, for relu, also in wide layers)\n"
+            "Every run starts from the same weights.",
     "preset": "Load the settings of one of the notebook's runs.",
     "learning_rate": "α, the step size: θ ← θ − α·v (finite, > 0).\nDrag on a log scale or type any value.",
     "batch_size": "B, samples per update: g = (1/B) Σ ∇Jᵢ over the batch (1 to 1,000,000).\n"
