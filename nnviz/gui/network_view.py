@@ -1,0 +1,588 @@
+"""The network view: every unit drawn as a small map of its output over the data's plane, the weights between
+units as lines (colour: sign, width: |w|), hover read-outs, and a unit shown large on a click.
+
+All unit maps of a frame come from one ``GridEvaluator`` call (``layer_outputs``); a layer's images are made
+with one lookup-table operation and painted with ``QPainter.drawImage``. The view keeps nothing but what it
+was last given to draw.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QStackedWidget,
+    QToolTip,
+    QVBoxLayout,
+    QWidget,
+)
+
+from nnviz.core.grid import GridEvaluator, operations_per_point
+from nnviz.core.health import Health
+from nnviz.core.network import Layout
+from nnviz.gui.map_drawing import pixel_font
+from nnviz.gui.map_shared import BACKGROUND, FOREGROUND, NOTE_COLOR, MapPoints, fit_extent, map_points
+from nnviz.gui.network_paint import (
+    FOOT,
+    NEGATIVE_WEIGHT,
+    POSITIVE_WEIGHT,
+    Lines,
+    Plan,
+    Scale,
+    diverging,
+    draw_centred,
+    draw_lines,
+    draw_scale_strip,
+    nearest_line,
+    plan_columns,
+    probability,
+    qimage,
+    select_lines,
+    sequential,
+)
+from nnviz.gui.network_unit_page import UnitPage
+
+TOP_K = 12  # a layer wider than this shows its TOP_K units of largest outgoing ‖w‖ unless "show all"
+UNIT_WORK = 150_000_000  # multiply-adds a frame's grid may cost (~5 ms here): wide networks get fewer cells
+UNIT_CELLS = (16, 48)  # cells per side of a unit's map: at most 48, at least 16
+LARGE_WORK = 1_000_000_000  # the same for the unit shown large (~25 ms here) ...
+LARGE_CELLS = (48, 200)  # ... with 48 to 200 cells per side
+DEFAULT_EXTENT = (-1.0, 1.0, -1.0, 1.0)  # the plane before set_data
+
+
+def cells_for(layout: Layout, work: float, cells: tuple[int, int]) -> int:
+    """Cells per side so that one grid evaluation costs about ``work`` multiply-adds, within ``cells``."""
+    return int(np.clip(math.isqrt(int(work // operations_per_point(layout))), *cells))
+
+
+def layer_name(layer: int, layers: int) -> str:
+    """'inputs', 'hidden layer 2' or 'output' for column ``layer`` of ``layers`` columns."""
+    return "inputs" if layer == 0 else "output" if layer == layers - 1 else f"hidden layer {layer}"
+
+
+def unit_name(layer: int, unit: int, shape: tuple[int, ...]) -> str:
+    """What a unit is called in read-outs; units are numbered from 1 ('hidden layer 2, unit 3 of 8')."""
+    if layer == 0:
+        return f"input x{'₁₂'[unit]}"
+    if layer == len(shape) - 1:
+        return "output"
+    return f"hidden layer {layer}, unit {unit + 1} of {shape[layer]}"
+
+
+@dataclass
+class Column:
+    """One layer as drawn this frame."""
+
+    layer: int
+    units: np.ndarray  # the units shown, in display order
+    scale: Scale
+    pixels: np.ndarray  # (m, n, n) uint32 ARGB of the shown units, row 0 at the top
+    biases: np.ndarray | None  # (m,) the shown units' biases (None for the inputs)
+    bias_max: float  # the layer's largest |b|
+    note: str  # under the column: which units are shown
+
+
+class NetworkView(QWidget):
+    """The selected run's network: inputs, hidden layers and output as columns of unit maps, weights as lines."""
+
+    unit_clicked = Signal(int, int)  # (layer, unit): layer 0 = inputs, 1..k hidden, k+1 output; unit from 0
+    show_all_changed = Signal(bool)
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        self._extent = DEFAULT_EXTENT
+        self._points: MapPoints | None = None
+        self._model: tuple[np.ndarray, Layout, str] | None = None  # last (params copy, layout, activation)
+        self._health: Health | None = None
+        self._title = ""
+        self._evaluator: GridEvaluator | None = None
+        self._large_evaluator: GridEvaluator | None = None
+        self._outputs: list[np.ndarray] = []  # per column, (units, n, n) float32 (inputs, then layer_outputs)
+        self._columns: list[Column] = []
+        self._plan: Plan | None = None
+        self._plan_key = None
+        self._lines = Lines.empty()
+        self._large: tuple[int, int] | None = None  # the unit shown large
+        self._hover: QPointF | None = None  # the pointer over the canvas (canvas coordinates)
+
+        self._title_label = QLabel()
+        self._title_label.setStyleSheet(f"color: {FOREGROUND}; font-weight: bold;")
+        self._key = QLabel()
+        self._key.setStyleSheet(f"color: {NOTE_COLOR};")
+        self._key.setToolTip("Lines: the weights between the units shown, blue positive, orange negative, as wide "
+                             "as |w| relative to the largest |w| of their layer.\nThe bar along a unit's lower "
+                             "edge: its bias, to the right when positive (blue), to the left when negative "
+                             "(orange), as long as |b| relative to its layer's largest.")
+        self._check = QCheckBox("show all units")
+        self._check.setToolTip(f"Layers wider than {TOP_K} units show their {TOP_K} units of largest outgoing "
+                               "weights; checked: every unit, in a scrolling grid")
+        self._check.toggled.connect(self.set_show_all)
+        top = QHBoxLayout()
+        top.addWidget(self._title_label, 1)
+        top.addWidget(self._key)
+        top.addWidget(self._check)
+
+        self.canvas = _Canvas(self)
+        self._scroll = QScrollArea()
+        self._scroll.setWidget(self.canvas)
+        self._scroll.setWidgetResizable(True)
+        self._scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._page = UnitPage()
+        self._page.back.connect(self.close_large)
+        self._page.map.hovered.connect(self._large_hover)
+        self._page.map.resized.connect(self._large_resized)
+        self._stack = QStackedWidget()
+        self._stack.addWidget(self._scroll)
+        self._stack.addWidget(self._page)
+        self._readout = QLabel(" ")
+        self._readout.setStyleSheet(f"color: {FOREGROUND};")
+        self._readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(4, 4, 4, 4)
+        layout.addLayout(top)
+        layout.addWidget(self._stack, 1)
+        layout.addWidget(self._readout)
+        self.setMouseTracking(True)
+        self._update_key()
+
+    # ---- public API ------------------------------------------------------------------------------------
+
+    def set_data(self, X, y, X_test=None, y_test=None) -> None:
+        """The plane the units are drawn over (``map_shared.data_extent`` of the data) and the points that the
+        large view draws. X : ndarray of shape (n, 2), y : (n,) labels 0/1; the test set likewise or None."""
+        self._points = map_points(X, y, X_test, y_test)
+        self._extent = self._points.extent
+        self._page.map.set_points(self._points)
+        if self._model is not None:
+            self.show_network(*self._model, health=self._health, title=self._title)
+
+    def show_network(self, params: np.ndarray, layout: Layout, activation: str, health: Health | None = None,
+                     title: str = "") -> None:
+        """Draw the network ``params`` (ndarray of shape (layout.size,)): one grid evaluation, then a repaint.
+        ``health`` (of these params; None: unknown) gives the share of the data each unit is active on;
+        ``title`` names what is shown (e.g. 'run 2 — epoch 150')."""
+        params = np.asarray(params, dtype=np.float64)
+        if params.shape != (layout.size,):
+            raise ValueError(f"params: expected shape ({layout.size},) for shape {layout.shape}, got {params.shape}")
+        self._model = (params.copy(), layout, activation)
+        self._health = health if health is not None and tuple(health.shape) == tuple(layout.shape) else None
+        self._title = title
+        self._evaluator = self._reuse(self._evaluator, layout, activation, self._extent,
+                                      cells_for(layout, UNIT_WORK, UNIT_CELLS))
+        self._outputs = self._evaluate(self._evaluator, params)
+        if title != self._title_label.text():
+            self._title_label.setText(title)
+        self._rebuild()
+        if self._large is not None:
+            self._show_large()
+
+    def clear(self) -> None:
+        """Show nothing (no network) and close the large view."""
+        self._model = self._health = None
+        self._outputs, self._columns, self._lines = [], [], Lines.empty()
+        self._title = ""
+        self._title_label.setText("")
+        self.close_large()
+        self._update_key()
+        self._readout.setText(" ")
+        self.canvas.update()
+
+    def shown_units(self) -> list[int]:
+        """Units drawn per column: inputs, each hidden layer, output ([] with no network)."""
+        return [len(column.units) for column in self._columns]
+
+    def shown_unit_indices(self, layer: int) -> list[int]:
+        """The units of column ``layer`` drawn, top to bottom (row by row in the grid)."""
+        return [int(u) for u in self._columns[layer].units]
+
+    def column_note(self, layer: int) -> str:
+        """What column ``layer`` says under it about the units shown ('top 12 of 256 by outgoing |w|', or '')."""
+        return self._columns[layer].note
+
+    @property
+    def lines_note(self) -> str:
+        """'' when every line between shown units is drawn, else how many of them are."""
+        return self._lines.note
+
+    @property
+    def resolution(self) -> int:
+        """Cells per side of the unit maps (0 with no network)."""
+        return self._evaluator.n if self._evaluator is not None and self._model is not None else 0
+
+    def unit_map(self, layer: int, unit: int) -> np.ndarray:
+        """The values unit ``unit`` of column ``layer`` shows: (n, n) float32, row i at ``grid_ys[i]``, column j
+        at ``grid_xs[j]`` (a copy)."""
+        self._check_unit(layer, unit)
+        return self._outputs[layer][unit].copy()
+
+    @property
+    def grid_xs(self) -> np.ndarray:
+        """x₁ of each column of the unit maps (cell centres)."""
+        return self._evaluator.xs.copy()
+
+    @property
+    def grid_ys(self) -> np.ndarray:
+        """x₂ of each row of the unit maps."""
+        return self._evaluator.ys.copy()
+
+    def unit_rect(self, layer: int, unit: int) -> QRectF:
+        """Where the unit is drawn, in this widget's coordinates (an empty rect when it is not shown)."""
+        self._check_unit(layer, unit)
+        found = np.flatnonzero(self._columns[layer].units == unit)
+        if not len(found) or self._plan is None:
+            return QRectF()
+        left, top = self._plan.slots[layer][found[0]]
+        corner = self.canvas.mapTo(self, QPointF(left, top))
+        return QRectF(corner.x(), corner.y(), self._plan.side, self._plan.side)
+
+    def hover_text(self, pos) -> str:
+        """What hovering at ``pos`` (this widget's coordinates) says: a unit, a line, or '' over nothing."""
+        pos = QPointF(pos)
+        if self._large is not None:
+            return self._large_text(self._page.map.mapFrom(self, pos))
+        return self._canvas_text(self.canvas.mapFrom(self, pos))
+
+    def set_show_all(self, on: bool) -> None:
+        """Every unit of every layer in a scrolling grid (on), or the top ``TOP_K`` of wider layers (off)."""
+        on = bool(on)
+        if self._check.isChecked() != on:
+            self._check.setChecked(on)  # comes back here through toggled
+            return
+        self._scroll.setVerticalScrollBarPolicy(
+            Qt.ScrollBarPolicy.ScrollBarAlwaysOn if on else Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._rebuild()
+        self.show_all_changed.emit(on)
+
+    @property
+    def show_all(self) -> bool:
+        return self._check.isChecked()
+
+    # ---- the large view ----------------------------------------------------------------------------------
+
+    def open_unit(self, layer: int, unit: int) -> None:
+        """Show unit ``unit`` of column ``layer`` large with the data on top (Esc or Back returns)."""
+        self._check_unit(layer, unit)
+        self._large = (int(layer), int(unit))
+        self._stack.setCurrentWidget(self._page)
+        self._show_large()
+        self._page.button.setFocus()
+
+    def _large_resized(self) -> None:
+        if self._large is not None and self._model is not None:
+            self._show_large()
+
+    def close_large(self) -> None:
+        self._large = None
+        self._stack.setCurrentWidget(self._scroll)
+        self._large_evaluator = None  # its buffers are the largest the view holds
+
+    @property
+    def large_unit(self) -> tuple[int, int] | None:
+        """(layer, unit) shown large, None when the whole network is shown."""
+        return self._large
+
+    @property
+    def large_title(self) -> str:
+        return self._page.title.text()
+
+    def large_map(self) -> np.ndarray | None:
+        """The values the large view shows, (n, n) as ``unit_map`` (a copy; None when closed)."""
+        values = self._page.map.values
+        return None if self._large is None or values is None else values.copy()
+
+    # ---- evaluation -----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _reuse(evaluator: GridEvaluator | None, layout: Layout, activation: str, extent, n: int) -> GridEvaluator:
+        """``evaluator`` when it evaluates this network over ``extent`` with ``n`` cells a side, else a new one."""
+        extent = tuple(float(v) for v in extent)
+        if (evaluator is None or evaluator.layout != layout or evaluator.activation != activation
+                or evaluator.extent != extent or evaluator.n != n):
+            evaluator = GridEvaluator(layout, activation, extent, n)
+        return evaluator
+
+    def _evaluate(self, evaluator: GridEvaluator, params: np.ndarray) -> list[np.ndarray]:
+        """Every column's values over the evaluator's grid: the inputs, then each layer's (one call)."""
+        evaluator(params)
+        n = evaluator.n
+        inputs = np.empty((2, n, n), dtype=np.float32)
+        inputs[0] = evaluator.xs[None, :]
+        inputs[1] = evaluator.ys[:, None]
+        return [inputs, *evaluator.layer_outputs()]
+
+    def _scale(self, layer: int, values: np.ndarray, activation: str, layers: int) -> Scale:
+        if layer == 0:
+            return diverging(max(abs(v) for v in self._extent))
+        if layer == layers - 1:
+            return probability()
+        return diverging(1.0) if activation == "tanh" else sequential(float(values.max()))
+
+    def _rebuild(self) -> None:
+        """Which units each column shows, their images, the plan and the lines; then a repaint."""
+        if self._model is None:
+            self.canvas.update()
+            return
+        params, layout, activation = self._model
+        views = layout.views(params)
+        layers = len(layout.shape)
+        columns = []
+        for layer, values in enumerate(self._outputs):
+            total = layout.shape[layer]
+            units, note = np.arange(total), ""
+            if 0 < layer < layers - 1 and total > TOP_K:
+                strength = np.linalg.norm(views[layer][0], axis=1)  # each unit's outgoing weights
+                units = np.argsort(-strength, kind="stable")
+                note = f"all {total}, by outgoing |w|"
+                if not self.show_all:
+                    units, note = units[:TOP_K], f"top {TOP_K} of {total} by outgoing |w|"
+            scale = self._scale(layer, values, activation, layers)
+            biases = bias_max = None
+            if layer > 0:
+                b = views[layer - 1][1]
+                biases, bias_max = b[units], float(np.max(np.abs(b)))
+            columns.append(Column(layer, units, scale, scale.images(values[units]), biases, bias_max or 0.0, note))
+        self._columns = columns
+        self._replan()
+        self._lines = select_lines([w for w, _ in views], [c.units for c in columns], list(self._plan.slots),
+                                   self._plan.side)
+        self._update_key()
+        if self._hover is not None:
+            self._readout.setText(self._canvas_text(self._hover) or " ")
+        self.canvas.update()
+
+    def _replan(self) -> None:
+        """Where the slots go: again only when the counts, the size or the mode change."""
+        viewport = self._scroll.viewport()
+        grid = self.show_all and any(len(c.units) > TOP_K for c in self._columns)
+        key = (tuple(len(c.units) for c in self._columns), viewport.width(), viewport.height(), grid)
+        if key != self._plan_key:
+            self._plan_key = key
+            self._plan = plan_columns(list(key[0]), max(1, viewport.width()), max(1, viewport.height()), grid)
+            self.canvas.setMinimumHeight(math.ceil(self._plan.height) if grid else 0)
+
+    def _relayout(self) -> None:
+        if self._columns:
+            self._rebuild()
+
+    def _update_key(self) -> None:
+        note = self._lines.note
+        text = (f"<span style='color:{POSITIVE_WEIGHT}'>━</span> w &gt; 0 &nbsp;"
+                f"<span style='color:{NEGATIVE_WEIGHT}'>━</span> w &lt; 0 &nbsp;(width ∝ |w|);"
+                f" bar on a unit: its bias" + (f" &nbsp;· {note}" if note else ""))
+        if text != self._key.text():
+            self._key.setText(text)
+
+    # ---- hover and click -------------------------------------------------------------------------------
+
+    def _check_unit(self, layer: int, unit: int) -> None:
+        if self._model is None:
+            raise ValueError("no network shown")
+        shape = self._model[1].shape
+        if not 0 <= layer < len(shape):
+            raise ValueError(f"layer={layer}: must be from 0 to {len(shape) - 1}")
+        if not 0 <= unit < shape[layer]:
+            raise ValueError(f"unit={unit}: layer {layer} has units 0 to {shape[layer] - 1}")
+
+    def _unit_at(self, pos: QPointF) -> tuple[int, int, float, float] | None:
+        """(layer, unit, fx, fy) of the unit under ``pos`` (canvas coordinates), fx, fy from its top left 0..1."""
+        if self._plan is None:
+            return None
+        side = self._plan.side
+        for column, slots in zip(self._columns, self._plan.slots, strict=True):
+            fx = (pos.x() - slots[:, 0]) / side
+            fy = (pos.y() - slots[:, 1]) / side
+            inside = np.flatnonzero((fx >= 0) & (fx < 1) & (fy >= 0) & (fy < 1))
+            if len(inside):
+                k = inside[0]
+                return column.layer, int(column.units[k]), float(fx[k]), float(fy[k])
+        return None
+
+    def _canvas_text(self, pos: QPointF) -> str:
+        if self._model is None:
+            return ""
+        params, layout, activation = self._model
+        shape = layout.shape
+        found = self._unit_at(pos)
+        if found is not None:
+            layer, unit, fx, fy = found
+            n = self._evaluator.n
+            i, j = n - 1 - min(int(fy * n), n - 1), min(int(fx * n), n - 1)
+            return self._unit_text(layer, unit, float(self._outputs[layer][unit, i, j]),
+                                   self._evaluator.xs[j], self._evaluator.ys[i])
+        line = nearest_line(self._lines, pos.x(), pos.y())
+        if line is None:
+            return ""
+        layer, source, target = (int(v) for v in self._lines.source[line])
+        return (f"weight {unit_name(layer, source, shape)} → {unit_name(layer + 1, target, shape)}: "
+                f"{self._lines.weight[line]:.4g}")
+
+    def _unit_text(self, layer: int, unit: int, value: float, x1: float, x2: float) -> str:
+        params, layout, activation = self._model
+        shape = layout.shape
+        parts = [unit_name(layer, unit, shape)]
+        if layer > 0:
+            parts.append(f"bias {layout.views(params)[layer - 1][1][unit]:.4g}")
+        health = self._health
+        if layer == len(shape) - 1:
+            share = "—" if health is None else f"{100 * health.output_saturated:.0f} %"
+            parts.append(f"saturated (p within 1e-6 of 0 or 1) on {share} of the data")
+            what = "P(class 1)"
+        else:
+            if layer > 0:
+                share = "—" if health is None else f"{100 * health.active[layer - 1][unit]:.0f} %"
+                state = "active" if activation == "relu" else "saturated (|tanh| > 0.99)"
+                parts.append(f"{state} on {share} of the data")
+            what = "value"
+        parts.append(f"{what} {value:.4g} at x₁ = {x1:.3g}, x₂ = {x2:.3g}")
+        return " · ".join(parts)
+
+    def _large_text(self, pos: QPointF) -> str:
+        cell = self._page.map.cell_at(pos)
+        if cell is None or self._large is None:
+            return ""
+        i, j = cell
+        large = self._page.map
+        return self._unit_text(*self._large, float(large.values[i, j]), large.xs[j], large.ys[i])
+
+    def _large_hover(self, pos: QPointF | None) -> None:
+        self._readout.setText((self._large_text(pos) if pos is not None else "") or " ")
+
+    def _canvas_hover(self, pos: QPointF | None) -> None:
+        self._hover = pos
+        self._readout.setText((self._canvas_text(pos) if pos is not None else "") or " ")
+
+    def _press(self, canvas_pos: QPointF) -> None:
+        found = self._unit_at(canvas_pos)
+        if found is not None:
+            layer, unit = found[:2]
+            self.unit_clicked.emit(layer, unit)
+            self.open_unit(layer, unit)
+
+    def mousePressEvent(self, event) -> None:
+        """Clicks sent to the view itself (the canvas forwards its own)."""
+        if event.button() == Qt.MouseButton.LeftButton and self._large is None:
+            self._press(self.canvas.mapFrom(self, event.position()))
+        event.accept()
+
+    def keyPressEvent(self, event) -> None:
+        if event.key() == Qt.Key.Key_Escape and self._large is not None:
+            self.close_large()
+            event.accept()
+        else:
+            super().keyPressEvent(event)
+
+    def _show_large(self) -> None:
+        """The unit shown large, from a grid of its own at a higher resolution (one call)."""
+        layer, unit = self._large
+        if self._model is None:
+            return
+        params, layout, activation = self._model
+        area = self._page.map.plot_area()
+        self._large_evaluator = self._reuse(self._large_evaluator, layout, activation,
+                                            fit_extent(self._extent, area.width(), area.height()),
+                                            cells_for(layout, LARGE_WORK, LARGE_CELLS))
+        outputs = self._evaluate(self._large_evaluator, params)
+        layers = len(layout.shape)
+        scale = self._scale(layer, outputs[layer], activation, layers)
+        label = ("x₁", "x₂")[unit] if layer == 0 else "P(class 1)" if layer == layers - 1 else f"{activation} output"
+        ev = self._large_evaluator
+        self._page.map.show_values(outputs[layer][unit].copy(), ev.xs, ev.ys, scale, ev.extent, label)
+        name = unit_name(layer, unit, layout.shape)
+        self._page.set_title(f"{name} — {self._title}" if self._title else name)
+
+
+class _Canvas(QWidget):
+    """Paints the columns, the lines and the notes; passes the pointer to the view."""
+
+    def __init__(self, view: NetworkView):
+        super().__init__()
+        self._view = view
+        self.setMouseTracking(True)
+        self.setMinimumSize(200, 160)
+
+    def resizeEvent(self, event) -> None:
+        self._view._relayout()
+
+    def mouseMoveEvent(self, event) -> None:
+        self._view._canvas_hover(event.position())
+
+    def leaveEvent(self, event) -> None:
+        self._view._canvas_hover(None)
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self._view._press(event.position())
+        event.accept()
+
+    def event(self, event) -> bool:
+        if event.type() == event.Type.ToolTip:
+            text = self._view._canvas_text(QPointF(event.pos()))
+            if text:
+                QToolTip.showText(event.globalPos(), text, self)
+            else:
+                QToolTip.hideText()
+            return True
+        return super().event(event)
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor(BACKGROUND))
+        view = self._view
+        plan = view._plan
+        if view._model is None or plan is None:
+            draw_centred(painter, "no network to show", self.width() / 2, self.height() / 2, 13, color=NOTE_COLOR)
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        layers = len(view._columns)
+        for column, centre, width in zip(view._columns, plan.centres, plan.widths, strict=True):
+            draw_centred(painter, layer_name(column.layer, layers), centre, 14, 12, bold=True)
+            draw_scale_strip(painter, centre, 22, float(np.clip(width - 30, 36, 100)), column.scale)
+        draw_lines(painter, view._lines)
+        _draw_units(painter, view._columns, plan)
+        bottom = plan.height - FOOT + 14
+        for column, centre in zip(view._columns, plan.centres, strict=True):
+            for row, text in enumerate(column.note.split(" by ", 1) if column.note.startswith("top") else
+                                       [column.note]):
+                text = text if row == 0 or not text else f"by {text}"
+                draw_centred(painter, text, centre, bottom + 12 * row, 10, color=NOTE_COLOR)
+        painter.end()
+
+
+def _draw_units(painter: QPainter, columns: list[Column], plan: Plan) -> None:
+    """Each unit's image with a thin frame, its bias as a signed bar along its bottom, labels when large."""
+    side = plan.side
+    frame_pen = QPen(QColor(150, 150, 150), 0.8)
+    font = pixel_font(10)
+    for column, slots in zip(columns, plan.slots, strict=True):
+        for k, (left, top) in enumerate(slots.tolist()):
+            rect = QRectF(left, top, side, side)
+            painter.drawImage(rect, qimage(column.pixels[k]))
+            painter.setPen(frame_pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(rect)
+            if column.biases is not None and column.bias_max > 0:
+                bias = float(column.biases[k])
+                length = abs(bias) / column.bias_max * side / 2
+                x = left + side / 2 - (length if bias < 0 else 0)
+                painter.fillRect(QRectF(x, top + side - 3, length, 3),
+                                 QColor(POSITIVE_WEIGHT if bias >= 0 else NEGATIVE_WEIGHT))
+            label = None
+            if column.layer == 0:
+                label = ("x₁", "x₂")[int(column.units[k])]
+            elif side >= 44 and column.biases is not None:
+                label = f"b {float(column.biases[k]):.2g}"
+            if label and side >= 22:
+                painter.setFont(font)
+                painter.setPen(QColor(FOREGROUND))
+                painter.drawText(QPoint(round(left) + 3, round(top) + 11), label)
