@@ -300,6 +300,12 @@ class NetworkView(QWidget):
         values = self._page.map.values
         return None if self._large is None or values is None else values.copy()
 
+    @property
+    def large_grid(self) -> tuple[np.ndarray, np.ndarray]:
+        """(x₁ of each column, x₂ of each row) of the large map's grid (cell centres)."""
+        large = self._page.map
+        return large.xs.copy(), large.ys.copy()
+
     # ---- evaluation -----------------------------------------------------------------------------------
 
     @staticmethod
