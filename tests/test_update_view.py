@@ -165,3 +165,18 @@ def test_a_shape_that_does_not_match_the_run_is_refused(view):
     sizes, _ = _trained((2, 3, 1), epochs=2)
     with pytest.raises(ValueError, match=r"update_sizes: has 2 weight layers, shape \(2, 3, 4, 1\) has 3"):
         view.show_run(sizes, "a", "#1f77b4", (2, 3, 4, 1))
+
+
+@pytest.mark.parametrize("n", [2001, 4999, 12345])
+def test_envelope_matches_the_lowest_and_highest_point_of_every_chunk(n):
+    rng = np.random.default_rng(n)
+    x, y = np.arange(n) * 3.0, rng.lognormal(-7, 1, n)
+    ex, ey = envelope(x, y, max_points=1000)
+    assert len(ex) <= 1000 and np.all(np.diff(ex) > 0)
+    per = -(-n // 500)
+    expected = set()
+    for start in range(0, n, per):
+        chunk = slice(start, start + per)
+        expected |= {x[chunk][y[chunk].argmin()], x[chunk][y[chunk].argmax()]}
+    assert set(ex) == expected
+    np.testing.assert_array_equal(ey, y[(ex / 3).astype(int)])

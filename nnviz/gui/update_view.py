@@ -3,7 +3,8 @@
 A rule of thumb (Karpathy): about 1e-3 per step is healthy. Far below, the layer barely learns; far above,
 training is unstable. The view draws the run's ``health.UpdateSizes`` (it keeps a reference, never a copy)
 and redraws on ``refresh()``, once a frame, only when rows were added; a long run is drawn as the lowest
-and highest point of each of at most MAX_DRAWN_POINTS / 2 chunks per line, so a frame stays cheap.
+and highest point of each of at most MAX_DRAWN_POINTS / 2 chunks per line (one per pixel column), so a
+frame stays cheap.
 """
 
 from __future__ import annotations
@@ -19,7 +20,8 @@ from nnviz.core.text import shorten
 from nnviz.gui.boundary_view import BACKGROUND, FOREGROUND, no_si_prefix
 from nnviz.gui.curve_runs import MARKER_COLOR
 
-MAX_DRAWN_POINTS = 2000  # per line: longer runs are drawn as each chunk's lowest and highest point
+MAX_DRAWN_POINTS = 2000  # per line at most (2 per pixel column): longer runs are drawn as each chunk's lowest
+#                          and highest point
 HEALTHY = 1e-3  # the rule of thumb's update size, drawn as a dotted reference line
 PALETTE = ("viridis", 0.0, 0.8)  # the layers' colours: evenly spaced on this part of the colour map (no pale yellow)
 HINT = ("‖ΔW‖ / ‖W‖: how much each layer's weights change in one epoch, relative to their size. "
@@ -42,22 +44,35 @@ def layer_colours(count: int) -> list:
     return pg.colormap.get(name).map(np.linspace(low, high, count) if count > 1 else [low], mode="qcolor")
 
 
+def round_up(value: float) -> float:
+    """The smallest 1, 2 or 5 × 10^k at least ``value`` (≥ 10): the x range grows a few times a decade, so the
+    axis is not redrawn every frame."""
+    value = max(float(value), 10.0)
+    decade = 10.0 ** np.floor(np.log10(value))
+    return next(step * decade for step in (1, 2, 5, 10) if step * decade >= value)
+
+
 def envelope(x: np.ndarray, y: np.ndarray, max_points: int = MAX_DRAWN_POINTS) -> tuple[np.ndarray, np.ndarray]:
     """At most ``max_points`` of the points (x, y) in order: each of ``max_points // 2`` consecutive chunks keeps
-    its lowest and its highest point (every point drawn is a real one; the band of values stays visible)."""
+    its lowest and its highest point (every point drawn is a real one; the band of values stays visible).
+
+    y must hold no NaN. O(len(y)) with no copy of it: called every frame on runs of 10⁵ rows.
+    """
     n = len(y)
     if n <= max_points:
         return x, y
-    chunks = max_points // 2
-    per = -(-n // chunks)  # the last chunk is shorter: padded below, never chosen
-    padded = np.full(chunks * per, np.nan)
-    padded[:n] = y
-    padded = padded.reshape(chunks, per)
-    start = np.arange(chunks) * per
-    low = start + np.where(np.isnan(padded), np.inf, padded).argmin(axis=1)
-    high = start + np.where(np.isnan(padded), -np.inf, padded).argmax(axis=1)
-    index = np.unique(np.concatenate([low, high]))  # sorted
-    index = index[index < n]
+    per = -(-n // (max_points // 2))  # rows a chunk
+    full = n // per
+    blocks = y[: full * per].reshape(full, per)
+    low, high = blocks.argmin(axis=1), blocks.argmax(axis=1)
+    start = np.arange(full) * per
+    pairs = [start + np.minimum(low, high), start + np.maximum(low, high)]
+    if full * per < n:  # the last, shorter chunk
+        tail = y[full * per:]
+        ends = sorted((full * per + int(tail.argmin()), full * per + int(tail.argmax())))
+        pairs = [np.append(pairs[0], ends[0]), np.append(pairs[1], ends[1])]
+    index = np.column_stack(pairs).ravel()
+    index = index[np.append(True, np.diff(index) > 0)]  # a chunk whose lowest point is its highest: once
     return x[index], y[index]
 
 
@@ -76,6 +91,8 @@ class UpdateSizesView(pg.PlotWidget):
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.setLogMode(x=False, y=True)
+        plot.enableAutoRange(x=False, y=True)  # x: from 0 to a round epoch past the newest (see refresh)
+        self._x_max = None
         plot.showGrid(x=False, y=True, alpha=0.15)
         for side, label in (("bottom", "epoch"), ("left", "‖ΔW‖ / ‖W‖ per epoch")):
             axis = plot.getAxis(side)
@@ -117,7 +134,7 @@ class UpdateSizesView(pg.PlotWidget):
                 self.plot.removeItem(item)  # also from the legend
             self._lines = {}
             for line_name, colour_of_line in zip(names, layer_colours(len(names)), strict=True):
-                item = pg.PlotDataItem(name=line_name, pen=pg.mkPen(colour_of_line, width=1.6))
+                item = pg.PlotDataItem(name=line_name, pen=pg.mkPen(colour_of_line, width=1))
                 self.plot.addItem(item)
                 self._lines[line_name] = item
         self._run = (update_sizes, name, colour, shape)
@@ -137,10 +154,16 @@ class UpdateSizesView(pg.PlotWidget):
         self._drawn = state
         epochs, ratios = sizes.arrays()
         x = epochs.astype(np.float64)
+        # Two points (a chunk's lowest and highest) per pixel column are all a line can show.
+        points = max(200, min(MAX_DRAWN_POINTS, 2 * round(self.plot.vb.width())))
         for column, item in enumerate(self._lines.values()):
             y = ratios[:, column]
             kept = np.isfinite(y) & (y > 0)  # log axis: a zero or non-finite size has no place on it
-            item.setData(*envelope(x[kept], y[kept]))
+            item.setData(*envelope(x, y, points) if kept.all() else envelope(x[kept], y[kept], points))
+        x_max = round_up(x[-1] if len(x) else 0)
+        if x_max != self._x_max:
+            self._x_max = x_max
+            self.plot.setXRange(0, x_max, padding=0.02)
 
     def set_marker(self, epoch: int | None) -> None:
         """Mark the timeline's epoch with a vertical line (None: no marker)."""
