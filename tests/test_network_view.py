@@ -135,6 +135,13 @@ def test_hover_over_a_line_names_the_weight(view):
         end = QPointF(target.left(), target.center().y())
         text = view.hover_text(start + 0.3 * (end - start))
         assert text == f"weight hidden layer 1, unit {unit + 1} of 3 → output: {w2[unit, 0]:.4g}"
+    w1 = layout.views(params)[0][0]
+    for unit in range(3):
+        source, target = view.unit_rect(0, 1), view.unit_rect(1, unit)
+        start = QPointF(source.right(), source.center().y())
+        end = QPointF(target.left(), target.center().y())
+        text = view.hover_text(start + 0.15 * (end - start))
+        assert text == f"weight input x₂ → hidden layer 1, unit {unit + 1} of 3: {w1[1, unit]:.4g}"
 
 
 def test_click_on_a_unit_opens_it_large_and_it_follows_new_frames(qtbot, view):
@@ -152,11 +159,14 @@ def test_click_on_a_unit_opens_it_large_and_it_follows_new_frames(qtbot, view):
     _, acts = forward(params, layout, np.column_stack([xs[j], ys[i]]))
     np.testing.assert_allclose(first[i, j], acts[2][:, 3], rtol=1e-4, atol=1e-5)
 
-    _show(view, shape, seed=6, title="epoch 8")  # a later frame: the large view follows
+    params, _ = _show(view, shape, seed=6, title="epoch 8")  # a later frame: the large view follows
     assert view.large_title == "hidden layer 2, unit 4 of 4 — epoch 8"
     assert not np.allclose(view.large_map(), first)
     qtbot.keyClick(view, Qt.Key.Key_Escape)
     assert view.large_unit is None and view.large_map() is None
+    xs, ys = view.grid_xs, view.grid_ys  # back to the network: it shows the last frame
+    _, acts = forward(params, layout, np.column_stack([xs[[1, 5]], ys[[2, 9]]]))
+    np.testing.assert_allclose(view.unit_map(2, 3)[[2, 9], [1, 5]], acts[2][:, 3], rtol=1e-4, atol=1e-5)
 
 
 def _pixel(view, layer, unit) -> tuple[int, int, int]:

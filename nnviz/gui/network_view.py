@@ -12,8 +12,8 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QPainter, QPen
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
@@ -51,11 +51,12 @@ from nnviz.gui.network_paint import (
 from nnviz.gui.network_unit_page import UnitPage
 
 TOP_K = 12  # a layer wider than this shows its TOP_K units of largest outgoing ‖w‖ unless "show all"
-UNIT_WORK = 150_000_000  # multiply-adds a frame's grid may cost (~5 ms here): wide networks get fewer cells
+UNIT_WORK = 100_000_000  # multiply-adds a frame's grid may cost (~3 ms here): wide networks get fewer cells
 UNIT_CELLS = (16, 48)  # cells per side of a unit's map: at most 48, at least 16
-LARGE_WORK = 1_000_000_000  # the same for the unit shown large (~25 ms here) ...
+LARGE_WORK = 500_000_000  # the same for the unit shown large (~12 ms here) ...
 LARGE_CELLS = (48, 200)  # ... with 48 to 200 cells per side
 DEFAULT_EXTENT = (-1.0, 1.0, -1.0, 1.0)  # the plane before set_data
+LABEL_BACKGROUND = QColor(255, 255, 255, 200)  # behind the text on a unit
 
 
 def cells_for(layout: Layout, work: float, cells: tuple[int, int]) -> int:
@@ -112,6 +113,7 @@ class NetworkView(QWidget):
         self._lines = Lines.empty()
         self._large: tuple[int, int] | None = None  # the unit shown large
         self._hover: QPointF | None = None  # the pointer over the canvas (canvas coordinates)
+        self._stale = False  # the network given is not evaluated yet (it came while the large view was open)
 
         self._title_label = QLabel()
         self._title_label.setStyleSheet(f"color: {FOREGROUND}; font-weight: bold;")
@@ -177,14 +179,24 @@ class NetworkView(QWidget):
         self._model = (params.copy(), layout, activation)
         self._health = health if health is not None and tuple(health.shape) == tuple(layout.shape) else None
         self._title = title
+        if title != self._title_label.text():
+            self._title_label.setText(title)
+        self._stale = True
+        if self._large is None:
+            self._fresh()
+        else:  # the network is hidden behind the large view: evaluated when it is next needed
+            self._show_large()
+
+    def _fresh(self) -> None:
+        """Evaluate the unit maps of the network last given, unless done already."""
+        if not self._stale or self._model is None:
+            return
+        self._stale = False
+        params, layout, activation = self._model
         self._evaluator = self._reuse(self._evaluator, layout, activation, self._extent,
                                       cells_for(layout, UNIT_WORK, UNIT_CELLS))
         self._outputs = self._evaluate(self._evaluator, params)
-        if title != self._title_label.text():
-            self._title_label.setText(title)
         self._rebuild()
-        if self._large is not None:
-            self._show_large()
 
     def clear(self) -> None:
         """Show nothing (no network) and close the large view."""
@@ -199,44 +211,53 @@ class NetworkView(QWidget):
 
     def shown_units(self) -> list[int]:
         """Units drawn per column: inputs, each hidden layer, output ([] with no network)."""
+        self._fresh()
         return [len(column.units) for column in self._columns]
 
     def shown_unit_indices(self, layer: int) -> list[int]:
         """The units of column ``layer`` drawn, top to bottom (row by row in the grid)."""
+        self._fresh()
         return [int(u) for u in self._columns[layer].units]
 
     def column_note(self, layer: int) -> str:
         """What column ``layer`` says under it about the units shown ('top 12 of 256 by outgoing |w|', or '')."""
+        self._fresh()
         return self._columns[layer].note
 
     @property
     def lines_note(self) -> str:
         """'' when every line between shown units is drawn, else how many of them are."""
+        self._fresh()
         return self._lines.note
 
     @property
     def resolution(self) -> int:
         """Cells per side of the unit maps (0 with no network)."""
+        self._fresh()
         return self._evaluator.n if self._evaluator is not None and self._model is not None else 0
 
     def unit_map(self, layer: int, unit: int) -> np.ndarray:
         """The values unit ``unit`` of column ``layer`` shows: (n, n) float32, row i at ``grid_ys[i]``, column j
         at ``grid_xs[j]`` (a copy)."""
+        self._fresh()
         self._check_unit(layer, unit)
         return self._outputs[layer][unit].copy()
 
     @property
     def grid_xs(self) -> np.ndarray:
         """x₁ of each column of the unit maps (cell centres)."""
+        self._fresh()
         return self._evaluator.xs.copy()
 
     @property
     def grid_ys(self) -> np.ndarray:
         """x₂ of each row of the unit maps."""
+        self._fresh()
         return self._evaluator.ys.copy()
 
     def unit_rect(self, layer: int, unit: int) -> QRectF:
         """Where the unit is drawn, in this widget's coordinates (an empty rect when it is not shown)."""
+        self._fresh()
         self._check_unit(layer, unit)
         found = np.flatnonzero(self._columns[layer].units == unit)
         if not len(found) or self._plan is None:
@@ -250,6 +271,7 @@ class NetworkView(QWidget):
         pos = QPointF(pos)
         if self._large is not None:
             return self._large_text(self._page.map.mapFrom(self, pos))
+        self._fresh()
         return self._canvas_text(self.canvas.mapFrom(self, pos))
 
     def set_show_all(self, on: bool) -> None:
@@ -285,6 +307,7 @@ class NetworkView(QWidget):
         self._large = None
         self._stack.setCurrentWidget(self._scroll)
         self._large_evaluator = None  # its buffers are the largest the view holds
+        self._fresh()
 
     @property
     def large_unit(self) -> tuple[int, int] | None:
@@ -335,6 +358,9 @@ class NetworkView(QWidget):
 
     def _rebuild(self) -> None:
         """Which units each column shows, their images, the plan and the lines; then a repaint."""
+        if self._stale:
+            self._fresh()  # evaluates, then comes back here
+            return
         if self._model is None:
             self.canvas.update()
             return
@@ -570,6 +596,7 @@ def _draw_units(painter: QPainter, columns: list[Column], plan: Plan) -> None:
     side = plan.side
     frame_pen = QPen(QColor(150, 150, 150), 0.8)
     font = pixel_font(10)
+    metrics = QFontMetricsF(font)
     for column, slots in zip(columns, plan.slots, strict=True):
         for k, (left, top) in enumerate(slots.tolist()):
             rect = QRectF(left, top, side, side)
@@ -590,5 +617,7 @@ def _draw_units(painter: QPainter, columns: list[Column], plan: Plan) -> None:
                 label = f"b {float(column.biases[k]):.2g}"
             if label and side >= 22:
                 painter.setFont(font)
+                box = QRectF(left + 1, top + 1, metrics.horizontalAdvance(label) + 4, metrics.height())
+                painter.fillRect(box, LABEL_BACKGROUND)
                 painter.setPen(QColor(FOREGROUND))
-                painter.drawText(QPoint(round(left) + 3, round(top) + 11), label)
+                painter.drawText(QPointF(box.left() + 2, box.top() + metrics.ascent()), label)
