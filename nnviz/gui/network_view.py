@@ -9,86 +9,47 @@ was last given to draw.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QHBoxLayout,
-    QLabel,
-    QScrollArea,
-    QStackedWidget,
-    QToolTip,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QScrollArea, QStackedWidget, QVBoxLayout, QWidget
 
 from nnviz.core.grid import GridEvaluator, operations_per_point
 from nnviz.core.health import Health
 from nnviz.core.network import Layout
-from nnviz.gui.map_drawing import pixel_font
-from nnviz.gui.map_shared import BACKGROUND, FOREGROUND, NOTE_COLOR, MapPoints, fit_extent, map_points
+from nnviz.gui.map_shared import FOREGROUND, NOTE_COLOR, MapPoints, fit_extent, map_points
+from nnviz.gui.network_canvas import (  # noqa: F401  (TOP_K, unit_name: importable from here)
+    TOP_K,
+    Column,
+    NetworkCanvas,
+    build_columns,
+    column_scale,
+    grid_values,
+    line_text,
+    unit_name,
+    unit_text,
+)
 from nnviz.gui.network_paint import (
-    FOOT,
     NEGATIVE_WEIGHT,
     POSITIVE_WEIGHT,
     Lines,
     Plan,
-    Scale,
-    diverging,
-    draw_centred,
-    draw_lines,
-    draw_scale_strip,
     nearest_line,
     plan_columns,
-    probability,
-    qimage,
     select_lines,
-    sequential,
 )
 from nnviz.gui.network_unit_page import UnitPage
 
-TOP_K = 12  # a layer wider than this shows its TOP_K units of largest outgoing ‖w‖ unless "show all"
 UNIT_WORK = 100_000_000  # multiply-adds a frame's grid may cost (~3 ms here): wide networks get fewer cells
 UNIT_CELLS = (16, 48)  # cells per side of a unit's map: at most 48, at least 16
 LARGE_WORK = 500_000_000  # the same for the unit shown large (~12 ms here) ...
 LARGE_CELLS = (48, 200)  # ... with 48 to 200 cells per side
 DEFAULT_EXTENT = (-1.0, 1.0, -1.0, 1.0)  # the plane before set_data
-LABEL_BACKGROUND = QColor(255, 255, 255, 200)  # behind the text on a unit
 
 
 def cells_for(layout: Layout, work: float, cells: tuple[int, int]) -> int:
     """Cells per side so that one grid evaluation costs about ``work`` multiply-adds, within ``cells``."""
     return int(np.clip(math.isqrt(int(work // operations_per_point(layout))), *cells))
-
-
-def layer_name(layer: int, layers: int) -> str:
-    """'inputs', 'hidden layer 2' or 'output' for column ``layer`` of ``layers`` columns."""
-    return "inputs" if layer == 0 else "output" if layer == layers - 1 else f"hidden layer {layer}"
-
-
-def unit_name(layer: int, unit: int, shape: tuple[int, ...]) -> str:
-    """What a unit is called in read-outs; units are numbered from 1 ('hidden layer 2, unit 3 of 8')."""
-    if layer == 0:
-        return f"input x{'₁₂'[unit]}"
-    if layer == len(shape) - 1:
-        return "output"
-    return f"hidden layer {layer}, unit {unit + 1} of {shape[layer]}"
-
-
-@dataclass
-class Column:
-    """One layer as drawn this frame."""
-
-    layer: int
-    units: np.ndarray  # the units shown, in display order
-    scale: Scale
-    pixels: np.ndarray  # (m, n, n) uint32 ARGB of the shown units, row 0 at the top
-    biases: np.ndarray | None  # (m,) the shown units' biases (None for the inputs)
-    bias_max: float  # the layer's largest |b|
-    note: str  # under the column: which units are shown
 
 
 class NetworkView(QWidget):
@@ -107,10 +68,7 @@ class NetworkView(QWidget):
         self._evaluator: GridEvaluator | None = None
         self._large_evaluator: GridEvaluator | None = None
         self._outputs: list[np.ndarray] = []  # per column, (units, n, n) float32 (inputs, then layer_outputs)
-        self._columns: list[Column] = []
-        self._plan: Plan | None = None
-        self._plan_key = None
-        self._lines = Lines.empty()
+        self._plan: tuple[tuple, Plan] | None = None  # (what it was made for, the slots' plan)
         self._large: tuple[int, int] | None = None  # the unit shown large
         self._hover: QPointF | None = None  # the pointer over the canvas (canvas coordinates)
         self._stale = False  # the network given is not evaluated yet (it came while the large view was open)
@@ -132,7 +90,10 @@ class NetworkView(QWidget):
         top.addWidget(self._key)
         top.addWidget(self._check)
 
-        self.canvas = _Canvas(self)
+        self.canvas = NetworkCanvas(tooltip=self._canvas_text)
+        self.canvas.hovered.connect(self._canvas_hover)
+        self.canvas.pressed.connect(self._press)
+        self.canvas.resized.connect(self._relayout)
         self._scroll = QScrollArea()
         self._scroll.setWidget(self.canvas)
         self._scroll.setWidgetResizable(True)
@@ -195,13 +156,14 @@ class NetworkView(QWidget):
         params, layout, activation = self._model
         self._evaluator = self._reuse(self._evaluator, layout, activation, self._extent,
                                       cells_for(layout, UNIT_WORK, UNIT_CELLS))
-        self._outputs = self._evaluate(self._evaluator, params)
+        self._outputs = grid_values(self._evaluator, params)
         self._rebuild()
 
     def clear(self) -> None:
         """Show nothing (no network) and close the large view."""
         self._model = self._health = None
-        self._outputs, self._columns, self._lines = [], [], Lines.empty()
+        self._outputs = []
+        self.canvas.show_frame([], None, Lines.empty())
         self._title = ""
         self._title_label.setText("")
         self.close_large()
@@ -212,23 +174,23 @@ class NetworkView(QWidget):
     def shown_units(self) -> list[int]:
         """Units drawn per column: inputs, each hidden layer, output ([] with no network)."""
         self._fresh()
-        return [len(column.units) for column in self._columns]
+        return [len(column.units) for column in self.canvas.columns]
 
     def shown_unit_indices(self, layer: int) -> list[int]:
         """The units of column ``layer`` drawn, top to bottom (row by row in the grid)."""
         self._fresh()
-        return [int(u) for u in self._columns[layer].units]
+        return [int(u) for u in self.canvas.columns[layer].units]
 
     def column_note(self, layer: int) -> str:
         """What column ``layer`` says under it about the units shown ('top 12 of 256 by outgoing |w|', or '')."""
         self._fresh()
-        return self._columns[layer].note
+        return self.canvas.columns[layer].note
 
     @property
     def lines_note(self) -> str:
         """'' when every line between shown units is drawn, else how many of them are."""
         self._fresh()
-        return self._lines.note
+        return self.canvas.lines.note
 
     @property
     def resolution(self) -> int:
@@ -259,12 +221,13 @@ class NetworkView(QWidget):
         """Where the unit is drawn, in this widget's coordinates (an empty rect when it is not shown)."""
         self._fresh()
         self._check_unit(layer, unit)
-        found = np.flatnonzero(self._columns[layer].units == unit)
-        if not len(found) or self._plan is None:
+        found = np.flatnonzero(self.canvas.columns[layer].units == unit)
+        plan = self.canvas.plan
+        if not len(found) or plan is None:
             return QRectF()
-        left, top = self._plan.slots[layer][found[0]]
+        left, top = plan.slots[layer][found[0]]
         corner = self.canvas.mapTo(self, QPointF(left, top))
-        return QRectF(corner.x(), corner.y(), self._plan.side, self._plan.side)
+        return QRectF(corner.x(), corner.y(), plan.side, plan.side)
 
     def hover_text(self, pos) -> str:
         """What hovering at ``pos`` (this widget's coordinates) says: a unit, a line, or '' over nothing."""
@@ -340,74 +303,41 @@ class NetworkView(QWidget):
             evaluator = GridEvaluator(layout, activation, extent, n)
         return evaluator
 
-    def _evaluate(self, evaluator: GridEvaluator, params: np.ndarray) -> list[np.ndarray]:
-        """Every column's values over the evaluator's grid: the inputs, then each layer's (one call)."""
-        evaluator(params)
-        n = evaluator.n
-        inputs = np.empty((2, n, n), dtype=np.float32)
-        inputs[0] = evaluator.xs[None, :]
-        inputs[1] = evaluator.ys[:, None]
-        return [inputs, *evaluator.layer_outputs()]
-
-    def _scale(self, layer: int, values: np.ndarray, activation: str, layers: int) -> Scale:
-        if layer == 0:
-            return diverging(max(abs(v) for v in self._extent))
-        if layer == layers - 1:
-            return probability()
-        return diverging(1.0) if activation == "tanh" else sequential(float(values.max()))
-
     def _rebuild(self) -> None:
         """Which units each column shows, their images, the plan and the lines; then a repaint."""
         if self._stale:
             self._fresh()  # evaluates, then comes back here
             return
         if self._model is None:
-            self.canvas.update()
+            self.canvas.show_frame([], None, Lines.empty())
             return
         params, layout, activation = self._model
         views = layout.views(params)
-        layers = len(layout.shape)
-        columns = []
-        for layer, values in enumerate(self._outputs):
-            total = layout.shape[layer]
-            units, note = np.arange(total), ""
-            if 0 < layer < layers - 1 and total > TOP_K:
-                strength = np.linalg.norm(views[layer][0], axis=1)  # each unit's outgoing weights
-                units = np.argsort(-strength, kind="stable")
-                note = f"all {total}, by outgoing |w|"
-                if not self.show_all:
-                    units, note = units[:TOP_K], f"top {TOP_K} of {total} by outgoing |w|"
-            scale = self._scale(layer, values, activation, layers)
-            biases = bias_max = None
-            if layer > 0:
-                b = views[layer - 1][1]
-                biases, bias_max = b[units], float(np.max(np.abs(b)))
-            columns.append(Column(layer, units, scale, scale.images(values[units]), biases, bias_max or 0.0, note))
-        self._columns = columns
-        self._replan()
-        self._lines = select_lines([w for w, _ in views], [c.units for c in columns], list(self._plan.slots),
-                                   self._plan.side)
+        columns = build_columns(self._outputs, views, layout.shape, activation, self._extent, self.show_all)
+        plan = self._replan(columns)
+        lines = select_lines([w for w, _ in views], [c.units for c in columns], list(plan.slots), plan.side)
+        self.canvas.show_frame(columns, plan, lines)
         self._update_key()
         if self._hover is not None:
             self._readout.setText(self._canvas_text(self._hover) or " ")
-        self.canvas.update()
 
-    def _replan(self) -> None:
-        """Where the slots go: again only when the counts, the size or the mode change."""
+    def _replan(self, columns: list[Column]) -> Plan:
+        """Where the slots go: made again only when the counts, the size or the mode change."""
         viewport = self._scroll.viewport()
-        grid = self.show_all and any(len(c.units) > TOP_K for c in self._columns)
-        key = (tuple(len(c.units) for c in self._columns), viewport.width(), viewport.height(), grid)
-        if key != self._plan_key:
-            self._plan_key = key
-            self._plan = plan_columns(list(key[0]), max(1, viewport.width()), max(1, viewport.height()), grid)
-            self.canvas.setMinimumHeight(math.ceil(self._plan.height) if grid else 0)
+        grid = self.show_all and any(len(c.units) > TOP_K for c in columns)
+        key = (tuple(len(c.units) for c in columns), viewport.width(), viewport.height(), grid)
+        if self._plan is None or key != self._plan[0]:
+            plan = plan_columns(list(key[0]), max(1, viewport.width()), max(1, viewport.height()), grid)
+            self._plan = (key, plan)  # before the canvas is resized: that comes back here at once
+            self.canvas.setMinimumHeight(math.ceil(plan.height) if grid else 0)
+        return self._plan[1]
 
     def _relayout(self) -> None:
-        if self._columns:
+        if self.canvas.columns:
             self._rebuild()
 
     def _update_key(self) -> None:
-        note = self._lines.note
+        note = self.canvas.lines.note
         text = (f"<span style='color:{POSITIVE_WEIGHT}'>━</span> w &gt; 0 &nbsp;"
                 f"<span style='color:{NEGATIVE_WEIGHT}'>━</span> w &lt; 0 &nbsp;(width ∝ |w|);"
                 f" bar on a unit: its bias" + (f" &nbsp;· {note}" if note else ""))
@@ -425,58 +355,23 @@ class NetworkView(QWidget):
         if not 0 <= unit < shape[layer]:
             raise ValueError(f"unit={unit}: layer {layer} has units 0 to {shape[layer] - 1}")
 
-    def _unit_at(self, pos: QPointF) -> tuple[int, int, float, float] | None:
-        """(layer, unit, fx, fy) of the unit under ``pos`` (canvas coordinates), fx, fy from its top left 0..1."""
-        if self._plan is None:
-            return None
-        side = self._plan.side
-        for column, slots in zip(self._columns, self._plan.slots, strict=True):
-            fx = (pos.x() - slots[:, 0]) / side
-            fy = (pos.y() - slots[:, 1]) / side
-            inside = np.flatnonzero((fx >= 0) & (fx < 1) & (fy >= 0) & (fy < 1))
-            if len(inside):
-                k = inside[0]
-                return column.layer, int(column.units[k]), float(fx[k]), float(fy[k])
-        return None
-
     def _canvas_text(self, pos: QPointF) -> str:
         if self._model is None:
             return ""
-        params, layout, activation = self._model
-        shape = layout.shape
-        found = self._unit_at(pos)
+        found = self.canvas.unit_at(pos)
         if found is not None:
             layer, unit, fx, fy = found
             n = self._evaluator.n
             i, j = n - 1 - min(int(fy * n), n - 1), min(int(fx * n), n - 1)
             return self._unit_text(layer, unit, float(self._outputs[layer][unit, i, j]),
                                    self._evaluator.xs[j], self._evaluator.ys[i])
-        line = nearest_line(self._lines, pos.x(), pos.y())
-        if line is None:
-            return ""
-        layer, source, target = (int(v) for v in self._lines.source[line])
-        return (f"weight {unit_name(layer, source, shape)} → {unit_name(layer + 1, target, shape)}: "
-                f"{self._lines.weight[line]:.4g}")
+        line = nearest_line(self.canvas.lines, pos.x(), pos.y())
+        return "" if line is None else line_text(self.canvas.lines, line, self._model[1].shape)
 
     def _unit_text(self, layer: int, unit: int, value: float, x1: float, x2: float) -> str:
         params, layout, activation = self._model
-        shape = layout.shape
-        parts = [unit_name(layer, unit, shape)]
-        if layer > 0:
-            parts.append(f"bias {layout.views(params)[layer - 1][1][unit]:.4g}")
-        health = self._health
-        if layer == len(shape) - 1:
-            share = "—" if health is None else f"{100 * health.output_saturated:.0f} %"
-            parts.append(f"saturated (p within 1e-6 of 0 or 1) on {share} of the data")
-            what = "P(class 1)"
-        else:
-            if layer > 0:
-                share = "—" if health is None else f"{100 * health.active[layer - 1][unit]:.0f} %"
-                state = "active" if activation == "relu" else "saturated (|tanh| > 0.99)"
-                parts.append(f"{state} on {share} of the data")
-            what = "value"
-        parts.append(f"{what} {value:.4g} at x₁ = {x1:.3g}, x₂ = {x2:.3g}")
-        return " · ".join(parts)
+        bias = float(layout.views(params)[layer - 1][1][unit]) if layer > 0 else None
+        return unit_text(layer, unit, layout.shape, bias, activation, self._health, value, x1, x2)
 
     def _large_text(self, pos: QPointF) -> str:
         cell = self._page.map.cell_at(pos)
@@ -494,7 +389,7 @@ class NetworkView(QWidget):
         self._readout.setText((self._canvas_text(pos) if pos is not None else "") or " ")
 
     def _press(self, canvas_pos: QPointF) -> None:
-        found = self._unit_at(canvas_pos)
+        found = self.canvas.unit_at(canvas_pos)
         if found is not None:
             layer, unit = found[:2]
             self.unit_clicked.emit(layer, unit)
@@ -523,101 +418,11 @@ class NetworkView(QWidget):
         self._large_evaluator = self._reuse(self._large_evaluator, layout, activation,
                                             fit_extent(self._extent, area.width(), area.height()),
                                             cells_for(layout, LARGE_WORK, LARGE_CELLS))
-        outputs = self._evaluate(self._large_evaluator, params)
+        outputs = grid_values(self._large_evaluator, params)
         layers = len(layout.shape)
-        scale = self._scale(layer, outputs[layer], activation, layers)
+        scale = column_scale(layer, outputs[layer], activation, layers, self._extent)
         label = ("x₁", "x₂")[unit] if layer == 0 else "P(class 1)" if layer == layers - 1 else f"{activation} output"
         ev = self._large_evaluator
         self._page.map.show_values(outputs[layer][unit].copy(), ev.xs, ev.ys, scale, ev.extent, label)
         name = unit_name(layer, unit, layout.shape)
         self._page.set_title(f"{name} — {self._title}" if self._title else name)
-
-
-class _Canvas(QWidget):
-    """Paints the columns, the lines and the notes; passes the pointer to the view."""
-
-    def __init__(self, view: NetworkView):
-        super().__init__()
-        self._view = view
-        self.setMouseTracking(True)
-        self.setMinimumSize(200, 160)
-
-    def resizeEvent(self, event) -> None:
-        self._view._relayout()
-
-    def mouseMoveEvent(self, event) -> None:
-        self._view._canvas_hover(event.position())
-
-    def leaveEvent(self, event) -> None:
-        self._view._canvas_hover(None)
-
-    def mousePressEvent(self, event) -> None:
-        if event.button() == Qt.MouseButton.LeftButton:
-            self._view._press(event.position())
-        event.accept()
-
-    def event(self, event) -> bool:
-        if event.type() == event.Type.ToolTip:
-            text = self._view._canvas_text(QPointF(event.pos()))
-            if text:
-                QToolTip.showText(event.globalPos(), text, self)
-            else:
-                QToolTip.hideText()
-            return True
-        return super().event(event)
-
-    def paintEvent(self, event) -> None:
-        painter = QPainter(self)
-        painter.fillRect(self.rect(), QColor(BACKGROUND))
-        view = self._view
-        plan = view._plan
-        if view._model is None or plan is None:
-            draw_centred(painter, "no network to show", self.width() / 2, self.height() / 2, 13, color=NOTE_COLOR)
-            return
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
-        layers = len(view._columns)
-        for column, centre, width in zip(view._columns, plan.centres, plan.widths, strict=True):
-            draw_centred(painter, layer_name(column.layer, layers), centre, 14, 12, bold=True)
-            draw_scale_strip(painter, centre, 22, float(np.clip(width - 30, 36, 100)), column.scale)
-        draw_lines(painter, view._lines)
-        _draw_units(painter, view._columns, plan)
-        bottom = plan.height - FOOT + 14
-        for column, centre in zip(view._columns, plan.centres, strict=True):
-            for row, text in enumerate(column.note.split(" by ", 1) if column.note.startswith("top") else
-                                       [column.note]):
-                text = text if row == 0 or not text else f"by {text}"
-                draw_centred(painter, text, centre, bottom + 12 * row, 10, color=NOTE_COLOR)
-        painter.end()
-
-
-def _draw_units(painter: QPainter, columns: list[Column], plan: Plan) -> None:
-    """Each unit's image with a thin frame, its bias as a signed bar along its bottom, labels when large."""
-    side = plan.side
-    frame_pen = QPen(QColor(150, 150, 150), 0.8)
-    font = pixel_font(10)
-    metrics = QFontMetricsF(font)
-    for column, slots in zip(columns, plan.slots, strict=True):
-        for k, (left, top) in enumerate(slots.tolist()):
-            rect = QRectF(left, top, side, side)
-            painter.drawImage(rect, qimage(column.pixels[k]))
-            painter.setPen(frame_pen)
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawRect(rect)
-            if column.biases is not None and column.bias_max > 0:
-                bias = float(column.biases[k])
-                length = abs(bias) / column.bias_max * side / 2
-                x = left + side / 2 - (length if bias < 0 else 0)
-                painter.fillRect(QRectF(x, top + side - 3, length, 3),
-                                 QColor(POSITIVE_WEIGHT if bias >= 0 else NEGATIVE_WEIGHT))
-            label = None
-            if column.layer == 0:
-                label = ("x₁", "x₂")[int(column.units[k])]
-            elif side >= 44 and column.biases is not None:
-                label = f"b {float(column.biases[k]):.2g}"
-            if label and side >= 22:
-                painter.setFont(font)
-                box = QRectF(left + 1, top + 1, metrics.horizontalAdvance(label) + 4, metrics.height())
-                painter.fillRect(box, LABEL_BACKGROUND)
-                painter.setPen(QColor(FOREGROUND))
-                painter.drawText(QPointF(box.left() + 2, box.top() + metrics.ascent()), label)

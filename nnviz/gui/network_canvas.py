@@ -1,0 +1,245 @@
+"""The network view's pieces without its state: the columns drawn (which units, their images), the words of
+the read-outs, and the canvas that paints a frame and passes the pointer on."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from PySide6.QtCore import QPointF, QRectF, Qt, Signal
+from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen
+from PySide6.QtWidgets import QToolTip, QWidget
+
+from nnviz.core.grid import GridEvaluator
+from nnviz.core.health import Health
+from nnviz.gui.map_drawing import pixel_font
+from nnviz.gui.map_shared import BACKGROUND, FOREGROUND, NOTE_COLOR
+from nnviz.gui.network_paint import (
+    FOOT,
+    NEGATIVE_WEIGHT,
+    POSITIVE_WEIGHT,
+    Lines,
+    Plan,
+    Scale,
+    diverging,
+    draw_centred,
+    draw_lines,
+    draw_scale_strip,
+    probability,
+    qimage,
+    sequential,
+)
+
+TOP_K = 12  # a layer wider than this shows its TOP_K units of largest outgoing ‖w‖ unless "show all"
+LABEL_BACKGROUND = QColor(255, 255, 255, 200)  # behind the text on a unit
+
+
+def layer_name(layer: int, layers: int) -> str:
+    """'inputs', 'hidden layer 2' or 'output' for column ``layer`` of ``layers`` columns."""
+    return "inputs" if layer == 0 else "output" if layer == layers - 1 else f"hidden layer {layer}"
+
+
+def unit_name(layer: int, unit: int, shape: tuple[int, ...]) -> str:
+    """What a unit is called in read-outs; units are numbered from 1 ('hidden layer 2, unit 3 of 8')."""
+    if layer == 0:
+        return f"input x{'₁₂'[unit]}"
+    if layer == len(shape) - 1:
+        return "output"
+    return f"hidden layer {layer}, unit {unit + 1} of {shape[layer]}"
+
+
+def unit_text(layer: int, unit: int, shape: tuple[int, ...], bias: float | None, activation: str,
+              health: Health | None, value: float, x1: float, x2: float) -> str:
+    """The read-out of a unit: its name, bias, the share of the data it is active (or saturated) on, and its
+    value at (x1, x2)."""
+    parts = [unit_name(layer, unit, shape)]
+    if bias is not None:
+        parts.append(f"bias {bias:.4g}")
+    if layer == len(shape) - 1:
+        share = "—" if health is None else f"{100 * health.output_saturated:.0f} %"
+        parts.append(f"saturated (p within 1e-6 of 0 or 1) on {share} of the data")
+        what = "P(class 1)"
+    else:
+        if layer > 0:
+            share = "—" if health is None else f"{100 * health.active[layer - 1][unit]:.0f} %"
+            state = "active" if activation == "relu" else "saturated (|tanh| > 0.99)"
+            parts.append(f"{state} on {share} of the data")
+        what = "value"
+    parts.append(f"{what} {value:.4g} at x₁ = {x1:.3g}, x₂ = {x2:.3g}")
+    return " · ".join(parts)
+
+
+def line_text(lines: Lines, index: int, shape: tuple[int, ...]) -> str:
+    layer, source, target = (int(v) for v in lines.source[index])
+    return (f"weight {unit_name(layer, source, shape)} → {unit_name(layer + 1, target, shape)}: "
+            f"{lines.weight[index]:.4g}")
+
+
+@dataclass
+class Column:
+    """One layer as drawn this frame."""
+
+    layer: int
+    units: np.ndarray  # the units shown, in display order
+    scale: Scale
+    pixels: np.ndarray  # (m, n, n) uint32 ARGB of the shown units, row 0 at the top
+    biases: np.ndarray | None  # (m,) the shown units' biases (None for the inputs)
+    bias_max: float  # the layer's largest |b|
+    note: str  # under the column: which units are shown
+
+
+def grid_values(evaluator: GridEvaluator, params: np.ndarray) -> list[np.ndarray]:
+    """Every column's values over the evaluator's grid, (units, n, n) float32 each: the inputs, then every
+    layer's outputs from the one call."""
+    evaluator(params)
+    n = evaluator.n
+    inputs = np.empty((2, n, n), dtype=np.float32)
+    inputs[0] = evaluator.xs[None, :]
+    inputs[1] = evaluator.ys[:, None]
+    return [inputs, *evaluator.layer_outputs()]
+
+
+def column_scale(layer: int, values: np.ndarray, activation: str, layers: int, extent) -> Scale:
+    """Inputs: ±their largest |x|; tanh: −1..1; relu: 0..the layer's max over the grid; output: p 0..1."""
+    if layer == 0:
+        return diverging(max(abs(v) for v in extent))
+    if layer == layers - 1:
+        return probability()
+    return diverging(1.0) if activation == "tanh" else sequential(float(values.max()))
+
+
+def build_columns(values: list[np.ndarray], views, shape: tuple[int, ...], activation: str, extent,
+                  show_all: bool) -> list[Column]:
+    """The columns of a frame: layers wider than TOP_K ordered by their outgoing weights' norm, cut to the
+    top TOP_K unless ``show_all``; one lookup-table operation per layer makes the shown units' images."""
+    layers = len(shape)
+    columns = []
+    for layer, grid in enumerate(values):
+        total = shape[layer]
+        units, note = np.arange(total), ""
+        if 0 < layer < layers - 1 and total > TOP_K:
+            strength = np.linalg.norm(views[layer][0], axis=1)  # each unit's outgoing weights
+            units = np.argsort(-strength, kind="stable")
+            note = f"all {total}, by outgoing |w|"
+            if not show_all:
+                units, note = units[:TOP_K], f"top {TOP_K} of {total} by outgoing |w|"
+        scale = column_scale(layer, grid, activation, layers, extent)
+        biases, bias_max = None, 0.0
+        if layer > 0:
+            b = views[layer - 1][1]
+            biases, bias_max = b[units], float(np.max(np.abs(b)))
+        columns.append(Column(layer, units, scale, scale.images(grid[units]), biases, bias_max, note))
+    return columns
+
+
+class NetworkCanvas(QWidget):
+    """Paints a frame (columns, plan, lines) and reports the pointer; ``tooltip(pos)`` gives hover text."""
+
+    hovered = Signal(object)  # QPointF in this widget, None when the pointer leaves
+    pressed = Signal(object)  # QPointF of a left click
+    resized = Signal()
+
+    def __init__(self, tooltip=None):
+        super().__init__()
+        self.columns: list[Column] = []
+        self.plan: Plan | None = None
+        self.lines = Lines.empty()
+        self.tooltip = tooltip or (lambda pos: "")
+        self.setMouseTracking(True)
+        self.setMinimumSize(200, 160)
+
+    def show_frame(self, columns: list[Column], plan: Plan | None, lines: Lines) -> None:
+        self.columns, self.plan, self.lines = columns, plan, lines
+        self.update()
+
+    def unit_at(self, pos: QPointF) -> tuple[int, int, float, float] | None:
+        """(layer, unit, fx, fy) of the unit under ``pos``, fx and fy from its top left, 0..1."""
+        if self.plan is None:
+            return None
+        side = self.plan.side
+        for column, slots in zip(self.columns, self.plan.slots, strict=True):
+            fx = (pos.x() - slots[:, 0]) / side
+            fy = (pos.y() - slots[:, 1]) / side
+            inside = np.flatnonzero((fx >= 0) & (fx < 1) & (fy >= 0) & (fy < 1))
+            if len(inside):
+                k = inside[0]
+                return column.layer, int(column.units[k]), float(fx[k]), float(fy[k])
+        return None
+
+    def resizeEvent(self, event) -> None:
+        self.resized.emit()
+
+    def mouseMoveEvent(self, event) -> None:
+        self.hovered.emit(event.position())
+
+    def leaveEvent(self, event) -> None:
+        self.hovered.emit(None)
+
+    def mousePressEvent(self, event) -> None:
+        if event.button() == Qt.MouseButton.LeftButton:
+            self.pressed.emit(event.position())
+        event.accept()
+
+    def event(self, event) -> bool:
+        if event.type() == event.Type.ToolTip:
+            text = self.tooltip(QPointF(event.pos()))
+            if text:
+                QToolTip.showText(event.globalPos(), text, self)
+            else:
+                QToolTip.hideText()
+            return True
+        return super().event(event)
+
+    def paintEvent(self, event) -> None:
+        painter = QPainter(self)
+        painter.fillRect(self.rect(), QColor(BACKGROUND))
+        plan = self.plan
+        if not self.columns or plan is None:
+            draw_centred(painter, "no network to show", self.width() / 2, self.height() / 2, 13, color=NOTE_COLOR)
+            return
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+        layers = len(self.columns)
+        for column, centre, width in zip(self.columns, plan.centres, plan.widths, strict=True):
+            draw_centred(painter, layer_name(column.layer, layers), centre, 14, 12, bold=True)
+            draw_scale_strip(painter, centre, 22, float(np.clip(width - 30, 36, 100)), column.scale)
+        draw_lines(painter, self.lines)
+        draw_units(painter, self.columns, plan)
+        bottom = plan.height - FOOT + 14
+        for column, centre in zip(self.columns, plan.centres, strict=True):
+            rows = column.note.split(" by ", 1) if column.note.startswith("top") else [column.note]
+            for row, text in enumerate(rows):
+                draw_centred(painter, f"by {text}" if row else text, centre, bottom + 12 * row, 10, color=NOTE_COLOR)
+        painter.end()
+
+
+def draw_units(painter: QPainter, columns: list[Column], plan: Plan) -> None:
+    """Each unit's image with a thin frame, its bias as a signed bar along its bottom, labels when large."""
+    side = plan.side
+    frame_pen = QPen(QColor(150, 150, 150), 0.8)
+    font = pixel_font(10)
+    metrics = QFontMetricsF(font)
+    for column, slots in zip(columns, plan.slots, strict=True):
+        for k, (left, top) in enumerate(slots.tolist()):
+            rect = QRectF(left, top, side, side)
+            painter.drawImage(rect, qimage(column.pixels[k]))
+            painter.setPen(frame_pen)
+            painter.setBrush(Qt.BrushStyle.NoBrush)
+            painter.drawRect(rect)
+            if column.biases is not None and column.bias_max > 0:
+                bias = float(column.biases[k])
+                length = abs(bias) / column.bias_max * side / 2
+                x = left + side / 2 - (length if bias < 0 else 0)
+                painter.fillRect(QRectF(x, top + side - 3, length, 3),
+                                 QColor(POSITIVE_WEIGHT if bias >= 0 else NEGATIVE_WEIGHT))
+            label = None
+            if column.layer == 0:
+                label = ("x₁", "x₂")[int(column.units[k])]
+            elif side >= 44 and column.biases is not None:
+                label = f"b {float(column.biases[k]):.2g}"
+            if label and side >= 22:
+                painter.setFont(font)
+                box = QRectF(left + 1, top + 1, metrics.horizontalAdvance(label) + 4, metrics.height())
+                painter.fillRect(box, LABEL_BACKGROUND)
+                painter.setPen(QColor(FOREGROUND))
+                painter.drawText(QPointF(box.left() + 2, box.top() + metrics.ascent()), label)
