@@ -7,6 +7,9 @@ Default: frames drawn per second, epochs trained per second, the event-loop lag 
 QTimer fires: median, p99, max) and the time of one decision-map redraw (grid + image + contour,
 then with the widget painted). Targets (issue 4): >= 30 frames/s, p99 lag <= 50 ms, redraw <= 10 ms median.
 --notebook trains the four notebook runs side by side (small maps, four curves) instead of one.
+--view both|network (issue 9) shows the selected run's network view beside (or in place of) the maps, and
+    --shape 2,8,8,1 trains another network than the notebook's 2-3-4-1. Target: >= 30 frames/s with the view
+    open on 2-3-4-1 and on 2-8-8-1.
 --typing (issue 8, item 11): types 1000000 into the samples field key by key (80 ms apart, as a user
     would), waits until the points are built and shown, then switches the data set at 1,000,000 points;
     prints the event-loop lag during each edit and its wall time. Target: p99 lag <= 50 ms.
@@ -192,17 +195,19 @@ def header(app: QApplication, what: str) -> str:
 
 def bench_training(app: QApplication, args, settings: QSettings) -> None:
     """Default and --notebook: frames/s, lag and map redraws while training as fast as possible."""
-    config = preset_config("sgd", epochs=10_000_000, engine=args.engine)
+    config = preset_config("sgd", epochs=10_000_000, engine=args.engine, shape=args.shape)
     window = make_window(app, config, settings)
     set_speed(window, None)
+    if args.view != "maps":
+        window.set_view_mode(args.view)
     if args.notebook:
         runs = tuple(spec.replace(epochs=10_000_000) for spec in notebook_runs())
-        window.apply_session(Session(preset_shared().replace(engine=args.engine), runs))
+        window.apply_session(Session(preset_shared().replace(engine=args.engine, shape=args.shape), runs))
         wait_until(lambda: ready(window) and len(window.model) == len(runs), 60)
         wait(app, 0.3)
 
     # ---- one decision-map redraw, outside training
-    trainer = Trainer(preset_config("sgd", engine=args.engine))
+    trainer = Trainer(preset_config("sgd", engine=args.engine, shape=args.shape))
     thetas = [record.params for record, _ in zip(trainer, range(args.redraws + 1), strict=False)]
     view = window.boundary
     layout, activation = trainer.layout, trainer.config.activation
@@ -238,6 +243,7 @@ def bench_training(app: QApplication, args, settings: QSettings) -> None:
     window.close()
 
     what = "the 4 notebook runs side by side" if args.notebook else "sgd preset (1000 samples, per-sample SGD)"
+    what += f", network {'-'.join(map(str, args.shape))}, view {args.view!r}"
     print(header(app, f"{what}, {args.engine} engine, {args.seconds:g} s of training"))
     print(f"frames drawn         {len(frames) / elapsed:8.1f} /s   (target >= 30)")
     print(f"GUI busy per frame   median {percentile(costs, 50):6.2f} ms   p90 {percentile(costs, 90):6.2f} ms   "
@@ -390,6 +396,10 @@ def main() -> int:
                         help="seconds of training measured (default 5; --long: at each checkpoint)")
     parser.add_argument("--engine", choices=("compiled", "numpy"), default="compiled")
     parser.add_argument("--redraws", type=int, default=50, help="decision-map redraws timed (default 50)")
+    parser.add_argument("--view", choices=("maps", "both", "network"), default="maps",
+                        help="where the network view goes (default maps: not shown)")
+    parser.add_argument("--shape", type=lambda s: tuple(int(v) for v in s.split(",")), default=(2, 3, 4, 1),
+                        help="the network, e.g. 2,8,8,1 (default the notebook's 2,3,4,1)")
     case = parser.add_mutually_exclusive_group()
     case.add_argument("--notebook", action="store_true", help="the four notebook runs side by side")
     case.add_argument("--typing", action="store_true", help="type 1000000 samples, then switch the data set")

@@ -134,10 +134,10 @@ class UpdateSizes:
 
     def add(self, epoch: int, params: np.ndarray) -> None:
         """The parameters after ``epoch`` (the epochs added must follow each other)."""
-        d = params - self._previous
-        change = self._weight_sums(d * d)
-        norm2 = self._weight_sums(params * params)
-        with np.errstate(divide="ignore", invalid="ignore"):
+        with np.errstate(all="ignore"):  # a diverged run's last parameters may hold inf: its ratio is inf or nan
+            d = params - self._previous
+            change = self._weight_sums(d * d)
+            norm2 = self._weight_sums(params * params)
             ratio = np.sqrt(change / self._previous_norm2)
         self._previous, self._previous_norm2 = params, norm2
         if epoch % self.stride:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtGui import QAction, QActionGroup, QKeySequence
 from PySide6.QtWidgets import QMainWindow, QMenu, QStyle
 
 # Speed choices: label -> epochs per second (None: as fast as possible). The default lets the notebook's
@@ -59,6 +59,20 @@ class Actions:
         action("export_window_action", "The &window as PNG…")
         action("export_curves_action", "The c&urves as PNG…")
         action("export_map_action", "The decision &map as PNG…")
+        # The view: the maps, the maps beside the selected run's network, or the network in their place.
+        self.view_group = QActionGroup(window)
+        for name, text, key, tip in (
+                ("view_maps_action", "&Maps", "Ctrl+1", "The decision maps of every run"),
+                ("view_both_action", "Maps &and network", "Ctrl+2",
+                 "The maps, and beside them the selected run's network: every unit's output over the plane"),
+                ("view_network_action", "&Network", "Ctrl+3",
+                 "The selected run's network in place of the maps: every unit's output over the plane")):
+            act = action(name, text, key, tip, window_wide=True)
+            act.setCheckable(True)
+            self.view_group.addAction(act)
+        action("update_sizes_action", "&Update sizes", "Ctrl+U",
+               "Beside the curves: each layer's update size ‖ΔW‖/‖W‖ per epoch for the selected run",
+               window_wide=True).setCheckable(True)
 
     def build_menus(self, run_actions: list[QAction]) -> QMenu:
         """File, Edit, Run and Help menus; returns the recent-sessions menu (filled when it opens)."""
@@ -79,6 +93,11 @@ class Actions:
         file_menu.addAction(self.quit_action)
         edit_menu = bar.addMenu("&Edit")
         edit_menu.addAction(self.undo_action)
+        view_menu = bar.addMenu("&View")
+        for act in (self.view_maps_action, self.view_both_action, self.view_network_action):
+            view_menu.addAction(act)
+        view_menu.addSeparator()
+        view_menu.addAction(self.update_sizes_action)
         run_menu = bar.addMenu("&Run")
         for act in (self.start_action, self.step_action, self.reset_action, *run_actions):
             run_menu.addAction(act)

@@ -1,5 +1,5 @@
-"""`python main.py [--preset NAME] [training options] [--session FILE] [--run] [--screenshot PATH]
-[--export-csv PATH]`: the window.
+"""`python main.py [--preset NAME] [training options] [--session FILE] [--view maps|both|network]
+[--update-sizes] [--run] [--screenshot PATH] [--export-csv PATH]`: the window.
 
 Ctrl-C in the terminal closes the window from its event loop (its workers stopped) and exits
 with status 130: the signal handler only sets a flag that a timer reads, so no KeyboardInterrupt
@@ -20,6 +20,7 @@ from nnviz.core.session import SessionError, load_session
 from nnviz.core.text import shorten
 from nnviz.gui.curves import X_AXES
 from nnviz.gui.export import ExportError, save_widget_png
+from nnviz.gui.inside_views import VIEW_MODES
 from nnviz.gui.main_window import APPLICATION, ORGANIZATION, MainWindow, app_icon
 from nnviz.interrupts import MESSAGE, InterruptFlag
 from nnviz.options import (
@@ -51,6 +52,11 @@ def build_parser() -> Parser:
                         help="open a saved comparison (its shared settings, runs and any histories)")
     parser.add_argument("--x-axis", choices=list(X_AXES), help="what the curves' x axis counts (default: as last used)")
     parser.add_argument("--log-cost", action="store_true", help="logarithmic cost axis")
+    parser.add_argument("--view", choices=list(VIEW_MODES),
+                        help="maps: the decision maps; both: the selected run's network beside them; network: the "
+                             "network in their place (default: as last used)")
+    parser.add_argument("--update-sizes", action="store_true",
+                        help="show each layer's update size ‖ΔW‖/‖W‖ per epoch beside the curves")
     parser.add_argument("--run", action="store_true", help="start training at once")
     parser.add_argument("--screenshot", metavar="PATH",
                         help="save a PNG of the window when the run ends (without --run: once drawn), then exit")
@@ -143,6 +149,10 @@ def run_gui(argv: list[str], interrupted: InterruptFlag | None = None) -> int:
         window.curves.set_x_axis(args.x_axis)
     if args.log_cost:
         window.curves.set_log_cost(True)
+    if args.view is not None:
+        window.set_view_mode(args.view)
+    if args.update_sizes:
+        window.show_update_sizes(True)
     outcome = {"code": 0}
 
     def end(code: int) -> None:

@@ -36,6 +36,7 @@ from nnviz.gui.controller import Controller
 from nnviz.gui.controls import ParameterPanel
 from nnviz.gui.curves import CurvesView
 from nnviz.gui.documents import Documents
+from nnviz.gui.inside_views import VIEW_MODES, InsideViews
 from nnviz.gui.maps_panel import MapsPanel
 from nnviz.gui.run_list import RunListPanel
 from nnviz.gui.status import READY, StatusBar
@@ -48,7 +49,8 @@ APPLICATION = "nnviz"
 MINIMUM_SIZE = (900, 600)  # every label stays readable down to this size
 ACTION_NAMES = ("start_action", "step_action", "reset_action", "undo_action", "quit_action", "about_action",
                 "new_action", "open_action", "save_action", "save_as_action", "save_histories_action",
-                "export_csv_action", "export_window_action", "export_curves_action", "export_map_action")
+                "export_csv_action", "export_window_action", "export_curves_action", "export_map_action",
+                "view_maps_action", "view_both_action", "view_network_action", "update_sizes_action")
 
 
 def app_icon() -> QIcon:
@@ -113,7 +115,11 @@ class MainWindow(QMainWindow):
                 "export_window_action": lambda: d.export_png_dialog("the window", "nnviz.png", self.export_window_to),
                 "export_curves_action": lambda: d.export_png_dialog("the curves", "curves.png",
                                                                      self.export_curves_to),
-                "export_map_action": lambda: d.export_map_dialog(self.boundary)}
+                "export_map_action": lambda: d.export_map_dialog(self.boundary),
+                "view_maps_action": lambda: self.set_view_mode("maps"),
+                "view_both_action": lambda: self.set_view_mode("both"),
+                "view_network_action": lambda: self.set_view_mode("network"),
+                "update_sizes_action": lambda: self.show_update_sizes(self.update_sizes_action.isChecked())}
 
     def _build_run_bar(self, speed: str) -> None:
         bar = QToolBar("Run")
@@ -138,6 +144,16 @@ class MainWindow(QMainWindow):
         self.discretize.setToolTip("Show the hard decision (p > 0.5: class 1) instead of the probability")
         self.discretize.toggled.connect(lambda on: self.maps.set_discretize(on))
         bar.addWidget(self.discretize)
+        bar.addSeparator()
+        bar.addWidget(QLabel(" view "))
+        self.view_mode = QComboBox()
+        self.view_mode.setObjectName("view_mode")
+        for mode, label in VIEW_MODES.items():
+            self.view_mode.addItem(label, mode)
+        self.view_mode.setToolTip("The decision maps, the selected run's network beside them (every unit's output "
+                                  "over the plane), or the network in their place (Ctrl+1, Ctrl+2, Ctrl+3)")
+        self.view_mode.activated.connect(lambda *_: self.set_view_mode(self.view_mode.currentData()))
+        bar.addWidget(self.view_mode)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
         self.run_bar = bar
 
@@ -172,13 +188,15 @@ class MainWindow(QMainWindow):
         map_layout = QVBoxLayout(map_box)
         map_layout.setContentsMargins(0, 0, 0, 0)
         map_layout.setSpacing(2)
-        map_layout.addWidget(self.maps, 1)
+        self.inside = InsideViews(self)
+        self.network, self.updates, self.health_banner = self.inside.network, self.inside.updates, self.inside.banner
+        map_layout.addWidget(self.inside.wrap_maps(self.maps), 1)
         map_layout.addWidget(self.timeline)
         # The maps above the curves: the notebook's data is about four times wider than high.
         splitter = QSplitter(Qt.Orientation.Vertical)
         splitter.setObjectName("views")
         splitter.addWidget(map_box)
-        splitter.addWidget(self.curves)
+        splitter.addWidget(self.inside.wrap_curves(self.curves))
         splitter.setChildrenCollapsible(False)
         self.splitter = splitter
         central = QWidget()
@@ -244,6 +262,17 @@ class MainWindow(QMainWindow):
         if self.maps.large_run_id != -1 or self.selected_run_id == -1:
             return self.maps.large
         return self.maps.map_view(self.selected_run_id)
+
+    def set_view_mode(self, mode: str) -> None:
+        """Where the network view goes: "maps" (hidden), "both" (beside the maps) or "network" (in their place)."""
+        self.inside.set_mode(mode)
+        self.view_mode.setCurrentIndex(self.view_mode.findData(mode))
+        getattr(self, f"view_{mode}_action").setChecked(True)
+
+    def show_update_sizes(self, on: bool) -> None:
+        """Show (or hide) each layer's update size ‖ΔW‖/‖W‖ per epoch beside the curves."""
+        self.inside.set_update_sizes(on)
+        self.update_sizes_action.setChecked(bool(on))
 
     def toggle_play(self) -> None:
         """Start, or pause (also a step still training: the button says Pause then)."""

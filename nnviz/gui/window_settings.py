@@ -10,6 +10,7 @@ from nnviz.core.comparison import TRAINING_FIELDS, RunSpec, SharedSettings, pres
 from nnviz.core.session import SessionError, parse_session, session_text
 from nnviz.core.training import FIELDS, TrainConfig, load_presets
 from nnviz.gui.curves import X_AXES
+from nnviz.gui.inside_views import VIEW_MODES
 from nnviz.gui.panel_forms import matching_presets
 
 DEFAULT_SIZE = (1480, 900)
@@ -60,6 +61,14 @@ def restore_view(window) -> None:
     window.curves.set_log_cost(s.value("view/log_cost", False, type=bool))
     x_axis = s.value("view/x_axis", "epoch")
     window.curves.set_x_axis(x_axis if x_axis in X_AXES else "epoch")
+    mode = s.value("view/network", "maps")
+    window.set_view_mode(mode if mode in VIEW_MODES else "maps")
+    window.show_update_sizes(s.value("view/update_sizes", False, type=bool))
+    for key, splitter in (("window/maps_and_network", window.inside.map_splitter),
+                          ("window/curves_and_updates", window.inside.curve_splitter)):
+        state = s.value(key)
+        if state is not None:
+            splitter.restoreState(state)
 
 
 def save(window) -> None:
@@ -71,5 +80,9 @@ def save(window) -> None:
     s.setValue("view/discretize", window.discretize.isChecked())
     s.setValue("view/log_cost", window.curves.log_cost)
     s.setValue("view/x_axis", window.curves.x_axis)
+    s.setValue("view/network", window.inside.mode)
+    s.setValue("view/update_sizes", window.update_sizes_action.isChecked())
+    s.setValue("window/maps_and_network", window.inside.map_splitter.saveState())
+    s.setValue("window/curves_and_updates", window.inside.curve_splitter.saveState())
     s.setValue("session/last", session_text(window.model.shared, window.model.specs()))
     s.sync()

@@ -68,6 +68,7 @@ class ViewSync:
             self.c.show_epoch(None)
         self._fill_panel()
         self.draw_maps(force=True)
+        w.inside.runs_changed()
         self.state_changed()
 
     def records_appended(self) -> None:
@@ -80,6 +81,7 @@ class ViewSync:
         if self.c.shown_epoch is None:
             # Every map once training stops (paused, stepped, ended); in turn while it trains.
             self.draw_maps(force=not (self.c.playing or self.c.worker.active))
+            w.inside.draw(force=not (self.c.playing or self.c.worker.active))
         nbytes = model.snapshot_nbytes
         if nbytes:
             strides = {run.snapshots.stride for run in model}
@@ -94,6 +96,7 @@ class ViewSync:
             w.timeline.set_live(True)
         w.curves.set_marker(epoch)
         self.draw_maps(force=True)
+        w.inside.draw(force=True)
         self.show_status()
         if epoch is not None:
             w.statusline.set_message(f"showing epoch {epoch:,} (End or ● Live: back to the newest)")
@@ -104,6 +107,7 @@ class ViewSync:
         self._note_drawn()
         self.w.runs.show_selected(run_id)
         self._fill_panel()
+        self.w.inside.draw(force=True)
         self.show_status()
 
     def state_changed(self) -> None:
@@ -135,6 +139,7 @@ class ViewSync:
             w.statusline.set_message(f"finished: {len(runs)} runs; lowest cost “{name}” {cost:.6f} "
                                  f"(accuracy {100 * accuracy:.1f} %)", "done")
         self.draw_maps(force=True)
+        w.inside.draw(force=True)
         w.run_ended.emit(status)
 
     # ---- drawing --------------------------------------------------------------------------------

@@ -1,0 +1,97 @@
+"""The window's network view, update sizes and health banner: where they go, what they follow, what they say."""
+
+import numpy as np
+import pytest
+from helpers import ready, run_to_end
+from PySide6.QtCore import Qt
+
+from nnviz.core.network import predict
+from nnviz.core.training import preset_config
+
+
+def _output_matches(window, params):
+    """Whether the network view's output unit shows ``params``' probabilities at its grid points."""
+    net = window.network
+    layers = len(window.model.shared.shape) - 1
+    shown = net.unit_map(layers, 0)
+    xs, ys = net.grid_xs, net.grid_ys
+    rows, cols = np.arange(0, len(ys), 7), np.arange(0, len(xs), 5)
+    points = np.array([[xs[c], ys[r]] for r in rows for c in cols])
+    expected = predict(params, window.model.layout, points, window.model.shared.activation).ravel()
+    return np.allclose(shown[np.ix_(rows, cols)].ravel(), expected, atol=1e-4)
+
+
+def test_the_view_modes_place_the_network_and_are_remembered(make_window, settings, qtbot):
+    window = make_window(preset_config("sgd", n_samples=200, epochs=5))
+    assert window.maps.isVisible() and not window.network.isVisible()  # default: the maps only
+    window.set_view_mode("both")
+    assert window.maps.isVisible() and window.network.isVisible()
+    assert window.view_mode.currentData() == "both" and window.view_both_action.isChecked()
+    qtbot.keyClick(window, Qt.Key.Key_3, Qt.KeyboardModifier.ControlModifier)
+    assert window.network.isVisible() and not window.maps.isVisible()
+    assert window.view_mode.currentData() == "network"
+    assert window.network.shown_units() == [2, 3, 4, 1]
+    window.close()
+    again = make_window(preset_config("sgd", n_samples=200, epochs=5), settings=settings)
+    assert again.inside.mode == "network" and again.network.isVisible() and not again.maps.isVisible()
+    qtbot.keyClick(again, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
+    assert again.maps.isVisible() and not again.network.isVisible()
+
+
+@pytest.mark.parametrize("shape, units", [((2, 5, 1), [2, 5, 1]), ((2, 8, 8, 1), [2, 8, 8, 1])])
+def test_the_view_shows_every_unit_of_the_network(make_window, shape, units):
+    window = make_window(preset_config("sgd", n_samples=200, epochs=5, shape=shape))
+    window.set_view_mode("both")
+    assert window.network.shown_units() == units
+
+
+def test_the_network_view_follows_the_selection_the_live_frames_and_the_timeline(make_window, qtbot):
+    window = make_window(preset_config("sgd", n_samples=200, epochs=20))
+    window.set_view_mode("both")
+    first = window.selected_run_id
+    second = window.controller.copy_run(first)
+    window.controller.edit_run(second, learning_rate=0.3)
+    run_to_end(qtbot, window)
+    model = window.model
+    for run_id in (first, second):
+        window.controller.select(run_id)
+        qtbot.waitUntil(lambda run_id=run_id: _output_matches(window, model.params_at(run_id)[1]))
+        assert not _output_matches(window, model.params_at(first if run_id == second else second)[1])
+    window.controller.show_epoch(5)  # the timeline scrubbed back
+    qtbot.waitUntil(lambda: _output_matches(window, model.params_at(second, 5)[1]))
+    assert not _output_matches(window, model.params_at(second)[1])
+    window.controller.show_epoch(None)
+    qtbot.waitUntil(lambda: _output_matches(window, model.params_at(second)[1]))
+
+
+def test_a_saturated_wide_network_gets_the_warning_and_the_remedy(make_window, qtbot):
+    window = make_window(preset_config("sgd", n_samples=200, epochs=2, shape=(2, 256, 256, 256, 1)))
+    banner = window.health_banner
+    qtbot.waitUntil(lambda: banner.isVisible())
+    assert "The output is saturated on 100 % of the points: the initial weights are too large for 256 units " \
+           "a layer; try init 'he'" in banner.text()
+    assert banner.button.isVisible() and banner.button.text() == "Use init 'he'"
+    qtbot.mouseClick(banner.button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: ready(window) and window.model.shared.init == "he", timeout=30000)
+    qtbot.waitUntil(lambda: not banner.isVisible())
+    assert window.panel.config().init == "he"  # the panel shows what the runs use
+    window.controller.set_shared(window.model.shared.replace(init="notebook"))  # back: the warning comes back
+    qtbot.waitUntil(lambda: window.model.shared.init == "notebook" and banner.isVisible(), timeout=30000)
+
+
+def test_a_healthy_network_gets_no_warning(window):
+    assert not window.health_banner.isVisible() and window.health_banner.text() == ""
+
+
+def test_update_sizes_show_beside_the_curves_for_the_selected_run(window, qtbot):
+    assert not window.updates.isVisible()
+    qtbot.keyClick(window, Qt.Key.Key_U, Qt.KeyboardModifier.ControlModifier)
+    assert window.updates.isVisible() and window.update_sizes_action.isChecked()
+    run_to_end(qtbot, window)
+    lines = window.updates.lines()
+    assert len(lines) == 3  # 2-3-4-1: three weight layers
+    epochs, ratios = window.model[window.selected_run_id].update_sizes.arrays()
+    for (x, y), column in zip(lines.values(), ratios.T, strict=True):
+        assert list(x) == list(epochs) and np.allclose(y, column)
+    window.controller.show_epoch(7)
+    qtbot.waitUntil(lambda: window.updates.marker_epoch == 7)
