@@ -194,7 +194,7 @@ def final_warnings(comparison, run) -> list[str]:
     shared, data = comparison.shared, comparison.data
     health = measure(params, comparison.layout, shared.activation, data.X, data.y, MEASURE_POINTS)
     known = {_subject(message) for message in comparison.start.warnings()}
-    return [m for m in health_warnings(health, shared.init, epoch) if _subject(m) not in known]
+    return [m for m in health_warnings(health, shared.init, epoch, comparison.start.health) if _subject(m) not in known]
 
 
 class Progress:

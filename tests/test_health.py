@@ -209,3 +209,12 @@ def test_unit_maps_equal_the_forward_pass_of_each_unit(shape, activation):
     _, acts = forward(theta, layout, points, activation)
     for layer, output in enumerate(outputs):
         np.testing.assert_allclose(output[:, rows, cols].T, acts[layer + 1], rtol=1e-4, atol=1e-5)
+
+
+def test_a_problem_present_from_the_start_is_blamed_on_the_initial_weights_later_too():
+    start = prepare(SharedSettings(shape=(2, 256, 256, 256, 1))).health
+    later = warnings(start, "notebook", epoch=30, start=start)
+    assert later == warnings(start, "notebook", epoch=0)  # still saturated at epoch 30: the init's fault
+    healthy = prepare(SharedSettings(shape=(2, 256, 256, 256, 1), init="he")).health
+    grown = warnings(start, "he", epoch=30, start=healthy)  # saturated later although it started well
+    assert grown[0].endswith("the weights have grown too large; lower the learning rate (or add L2) and restart")

@@ -74,32 +74,46 @@ def _percent(share: float) -> str:
     return f"{value:.0f} %" if value >= 1 or value == 0 else f"{value:.1g} %"
 
 
-def warnings(health: Health, init: str = "notebook", epoch: int = 0) -> list[str]:
+def _problems(health: Health) -> dict:
+    """What is wrong, by subject: "output" -> share saturated, hidden layer index -> dead units."""
+    found = {}
+    if health.output_saturated >= WARN_SHARE:
+        found["output"] = health.output_saturated
+    for layer in range(health.hidden_layers):
+        units = len(health.active[layer])
+        if units and health.dead(layer) / units >= WARN_SHARE:
+            found[layer] = health.dead(layer)
+    return found
+
+
+def warnings(health: Health, init: str = "notebook", epoch: int = 0, start: Health | None = None) -> list[str]:
     """Plain-words warnings, each with its remedy, for a network that cannot learn as it is (empty when healthy).
 
-    ``init`` is the initial-weight scheme the run started from, ``epoch`` the epoch measured (0: the start)."""
+    ``init`` is the initial-weight scheme the run started from, ``epoch`` the epoch measured and ``start`` the
+    Health of the initial weights: a problem there from the start (epoch 0, or also in ``start``) is blamed on
+    the initial weights, one that came later on the training (too large a step)."""
     out = []
     remedy_init = "he" if health.activation == "relu" else "glorot"
     widest = max(health.shape[1:-1], default=0)
-    if epoch == 0 and init != remedy_init:
-        remedy = f"try init '{remedy_init}'"
-    elif epoch == 0:
-        remedy = "try another init seed"
-    else:
-        remedy = "lower the learning rate (or add L2) and restart"
-    if health.output_saturated >= WARN_SHARE:
-        cause = (f"the initial weights are too large for {widest} units a layer" if epoch == 0
-                 else "the weights have grown too large")
-        out.append(f"the output is saturated on {_percent(health.output_saturated)} of the points: "
-                   f"{cause}; {remedy}")
-    for layer in range(health.hidden_layers):
-        units = len(health.active[layer])
-        dead = health.dead(layer)
-        if units and dead / units >= WARN_SHARE:
-            what = ("dead (zero on every point): they pass on no signal and get no gradient"
-                    if health.activation == "relu" else
-                    "saturated (|tanh| > 0.99 on every point): their gradient is near 0")
-            out.append(f"{dead} of {units} units of hidden layer {layer + 1} are {what}; {remedy}")
+    at_start = _problems(start) if start is not None else {}
+    for subject, size in _problems(health).items():
+        from_start = epoch == 0 or subject in at_start
+        if not from_start:
+            remedy = "lower the learning rate (or add L2) and restart"
+        elif init != remedy_init:
+            remedy = f"try init '{remedy_init}'"
+        else:
+            remedy = "try another init seed"
+        if subject == "output":
+            cause = (f"the initial weights are too large for {widest} units a layer" if from_start
+                     else "the weights have grown too large")
+            out.append(f"the output is saturated on {_percent(size)} of the points: {cause}; {remedy}")
+            continue
+        units = len(health.active[subject])
+        what = ("dead (zero on every point): they pass on no signal and get no gradient"
+                if health.activation == "relu" else
+                "saturated (|tanh| > 0.99 on every point): their gradient is near 0")
+        out.append(f"{size} of {units} units of hidden layer {subject + 1} are {what}; {remedy}")
     return out
 
 

@@ -238,7 +238,7 @@ class InsideViews:
         if run is None or key[:2] != (run.id, run.generation) or tuple(health.shape) != tuple(model.shared.shape):
             return  # measured for a run no longer shown (or a network since changed)
         self._health = (key, health)
-        init = model.shared.init
-        lines = warnings(health, init, key[2])
+        lines = warnings(health, model.shared.init, key[2], model.start.health)
         remedy = "he" if health.activation == "relu" else "glorot"
-        self.banner.show_warnings(lines, remedy if lines and key[2] == 0 and init != remedy else "")
+        self.banner.show_warnings(lines, remedy if any(line.endswith(f"try init '{remedy}'") for line in lines)
+                                  else "")
