@@ -59,10 +59,6 @@ class Scale:
         np.nan_to_num(t, copy=False)
         return self.table[t.astype(np.uint8)]
 
-    def color(self, value: float) -> QColor:
-        """The colour of one value (as the images draw it)."""
-        return QColor.fromRgb(int(self.images(np.full((1, 1, 1), value, dtype=np.float32))[0, 0, 0]))
-
     def label(self, value: float) -> str:
         if self.kind == "probability":
             return f"{value:g}"
