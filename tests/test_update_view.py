@@ -130,6 +130,22 @@ def test_zero_and_non_finite_sizes_are_skipped_on_the_log_axis(view):
     x2, y2 = lines["output: 2→1"]
     np.testing.assert_array_equal(x2, [2])  # epochs 3 and 4: the output's weights did not change (0)
     view.grab()  # draws without error
+    assert view.note == ""  # something is drawn
+
+
+def test_a_run_whose_weights_never_change_says_so(view):
+    layout = Layout((2, 2, 1))
+    params = init_params(layout.shape, 0)
+    sizes = UpdateSizes(layout, params)
+    view.show_run(sizes, "stuck", "#1f77b4", layout.shape)
+    assert view.note == ""  # no epoch yet: nothing to say
+    for epoch in (1, 2, 3):
+        sizes.add(epoch, params.copy())
+    view.refresh()
+    assert view.note.startswith("no update so far: every ‖ΔW‖ is 0")
+    sizes.add(4, params * 1.1)
+    view.refresh()
+    assert view.note == ""
 
 
 def test_a_long_run_is_drawn_as_at_most_max_points_real_points_per_line(view):

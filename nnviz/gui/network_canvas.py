@@ -200,14 +200,26 @@ class NetworkCanvas(QWidget):
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
         layers = len(self.columns)
-        for column, centre, width in zip(self.columns, plan.centres, plan.widths, strict=True):
-            draw_centred(painter, layer_name(column.layer, layers), centre, 14, 12, bold=True)
+        centres = list(plan.centres)
+        gaps = [b - a for a, b in zip(centres, centres[1:], strict=False)] or [self.width()]
+        header = QFontMetricsF(pixel_font(12, True))
+        for i, (column, centre, width) in enumerate(zip(self.columns, plan.centres, plan.widths, strict=True)):
+            room = min(gaps[max(i - 1, 0)], gaps[min(i, len(gaps) - 1)]) - 6  # to the neighbouring headers
+            names = [layer_name(column.layer, layers), f"hidden {column.layer}", f"h{column.layer}"]
+            name = next((n for n in names if header.horizontalAdvance(n) <= room), names[-1])
+            draw_centred(painter, name if 0 < column.layer < layers - 1 else names[0], centre, 14, 12, bold=True)
             draw_scale_strip(painter, centre, 22, float(np.clip(width - 30, 36, 100)), column.scale)
         draw_lines(painter, self.lines)
         draw_units(painter, self.columns, plan)
         bottom = plan.height - FOOT + 14
-        for column, centre in zip(self.columns, plan.centres, strict=True):
+        note = QFontMetricsF(pixel_font(10))
+        for i, (column, centre) in enumerate(zip(self.columns, plan.centres, strict=True)):
+            room = min(gaps[max(i - 1, 0)], gaps[min(i, len(gaps) - 1)]) - 4
             rows = column.note.split(" by ", 1) if column.note.startswith("top") else [column.note]
+            if rows and max(note.horizontalAdvance(r) for r in rows) > room:  # narrow: "top 12 of 256", "12/256"
+                rows = rows[:1]
+                if note.horizontalAdvance(rows[0]) > room and rows[0].startswith("top "):
+                    rows = [rows[0][4:].replace(" of ", "/")]
             for row, text in enumerate(rows):
                 draw_centred(painter, f"by {text}" if row else text, centre, bottom + 12 * row, 10, color=NOTE_COLOR)
         painter.end()

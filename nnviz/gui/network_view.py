@@ -87,8 +87,8 @@ class NetworkView(QWidget):
         self._check.toggled.connect(self.set_show_all)
         top = QHBoxLayout()
         top.addWidget(self._title_label, 1)
-        top.addWidget(self._key)
         top.addWidget(self._check)
+        self._key.setWordWrap(True)
 
         self.canvas = NetworkCanvas(tooltip=self._canvas_text)
         self.canvas.hovered.connect(self._canvas_hover)
@@ -113,6 +113,7 @@ class NetworkView(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
+        layout.addWidget(self._key)
         layout.addWidget(self._stack, 1)
         layout.addWidget(self._readout)
         self.setMouseTracking(True)

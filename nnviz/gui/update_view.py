@@ -111,6 +111,12 @@ class UpdateSizesView(pg.PlotWidget):
         self._marker.setZValue(5)
         self._marker.setVisible(False)
         plot.addItem(self._marker, ignoreBounds=True)
+        # Says why nothing is drawn when every update was 0 (e.g. a saturated network: no gradient).
+        self._nothing = pg.LabelItem("no update so far: every ‖ΔW‖ is 0 (no gradient reaches the weights)",
+                                     color=MARKER_COLOR, size="9pt")
+        self._nothing.setParentItem(plot.vb)
+        self._nothing.anchor(itemPos=(0.5, 0.5), parentPos=(0.5, 0.5))
+        self._nothing.setVisible(False)
         self._set_title("", None)
 
     # ---- public API -------------------------------------------------------------------------
@@ -156,10 +162,13 @@ class UpdateSizesView(pg.PlotWidget):
         x = epochs.astype(np.float64)
         # Two points (a chunk's lowest and highest) per pixel column are all a line can show.
         points = max(200, min(MAX_DRAWN_POINTS, 2 * round(self.plot.vb.width())))
+        drawn = 0
         for column, item in enumerate(self._lines.values()):
             y = ratios[:, column]
             kept = np.isfinite(y) & (y > 0)  # log axis: a zero or non-finite size has no place on it
             item.setData(*envelope(x, y, points) if kept.all() else envelope(x[kept], y[kept], points))
+            drawn += int(kept.sum())
+        self._nothing.setVisible(len(x) > 0 and drawn == 0)
         x_max = round_up(x[-1] if len(x) else 0)
         if x_max != self._x_max:
             self._x_max = x_max
@@ -185,6 +194,11 @@ class UpdateSizesView(pg.PlotWidget):
             x, y = item.getOriginalDataset()
             out[name] = (np.empty(0) if x is None else np.asarray(x), np.empty(0) if y is None else np.asarray(y))
         return out
+
+    @property
+    def note(self) -> str:
+        """The note shown instead of lines ("" when there is none)."""
+        return self._nothing.text if self._nothing.isVisible() else ""
 
     @property
     def title(self) -> str:
