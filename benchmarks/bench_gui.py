@@ -220,6 +220,14 @@ def bench_training(app: QApplication, args, settings: QSettings) -> None:
         painted_ms.append(1000 * (time.perf_counter() - start))
 
     # ---- training as fast as possible, with a 10 ms timer measuring its own lateness
+    network_draws = []
+    show_network = window.network.show_network
+
+    def counted(*args, **kwargs):
+        network_draws.append(time.perf_counter())
+        show_network(*args, **kwargs)
+
+    window.network.show_network = counted
     frames = []
     window.frame_drawn.connect(lambda: frames.append(time.perf_counter()))
     meter = LagMeter()
@@ -228,6 +236,7 @@ def bench_training(app: QApplication, args, settings: QSettings) -> None:
     window.start()
     wait(app, 0.3)  # ramp-up
     frames.clear()
+    network_draws.clear()
     window.controller.clock.frame_costs.clear()
     epoch_start = window.epoch
     meter.start()
@@ -246,6 +255,8 @@ def bench_training(app: QApplication, args, settings: QSettings) -> None:
     what += f", network {'-'.join(map(str, args.shape))}, view {args.view!r}"
     print(header(app, f"{what}, {args.engine} engine, {args.seconds:g} s of training"))
     print(f"frames drawn         {len(frames) / elapsed:8.1f} /s   (target >= 30)")
+    if args.view != "maps":
+        print(f"network view drawn   {len(network_draws) / elapsed:8.1f} /s   (at most 25 /s while training)")
     print(f"GUI busy per frame   median {percentile(costs, 50):6.2f} ms   p90 {percentile(costs, 90):6.2f} ms   "
           f"(frame handled and painted; frames are spaced by >= 1.5 x this)")
     per = " of each run" if args.notebook else ""

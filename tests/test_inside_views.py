@@ -31,9 +31,11 @@ def test_the_view_modes_place_the_network_and_are_remembered(make_window, settin
     assert window.network.isVisible() and not window.maps.isVisible()
     assert window.view_mode.currentData() == "network"
     assert window.network.shown_units() == [2, 3, 4, 1]
+    window.network.set_show_all(True)
     window.close()
     again = make_window(preset_config("sgd", n_samples=200, epochs=5), settings=settings)
     assert again.inside.mode == "network" and again.network.isVisible() and not again.maps.isVisible()
+    assert again.network.show_all
     qtbot.keyClick(again, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)
     assert again.maps.isVisible() and not again.network.isVisible()
 

@@ -23,6 +23,7 @@ VIEW_MODES = {"maps": "Maps", "both": "Maps and network", "network": "Network"} 
 HEALTH_PER_SECOND = 4  # health measured at most this often a second while the selected run trains
 SYNC_HEALTH_WORK = 2_000_000  # parameter × point products below which health is measured on the GUI thread
 NETWORK_SHARE = 0.3  # the network view may take at most this share of the GUI thread's time while training
+NETWORK_PER_SECOND = 25  # and draws at most this often a second then (the maps and curves: every frame)
 
 
 class HealthBanner(QFrame):
@@ -200,7 +201,8 @@ class InsideViews:
         if force or now - self._health_at >= 1 / HEALTH_PER_SECOND:
             self._ask_health(key, params)
         health = self._health[1] if self._health[0] is not None and self._health[0][:2] == key[:2] else None
-        if self.network.isVisibleTo(self.w) and (force or now - self._network_at >= self._network_cost / NETWORK_SHARE):
+        every = max(self._network_cost / NETWORK_SHARE, 1 / NETWORK_PER_SECOND)
+        if self.network.isVisibleTo(self.w) and (force or now - self._network_at >= every):
             started = time.perf_counter()
             self.network.show_network(params, model.layout, model.shared.activation, health,
                                    f"“{shorten(run.spec.name, 40)}” — epoch {shown:,}")

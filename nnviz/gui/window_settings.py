@@ -64,6 +64,7 @@ def restore_view(window) -> None:
     mode = s.value("view/network", "maps")
     window.set_view_mode(mode if mode in VIEW_MODES else "maps")
     window.show_update_sizes(s.value("view/update_sizes", False, type=bool))
+    window.network.set_show_all(s.value("view/network_show_all", False, type=bool))
     for key, splitter in (("window/maps_and_network", window.inside.map_splitter),
                           ("window/curves_and_updates", window.inside.curve_splitter)):
         state = s.value(key)
@@ -82,6 +83,7 @@ def save(window) -> None:
     s.setValue("view/x_axis", window.curves.x_axis)
     s.setValue("view/network", window.inside.mode)
     s.setValue("view/update_sizes", window.update_sizes_action.isChecked())
+    s.setValue("view/network_show_all", window.network.show_all)
     s.setValue("window/maps_and_network", window.inside.map_splitter.saveState())
     s.setValue("window/curves_and_updates", window.inside.curve_splitter.saveState())
     s.setValue("session/last", session_text(window.model.shared, window.model.specs()))
