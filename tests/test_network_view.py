@@ -3,8 +3,9 @@
 import numpy as np
 import pytest
 from helpers import shown
-from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QColor
+from PySide6.QtCore import QEvent, QPointF, QRect, Qt
+from PySide6.QtGui import QColor, QMouseEvent
+from PySide6.QtWidgets import QApplication, QLabel
 
 from nnviz.core.datasets import make_hard
 from nnviz.core.health import measure
@@ -219,3 +220,57 @@ def test_clear_and_bad_input(view):
         view.unit_map(5, 0)
     view.clear()
     assert view.shown_units() == [] and view.hover_text(QPointF(100, 100)) == ""
+
+
+def _fits(label: QLabel) -> bool:
+    """The whole of the label's text is visible (wrapped at its width, within its height)."""
+    text = label.text()
+    needed = label.fontMetrics().boundingRect(QRect(0, 0, label.width(), 10_000),
+                                              Qt.TextFlag.TextWordWrap, text)
+    return needed.width() <= label.width() and needed.height() <= label.height()
+
+
+def test_a_narrow_view_shows_the_whole_readout_and_title(qtbot, data):
+    view = shown(qtbot, NetworkView(), 420, 420)
+    view.set_data(*data)
+    shape = (2, 3, 4, 1)
+    params = init_params(shape, 5)
+    health = measure(params, Layout(shape), "relu", *data)
+    title = "“a run with a rather long name” — epoch 150"
+    view.show_network(params, Layout(shape), "relu", health=health, title=title)
+    qtbot.wait(10)  # the layout settles (the title wraps)
+    where = view.unit_rect(2, 1).center()
+    pos = view.canvas.mapFrom(view, where)
+    QApplication.sendEvent(view.canvas, QMouseEvent(QEvent.Type.MouseMove, pos, view.canvas.mapToGlobal(pos),
+                                                    Qt.MouseButton.NoButton, Qt.MouseButton.NoButton,
+                                                    Qt.KeyboardModifier.NoModifier))
+    qtbot.wait(10)
+    assert view.unit_rect(2, 1).center() == where  # the read-out's text did not move the units
+    text = view.hover_text(where)
+    assert text.startswith("hidden layer 2, unit 2 of 4")
+    labels = {label.text(): label for label in view.findChildren(QLabel)}
+    assert _fits(labels[text]) and _fits(labels[title])
+
+
+def _inside(view, rect) -> bool:
+    return 0 <= rect.left() and rect.right() <= view.width() and 0 <= rect.top() and not rect.isEmpty()
+
+
+def test_show_all_in_a_narrow_view_keeps_every_column_in_sight(qtbot, data):
+    view = shown(qtbot, NetworkView(), 480, 420)
+    view.set_data(*data)
+    _show(view, (2, 256, 256, 256, 1))
+    view.set_show_all(True)
+    assert _inside(view, view.unit_rect(4, 0))  # the output was drawn past the right edge
+    assert all(_inside(view, view.unit_rect(layer, view.shown_unit_indices(layer)[0])) for layer in range(4))
+
+
+def test_a_tall_column_in_a_short_view_wraps_and_the_units_stay_readable(qtbot, data):
+    view = shown(qtbot, NetworkView(), 1100, 330)
+    view.set_data(*data)
+    _show(view, (2, 40, 1))
+    rects = [view.unit_rect(layer, u) for layer in range(3) for u in view.shown_unit_indices(layer)]
+    assert len(rects) == 2 + TOP_K + 1
+    assert min(r.width() for r in rects) >= 24  # were 10 pixels: every unit shares the tall column's side
+    assert all(_inside(view, r) and r.bottom() <= view.height() for r in rects)
+    assert not any(a.intersects(b) for k, a in enumerate(rects) for b in rects[k + 1:])

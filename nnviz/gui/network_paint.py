@@ -108,7 +108,8 @@ MAX_SIDE = 110  # a unit's largest side (few units)
 MIN_SIDE = 6
 GRID_SIDE = 26  # a unit's side in the "show all" grid
 GRID_GAP = 5  # between units of the grid
-MIN_COLUMN_GAP = 44  # between two layers' columns in the grid: room for the lines
+MIN_COLUMN_GAP = 44  # between two layers' columns in the grid: room for the lines ...
+NARROW_COLUMN_GAP = 12  # ... down to this when the view is too narrow for every column otherwise
 MIN_COLUMN_WIDTH = 76  # a column of the grid is at least this wide: room for its header and scale
 
 
@@ -126,21 +127,32 @@ class Plan:
 def plan_columns(counts: list[int], width: float, height: float, grid: bool) -> Plan:
     """Slots for columns of ``counts`` units on a canvas ``width`` wide with ``height`` visible.
 
-    Not ``grid``: one sub-column each, all fitting in ``height``. ``grid``: units of side ``GRID_SIDE`` in
-    rows of several sub-columns, as many as the width allows; the plan may be taller than ``height`` (scroll).
+    Not ``grid``: one sub-column each (several for a column too tall for ``height``), all fitting in ``height``.
+    ``grid``: units of side ``GRID_SIDE`` in rows of several sub-columns, as many as the width allows; the plan
+    may be taller than ``height`` (scroll); a view too narrow for the columns' headers gets them closer.
     """
     columns = len(counts)
     usable_h = max(1.0, height - HEAD - FOOT)
     if not grid:
         pitch_x = max(1.0, (width - 2 * MARGIN) / columns)
-        side = min(MAX_SIDE, 0.42 * pitch_x, usable_h / (1.25 * max(counts)))
-        side = max(MIN_SIDE, side)
+
+        def fit(m: int, s: int) -> float:
+            """The side of ``m`` units in ``s`` sub-columns: a tall column of a short view wraps into several, so
+            that its units (and every other column's, which share the side) stay large enough to read."""
+            across = min(MAX_SIDE, 0.42 * pitch_x) if s == 1 else 0.6 * pitch_x / (s + 0.25 * (s - 1))
+            return min(across, usable_h / (1.25 * math.ceil(m / s)))
+
+        side = max(MIN_SIDE, min(max(fit(m, s) for s in range(1, m + 1)) for m in counts))
         gap = 0.25 * side
         centres = [MARGIN + (c + 0.5) * pitch_x for c in range(columns)]
         slots = []
         for centre, m in zip(centres, counts, strict=True):
-            top = HEAD + (usable_h - (m * side + (m - 1) * gap)) / 2
-            slots.append(np.column_stack([np.full(m, centre - side / 2), top + np.arange(m) * (side + gap)]))
+            s = next((s for s in range(1, m + 1) if fit(m, s) >= side), m)  # the fewest sub-columns that fit
+            rows = math.ceil(m / s)
+            top = HEAD + (usable_h - (rows * side + (rows - 1) * gap)) / 2
+            left = centre - (s * side + (s - 1) * gap) / 2
+            k = np.arange(m)
+            slots.append(np.column_stack([left + (k % s) * (side + gap), top + (k // s) * (side + gap)]))
         return Plan(tuple(slots), side, height, tuple(centres), tuple([0.9 * pitch_x] * columns))
     side, pitch = float(GRID_SIDE), float(GRID_SIDE + GRID_GAP)
     fit_rows = max(1, int((usable_h + GRID_GAP) // pitch))
@@ -154,7 +166,12 @@ def plan_columns(counts: list[int], width: float, height: float, grid: bool) -> 
     widths = [max(g, MIN_COLUMN_WIDTH) for g in grids]  # the column's, with room for its header
     rows = [math.ceil(m / s) for m, s in zip(counts, subs, strict=True)]
     content = max(rows) * pitch - GRID_GAP
-    gap = max(MIN_COLUMN_GAP, (width - 2 * MARGIN - sum(widths)) / max(1, columns - 1))
+    room = width - 2 * MARGIN - (columns - 1) * NARROW_COLUMN_GAP  # for the columns when the view is narrow
+    if sum(widths) > room:  # columns no wider than their units rather than the last ones out of sight
+        spare = sum(w - g for w, g in zip(widths, grids, strict=True))
+        keep = max(0.0, room - sum(grids)) / spare if spare > 0 else 0.0
+        widths = [g + min(1.0, keep) * (w - g) for w, g in zip(widths, grids, strict=True)]
+    gap = max(NARROW_COLUMN_GAP, (width - 2 * MARGIN - sum(widths)) / max(1, columns - 1))
     left = MARGIN if columns > 1 else (width - widths[0]) / 2
     slots, centres = [], []
     for m, s, g, w, r in zip(counts, subs, grids, widths, rows, strict=True):

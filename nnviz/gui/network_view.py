@@ -75,6 +75,7 @@ class NetworkView(QWidget):
 
         self._title_label = QLabel()
         self._title_label.setStyleSheet(f"color: {FOREGROUND}; font-weight: bold;")
+        self._title_label.setWordWrap(True)  # a narrow view wraps it rather than cut it ('epoch 1' of 'epoch 150')
         self._key = QLabel()
         self._key.setStyleSheet(f"color: {NOTE_COLOR};")
         self._key.setToolTip("Lines: the weights between the units shown, blue positive, orange negative, as wide "
@@ -110,6 +111,9 @@ class NetworkView(QWidget):
         self._readout = QLabel(" ")
         self._readout.setStyleSheet(f"color: {FOREGROUND};")
         self._readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self._readout.setWordWrap(True)  # a unit's read-out is longer than a narrow view is wide ...
+        self._readout.setMinimumHeight(2 * self._readout.fontMetrics().lineSpacing())  # ... with room for 2 lines
+        self._readout.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
