@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from helpers import shown
+from PySide6.QtCore import QPointF
 
 from nnviz.core.health import UpdateSizes
 from nnviz.core.network import Layout, init_params
@@ -196,3 +197,25 @@ def test_envelope_matches_the_lowest_and_highest_point_of_every_chunk(n):
         expected |= {x[chunk][y[chunk].argmin()], x[chunk][y[chunk].argmax()]}
     assert set(ex) == expected
     np.testing.assert_array_equal(ey, y[(ex / 3).astype(int)])
+
+
+def test_the_legend_covers_no_line(qtbot):
+    view = shown(qtbot, UpdateSizesView(), 420, 260)
+    shape = (2, 8, 8, 8, 1)
+    layout = Layout(shape)
+    params = init_params(shape, 3)
+    sizes = UpdateSizes(layout, params)
+    for epoch in range(1, 41):  # layer k's weights grow by 10^-(k+1) an epoch: flat lines from 0.1 to 1e-4
+        params = params.copy()
+        for k, (w, _) in enumerate(layout.views(params)):
+            w *= 1 + 10.0 ** -(k + 1)
+        sizes.add(epoch, params)
+    view.show_run(sizes, "flat", "#1f77b4", shape)
+    qtbot.wait(10)
+    legend = view.legend.mapRectToScene(view.legend.boundingRect())
+    vb = view.plot.vb
+    for epochs, drawn in view.lines().values():
+        np.testing.assert_allclose(drawn, drawn[0], rtol=1e-6)
+        for x, y in zip(epochs, drawn, strict=True):
+            point = vb.mapViewToScene(QPointF(x, np.log10(y)))
+            assert vb.sceneBoundingRect().contains(point) and not legend.contains(point), (x, y)

@@ -91,7 +91,9 @@ class UpdateSizesView(pg.PlotWidget):
         plot.setMenuEnabled(False)
         plot.hideButtons()
         plot.setLogMode(x=False, y=True)
-        plot.enableAutoRange(x=False, y=True)  # x: from 0 to a round epoch past the newest (see refresh)
+        plot.enableAutoRange(x=False, y=False)  # x: 0 to a round epoch past the newest; y: the data and room
+        #                                        above it for the legend (see _fit_y)
+        self._y_span = None  # (lowest, highest) log10 update size drawn
         self._x_max = None
         plot.showGrid(x=False, y=True, alpha=0.15)
         for side, label in (("bottom", "epoch"), ("left", "‖ΔW‖ / ‖W‖ per epoch")):
@@ -162,13 +164,17 @@ class UpdateSizesView(pg.PlotWidget):
         x = epochs.astype(np.float64)
         # Two points (a chunk's lowest and highest) per pixel column are all a line can show.
         points = max(200, min(MAX_DRAWN_POINTS, 2 * round(self.plot.vb.width())))
-        drawn = 0
+        drawn, low, high = 0, np.inf, -np.inf
         for column, item in enumerate(self._lines.values()):
             y = ratios[:, column]
             kept = np.isfinite(y) & (y > 0)  # log axis: a zero or non-finite size has no place on it
             item.setData(*envelope(x, y, points) if kept.all() else envelope(x[kept], y[kept], points))
             drawn += int(kept.sum())
+            if kept.any():
+                low, high = min(low, float(y[kept].min())), max(high, float(y[kept].max()))
         self._nothing.setVisible(len(x) > 0 and drawn == 0)
+        self._y_span = (np.log10(low), np.log10(high)) if drawn else None
+        self._fit_y()
         x_max = round_up(x[-1] if len(x) else 0)
         if x_max != self._x_max:
             self._x_max = x_max
@@ -206,6 +212,26 @@ class UpdateSizesView(pg.PlotWidget):
         return self._title_text
 
     # ---- internals --------------------------------------------------------------------------
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if hasattr(self, "_y_span"):  # not while PlotWidget.__init__ lays itself out
+            self._fit_y()
+
+    def _fit_y(self) -> None:
+        """The y range: the lines, and above them a band as tall as the legend, so that it covers none of them
+        (it sits in the plot's top right corner, where the first epochs' large updates would be)."""
+        low, high = self._y_span if self._y_span is not None else (np.log10(HEALTHY) - 1, np.log10(HEALTHY) + 1)
+        low, high = min(low, np.log10(HEALTHY)), max(high, np.log10(HEALTHY))  # the healthy line in sight
+        span = max(high - low, 0.5)
+        low, high = low - 0.05 * span, high + 0.05 * span
+        if self.plot.vb is None:
+            return  # the plot is being taken down
+        plot_height = self.plot.vb.height()
+        band = self.legend.boundingRect().height() + 12  # the legend, its offset and a gap
+        if 0 < band < 0.7 * plot_height:  # (a taller legend than that: the lines keep most of the height)
+            high += (high - low) * band / (plot_height - band)
+        self.plot.setYRange(low, high, padding=0)
 
     def _set_title(self, name: str, colour: str | None) -> None:
         name = shorten(name, 40)
