@@ -97,3 +97,13 @@ def test_update_sizes_show_beside_the_curves_for_the_selected_run(window, qtbot)
         assert list(x) == list(epochs) and np.allclose(y, column)
     window.controller.show_epoch(7)
     qtbot.waitUntil(lambda: window.updates.marker_epoch == 7)
+
+
+def test_a_unit_shown_large_gives_way_when_the_network_loses_it(make_window, qtbot):
+    window = make_window(preset_config("sgd", n_samples=200, epochs=5, shape=(2, 8, 8, 1)))
+    window.set_view_mode("both")
+    window.network.open_unit(2, 7)
+    assert window.network.large_unit == (2, 7)
+    window.controller.set_shared(window.model.shared.replace(shape=(2, 3, 1)))
+    qtbot.waitUntil(lambda: ready(window) and window.model.shared.shape == (2, 3, 1))
+    assert window.network.large_unit is None and window.network.shown_units() == [2, 3, 1]

@@ -95,8 +95,10 @@ WEIGHTS = {
     "key": 14, "trigger": 8, "type": 24, "combo": 7, "speed": 2, "discretize": 1, "layers": 3, "seed_button": 2,
     "full_batch": 2, "lr_slider": 3, "add": 3, "notebook": 1, "remove": 2, "rename": 2, "colour": 2,
     "visible": 3, "select": 4, "timeline": 5, "maps": 4, "curves": 3, "save": 2, "open": 2, "open_bad": 1,
-    "export": 2, "new": 1, "reopen": 1, "run": 4, "settle": 2, "resize": 1,
+    "export": 2, "new": 1, "reopen": 1, "run": 4, "settle": 2, "resize": 1, "view": 4,
 }
+VIEWS = ["view_maps_action", "view_both_action", "view_network_action", "update_sizes_action", "show_all", "unit",
+         "unit", "hover", "banner"]
 
 
 def _args(rng: random.Random, name: str) -> list:
@@ -111,7 +113,7 @@ def _args(rng: random.Random, name: str) -> list:
         text = rng.choice(big) if roll < 0.06 and big else rng.choice(INVALID) if roll < 0.35 else rng.choice(small)
         return [field, text, rng.choice(["enter", "tab", "none", "none"])]
     if name == "combo":
-        return [rng.choice(["dataset", "activation", "schedule", "preset"]), rng.randrange(8)]
+        return [rng.choice(["dataset", "activation", "init", "schedule", "preset"]), rng.randrange(8)]
     if name == "speed":
         return [rng.randrange(12)]
     if name == "layers":
@@ -146,6 +148,8 @@ def _args(rng: random.Random, name: str) -> list:
         return [rng.choice(["csv", "window", "curves", "map"]), rng.randrange(200, 601)]
     if name == "run":
         return [rng.randrange(50, 800)]
+    if name == "view":
+        return [rng.choice(VIEWS), rng.randrange(64), rng.randrange(300)]
     if name == "resize":
         return [rng.choice([[900, 600], [1200, 800], [1000, 700], [1480, 900]])]
     return []
@@ -446,6 +450,26 @@ class Monkey:
 
     def do_discretize(self) -> None:
         self.w.discretize.click()
+
+    def do_view(self, kind: str, index: int, unit: int) -> None:
+        """The network view: where it goes, update sizes, show all, a unit opened large or hovered, the remedy."""
+        w, net = self.w, self.w.network
+        if kind.endswith("_action"):
+            getattr(w, kind).trigger()
+        elif kind == "show_all":
+            net.set_show_all(not net.show_all)
+        elif kind == "banner":
+            if w.health_banner.button.isVisible():
+                w.health_banner.button.click()
+        elif net.isVisible() and net.shown_units():
+            layer = index % len(net.shown_units())
+            shown = net.shown_unit_indices(layer)
+            if shown:
+                chosen = shown[unit % len(shown)]
+                if kind == "unit":
+                    net.open_unit(layer, chosen)
+                else:
+                    net.hover_text(net.unit_rect(layer, chosen).center())
 
     def do_layers(self, delta: int) -> None:
         panel = self.w.panel

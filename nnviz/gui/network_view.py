@@ -148,6 +148,10 @@ class NetworkView(QWidget):
         if title != self._title_label.text():
             self._title_label.setText(title)
         self._stale = True
+        if self._large is not None:
+            layer, unit = self._large
+            if layer >= len(layout.shape) or unit >= layout.shape[layer]:
+                self.close_large()  # the network changed shape: that unit is gone
         if self._large is None:
             self._fresh()
         else:  # the network is hidden behind the large view: evaluated when it is next needed
