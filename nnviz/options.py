@@ -8,15 +8,13 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import re
 import sys
 import time
 from pathlib import Path
 
 from nnviz.core.datasets import DATASETS
 from nnviz.core.files import WriteError, write_atomic
-from nnviz.core.health import MEASURE_POINTS, measure
-from nnviz.core.health import warnings as health_warnings
+from nnviz.core.health import new_warnings
 from nnviz.core.network import ACTIVATIONS
 from nnviz.core.optimizers import SCHEDULES
 from nnviz.core.text import FULL_BATCH, quoted, short_setting_message, shorten
@@ -177,24 +175,14 @@ def print_warnings(prog: str, messages: list[str], about: str = "") -> None:
         print(f"{prog}: warning: {about + ': ' if about else ''}{message}", file=sys.stderr)
 
 
-def _subject(message: str) -> str:
-    # What a health warning is about, without its figures: "the output is saturated on # of the points",
-    # "# of 256 units of hidden layer 2 are dead (...)"; the same at the start and after training.
-    return re.sub(r"^\d+ of |[\d.]+ %", "# ", message.split(":", 1)[0])
-
-
 def final_warnings(comparison, run) -> list[str]:
-    """The health warnings of a run's final parameters that its start did not already give (by subject:
-    a start saturated from the first epoch is not reported again as grown too large). None for a run
-    that diverged (its own message says why) or never trained."""
+    """The health warnings of a run's final parameters about problems its start did not have (a start
+    saturated from the first epoch is not reported again as grown too large). None for a run that diverged
+    (its own message says why) or never trained."""
     found = comparison.params_at(run.id)
     if found is None or found[0] == 0 or run.status == "diverged":
         return []
-    epoch, params = found
-    shared, data = comparison.shared, comparison.data
-    health = measure(params, comparison.layout, shared.activation, data.X, data.y, MEASURE_POINTS)
-    known = {_subject(message) for message in comparison.start.warnings()}
-    return [m for m in health_warnings(health, shared.init, epoch, comparison.start.health) if _subject(m) not in known]
+    return new_warnings(comparison.health(run.id), comparison.shared.init, found[0], comparison.start.health)
 
 
 class Progress:

@@ -5,7 +5,7 @@ import pytest
 
 from nnviz.core.comparison import Comparison, RunSpec, SharedSettings, prepare
 from nnviz.core.grid import GridEvaluator
-from nnviz.core.health import SATURATED_P, UpdateSizes, measure, warnings
+from nnviz.core.health import MEASURE_CHUNK, UpdateSizes, measure, new_warnings, percent, warnings
 from nnviz.core.network import INITS, Layout, backward, forward, init_params
 from nnviz.core.training import TrainConfig, Trainer
 
@@ -144,7 +144,6 @@ def test_warnings_name_dead_layers_and_the_remedy_fits_the_state():
         "try init 'he'"]
     assert warnings(health, "he")[0].endswith("try another init seed")
     assert warnings(health, "he", epoch=40)[0].endswith("lower the learning rate (or add L2) and restart")
-    assert SATURATED_P == 1e-6
 
 
 # ---- update sizes ---------------------------------------------------------------------------------
@@ -218,3 +217,33 @@ def test_a_problem_present_from_the_start_is_blamed_on_the_initial_weights_later
     healthy = prepare(SharedSettings(shape=(2, 256, 256, 256, 1), init="he")).health
     grown = warnings(start, "he", epoch=30, start=healthy)  # saturated later although it started well
     assert grown[0].endswith("the weights have grown too large; lower the learning rate (or add L2) and restart")
+
+
+def test_measure_in_chunks_equals_one_pass_and_stops_when_asked():
+    from nnviz.core.training import Stopped
+
+    start = prepare(SharedSettings(shape=(2, 8, 8, 1), n_samples=1000))
+    layout, X, y = start.layout, start.data.X, start.data.y
+    assert len(X) > 2 * MEASURE_CHUNK
+    health = measure(start.initial_params, layout, "relu", X, y)
+    _, acts = forward(start.initial_params, layout, X, "relu")
+    for share, a in zip(health.active, acts[1:-1], strict=True):
+        np.testing.assert_allclose(share, np.mean(a > 0, axis=0))
+    whole = backward(start.initial_params, layout, X, y.reshape(-1, 1).astype(float), "relu")
+    np.testing.assert_allclose(health.gradient, [np.linalg.norm(w) for w, _ in layout.views(whole)], rtol=1e-10)
+    asked = []
+    with pytest.raises(Stopped):
+        measure(start.initial_params, layout, "relu", X, y, should_stop=lambda: asked.append(1) or len(asked) > 2)
+    assert len(asked) == 3  # asked before each chunk, stopped at the third
+
+
+def test_percentages_never_round_to_all_or_nothing():
+    assert [percent(v) for v in (0, 1, 0.5, 0.996, 0.9999, 0.004, 0.0149)] == \
+        ["0 %", "100 %", "50 %", "99.6 %", "99.9 %", "0.4 %", "1 %"]
+
+
+def test_new_warnings_leave_out_what_the_start_already_had():
+    stuck = prepare(SharedSettings(shape=(2, 256, 256, 256, 1))).health
+    assert new_warnings(stuck, "notebook", 20, stuck) == []
+    healthy = prepare(SharedSettings(shape=(2, 256, 256, 256, 1), init="he")).health
+    assert len(new_warnings(stuck, "he", 20, healthy)) == 1

@@ -107,3 +107,18 @@ def test_a_unit_shown_large_gives_way_when_the_network_loses_it(make_window, qtb
     window.controller.set_shared(window.model.shared.replace(shape=(2, 3, 1)))
     qtbot.waitUntil(lambda: ready(window) and window.model.shared.shape == (2, 3, 1))
     assert window.network.large_unit is None and window.network.shown_units() == [2, 3, 1]
+
+
+def test_health_of_a_wide_network_is_measured_off_the_gui_thread_for_the_epoch_shown(make_window, qtbot):
+    window = make_window(preset_config("mini-batch", n_samples=200, epochs=3, shape=(2, 256, 256, 1)))
+    window.set_view_mode("both")
+    run_to_end(qtbot, window)
+    net = window.network
+    for epoch in (1, 2):
+        window.controller.show_epoch(epoch)
+        qtbot.waitUntil(lambda epoch=epoch: window.inside.health() is not None
+                        and window.inside.health().epoch == epoch, timeout=10000)
+        rect = net.unit_rect(1, net.shown_unit_indices(1)[0])
+        qtbot.waitUntil(lambda epoch=epoch, rect=rect: f"(at epoch {epoch})" in net.hover_text(rect.center()))
+        text = net.hover_text(rect.center())
+        assert "active on" in text and "—" not in text and "layer's ‖∂J/∂W‖" in text

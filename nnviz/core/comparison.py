@@ -114,9 +114,7 @@ def prepare(shared: SharedSettings, engine=None, data: Dataset | None = None, pr
         raise Stopped
     reference = Trainer(TrainConfig(**shared.to_dict()), engine, data=data, initial_params=params,
                         should_stop=should_stop)
-    if should_stop is not None and should_stop():
-        raise Stopped
-    health = measure(params, Layout(shared.shape), shared.activation, data.X, data.y, MEASURE_POINTS)
+    health = measure(params, Layout(shared.shape), shared.activation, data.X, data.y, MEASURE_POINTS, should_stop)
     return Start(shared, data, params, reference.initial_evaluation, health)
 
 

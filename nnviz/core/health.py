@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nnviz.core.network import Layout, backward, forward
+from nnviz.core.training import Stopped
 
 SATURATED_P = 1e-6  # an output p below this or above 1 − this is saturated: its gradient has all but vanished
 TANH_SATURATED = 0.99  # a tanh unit with |a| above this is saturated (its derivative 1 − a² < 0.02)
@@ -31,6 +32,7 @@ class Health:
     #                                 a > 0) or saturated (tanh: |a| > TANH_SATURATED)
     output_saturated: float  # share of the points whose output p is within SATURATED_P of 0 or 1
     gradient: tuple[float, ...]  # per weight layer: ‖∂J/∂W‖ (Frobenius norm, the mean cost's gradient)
+    epoch: int | None = None  # the epoch of the parameters measured, when the caller says it
 
     def dead(self, layer: int) -> int:
         """Units of hidden layer ``layer`` (0-based) that never help: relu units zero on every point, tanh units
@@ -43,9 +45,13 @@ class Health:
         return len(self.active)
 
 
+MEASURE_CHUNK = 250  # points measured at a time: a stop is seen between chunks (~10 ms for 2-256-256-256-1)
+
+
 def measure(params: np.ndarray, layout: Layout, activation: str, X: np.ndarray, y: np.ndarray,
-            max_points: int | None = None) -> Health:
+            max_points: int | None = None, should_stop=None) -> Health:
     """The Health of ``params`` on (X, y); with ``max_points``, on every k-th point (at most that many).
+    ``should_stop()`` is asked between chunks of MEASURE_CHUNK points: training.Stopped when it says so.
 
     X : ndarray of shape (n, 2), y : ndarray of shape (n,) or (n, 1), n ≥ 1.
     """
@@ -56,22 +62,38 @@ def measure(params: np.ndarray, layout: Layout, activation: str, X: np.ndarray, 
     if max_points is not None and len(X) > max_points:
         step = -(-len(X) // max_points)
         X, y = X[::step], y[::step]
-    _, acts = forward(params, layout, X, activation)
-    hidden = acts[1:-1]
-    if activation == "relu":
-        active = tuple(np.mean(a > 0, axis=0) for a in hidden)
-    else:
-        active = tuple(np.mean(np.abs(a) > TANH_SATURATED, axis=0) for a in hidden)
-    p = acts[-1]
-    saturated = float(np.mean((p < SATURATED_P) | (p > 1 - SATURATED_P)))
-    grad = backward(params, layout, X, y, activation)
+    n = len(X)
+    counts = [np.zeros(units) for units in layout.shape[1:-1]]
+    saturated = 0
+    grad = np.zeros_like(params, dtype=np.float64)
+    for start in range(0, n, MEASURE_CHUNK):
+        if should_stop is not None and should_stop():
+            raise Stopped
+        Xc, yc = X[start:start + MEASURE_CHUNK], y[start:start + MEASURE_CHUNK]
+        _, acts = forward(params, layout, Xc, activation)
+        for count, a in zip(counts, acts[1:-1], strict=True):
+            count += np.sum(a > 0 if activation == "relu" else np.abs(a) > TANH_SATURATED, axis=0)
+        p = acts[-1]
+        saturated += int(np.sum((p < SATURATED_P) | (p > 1 - SATURATED_P)))
+        grad += backward(params, layout, Xc, yc, activation) * (len(Xc) / n)  # the mean over every point
+    active = tuple(count / n for count in counts)
     gradient = tuple(float(np.linalg.norm(w)) for w, _ in layout.views(grad))
-    return Health(activation, tuple(layout.shape), len(X), active, saturated, gradient)
+    return Health(activation, tuple(layout.shape), n, active, saturated / n, gradient)
 
 
-def _percent(share: float) -> str:
+def percent(share: float) -> str:
+    """A share as a percentage that never rounds up to 100 % (or down to 0 %) what is not."""
     value = 100 * share
-    return f"{value:.0f} %" if value >= 1 or value == 0 else f"{value:.1g} %"
+    if value in (0, 100):
+        return f"{value:.0f} %"
+    if value < 1:
+        return f"{value:.1g} %"
+    return f"{min(value, 99.9):.1f} %" if value > 99 else f"{value:.0f} %"
+
+
+def remedy_init(activation: str) -> str:
+    """The initial weights made for a hidden activation: he for relu, glorot for tanh."""
+    return "he" if activation == "relu" else "glorot"
 
 
 def _problems(health: Health) -> dict:
@@ -92,28 +114,40 @@ def warnings(health: Health, init: str = "notebook", epoch: int = 0, start: Heal
     ``init`` is the initial-weight scheme the run started from, ``epoch`` the epoch measured and ``start`` the
     Health of the initial weights: a problem there from the start (epoch 0, or also in ``start``) is blamed on
     the initial weights, one that came later on the training (too large a step)."""
-    out = []
-    remedy_init = "he" if health.activation == "relu" else "glorot"
+    return list(warnings_by_subject(health, init, epoch, start).values())
+
+
+def new_warnings(health: Health, init: str, epoch: int, start: Health) -> list[str]:
+    """The warnings of ``health`` about problems the ``start`` did not have (those were said at the start)."""
+    known = _problems(start)
+    return [text for subject, text in warnings_by_subject(health, init, epoch, start).items() if subject not in known]
+
+
+def warnings_by_subject(health: Health, init: str = "notebook", epoch: int = 0,
+                        start: Health | None = None) -> dict:
+    """``warnings`` by what they are about: "output", or the 0-based index of a hidden layer."""
+    out = {}
+    remedy = remedy_init(health.activation)
     widest = max(health.shape[1:-1], default=0)
     at_start = _problems(start) if start is not None else {}
     for subject, size in _problems(health).items():
         from_start = epoch == 0 or subject in at_start
         if not from_start:
-            remedy = "lower the learning rate (or add L2) and restart"
-        elif init != remedy_init:
-            remedy = f"try init '{remedy_init}'"
+            advice = "lower the learning rate (or add L2) and restart"
+        elif init != remedy:
+            advice = f"try init '{remedy}'"
         else:
-            remedy = "try another init seed"
+            advice = "try another init seed"
         if subject == "output":
             cause = (f"the initial weights are too large for {widest} units a layer" if from_start
                      else "the weights have grown too large")
-            out.append(f"the output is saturated on {_percent(size)} of the points: {cause}; {remedy}")
+            out[subject] = f"the output is saturated on {percent(size)} of the points: {cause}; {advice}"
             continue
         units = len(health.active[subject])
         what = ("dead (zero on every point): they pass on no signal and get no gradient"
                 if health.activation == "relu" else
                 "saturated (|tanh| > 0.99 on every point): their gradient is near 0")
-        out.append(f"{size} of {units} units of hidden layer {subject + 1} are {what}; {remedy}")
+        out[subject] = f"{size} of {units} units of hidden layer {subject + 1} are {what}; {advice}"
     return out
 
 
@@ -137,8 +171,9 @@ class UpdateSizes:
             starts += [int(start), int(start) + n_in * n_out]
         self._starts = np.array(starts, dtype=np.intp)
         self._lock = threading.Lock()
-        self._epochs = np.empty(capacity, dtype=np.int64)
-        self._values = np.empty((capacity, self.layers), dtype=np.float64)
+        room = min(capacity, 1024)  # grown by doubling up to capacity: a short run holds little
+        self._epochs = np.empty(room, dtype=np.int64)
+        self._values = np.empty((room, self.layers), dtype=np.float64)
         self._n = 0
         self._previous = np.asarray(initial_params, dtype=np.float64)
         self._previous_norm2 = self._weight_sums(self._previous * self._previous)
@@ -157,6 +192,10 @@ class UpdateSizes:
         if epoch % self.stride:
             return
         with self._lock:
+            if self._n == len(self._epochs) < self.capacity:
+                room = min(2 * self._n, self.capacity)
+                self._epochs = np.concatenate([self._epochs, np.empty(room - self._n, dtype=np.int64)])
+                self._values = np.concatenate([self._values, np.empty((room - self._n, self.layers))])
             if self._n == self.capacity:
                 kept = self._n // 2
                 self._epochs[:kept] = self._epochs[1::2][:kept]

@@ -8,13 +8,15 @@ the newest request first, and shown when it arrives.
 
 from __future__ import annotations
 
+import dataclasses
+import sys
 import threading
 import time
 
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSplitter, QVBoxLayout, QWidget
 
-from nnviz.core.health import MEASURE_POINTS, measure, warnings
+from nnviz.core.health import MEASURE_POINTS, measure, remedy_init, warnings
 from nnviz.core.text import shorten
 from nnviz.gui.network_view import NetworkView
 from nnviz.gui.update_view import UpdateSizesView
@@ -94,9 +96,12 @@ class HealthProbe(QObject):
                     return
             key, args = wanted
             try:
-                self.measured.emit(key, measure(*args, MEASURE_POINTS))
-            except Exception:  # a failed measure only leaves the banner as it was  # noqa: BLE001
-                pass
+                health = measure(*args, MEASURE_POINTS)
+            except Exception as exc:  # never a silent dead thread: say so, and let a later frame ask again
+                print(f"nnviz: warning: could not measure the network's health ({type(exc).__name__}: "
+                      f"{shorten(str(exc), 200)})", file=sys.stderr)
+                health = None
+            self.measured.emit(key, health)
 
 
 class InsideViews:
@@ -122,6 +127,8 @@ class InsideViews:
         self._health_at = 0.0
         self._network_cost = 0.0  # seconds the network view took to draw last time
         self._network_at = 0.0
+        self._shown = None  # key of what the views show: (run id, generation, epoch)
+        self._shown_args = None  # (params, title) of it
         self.probe = HealthProbe(window)
         self.probe.measured.connect(self._on_measured)
 
@@ -163,6 +170,8 @@ class InsideViews:
         self.network.setVisible(mode != "maps")
         if self._maps is not None:
             self._maps.setVisible(mode != "network")
+        if mode != "network" and hasattr(self.w, "views"):
+            self.w.views.draw_maps(force=True)  # not drawn while hidden
         self.draw(force=True)
 
     def set_update_sizes(self, on: bool) -> None:
@@ -200,18 +209,24 @@ class InsideViews:
         key = (run.id, run.generation, shown)
         if force or now - self._health_at >= 1 / HEALTH_PER_SECOND:
             self._ask_health(key, params)
-        health = self._health[1] if self._health[0] is not None and self._health[0][:2] == key[:2] else None
+        self._shown = key
+        self._shown_args = (params, f"“{shorten(run.spec.name, 40)}” — epoch {shown:,}")
         every = max(self._network_cost / NETWORK_SHARE, 1 / NETWORK_PER_SECOND)
         if self.network.isVisibleTo(self.w) and (force or now - self._network_at >= every):
-            started = time.perf_counter()
-            self.network.show_network(params, model.layout, model.shared.activation, health,
-                                   f"“{shorten(run.spec.name, 40)}” — epoch {shown:,}")
-            self._network_at = time.perf_counter()
-            self._network_cost = self._network_at - started
+            self._draw_network(key, *self._shown_args)
         if self.updates.isVisibleTo(self.w):
             self.updates.show_run(run.update_sizes, run.spec.name, run.spec.colour, model.shared.shape)
             self.updates.refresh()
             self.updates.set_marker(epoch)
+
+    def _draw_network(self, key, params, title: str) -> None:
+        # The health of this run's newest measure (its hover says which epoch that was), none of another run's.
+        model = self.c.model
+        health = self._health[1] if self._health[0] is not None and self._health[0][:2] == key[:2] else None
+        started = time.perf_counter()
+        self.network.show_network(params, model.layout, model.shared.activation, health, title)
+        self._network_at = time.perf_counter()
+        self._network_cost = self._network_at - started
 
     def health(self):
         """The Health the banner and the network view show now (None until measured)."""
@@ -238,12 +253,17 @@ class InsideViews:
     def _on_measured(self, key, health) -> None:
         if key == self._health_asked:
             self._health_asked = None
+        if health is None:  # the measure failed: the banner stays as it was, a later frame asks again
+            return
+        health = dataclasses.replace(health, epoch=key[2])
         model = self.c.model
         run = model.runs.get(self.c.selected_run_id)
         if run is None or key[:2] != (run.id, run.generation) or tuple(health.shape) != tuple(model.shared.shape):
             return  # measured for a run no longer shown (or a network since changed)
         self._health = (key, health)
         lines = warnings(health, model.shared.init, key[2], model.start.health)
-        remedy = "he" if health.activation == "relu" else "glorot"
+        remedy = remedy_init(health.activation)
         self.banner.show_warnings(lines, remedy if any(line.endswith(f"try init '{remedy}'") for line in lines)
                                   else "")
+        if key == self._shown and self.network.isVisibleTo(self.w):
+            self._draw_network(key, *self._shown_args)  # the hover's shares now: measured after the view drew

@@ -11,7 +11,7 @@ from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QToolTip, QWidget
 
 from nnviz.core.grid import GridEvaluator
-from nnviz.core.health import Health
+from nnviz.core.health import Health, percent
 from nnviz.gui.map_drawing import pixel_font
 from nnviz.gui.map_shared import BACKGROUND, FOREGROUND, NOTE_COLOR
 from nnviz.gui.network_paint import (
@@ -56,15 +56,19 @@ def unit_text(layer: int, unit: int, shape: tuple[int, ...], bias: float | None,
     if bias is not None:
         parts.append(f"bias {bias:.4g}")
     if layer == len(shape) - 1:
-        share = "—" if health is None else f"{100 * health.output_saturated:.0f} %"
+        share = "—" if health is None else percent(health.output_saturated)
         parts.append(f"saturated (p within 1e-6 of 0 or 1) on {share} of the data")
         what = "P(class 1)"
     else:
         if layer > 0:
-            share = "—" if health is None else f"{100 * health.active[layer - 1][unit]:.0f} %"
+            share = "—" if health is None else percent(health.active[layer - 1][unit])
             state = "active" if activation == "relu" else "saturated (|tanh| > 0.99)"
             parts.append(f"{state} on {share} of the data")
         what = "value"
+    if layer > 0 and health is not None:
+        parts.append(f"layer's ‖∂J/∂W‖ {health.gradient[layer - 1]:.2g}")
+    if health is not None and health.epoch is not None:
+        parts[-1] += f" (at epoch {health.epoch:,})"
     parts.append(f"{what} {value:.4g} at x₁ = {x1:.3g}, x₂ = {x2:.3g}")
     return " · ".join(parts)
 

@@ -112,7 +112,7 @@ class NetworkView(QWidget):
         self._readout.setStyleSheet(f"color: {FOREGROUND};")
         self._readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._readout.setWordWrap(True)  # a unit's read-out is longer than a narrow view is wide ...
-        self._readout.setMinimumHeight(2 * self._readout.fontMetrics().lineSpacing())  # ... with room for 2 lines
+        self._readout.setMinimumHeight(3 * self._readout.fontMetrics().lineSpacing())  # ... with room for 3 lines
         self._readout.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)

@@ -149,6 +149,8 @@ class ViewSync:
         frame, in turn, and at most MAPS_PER_SECOND maps a second: a frame never pays for every map's paint
         (the curves follow every frame; a run shown large follows every frame too)."""
         w, model = self.w, self.c.model
+        if not w.maps.isVisibleTo(w):
+            return  # the network view is in their place: drawn when shown again (InsideViews.set_mode)
         now = time.perf_counter()
         runs = list(model)
         if not force and len(runs) > 1 and w.maps.large_run_id == -1:
