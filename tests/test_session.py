@@ -20,7 +20,7 @@ from nnviz.core.session import (
 )
 
 SHARED = SharedSettings(dataset="moons", n_samples=40, noise=0.2, data_seed=3, shape=(2, 4, 1), init_seed=5,
-                        engine="numpy")
+                        init="glorot", engine="numpy")
 RUNS = (
     RunSpec("sgd", "#1f77b4", learning_rate=0.05, epochs=3),
     RunSpec("batch, large \"β\"", "#ff7f0e", visible=False, learning_rate=0.3, batch_size=16, epochs=4, l2=1e-3),
@@ -346,3 +346,13 @@ def test_long_values_are_cut_in_messages_and_warnings(tmp_path):
     path = tmp_path / "warn.nnviz.json"
     path.write_text(json.dumps(doc))
     assert all(len(w) < 200 for w in load_session(path).warnings)
+
+
+def test_a_file_written_before_init_existed_opens_with_the_notebooks_weights():
+    doc = json.loads(session_text(SHARED, RUNS))
+    del doc["shared"]["init"]
+    session = parse_session(json.dumps(doc), "old.nnviz.json")
+    assert session.shared == SHARED.replace(init="notebook") and session.warnings == ()
+    doc["shared"]["init"] = "lecun"
+    with pytest.raises(SessionError, match=r"shared\.init='lecun': allowed are notebook, glorot, he"):
+        parse_session(json.dumps(doc), "bad.nnviz.json")
