@@ -212,7 +212,7 @@ class NetworkCanvas(QWidget):
             names = [layer_name(column.layer, layers), f"hidden {column.layer}", f"h{column.layer}"]
             name = next((n for n in names if header.horizontalAdvance(n) <= room), names[-1])
             draw_centred(painter, name if 0 < column.layer < layers - 1 else names[0], centre, 14, 12, bold=True)
-            draw_scale_strip(painter, centre, 22, float(np.clip(width - 30, 36, 100)), column.scale)
+            draw_scale_strip(painter, centre, 22, float(np.clip(width - 30, 36, 100)), column.scale, room + 2)
         draw_lines(painter, self.lines)
         draw_units(painter, self.columns, plan)
         bottom = plan.height - FOOT + 14

@@ -293,24 +293,30 @@ def nearest_line(lines: Lines, x: float, y: float, tolerance: float = 4.0) -> in
 # ---- text and scale strips ---------------------------------------------------------------------------------
 
 
-def draw_scale_strip(painter: QPainter, centre_x: float, top: float, width: float, scale: Scale) -> None:
-    """A horizontal colour strip of ``scale`` with its low and high values under its ends."""
+def draw_scale_strip(painter: QPainter, centre_x: float, top: float, width: float, scale: Scale,
+                     room: float | None = None) -> None:
+    """A horizontal colour strip of ``scale`` with its low and high values under its ends; the strip and its
+    labels take at most ``room`` pixels across (narrowed to fit), and no label starts left of the canvas."""
+    font = pixel_font(10)
+    metrics = QFontMetricsF(font)
+    low, high = scale.label(scale.low), scale.label(scale.high)
+    ends = (metrics.horizontalAdvance(low) + metrics.horizontalAdvance(high)) / 2
+    if room is not None:
+        width = max(12.0, min(width, room - ends - 4))
     strip = QRectF(centre_x - width / 2, top, width, 8)
     row = np.ascontiguousarray(scale.table.reshape(1, -1))
     painter.drawImage(strip, qimage(row))
     painter.setPen(QPen(QColor(FOREGROUND), 0.6))
     painter.setBrush(Qt.BrushStyle.NoBrush)
     painter.drawRect(strip)
-    font = pixel_font(10)
     painter.setFont(font)
-    metrics = QFontMetricsF(font)
     baseline = strip.bottom() + 2 + metrics.ascent()
-    low, high = scale.label(scale.low), scale.label(scale.high)
     painter.setPen(QColor(NOTE_COLOR))
-    painter.drawText(QPointF(strip.left() - metrics.horizontalAdvance(low) / 2, baseline), low)
+    painter.drawText(QPointF(max(0.0, strip.left() - metrics.horizontalAdvance(low) / 2), baseline), low)
     painter.drawText(QPointF(strip.right() - metrics.horizontalAdvance(high) / 2, baseline), high)
-    if scale.kind == "diverging":
-        painter.drawText(QPointF(strip.center().x() - metrics.horizontalAdvance("0") / 2, baseline), "0")
+    zero = metrics.horizontalAdvance("0")
+    if scale.kind == "diverging" and width >= ends + 2 * zero:  # room for the middle label between the ends
+        painter.drawText(QPointF(strip.center().x() - zero / 2, baseline), "0")
 
 
 def draw_centred(painter: QPainter, text: str, centre_x: float, baseline: float, pixels: float = 11,
