@@ -274,3 +274,15 @@ def test_a_tall_column_in_a_short_view_wraps_and_the_units_stay_readable(qtbot, 
     assert min(r.width() for r in rects) >= 24  # were 10 pixels: every unit shares the tall column's side
     assert all(_inside(view, r) and r.bottom() <= view.height() for r in rects)
     assert not any(a.intersects(b) for k, a in enumerate(rects) for b in rects[k + 1:])
+
+
+def test_a_unit_shown_large_keeps_its_columns_colour_scale(qtbot, data):
+    view = shown(qtbot, NetworkView(), 700, 420)
+    view.set_data(*data)
+    shape = (2, 4, 1)
+    params = init_params(shape, 5)
+    view.show_network(params, Layout(shape), "relu")
+    small = view.column_scale_range(1)
+    view.open_unit(1, 0)
+    low, high = view.large_scale_range()
+    assert low == small[0] and high == pytest.approx(small[1], rel=0.05)  # the same plane, a finer grid

@@ -67,6 +67,11 @@ class LargeMap(QWidget):
         self._scale, self._extent, self._bar_label = scale, extent, bar_label
         self.update()
 
+    @property
+    def scale(self) -> Scale | None:
+        """The colour scale of the values shown."""
+        return self._scale
+
     def set_points(self, points: MapPoints | None) -> None:
         self._points = points
         self._overlay = None

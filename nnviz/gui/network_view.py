@@ -295,6 +295,19 @@ class NetworkView(QWidget):
         values = self._page.map.values
         return None if self._large is None or values is None else values.copy()
 
+    def column_scale_range(self, layer: int) -> tuple[float, float]:
+        """(low, high) of the colour scale column ``layer`` is drawn with (stated in its colour strip)."""
+        self._fresh()
+        scale = next(column.scale for column in self.canvas.columns if column.layer == layer)
+        return scale.low, scale.high
+
+    def large_scale_range(self) -> tuple[float, float] | None:
+        """(low, high) of the colour scale of the unit shown large (None when none is)."""
+        if self._large is None:
+            return None
+        scale = self._page.map.scale
+        return scale.low, scale.high
+
     @property
     def large_grid(self) -> tuple[np.ndarray, np.ndarray]:
         """(x₁ of each column, x₂ of each row) of the large map's grid (cell centres)."""
@@ -429,9 +442,14 @@ class NetworkView(QWidget):
                                             cells_for(layout, LARGE_WORK, LARGE_CELLS))
         outputs = grid_values(self._large_evaluator, params)
         layers = len(layout.shape)
-        scale = column_scale(layer, outputs[layer], activation, layers, self._extent)
-        label = ("x₁", "x₂")[unit] if layer == 0 else "P(class 1)" if layer == layers - 1 else f"{activation} output"
+        # The column's scale rule over the data's plane (the page shows a wider one): the same colours as small.
         ev = self._large_evaluator
+        x0, x1, y0, y1 = self._extent
+        rows = np.flatnonzero((ev.ys >= y0) & (ev.ys <= y1))
+        cols = np.flatnonzero((ev.xs >= x0) & (ev.xs <= x1))
+        inside = outputs[layer][:, rows][:, :, cols] if len(rows) and len(cols) else outputs[layer]
+        scale = column_scale(layer, inside, activation, layers, self._extent)
+        label = ("x₁", "x₂")[unit] if layer == 0 else "P(class 1)" if layer == layers - 1 else f"{activation} output"
         self._page.map.show_values(outputs[layer][unit].copy(), ev.xs, ev.ys, scale, ev.extent, label)
         name = unit_name(layer, unit, layout.shape)
         self._page.set_title(f"{name} — {self._title}" if self._title else name)
