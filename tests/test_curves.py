@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from helpers import shown
-from PySide6.QtCore import QPoint
+from PySide6.QtCore import QEvent, QPoint
 from PySide6.QtGui import QImage, QPainter
 from PySide6.QtWidgets import QApplication
 
@@ -346,3 +346,13 @@ def test_no_axis_rescales_its_numbers(curves):
             for side in ("left", "bottom"):
                 axis = plot.getAxis(side)
                 assert not axis.autoSIPrefix and "(x" not in axis.labelString()
+
+
+def test_the_readout_goes_when_the_pointer_leaves_the_curves(qtbot, records):
+    curves = shown(qtbot, CurvesView(), 700, 500)
+    curves.set_epoch_target(30)
+    _show(curves, _histories(records))
+    _hover_cost_plot(qtbot, curves)
+    qtbot.waitUntil(lambda: "mini-batch" in curves.readout.text(), timeout=2000)
+    QApplication.sendEvent(curves, QEvent(QEvent.Type.Leave))
+    assert curves.readout.text().strip() == ""

@@ -380,6 +380,10 @@ class CurvesView(QWidget):
         if self._readout.moved(self.plots, position):
             self._update_readout()
 
+    def leaveEvent(self, event) -> None:
+        super().leaveEvent(event)
+        self._readout.clear()  # the pointer has gone: a value that stayed on would look like the newest
+
     def showEvent(self, event) -> None:
         super().showEvent(event)
         self._shown_once = True
