@@ -8,6 +8,7 @@ import pytest
 import nnviz.core
 from nnviz.core import kernels, training
 from nnviz.core.network import Layout, accuracy, cost, init_params, predict
+from nnviz.core.optimizers import UpdateRule
 from nnviz.core.training import NumpyEngine, TrainConfig, Trainer, get_engine, preset_config
 
 SHAPES = [(2, 1), (2, 5, 1), (2, 3, 4, 1), (2, 4, 3, 5, 1)]  # 0 to 3 hidden layers
@@ -100,13 +101,14 @@ def test_train_epoch_works_in_place_and_rejects_copies(compiled):
     theta = init_params(layout.shape, 0)
     before = theta.copy()
     state = compiled.new_state(layout.size)
-    compiled.train_epoch(theta, state, layout, X, y, 2, 0.1, 0.5, 0.0, "relu")
+    rule = UpdateRule(momentum=0.5)
+    compiled.train_epoch(theta, state, layout, X, y, 2, 0.1, rule, 0.0, "relu")
     assert not np.array_equal(theta, before)
     assert np.any(state.velocity != 0)
     with pytest.raises(ValueError, match="theta"):
-        compiled.train_epoch(theta.astype(np.float32), state, layout, X, y, 2, 0.1, 0.5, 0.0, "relu")
+        compiled.train_epoch(theta.astype(np.float32), state, layout, X, y, 2, 0.1, rule, 0.0, "relu")
     with pytest.raises(ValueError, match="theta"):
-        compiled.train_epoch(np.zeros(2 * layout.size)[::2], state, layout, X, y, 2, 0.1, 0.5, 0.0, "relu")
+        compiled.train_epoch(np.zeros(2 * layout.size)[::2], state, layout, X, y, 2, 0.1, rule, 0.0, "relu")
 
 
 def test_engine_is_cached_and_kernels_release_the_gil(compiled):

@@ -200,7 +200,7 @@ def test_malformed_histories_are_refused(tmp_path, mutate, message):
 def test_unknown_keys_are_reported_not_dropped_silently(tmp_path):
     doc = document(comment="by hand")
     doc["shared"]["seed"] = 1
-    doc["runs"][1]["optimizer"] = "adam"
+    doc["runs"][1]["optimiser"] = "adam"  # a misspelt field is not taken for optimizer
     path = tmp_path / "s.nnviz.json"
     path.write_text(json.dumps(doc)[:-1] + ', "comment": "twice"}')
     session = load_session(path)
@@ -209,7 +209,7 @@ def test_unknown_keys_are_reported_not_dropped_silently(tmp_path):
         'key "comment" appears twice in one object; the last value is used',
         "comment: unknown key, ignored",
         "shared.seed: unknown key, ignored",
-        "runs[1].optimizer: unknown key, ignored",
+        "runs[1].optimiser: unknown key, ignored",
     )
 
 

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from nnviz.core.datasets import DATASETS, make_dataset, split_train_test
+from nnviz.core.specs import TRAINING_FIELDS as TRAINING
 from nnviz.core.training import LIVE_FIELDS, TrainConfig, Trainer, load_presets, preset_config
 
 SMALL = dict(dataset="moons", n_samples=64, noise=0.1, shape=(2, 4, 1), epochs=5, engine="numpy")
@@ -61,15 +62,21 @@ def test_defaults_are_the_sgd_preset():
     assert TrainConfig() == preset_config("sgd")
 
 
-def test_presets_are_the_notebooks_four_runs():
+def test_presets_are_the_notebooks_four_runs_then_adam_and_nesterov():
     presets = load_presets()
-    assert list(presets) == ["sgd", "mini-batch", "momentum", "decay"]
+    assert list(presets) == ["sgd", "mini-batch", "momentum", "decay", "adam", "nesterov"]
     mb, mom, dec = (preset_config(n) for n in ("mini-batch", "momentum", "decay"))
     assert (mb.learning_rate, mb.batch_size, mb.epochs) == (0.1, 32, 2000)
     assert (mom.learning_rate, mom.momentum, mom.batch_size) == (0.03, 0.9, 1)
     assert (dec.learning_rate, dec.schedule, dec.gamma) == (0.03, "exponential", 0.015)
-    with pytest.raises(ValueError, match="preset='adam'"):
-        preset_config("adam")
+    adam, nesterov = preset_config("adam"), preset_config("nesterov")
+    assert (adam.optimizer, adam.learning_rate, adam.batch_size, adam.epochs) == ("adam", 0.01, 32, 300)
+    assert (nesterov.optimizer, nesterov.learning_rate, nesterov.momentum, nesterov.batch_size, nesterov.epochs) \
+        == ("nesterov", 0.03, 0.9, 1, 150)
+    for name in presets:  # the same data, network and initial weights as the notebook's runs
+        assert TrainConfig(**presets[name]).replace(**{f: getattr(TrainConfig(), f) for f in TRAINING}) == TrainConfig()
+    with pytest.raises(ValueError, match="preset='rmsprop'"):
+        preset_config("rmsprop")
 
 
 @pytest.mark.parametrize("name", sorted(DATASETS))

@@ -18,6 +18,7 @@ import numpy as np
 from numba import njit
 
 from nnviz.core.network import EPS, Layout, accuracy, cost, predict
+from nnviz.core.optimizers import OptimizerState, UpdateRule
 
 # Hidden activations by code, as the kernels receive them.
 RELU, TANH = 0, 1
@@ -288,13 +289,6 @@ def evaluate_kernel(theta, offsets, shape, X, y, activation):
     return -(total / n), correct / n
 
 
-class CompiledState:
-    """Momentum state of the compiled engine: the velocity, same meaning as optimizers.Momentum's."""
-
-    def __init__(self, size: int):
-        self.velocity = np.zeros(size)  # running average of the gradients, starts at zero
-
-
 class CompiledEngine:
     """Same interface as training.NumpyEngine, backed by the numba kernels."""
 
@@ -312,17 +306,25 @@ class CompiledEngine:
             self._layouts[layout.shape] = arrays
         return arrays
 
-    def new_state(self, size: int) -> CompiledState:
-        return CompiledState(size)
+    def new_state(self, size: int) -> OptimizerState:
+        """Every optimiser's moments (zero) and the update count t (0) of a new run of ``size`` parameters."""
+        return OptimizerState(size)
 
-    def train_epoch(self, theta, state, layout, X, y, batch_size, learning_rate, momentum, l2, activation):
-        """One epoch in place on ``theta`` and ``state.velocity`` (see train_epoch_kernel)."""
+    def train_epoch(self, theta: np.ndarray, state: OptimizerState, layout: Layout, X: np.ndarray, y: np.ndarray,
+                    batch_size: int, learning_rate: float, rule: UpdateRule, l2: float, activation: str) -> None:
+        """All mini-batch steps over (X, y) in order, in place on ``theta`` and ``state`` (see train_epoch_kernel)."""
         _check_in_place("theta", theta)
         _check_in_place("velocity", state.velocity)
+        if rule.optimizer != "sgd" or rule.update_order != "true":
+            from nnviz.core.training import NumpyEngine  # until the kernels have them
+
+            NumpyEngine().train_epoch(theta, state, layout, X, y, batch_size, learning_rate, rule, l2, activation)
+            return
         offsets, shape = self._arrays(layout)
         train_epoch_kernel(theta, state.velocity, offsets, shape, _c64(X), _c64(y).reshape(-1),
-                           int(batch_size), float(learning_rate), float(momentum), float(l2),
+                           int(batch_size), float(learning_rate), float(rule.momentum), float(l2),
                            ACTIVATION_CODES[activation])
+        state.t += -(-len(X) // int(batch_size))
 
     def evaluate(self, theta, layout, X, y, activation):
         """(mean cross-entropy without L2, accuracy) on (X, y)."""
@@ -369,7 +371,7 @@ def _compile(engine: CompiledEngine) -> None:
     state = engine.new_state(layout.size)
     X = np.array([[0.0, 1.0], [1.0, 0.0], [-1.0, 0.5]])
     y = np.array([[1.0], [0.0], [1.0]])
-    engine.train_epoch(theta, state, layout, X, y, 2, 0.1, 0.5, 0.01, "tanh")
+    engine.train_epoch(theta, state, layout, X, y, 2, 0.1, UpdateRule(momentum=0.5), 0.01, "tanh")
     engine.evaluate(theta, layout, X, y, "relu")  # the compiled evaluation serves relu networks
 
 

@@ -5,8 +5,10 @@ A session file is one JSON object::
     {"format": "nnviz-session", "version": 1,
      "shared": {dataset, n_samples, noise, test_fraction, data_seed, shape, activation, init_seed, init, engine},
                                                                     (init: optional, "notebook" when missing)
-     "runs": [{name, colour, visible, learning_rate, batch_size, momentum, schedule, gamma,
-               step_every, step_factor, l2, epochs}, ...],          (batch_size: an integer, or "full")
+     "runs": [{name, colour, visible, learning_rate, batch_size, momentum, optimizer, rho, epsilon, beta1,
+               beta2, update_order, schedule, gamma, step_every, step_factor, l2, epochs}, ...],
+                                                (batch_size: an integer, or "full"; optimizer to update_order
+                                                 optional: missing means the default)
      "histories": {run name: {epoch: [...], cost: [...], ...}}}      (optional, per run)
 
 Floats are written with ``repr``, so a saved and reopened session holds the very same
@@ -45,14 +47,18 @@ SUFFIX = ".nnviz.json"
 TOP_KEYS = ("format", "version", "shared", "runs", "histories")
 MAX_DIGITS = 100  # longer integer literals are read as HugeInteger: no setting or column takes one
 MAX_INT64 = 2**63 - 1  # the largest value of an integer history column
-OPTIONAL_FIELDS = ("init",)  # fields newer than version 1's first files: missing means the default ("notebook")
+# Fields newer than version 1's first files: missing means the settings' default (init "notebook", optimizer
+# "sgd", rho 0.9, epsilon 1e-8, beta1 0.9, beta2 0.999, update_order "true"), so older files open as they trained.
+OPTIONAL_FIELDS = ("init", "optimizer", "rho", "epsilon", "beta1", "beta2", "update_order")
 
 # What JSON value each field takes, in words for the messages.
 _KINDS = {
     "dataset": "text", "n_samples": "an integer", "noise": "a number", "test_fraction": "a number",
     "data_seed": "an integer", "shape": "a list of integers", "activation": "text", "init_seed": "an integer",
     "init": "text", "engine": "text", "name": "text", "colour": "text", "visible": "true or false",
-    "learning_rate": "a number", "batch_size": "an integer", "momentum": "a number", "schedule": "text",
+    "learning_rate": "a number", "batch_size": "an integer", "momentum": "a number", "optimizer": "text",
+    "rho": "a number", "epsilon": "a number", "beta1": "a number", "beta2": "a number", "update_order": "text",
+    "schedule": "text",
     "gamma": "a number", "step_every": "an integer", "step_factor": "a number", "l2": "a number",
     "epochs": "an integer",
 }

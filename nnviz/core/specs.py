@@ -16,12 +16,21 @@ from nnviz.core.training import TrainConfig, preset_config
 
 SHARED_FIELDS = ("dataset", "n_samples", "noise", "test_fraction", "data_seed", "shape", "activation", "init_seed",
                  "init", "engine")
-TRAINING_FIELDS = ("learning_rate", "batch_size", "momentum", "schedule", "gamma", "step_every", "step_factor", "l2",
-                   "epochs")
+TRAINING_FIELDS = ("learning_rate", "batch_size", "momentum", "optimizer", "rho", "epsilon", "beta1", "beta2",
+                   "update_order", "schedule", "gamma", "step_every", "step_factor", "l2", "epochs")
 RUN_FIELDS = ("name", "colour", "visible", *TRAINING_FIELDS)
-_FLOAT_FIELDS = ("noise", "test_fraction", "learning_rate", "momentum", "gamma", "step_factor", "l2")
+_FLOAT_FIELDS = ("noise", "test_fraction", "learning_rate", "momentum", "rho", "epsilon", "beta1", "beta2", "gamma",
+                 "step_factor", "l2")
 
 NOTEBOOK_PRESETS = ("sgd", "mini-batch", "momentum", "decay")
+# The optimisers compared from the same start: (run name, training fields) on the notebook's data and network.
+OPTIMIZER_RUNS = (
+    ("sgd", {"optimizer": "sgd", "learning_rate": 0.01, "batch_size": 1, "epochs": 150}),
+    ("momentum", {"optimizer": "heavy-ball", "learning_rate": 0.003, "momentum": 0.9, "batch_size": 1, "epochs": 150}),
+    ("nesterov", {"optimizer": "nesterov", "learning_rate": 0.003, "momentum": 0.9, "batch_size": 1, "epochs": 150}),
+    ("rmsprop", {"optimizer": "rmsprop", "learning_rate": 0.01, "batch_size": 32, "epochs": 300}),
+    ("adam", {"optimizer": "adam", "learning_rate": 0.01, "batch_size": 32, "epochs": 300}),
+)
 # Run colours, in the order new runs take them (matplotlib's tab10: distinct, readable on white).
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
            "#17becf")
@@ -93,7 +102,13 @@ class RunSpec:
     visible: bool = True  # shown in the views (a hidden run still trains)
     learning_rate: float = _DEFAULTS.learning_rate  # α, finite and > 0
     batch_size: int = _DEFAULTS.batch_size  # ≥ 1; 1 is per-sample SGD
-    momentum: float = _DEFAULTS.momentum  # β, 0 ≤ β < 1
+    momentum: float = _DEFAULTS.momentum  # β of sgd, μ of heavy-ball and nesterov, 0 ≤ β < 1
+    optimizer: str = _DEFAULTS.optimizer  # sgd, heavy-ball, nesterov, rmsprop or adam
+    rho: float = _DEFAULTS.rho  # ρ of rmsprop, 0 ≤ ρ < 1
+    epsilon: float = _DEFAULTS.epsilon  # ε of rmsprop and adam, finite and > 0
+    beta1: float = _DEFAULTS.beta1  # β₁ of adam, 0 ≤ β₁ < 1
+    beta2: float = _DEFAULTS.beta2  # β₂ of adam, 0 ≤ β₂ < 1
+    update_order: str = _DEFAULTS.update_order  # true or notebook (sgd only)
     schedule: str = _DEFAULTS.schedule  # constant, exponential or step
     gamma: float = _DEFAULTS.gamma  # γ of the exponential schedule, 0 ≤ γ < 1
     step_every: int = _DEFAULTS.step_every  # epochs between steps of the step schedule, ≥ 1
@@ -178,3 +193,9 @@ def preset_shared(name: str = NOTEBOOK_PRESETS[0]) -> SharedSettings:
 def notebook_runs() -> list[RunSpec]:
     """The notebook's four strategies (sgd, mini-batch, momentum, decay), each in its own colour."""
     return [preset_run(name, PALETTE[i]) for i, name in enumerate(NOTEBOOK_PRESETS)]
+
+
+def optimizer_runs() -> list[RunSpec]:
+    """sgd, momentum (heavy-ball), nesterov, rmsprop and adam, each with an α that trains well on the notebook's
+    data, from the same start (use them with ``preset_shared()``), each in its own colour."""
+    return [RunSpec(name=name, colour=PALETTE[i], **fields) for i, (name, fields) in enumerate(OPTIMIZER_RUNS)]

@@ -15,7 +15,18 @@ import numpy as np
 
 from nnviz.core.datasets import DATASETS, Dataset, held_out_size
 from nnviz.core.network import ACTIVATIONS, INITS, Layout, accuracy, cost, init_params, l2_penalty, predict
-from nnviz.core.optimizers import SCHEDULES, Momentum, scheduled_learning_rate, train_epoch
+from nnviz.core.optimizers import (
+    OPTIMIZERS,
+    SCHEDULES,
+    UPDATE_ORDERS,
+    OptimizerState,
+    UpdateRule,
+    make_optimizer,
+    scheduled_learning_rate,
+    train_epoch,
+    train_epoch_notebook_order,
+    update_order_error,
+)
 from nnviz.core.text import quoted, shorten
 
 RESOURCES = Path(__file__).resolve().parents[2] / "resources"
@@ -65,7 +76,13 @@ class TrainConfig:
     # training
     learning_rate: float = 0.01  # α, finite and > 0
     batch_size: int = 1  # ≥ 1; 1 is per-sample SGD, ≥ n is full batch
-    momentum: float = 0.0  # β, 0 ≤ β < 1
+    momentum: float = 0.0  # β of sgd (μ of heavy-ball and nesterov), 0 ≤ β < 1
+    optimizer: str = "sgd"  # one of OPTIMIZERS (see optimizers.py for each rule)
+    rho: float = 0.9  # ρ of rmsprop, 0 ≤ ρ < 1
+    epsilon: float = 1e-8  # ε of rmsprop and adam, finite and > 0
+    beta1: float = 0.9  # β₁ of adam, 0 ≤ β₁ < 1
+    beta2: float = 0.999  # β₂ of adam, 0 ≤ β₂ < 1
+    update_order: str = "true"  # "true" backpropagation or "notebook" (the notebook as written; sgd only)
     schedule: str = "constant"  # constant, exponential or step
     gamma: float = 0.0  # γ of the exponential schedule, 0 ≤ γ < 1
     step_every: int = 100  # epochs between steps of the step schedule, ≥ 1
@@ -90,6 +107,14 @@ class TrainConfig:
         _check_float("learning_rate", self.learning_rate, "finite and > 0", lambda v: v > 0)
         _check_int("batch_size", self.batch_size, 1, 1_000_000)
         _check_float("momentum", self.momentum, "from 0 to below 1", lambda v: 0 <= v < 1)
+        _check_choice("optimizer", self.optimizer, OPTIMIZERS)
+        _check_float("rho", self.rho, "from 0 to below 1", lambda v: 0 <= v < 1)
+        _check_float("epsilon", self.epsilon, "finite and > 0", lambda v: v > 0)
+        _check_float("beta1", self.beta1, "from 0 to below 1", lambda v: 0 <= v < 1)
+        _check_float("beta2", self.beta2, "from 0 to below 1", lambda v: 0 <= v < 1)
+        _check_choice("update_order", self.update_order, UPDATE_ORDERS)
+        if update_order_error(self.optimizer, self.update_order):
+            raise ValueError(update_order_error(self.optimizer, self.update_order))
         _check_choice("schedule", self.schedule, SCHEDULES)
         _check_float("gamma", self.gamma, "from 0 to below 1", lambda v: 0 <= v < 1)
         _check_int("step_every", self.step_every, 1, 10_000_000)
@@ -118,10 +143,17 @@ class TrainConfig:
         d["shape"] = list(self.shape)
         return d
 
+    def update_rule(self) -> UpdateRule:
+        """The optimiser and its constants, as the engines take them."""
+        return UpdateRule(self.optimizer, self.momentum, self.rho, self.epsilon, self.beta1, self.beta2,
+                          self.update_order)
+
 
 FIELDS = tuple(f.name for f in dataclasses.fields(TrainConfig))
 # Fields a running Trainer accepts from the next epoch on; anything else means a new run.
-LIVE_FIELDS = ("learning_rate", "momentum", "schedule", "gamma", "step_every", "step_factor", "l2", "epochs")
+# optimizer and update_order restart the run: a new rule's moments mean something else.
+LIVE_FIELDS = ("learning_rate", "momentum", "rho", "epsilon", "beta1", "beta2", "schedule", "gamma", "step_every",
+               "step_factor", "l2", "epochs")
 
 
 def load_presets(path: Path | None = None) -> dict[str, dict]:
@@ -160,12 +192,18 @@ class NumpyEngine:
 
     name = "numpy"
 
-    def new_state(self, size: int) -> Momentum:
-        return Momentum(size)
+    def new_state(self, size: int) -> OptimizerState:
+        """Every optimiser's moments (zero) and the update count t (0) of a new run of ``size`` parameters."""
+        return OptimizerState(size)
 
-    def train_epoch(self, theta, state, layout, X, y, batch_size, learning_rate, momentum, l2, activation):
-        state.momentum = momentum
-        train_epoch(theta, state, layout, X, y, batch_size, learning_rate, l2, activation)
+    def train_epoch(self, theta: np.ndarray, state: OptimizerState, layout: Layout, X: np.ndarray, y: np.ndarray,
+                    batch_size: int, learning_rate: float, rule: UpdateRule, l2: float, activation: str) -> None:
+        """All mini-batch steps over (X, y) in order, in place on ``theta`` and ``state`` (t keeps counting)."""
+        optimizer = make_optimizer(rule, state)
+        if rule.update_order == "notebook":
+            train_epoch_notebook_order(theta, optimizer, layout, X, y, batch_size, learning_rate, l2, activation)
+        else:
+            train_epoch(theta, optimizer, layout, X, y, batch_size, learning_rate, l2, activation)
 
     def evaluate(self, theta, layout, X, y, activation):
         """(mean cross-entropy without L2, accuracy) on (X, y)."""
@@ -286,7 +324,7 @@ class Trainer:
         return scheduled_learning_rate(c.schedule, c.learning_rate, max(epoch, 1), c.gamma, c.step_every, c.step_factor)
 
     def update_config(self, **changes) -> None:
-        """Change live fields (learning rate, β, schedule, γ, L2, epochs) from the next epoch."""
+        """Change live fields (learning rate, β, ρ, ε, β₁, β₂, schedule, γ, L2, epochs) from the next epoch."""
         bad = set(changes) - set(LIVE_FIELDS)
         if bad:
             raise ValueError(f"{', '.join(sorted(bad))}: cannot change during a run; start a new one")
@@ -353,7 +391,7 @@ class Trainer:
             b = min(a + per_chunk, n)
             started = time.perf_counter()
             self.engine.train_epoch(self.theta, self.state, self.layout, self.X[a:b], self.y[a:b],
-                                    c.batch_size, lr, c.momentum, c.l2, c.activation)
+                                    c.batch_size, lr, c.update_rule(), c.l2, c.activation)
             self.elapsed_s += time.perf_counter() - started
             self.progress = 0.9 * b / n
             if b < n:
