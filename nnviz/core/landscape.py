@@ -38,9 +38,9 @@ def _read_only(values) -> np.ndarray:
     return array
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Plane:
-    """A plane through parameter space: the points θ₀ + a·d₁ + b·d₂."""
+    """A plane through parameter space: the points θ₀ + a·d₁ + b·d₂ (compared by identity: it holds arrays)."""
 
     theta0: np.ndarray  # (size,) read-only: the runs' common start, the plane's origin
     d1: np.ndarray  # (size,) read-only unit vector: the first direction (most of the displacements)
@@ -175,7 +175,7 @@ def plane_of(comparison) -> Plane:
     return _plane_of(*_runs_of(comparison))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Path:
     """One run's path on a plane: its snapshots' coordinates and its own training cost there."""
 
@@ -315,7 +315,7 @@ def grid_cost(plane: Plane, a, b, layout: Layout, activation: str, X, y, engine,
 # ---- the whole picture -----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Landscape:
     """The cost over a plane with every run's path on it."""
 
