@@ -1,4 +1,5 @@
-"""Entry point of `nnviz`, `python -m nnviz` and `python main.py`: dispatches `train`, `compare` and the window.
+"""Entry point of `nnviz`, `python -m nnviz` and `python main.py`: dispatches `train`, `compare`, `landscape` and
+the window.
 
 This module imports only the standard library at its top, so that Ctrl-C is handled from the
 very start (numpy, numba's cache and Qt load later, inside ``main``): at any moment it ends the
@@ -13,7 +14,7 @@ import sys
 from nnviz import version
 from nnviz.interrupts import EXIT_INTERRUPTED, MESSAGE, InterruptFlag, activate, check, exit_now
 
-COMMANDS = ("train", "compare")
+COMMANDS = ("train", "compare", "landscape")
 
 
 def _window(argv: list[str], flag: InterruptFlag) -> int:
@@ -39,6 +40,11 @@ def _dispatch(argv: list[str], flag: InterruptFlag) -> int:
 
             check()
             return compare_command(argv[1:])
+        if command == "landscape":
+            from nnviz.landscape_cli import landscape_command
+
+            check()
+            return landscape_command(argv[1:])
         return _window(argv, flag)
     except UsageError as exc:
         print(f"nnviz{' ' + command if command else ''}: error: {exc}", file=sys.stderr)

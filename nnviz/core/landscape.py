@@ -133,6 +133,16 @@ def captured_share(plane: Plane, params) -> float:
     return min(1.0, math.hypot(a, b) / norm)
 
 
+def share_text(share: float) -> str:
+    """A captured share as a percentage with one decimal that never rounds to 100 % (or 0 %) unless it is."""
+    percent = 100 * share
+    if 99.95 <= percent < 100:
+        return "> 99.9 %"
+    if 0 < percent < 0.05:
+        return "< 0.1 %"
+    return f"{percent:.1f} %"
+
+
 # ---- a comparison's runs --------------------------------------------------------------------------
 
 
@@ -356,6 +366,19 @@ def compute_landscape(comparison, resolution: int = DEFAULT_RESOLUTION, plane: P
     cost = grid_cost(plane, a, b, layout, activation, data.X, data.y, engine, l2, should_stop, progress)
     cost.flags.writeable = False
     return Landscape(plane, a, b, cost, paths, float(l2))
+
+
+def cost_levels(cost, bands: int = 16) -> np.ndarray:
+    """Edges of ``bands`` filled-contour bands of a cost grid on a log scale: ``bands + 1`` increasing values
+    from the least to the greatest finite positive cost, equally spaced in log10 (one band when flat)."""
+    values = np.asarray(cost, dtype=np.float64)
+    values = values[np.isfinite(values) & (values > 0)]
+    if not len(values):
+        return np.array([0.1, 1.0])
+    low, high = math.log10(values.min()), math.log10(values.max())
+    if high - low < 1e-12:
+        low, high = low - 0.05, high + 0.05
+    return 10.0 ** np.linspace(low, high, max(1, int(bands)) + 1)
 
 
 def _finite_or_none(values) -> list:
