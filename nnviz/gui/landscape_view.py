@@ -10,6 +10,7 @@ point differs from the run's (the plane holds only part of its displacement), th
 
 from __future__ import annotations
 
+import functools
 import html
 import math
 
@@ -23,13 +24,13 @@ from nnviz.core.contour import marching_squares
 from nnviz.core.health import percent
 from nnviz.core.text import shorten
 from nnviz.gui.boundary_view import BACKGROUND, FOREGROUND, READOUT_FILL, format_coordinate, no_si_prefix
-from nnviz.gui.landscape_scale import LogScale, thin_path
+from nnviz.gui.landscape_paths import PathDrawing
+from nnviz.gui.landscape_scale import LogScale
 
 pg.setConfigOptions(imageAxisOrder="row-major")
 
 FINE_PIXELS = 480  # the grid's image has about this many pixels a side (whole pixels per cell)
-MAX_DRAWN_POINTS = 1500  # per path at most; points closer than 1/QUANTUM_STEPS of the grid's span are dropped first
-QUANTUM_STEPS = 1500
+QUANTUM_STEPS = 1500  # a path's point is drawn when it leaves the square of this share of the grid's span
 ISOLINE_PEN = (50, 50, 60, 90)
 START_COLOUR = "#202020"
 HOVER_PIXELS = 8  # the readout names a path point within this many pixels of the pointer
@@ -42,6 +43,12 @@ HINT = ("The training cost over a plane through θ₀, the runs' common start: (
 def format_cost(cost: float) -> str:
     """A cost to 3 significant digits ("–" when not finite)."""
     return f"{cost:.3g}" if math.isfinite(cost) else "–"
+
+
+@functools.lru_cache(maxsize=256)
+def _brush(colour: str) -> pg.QtGui.QBrush:
+    """One brush per colour: the markers' symbols are cached by brush, a new one each frame would be drawn anew."""
+    return pg.mkBrush(colour)
 
 
 class _Canvas(pg.GraphicsLayoutWidget):
@@ -59,20 +66,6 @@ class _Canvas(pg.GraphicsLayoutWidget):
         self.moved.emit(None)
 
 
-class _Run:
-    """What one run's path was last given and what of it is drawn."""
-
-    def __init__(self, plot: pg.PlotItem):
-        self.path = None  # the Path last given
-        self.index = np.empty(0, dtype=np.int64)  # the drawn points: indices into the path's arrays
-        self.line = pg.PlotDataItem(antialias=True)
-        self.points = pg.ScatterPlotItem(size=6, antialias=True)
-        self.line.setZValue(3)
-        self.points.setZValue(4)
-        plot.addItem(self.line)
-        plot.addItem(self.points)
-
-
 class LandscapeView(QWidget):
     """The cost over the plane as banded colours on a log scale, every run's path, a marker at the shown epoch,
     a hover readout, the "Fit plane to current paths" button and the progress of a computation."""
@@ -88,8 +81,9 @@ class LandscapeView(QWidget):
         self._brushes = np.empty(0, dtype=object)  # one QBrush per band of the scale
         self._quantum = 1e-9
         self._fine = 1  # image pixels per grid cell and axis
-        self._runs: dict[str, _Run] = {}
+        self._runs: dict[str, PathDrawing] = {}
         self._marker_epoch: int | None = None
+        self._markers_drawn: list = []  # (name, a, b, colour) of each marker drawn
         self._hover = None  # scene position of the pointer over the plot, else None
         self._fitted_text = ""
 
@@ -211,8 +205,6 @@ class LandscapeView(QWidget):
         self._fitted_text = f"plane fitted to the paths up to epoch {max(last)}" if last else ""
         if self.cancel_button.isHidden():
             self._status.setText(self._fitted_text)
-        for run in self._runs.values():
-            run.path = None  # new colours, new coordinates: every path is drawn again
         self.set_paths(landscape.paths)
 
     def set_paths(self, paths) -> None:
@@ -220,16 +212,12 @@ class LandscapeView(QWidget):
         they were last given are sent to the plot; the grid and the colour scale stay as they are."""
         given = {path.name: path for path in paths}
         for name in [name for name in self._runs if name not in given]:
-            run = self._runs.pop(name)
-            self.plot.removeItem(run.line)
-            self.plot.removeItem(run.points)
+            self._runs.pop(name).remove()
         for name, path in given.items():
             run = self._runs.get(name)
             if run is None:
-                run = self._runs[name] = _Run(self.plot)
-            if not _same_path(run.path, path):
-                self._draw_path(run, path)
-            run.path = path
+                run = self._runs[name] = PathDrawing(self.plot)
+            run.draw(path, self._scale, self._brushes, self._quantum)
         if list(self._runs) != list(given):  # the given order: redo the dict in it
             self._runs = {name: self._runs[name] for name in given}
         self._update_legend()
@@ -261,19 +249,11 @@ class LandscapeView(QWidget):
 
     def path_items(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
         """What each run's line draws, by name: (a, b) of its drawn points, in epoch order."""
-        out = {}
-        for name, run in self._runs.items():
-            x, y = run.line.getData()
-            out[name] = (np.empty(0) if x is None else np.asarray(x), np.empty(0) if y is None else np.asarray(y))
-        return out
+        return {name: run.drawn() for name, run in self._runs.items()}
 
-    def point_colours(self) -> dict[str, np.ndarray]:
-        """The fill of each run's drawn points, by name: RGBA uint8 of shape (k, 4), in the order of path_items."""
-        out = {}
-        for name, run in self._runs.items():
-            brushes = run.points.data["brush"] if len(run.points.data) else []
-            out[name] = np.array([brush.color().getRgb() for brush in brushes], dtype=np.uint8).reshape(-1, 4)
-        return out
+    def point_colours(self) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Each run's dots, by name: (indices into its path, their fill as RGBA uint8 of shape (k, 4))."""
+        return {name: (run.dotted(), run.dot_colours()) for name, run in self._runs.items()}
 
     def marker_positions(self) -> dict[str, tuple[float, float]]:
         """Where each run's marker is, by name: (a, b); runs with no point at or before the epoch have none."""
@@ -319,19 +299,6 @@ class LandscapeView(QWidget):
 
     # ---- internals --------------------------------------------------------------------------
 
-    def _draw_path(self, run: _Run, path) -> None:
-        a = np.asarray(path.a, dtype=np.float64)
-        b = np.asarray(path.b, dtype=np.float64)
-        index = run.index = thin_path(a, b, self._quantum, MAX_DRAWN_POINTS)
-        x, y = a[index], b[index]
-        pen = pg.mkPen(path.colour, width=1.5)
-        run.line.setData(x, y, pen=pen)
-        if self._scale is None:
-            brushes = pg.mkBrush(BACKGROUND)
-        else:
-            brushes = self._brushes[self._scale.bands(np.asarray(path.cost, dtype=np.float64)[index])]
-        run.points.setData(x=x, y=y, brush=brushes, pen=pg.mkPen(path.colour, width=1))
-
     def _marked(self) -> list[tuple[str, float, float]]:
         out = []
         for name, run in self._runs.items():
@@ -346,8 +313,12 @@ class LandscapeView(QWidget):
 
     def _place_markers(self) -> None:
         marked = self._marked()
+        state = [(*m, self._runs[m[0]].path.colour) for m in marked]
+        if state == self._markers_drawn:
+            return
+        self._markers_drawn = state
         self.markers.setData(x=[m[1] for m in marked], y=[m[2] for m in marked],
-                             brush=[pg.mkBrush(self._runs[m[0]].path.colour) for m in marked])
+                             brush=[_brush(self._runs[m[0]].path.colour) for m in marked])
 
     def _update_legend(self) -> None:
         entries = [(run.path.colour, f"{shorten(name, 40)} — {percent(run.path.share)} of its displacement in the "
@@ -424,15 +395,3 @@ def _upsample(values: np.ndarray, fine: int) -> np.ndarray:
         with np.errstate(invalid="ignore"):  # inf (a diverged cost) next to a finite one: nan between them
             values = np.where(w == 0, lo, np.where(w == 1, hi, (1 - w) * lo + w * hi))  # exact at the points
     return values
-
-
-def _same_path(old, new) -> bool:
-    """Whether ``new`` draws exactly as ``old`` did (same colour, epochs, coordinates and costs)."""
-    if old is None:
-        return False
-    if old is new:
-        return True
-    if old.colour != new.colour or len(old.epochs) != len(new.epochs):
-        return False
-    return all(np.array_equal(getattr(old, field), getattr(new, field), equal_nan=True)
-               for field in ("a", "b", "cost")) and np.array_equal(old.epochs, new.epochs)
