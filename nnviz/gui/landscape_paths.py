@@ -11,7 +11,8 @@ import pyqtgraph as pg
 
 from nnviz.gui.landscape_scale import LogScale, moved_points
 
-MAX_DRAWN_POINTS = 1500  # points of a path drawn at most: the square a point must leave grows past that
+MAX_DRAWN_POINTS = 1500  # points of a path drawn at most: a longer path draws a point when it leaves the square
+#                          of the one before (the grid's span / ~1500), a square that grows as needed
 COARSEST = 32  # ... up to this many times the finest square; then every n-th point
 TAIL = 48  # a growing path's newest dots sit in a small item of their own, moved to the main one this many at a
 #            time (ScatterPlotItem.addPoints copies all its points: ~1 ms at 1,500, every frame otherwise)
@@ -70,8 +71,8 @@ class PathDrawing:
                 self._draw_line(a, b)
                 return
         self._scale = scale
-        self._quantum = quantum
-        dots = moved_points(a, b, quantum)
+        self._quantum = 0.0 if len(a) <= MAX_DRAWN_POINTS else quantum  # a short path: every point
+        dots = moved_points(a, b, self._quantum)
         while len(dots) > MAX_DRAWN_POINTS and self._quantum < COARSEST * quantum:
             self._quantum *= 2
             dots = moved_points(a, b, self._quantum)

@@ -1,4 +1,4 @@
-"""The landscape view's log colour scale (banded: filled contours) and the thinning of long paths.
+"""The landscape view's log colour scale (banded: filled contours), the grid's upsampling and the thinning of paths.
 
 A cost c is placed at log10(c) between the scale's ends; the bands between round levels (1, 2, 5 × 10^k, or
 finer when the range is narrow) each have one colour, taken from a light sequential map at the band's middle,
@@ -107,8 +107,10 @@ def moved_points(a: np.ndarray, b: np.ndarray, quantum: float, before: tuple[flo
     """Indices of the points of a path that leave the ``quantum``-sized square of the point before them (the first
     point: of ``before``, or always when None). A wobble of a square or more survives; a run creeping within
     one square draws one point. Appending: the points of a longer path after ``before`` give the same indices
-    as the whole path's would. O(len(a)), no Python loop."""
+    as the whole path's would. O(len(a)), no Python loop. ``quantum`` 0: every point."""
     n = len(a)
+    if quantum == 0:
+        return np.arange(n)
     cells_a = np.floor(np.asarray(a) / quantum)
     cells_b = np.floor(np.asarray(b) / quantum)
     moved = np.empty(n, dtype=bool)
@@ -121,3 +123,18 @@ def moved_points(a: np.ndarray, b: np.ndarray, quantum: float, before: tuple[flo
     np.not_equal(cells_a[1:], cells_a[:-1], out=moved[1:])
     moved[1:] |= cells_b[1:] != cells_b[:-1]
     return np.flatnonzero(moved)
+
+
+def upsample(values: np.ndarray, fine: int) -> np.ndarray:
+    """Bilinear interpolation of ``values`` (ny, nx) at ``fine`` points per cell: shape ((ny-1)·fine+1, (nx-1)·fine+1),
+    equal to ``values`` at every ``fine``-th point."""
+    for axis in (0, 1):
+        n = values.shape[axis]
+        f = np.arange((n - 1) * fine + 1) / fine
+        low = np.minimum(f.astype(np.int64), n - 2)
+        w = f - low
+        lo, hi = np.take(values, low, axis=axis), np.take(values, low + 1, axis=axis)
+        w = w[:, None] if axis == 0 else w[None, :]
+        with np.errstate(invalid="ignore"):  # inf (a diverged cost) next to a finite one: nan between them
+            values = np.where(w == 0, lo, np.where(w == 1, hi, (1 - w) * lo + w * hi))  # exact at the points
+    return values

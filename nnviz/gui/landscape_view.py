@@ -25,7 +25,7 @@ from nnviz.core.health import percent
 from nnviz.core.text import shorten
 from nnviz.gui.boundary_view import BACKGROUND, FOREGROUND, READOUT_FILL, format_coordinate, no_si_prefix
 from nnviz.gui.landscape_paths import PathDrawing
-from nnviz.gui.landscape_scale import LogScale
+from nnviz.gui.landscape_scale import LogScale, upsample
 
 pg.setConfigOptions(imageAxisOrder="row-major")
 
@@ -184,7 +184,7 @@ class LandscapeView(QWidget):
         # points (as the iso-lines are): smooth band edges that meet the lines, not a staircase of cells.
         self._fine = fine = max(1, round(FINE_PIXELS / (max(len(a), len(b)) - 1)))
         with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
-            fine_cost = 10.0 ** _upsample(np.log10(np.where(cost > 0, cost, np.nan)), fine)
+            fine_cost = 10.0 ** upsample(np.log10(np.where(cost > 0, cost, np.nan)), fine)
         self.image.setImage(scale.colours(fine_cost), autoLevels=False)
         step_a, step_b = (a[-1] - a[0]) / (len(a) - 1), (b[-1] - b[0]) / (len(b) - 1)
         x0, y0 = a[0] - step_a / fine / 2, b[0] - step_b / fine / 2  # pixel centres on the fine points
@@ -380,18 +380,3 @@ class LandscapeView(QWidget):
             if k >= 0 and distance[k] <= best_distance:
                 best, best_distance = (name, int(run.index[k])), float(distance[k])
         return best
-
-
-def _upsample(values: np.ndarray, fine: int) -> np.ndarray:
-    """Bilinear interpolation of ``values`` (ny, nx) at ``fine`` points per cell: shape ((ny-1)·fine+1, (nx-1)·fine+1),
-    equal to ``values`` at every ``fine``-th point."""
-    for axis in (0, 1):
-        n = values.shape[axis]
-        f = np.arange((n - 1) * fine + 1) / fine
-        low = np.minimum(f.astype(np.int64), n - 2)
-        w = f - low
-        lo, hi = np.take(values, low, axis=axis), np.take(values, low + 1, axis=axis)
-        w = w[:, None] if axis == 0 else w[None, :]
-        with np.errstate(invalid="ignore"):  # inf (a diverged cost) next to a finite one: nan between them
-            values = np.where(w == 0, lo, np.where(w == 1, hi, (1 - w) * lo + w * hi))  # exact at the points
-    return values
