@@ -198,7 +198,7 @@ class LrFinderDialog(QDialog):
         self.plot.setLogMode(x=True, y=False)
         self.plot.setLabel("bottom", "learning rate α (log scale)")
         self.plot.setLabel("left", "cost")
-        self.plot.addLegend(offset=(-10, 10))
+        self.plot.addLegend(offset=(10, 10))  # top left: the cost is flat and low there
         self.raw_curve = self.plot.plot([], [], pen=pg.mkPen(RAW_COLOUR, width=1), name="cost after each step")
         self.smoothed_curve = self.plot.plot([], [], pen=pg.mkPen(SMOOTHED_COLOUR, width=2), name="smoothed")
         self.suggestion_line = pg.InfiniteLine(angle=90, pen=pg.mkPen(SUGGESTION_COLOUR, width=2,
@@ -351,13 +351,14 @@ class LrFinderDialog(QDialog):
         finite = np.isfinite(result.smoothed)
         self.smoothed_curve.setData(result.rates[finite], result.smoothed[finite])
         # In log mode an InfiniteLine's position is in the axis's coordinates: log10(α).
+        # Shown first: a hidden line's label ignores a new text.
+        self.suggestion_line.setVisible(True)
         self.suggestion_line.setValue(math.log10(result.suggestion))
         self.suggestion_line.label.setFormat(f"suggestion {result.suggestion:.3g}")
-        self.suggestion_line.setVisible(True)
+        self.edge_line.setVisible(result.edge is not None)
         if result.edge is not None:
             self.edge_line.setValue(math.log10(result.edge))
             self.edge_line.label.setFormat(f"edge {result.edge:.3g}")
-        self.edge_line.setVisible(result.edge is not None)
         self.plot.setXRange(math.log10(result.low), math.log10(result.high), padding=0.02)
         self.explanation.setText(
             f"<b style='color:{SUGGESTION_COLOUR}'>Suggested α = {result.suggestion:.3g}</b>: "
