@@ -16,7 +16,7 @@ from nnviz.core.datasets import DATASETS
 from nnviz.core.files import WriteError, write_atomic
 from nnviz.core.health import new_warnings
 from nnviz.core.network import ACTIVATIONS
-from nnviz.core.optimizers import SCHEDULES
+from nnviz.core.optimizers import OPTIMIZERS, SCHEDULES, UPDATE_ORDERS
 from nnviz.core.text import FULL_BATCH, quoted, short_setting_message, shorten
 from nnviz.core.training import ENGINES, TrainConfig, load_presets
 from nnviz.interrupts import EXIT_INTERRUPTED  # noqa: F401 (re-exported: 130, Ctrl-C)
@@ -83,7 +83,20 @@ TRAINING_OPTIONS = [
     ("--activation", "activation", str, f"hidden activation: {', '.join(ACTIVATIONS)}"),
     ("--alpha", "learning_rate", _number(float, "a finite number > 0"), "learning rate α > 0"),
     ("--batch-size", "batch_size", _batch_size, "mini-batch size ≥ 1 (1 = per-sample SGD, 'full' = full batch)"),
-    ("--beta", "momentum", _number(float, "0 ≤ β < 1"), "momentum β: v ← βv + (1−β)g, 0 ≤ β < 1"),
+    ("--optimizer", "optimizer", str,
+     f"update rule: {', '.join(OPTIMIZERS)} (sgd: the notebook's v ← βv + (1−β)g, θ ← θ − αv; heavy-ball: "
+     "v ← μv + g, θ ← θ − αv; nesterov: v ← μv + g, θ ← θ − α(g + μv); rmsprop: s ← ρs + (1−ρ)g², "
+     "θ ← θ − αg/(√s + ε); adam: m ← β₁m + (1−β₁)g, s ← β₂s + (1−β₂)g², θ ← θ − α·m̂/(√ŝ + ε))"),
+    ("--beta", "momentum", _number(float, "0 ≤ β < 1"),
+     "momentum β (sgd: v ← βv + (1−β)g; μ of heavy-ball and nesterov), 0 ≤ β < 1"),
+    ("--rho", "rho", _number(float, "0 ≤ ρ < 1"), "ρ of rmsprop: s ← ρs + (1−ρ)g², 0 ≤ ρ < 1 (default 0.9)"),
+    ("--beta1", "beta1", _number(float, "0 ≤ β₁ < 1"), "β₁ of adam: m ← β₁m + (1−β₁)g, 0 ≤ β₁ < 1 (default 0.9)"),
+    ("--beta2", "beta2", _number(float, "0 ≤ β₂ < 1"),
+     "β₂ of adam: s ← β₂s + (1−β₂)g², 0 ≤ β₂ < 1 (default 0.999)"),
+    ("--epsilon", "epsilon", _number(float, "a finite number > 0"), "ε of rmsprop and adam, > 0 (default 1e-8)"),
+    ("--update-order", "update_order", str,
+     f"{' or '.join(UPDATE_ORDERS)}: true backpropagation (default), or the notebook as written (each lower "
+     "layer's delta through the already-updated weights above it; sgd only)"),
     ("--gamma", "gamma", _number(float, "0 ≤ γ < 1"),
      "decay γ: α·(1−γ)^(e−1), 0 ≤ γ < 1 (implies --schedule exponential)"),
     ("--schedule", "schedule", str, f"learning-rate schedule: {', '.join(SCHEDULES)}"),

@@ -79,7 +79,15 @@ def test_step_schedule_and_full_batch(capsys):
     (["--activation", "gelu"], "--activation: activation='gelu': allowed are relu, tanh"),
     (["--init", "xavier"], "--init: init='xavier': allowed are notebook, glorot, he"),
     (["--engine", "gpu"], "--engine: engine='gpu': allowed are compiled, numpy"),
-    (["--preset", "adam"], "argument --preset: invalid choice: 'adam'"),
+    (["--preset", "lion"], "argument --preset: invalid choice: 'lion'"),
+    (["--optimizer", "lion"], "--optimizer: optimizer='lion': allowed are sgd, heavy-ball, nesterov, rmsprop, adam"),
+    (["--rho", "1"], "--rho: rho=1.0: must be from 0 to below 1"),
+    (["--beta1", "-0.1"], "--beta1: beta1=-0.1: must be from 0 to below 1"),
+    (["--beta2", "1.5"], "--beta2: beta2=1.5: must be from 0 to below 1"),
+    (["--epsilon", "0"], "--epsilon: epsilon=0.0: must be finite and > 0"),
+    (["--update-order", "backwards"], "--update-order: update_order='backwards': allowed are true, notebook"),
+    (["--optimizer", "adam", "--update-order", "notebook"], "--update-order: update_order='notebook': defined for "
+                                                             "optimizer sgd only"),
     (["--bogus"], "unrecognized arguments: --bogus"),
 ])
 def test_bad_input_exits_2_with_one_line(argv, message, capsys):
