@@ -15,7 +15,7 @@ import math
 import threading
 
 import numpy as np
-from numba import njit
+from numba import literally, njit
 
 from nnviz.core.network import EPS, Layout, accuracy, cost, predict
 from nnviz.core.optimizers import OptimizerState, UpdateRule
@@ -23,6 +23,10 @@ from nnviz.core.optimizers import OptimizerState, UpdateRule
 # Hidden activations by code, as the kernels receive them.
 RELU, TANH = 0, 1
 ACTIVATION_CODES = {"relu": RELU, "tanh": TANH}
+# Optimisers by code, as the kernels receive them (optimizers.OPTIMIZERS).
+SGD, HEAVY_BALL, NESTEROV, RMSPROP, ADAM = 0, 1, 2, 3, 4
+OTHERS = -1  # the kernels' variant for every optimiser but sgd (see _train)
+OPTIMIZER_CODES = {"sgd": SGD, "heavy-ball": HEAVY_BALL, "nesterov": NESTEROV, "rmsprop": RMSPROP, "adam": ADAM}
 EVAL_CHUNK = 256  # samples per block in the evaluation; the buffers stay in L1/L2 cache
 
 
@@ -65,6 +69,18 @@ def _output_delta(p, t):
     return (p - t) * (q / (q + EPS))
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _notebook_sigmoid(z):
+    # The notebook's sig, 1 / (1 + e^−z) (optimizers.train_epoch_notebook_order); e^−z overflows to inf: 0.
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _notebook_output_delta(p, t):
+    # The notebook's dJ/dy · σ'(z) with its eps, σ'(z) = p(1 − p).
+    return ((1.0 - t) / (1.0 - p + EPS) - t / (p + EPS)) * (p * (1.0 - p))
+
+
 @njit(cache=True, nogil=True)
 def _unit_offsets(shape):
     """Where each layer's units start in an activation buffer, and the widest layer."""
@@ -78,12 +94,12 @@ def _unit_offsets(shape):
 
 
 @njit(cache=True, nogil=True)
-def _forward_block(theta, offsets, shape, X, start, m, acts, unit_offsets, activation):
+def _forward_block(theta, offsets, shape, X, start, m, acts, unit_offsets, activation, notebook):
     """Forward pass of X[start : start + m], every layer's outputs kept in acts.
 
     acts is unit-major, (total units, ≥ m): the sample index is the inner loop, long and
     contiguous, so it vectorises; each sample's sums still run over j in order, as in
-    the per-sample loops.
+    the per-sample loops. ``notebook``: the output through the notebook's sigmoid.
     """
     n_layers = shape.shape[0] - 1
     for r in range(m):
@@ -108,7 +124,10 @@ def _forward_block(theta, offsets, shape, X, start, m, acts, unit_offsets, activ
                 for r in range(m):
                     out[r] += src[r] * w
             bias = theta[b0 + k]
-            if layer == n_layers - 1:
+            if layer == n_layers - 1 and notebook:
+                for r in range(m):
+                    out[r] = _notebook_sigmoid(out[r] + bias)
+            elif layer == n_layers - 1:
                 for r in range(m):
                     out[r] = _sigmoid(out[r] + bias)
             elif activation == RELU:
@@ -120,15 +139,46 @@ def _forward_block(theta, offsets, shape, X, start, m, acts, unit_offsets, activ
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _step(theta, velocity, index, g, learning_rate, momentum):
-    # optimizers.Momentum: v ← βv + (1 − β)g, θ ← θ − αv.
-    v = momentum * velocity[index] + (1.0 - momentum) * g
-    velocity[index] = v
-    theta[index] -= learning_rate * v
+def _step(theta, first, second, index, g, learning_rate, variant, optimizer, momentum, rho, epsilon, beta1, beta2, c1,
+          c2):
+    # One parameter's update, the arithmetic of optimizers.Momentum, HeavyBall, ...; first holds v (adam's m),
+    # second s; c1 = 1 − β₁ᵗ and c2 = 1 − β₂ᵗ are adam's bias corrections. ``variant`` is a compile-time
+    # constant (see _train): SGD leaves sgd's line alone in the loops, OTHERS a branch on ``optimizer``.
+    if variant == SGD or optimizer == SGD:
+        v = momentum * first[index] + (1.0 - momentum) * g
+        first[index] = v
+        theta[index] -= learning_rate * v
+    elif optimizer == HEAVY_BALL:
+        v = momentum * first[index] + g
+        first[index] = v
+        theta[index] -= learning_rate * v
+    elif optimizer == NESTEROV:
+        v = momentum * first[index] + g
+        first[index] = v
+        theta[index] -= learning_rate * (g + momentum * v)
+    elif optimizer == RMSPROP:
+        s = rho * second[index] + (1.0 - rho) * (g * g)
+        second[index] = s
+        theta[index] -= learning_rate * g / (math.sqrt(s) + epsilon)
+    else:
+        m = beta1 * first[index] + (1.0 - beta1) * g
+        s = beta2 * second[index] + (1.0 - beta2) * (g * g)
+        first[index] = m
+        second[index] = s
+        theta[index] -= learning_rate * (m / c1) / (math.sqrt(s / c2) + epsilon)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _bias_corrections(optimizer, beta1, beta2, t):
+    # Adam's 1 − β₁ᵗ and 1 − β₂ᵗ for update t (math.pow, as optimizers.Adam); 1 for the other rules.
+    if optimizer != ADAM:
+        return 1.0, 1.0
+    return 1.0 - math.pow(beta1, t), 1.0 - math.pow(beta2, t)
 
 
 @njit(cache=True, nogil=True)
-def _train_per_sample(theta, velocity, offsets, shape, X, y, learning_rate, momentum, l2, activation):
+def _train_per_sample(theta, first, second, offsets, shape, X, y, learning_rate, variant, optimizer, momentum, rho,
+                      epsilon, beta1, beta2, t0, l2, activation, notebook):
     """Batch size 1: one step per sample, sums kept in registers."""
     n_layers = shape.shape[0] - 1
     unit_offsets, widest = _unit_offsets(shape)
@@ -137,6 +187,7 @@ def _train_per_sample(theta, velocity, offsets, shape, X, y, learning_rate, mome
     delta_below = np.empty(widest)
     out = unit_offsets[n_layers]
     for i in range(X.shape[0]):
+        c1, c2 = _bias_corrections(optimizer, beta1, beta2, t0 + i + 1)
         acts[0] = X[i, 0]
         acts[1] = X[i, 1]
         for layer in range(n_layers):
@@ -151,8 +202,11 @@ def _train_per_sample(theta, velocity, offsets, shape, X, y, learning_rate, mome
                 for j in range(1, n_in):
                     s += acts[a_in + j] * theta[w0 + j * n_out + k]
                 z = s + theta[b0 + k]
-                acts[a_out + k] = _sigmoid(z) if layer == n_layers - 1 else _hidden(z, activation)
-        delta[0] = _output_delta(acts[out], y[i])
+                if layer < n_layers - 1:
+                    acts[a_out + k] = _hidden(z, activation)
+                else:
+                    acts[a_out + k] = _notebook_sigmoid(z) if notebook else _sigmoid(z)
+        delta[0] = _notebook_output_delta(acts[out], y[i]) if notebook else _output_delta(acts[out], y[i])
         for layer in range(n_layers - 1, -1, -1):
             n_in = shape[layer]
             n_out = shape[layer + 1]
@@ -162,24 +216,56 @@ def _train_per_sample(theta, velocity, offsets, shape, X, y, learning_rate, mome
             for j in range(n_in):
                 row = w0 + j * n_out
                 aj = acts[a_in + j]
-                if layer > 0:
+                if layer > 0 and not notebook:
                     # Propagate through W[j, :] before the step below changes it.
-                    s = delta[0] * theta[row]
-                    for k in range(1, n_out):
-                        s += delta[k] * theta[row + k]
-                    delta_below[j] = s * _hidden_derivative(aj, activation)
+                    delta_below[j] = _propagate(theta, row, delta, n_out) * _hidden_derivative(aj, activation)
                 for k in range(n_out):
                     g = aj * delta[k]
                     if l2 > 0.0:
                         g += l2 * theta[row + k]
-                    _step(theta, velocity, row + k, g, learning_rate, momentum)
+                    _step(theta, first, second, row + k, g, learning_rate, variant, optimizer, momentum, rho,
+                          epsilon, beta1, beta2, c1, c2)
+                if layer > 0 and notebook:
+                    # The notebook's order: through W[j, :] as just updated.
+                    delta_below[j] = _propagate(theta, row, delta, n_out) * _hidden_derivative(aj, activation)
             for k in range(n_out):
-                _step(theta, velocity, b0 + k, delta[k], learning_rate, momentum)
+                _step(theta, first, second, b0 + k, delta[k], learning_rate, variant, optimizer, momentum, rho,
+                      epsilon, beta1, beta2, c1, c2)
             delta, delta_below = delta_below, delta
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _propagate(theta, row, delta, n_out):
+    # Σ_k W[j, k]·delta[k] over the row of W starting at theta[row], in k's order.
+    s = delta[0] * theta[row]
+    for k in range(1, n_out):
+        s += delta[k] * theta[row + k]
+    return s
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _propagate_block(theta, w0, n_in, n_out, m, delta, delta_below, acts, a_in, activation):
+    # delta_below[j, r] = Σ_k W[j, k]·delta[k, r] · f'(a[j, r]) for the block's m samples.
+    for j in range(n_in):
+        row = w0 + j * n_out
+        below = delta_below[j]
+        w = theta[row]
+        d = delta[0]
+        for r in range(m):
+            below[r] = d[r] * w
+        for k in range(1, n_out):
+            w = theta[row + k]
+            d = delta[k]
+            for r in range(m):
+                below[r] += d[r] * w
+        a = acts[a_in + j]
+        for r in range(m):
+            below[r] *= _hidden_derivative(a[r], activation)
+
+
 @njit(cache=True, nogil=True)
-def _train_batches(theta, velocity, offsets, shape, X, y, batch_size, learning_rate, momentum, l2, activation):
+def _train_batches(theta, first, second, offsets, shape, X, y, batch_size, learning_rate, variant, optimizer, momentum,
+                   rho, epsilon, beta1, beta2, t0, l2, activation, notebook):
     """Batch size ≥ 2: unit-major buffers, each loop over the batch's samples vectorised."""
     n = X.shape[0]
     n_layers = shape.shape[0] - 1
@@ -189,34 +275,31 @@ def _train_batches(theta, velocity, offsets, shape, X, y, batch_size, learning_r
     delta = np.empty((widest, batch))
     delta_below = np.empty((widest, batch))
     out = unit_offsets[n_layers]
+    t = t0
     for start in range(0, n, batch):
         m = min(batch, n - start)
-        _forward_block(theta, offsets, shape, X, start, m, acts, unit_offsets, activation)
-        for r in range(m):
-            delta[0, r] = _output_delta(acts[out, r], y[start + r]) / m
+        t += 1
+        c1, c2 = _bias_corrections(optimizer, beta1, beta2, t)
+        _forward_block(theta, offsets, shape, X, start, m, acts, unit_offsets, activation, notebook)
+        # True order: the mean's 1/m goes into the output delta (as network.backward); the notebook's
+        # order divides each layer's sums by m (as its np.mean), a division by 1.0 (exact) otherwise.
+        if notebook:
+            divisor = float(m)
+            for r in range(m):
+                delta[0, r] = _notebook_output_delta(acts[out, r], y[start + r])
+        else:
+            divisor = 1.0
+            for r in range(m):
+                delta[0, r] = _output_delta(acts[out, r], y[start + r]) / m
         for layer in range(n_layers - 1, -1, -1):
             n_in = shape[layer]
             n_out = shape[layer + 1]
             w0 = offsets[layer]
             b0 = w0 + n_in * n_out
             a_in = unit_offsets[layer]
-            if layer > 0:
+            if layer > 0 and not notebook:
                 # Propagate with this layer's weights before the step changes them.
-                for j in range(n_in):
-                    row = w0 + j * n_out
-                    below = delta_below[j]
-                    w = theta[row]
-                    d = delta[0]
-                    for r in range(m):
-                        below[r] = d[r] * w
-                    for k in range(1, n_out):
-                        w = theta[row + k]
-                        d = delta[k]
-                        for r in range(m):
-                            below[r] += d[r] * w
-                    a = acts[a_in + j]
-                    for r in range(m):
-                        below[r] *= _hidden_derivative(a[r], activation)
+                _propagate_block(theta, w0, n_in, n_out, m, delta, delta_below, acts, a_in, activation)
             for j in range(n_in):
                 a = acts[a_in + j]
                 row = w0 + j * n_out
@@ -225,37 +308,65 @@ def _train_batches(theta, velocity, offsets, shape, X, y, batch_size, learning_r
                     g = 0.0
                     for r in range(m):
                         g += a[r] * d[r]
+                    g /= divisor
                     if l2 > 0.0:
                         g += l2 * theta[row + k]
-                    _step(theta, velocity, row + k, g, learning_rate, momentum)
+                    _step(theta, first, second, row + k, g, learning_rate, variant, optimizer, momentum, rho,
+                          epsilon, beta1, beta2, c1, c2)
             for k in range(n_out):
                 d = delta[k]
                 g = 0.0
                 for r in range(m):
                     g += d[r]
-                _step(theta, velocity, b0 + k, g, learning_rate, momentum)
+                g /= divisor
+                _step(theta, first, second, b0 + k, g, learning_rate, variant, optimizer, momentum, rho,
+                      epsilon, beta1, beta2, c1, c2)
+            if layer > 0 and notebook:
+                # The notebook's order: with this layer's weights as just updated.
+                _propagate_block(theta, w0, n_in, n_out, m, delta, delta_below, acts, a_in, activation)
             delta, delta_below = delta_below, delta
 
 
 @njit(cache=True, nogil=True)
-def train_epoch_kernel(theta, velocity, offsets, shape, X, y, batch_size, learning_rate, momentum, l2, activation):
-    """All mini-batch steps of one epoch, in order, in place on theta and velocity.
+def train_epoch_kernel(theta, first, second, offsets, shape, X, y, batch_size, learning_rate, optimizer, momentum,
+                       rho, epsilon, beta1, beta2, t0, l2, activation, notebook):
+    """All mini-batch steps over (X, y), in order, in place on theta, first and second.
 
     Per batch of m samples: delta_out = network.output_delta(p, y) / m; each layer's delta
     is propagated through that layer's weights before they are updated (true
-    backpropagation); the gradient gets λw on weights only; then v ← βv + (1 − β)g and
-    θ ← θ − αv. Batch size 1 and larger batches take different loops (each the faster for
-    its case) that compute the same numbers.
+    backpropagation); the gradient gets λw on weights only; then the optimiser's step
+    (see _step). With ``notebook`` (sgd only), optimizers.train_epoch_notebook_order: the
+    notebook's sigmoid and output delta dJ/dy · σ'(z), sums divided by m, and each delta
+    propagated through the weights above as already updated. Batch size 1 and larger
+    batches take different loops (each the faster for its case) that compute the same numbers.
 
-    theta, velocity : float64 (size,); offsets : int64 (n_layers + 1,); shape : int64
-    (n_layers + 1,); X : float64 (n, 2) C-contiguous; y : float64 (n,); activation : int code.
+    theta, first (v, adam's m), second (s) : float64 (size,); offsets : int64 (n_layers + 1,);
+    shape : int64 (n_layers + 1,); X : float64 (n, 2) C-contiguous; y : float64 (n,);
+    optimizer, activation : int codes; t0 : updates made before this call (adam's t goes on from it).
     """
     if X.shape[0] == 0:
         return
-    if batch_size == 1:
-        _train_per_sample(theta, velocity, offsets, shape, X, y, learning_rate, momentum, l2, activation)
+    if optimizer == SGD:
+        _train(theta, first, second, offsets, shape, X, y, batch_size, learning_rate, SGD, optimizer, momentum, rho,
+               epsilon, beta1, beta2, t0, l2, activation, notebook)
     else:
-        _train_batches(theta, velocity, offsets, shape, X, y, batch_size, learning_rate, momentum, l2, activation)
+        _train(theta, first, second, offsets, shape, X, y, batch_size, learning_rate, OTHERS, optimizer, momentum,
+               rho, epsilon, beta1, beta2, t0, l2, activation, notebook)
+
+
+@njit(cache=True, nogil=True)
+def _train(theta, first, second, offsets, shape, X, y, batch_size, learning_rate, variant, optimizer, momentum, rho,
+           epsilon, beta1, beta2, t0, l2, activation, notebook):
+    # Compiled once per ``variant`` as a constant: sgd's loops keep one line per parameter update, as fast as
+    # before the other optimisers came (a branch per parameter made per-sample sgd 3.5 times slower); the
+    # other optimisers share loops that branch on ``optimizer``. Five variants would compile 8 times longer.
+    literally(variant)
+    if batch_size == 1:
+        _train_per_sample(theta, first, second, offsets, shape, X, y, learning_rate, variant, optimizer, momentum,
+                          rho, epsilon, beta1, beta2, t0, l2, activation, notebook)
+    else:
+        _train_batches(theta, first, second, offsets, shape, X, y, batch_size, learning_rate, variant, optimizer,
+                       momentum, rho, epsilon, beta1, beta2, t0, l2, activation, notebook)
 
 
 @njit(cache=True, nogil=True)
@@ -273,7 +384,7 @@ def evaluate_kernel(theta, offsets, shape, X, y, activation):
     correct = 0
     for start in range(0, n, chunk):
         m = min(chunk, n - start)
-        _forward_block(theta, offsets, shape, X, start, m, acts, unit_offsets, activation)
+        _forward_block(theta, offsets, shape, X, start, m, acts, unit_offsets, activation, False)
         for r in range(m):
             p = acts[out, r]
             t = y[start + r]
@@ -315,15 +426,13 @@ class CompiledEngine:
         """All mini-batch steps over (X, y) in order, in place on ``theta`` and ``state`` (see train_epoch_kernel)."""
         _check_in_place("theta", theta)
         _check_in_place("velocity", state.velocity)
-        if rule.optimizer != "sgd" or rule.update_order != "true":
-            from nnviz.core.training import NumpyEngine  # until the kernels have them
-
-            NumpyEngine().train_epoch(theta, state, layout, X, y, batch_size, learning_rate, rule, l2, activation)
-            return
+        _check_in_place("square", state.square)
         offsets, shape = self._arrays(layout)
-        train_epoch_kernel(theta, state.velocity, offsets, shape, _c64(X), _c64(y).reshape(-1),
-                           int(batch_size), float(learning_rate), float(rule.momentum), float(l2),
-                           ACTIVATION_CODES[activation])
+        train_epoch_kernel(theta, state.velocity, state.square, offsets, shape, _c64(X), _c64(y).reshape(-1),
+                           int(batch_size), float(learning_rate), OPTIMIZER_CODES[rule.optimizer],
+                           float(rule.momentum), float(rule.rho), float(rule.epsilon), float(rule.beta1),
+                           float(rule.beta2), int(state.t), float(l2), ACTIVATION_CODES[activation],
+                           rule.update_order == "notebook")
         state.t += -(-len(X) // int(batch_size))
 
     def evaluate(self, theta, layout, X, y, activation):
