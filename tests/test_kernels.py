@@ -156,3 +156,40 @@ def test_falls_back_to_numpy_when_compilation_fails(monkeypatch, capsys):
     monkeypatch.setattr(kernels, "train_epoch_kernel", broken)
     assert kernels.warm_up() is False
     assert "simulated compilation failure" in _assert_numpy_fallback(capsys)
+
+
+OPTIMIZER_SETTINGS = {  # α for batch 1 and for batch 16, and the rule's own constants
+    "sgd": ((0.05, 0.3), dict(momentum=0.5)),
+    "heavy-ball": ((0.01, 0.05), dict(momentum=0.8)),
+    "nesterov": ((0.01, 0.05), dict(momentum=0.8)),
+    "rmsprop": ((0.005, 0.02), dict(rho=0.8, epsilon=1e-6)),
+    "adam": ((0.005, 0.02), dict(beta1=0.8, beta2=0.99, epsilon=1e-6)),
+}
+
+
+@pytest.mark.parametrize("optimizer", list(OPTIMIZER_SETTINGS))
+@pytest.mark.parametrize("schedule", ["constant", "exponential", "step"])
+@pytest.mark.parametrize("l2", [0.0, 1e-3])
+@pytest.mark.parametrize("batch_size", [1, 16])
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_every_optimizer_same_as_numpy_every_epoch(compiled, optimizer, schedule, l2, batch_size, activation):
+    rates, constants = OPTIMIZER_SETTINGS[optimizer]
+    config = TrainConfig(
+        dataset="moons", n_samples=120, noise=0.1, data_seed=2, shape=(2, 5, 3, 1), activation=activation,
+        init_seed=3, learning_rate=rates[batch_size > 1], batch_size=batch_size, optimizer=optimizer, **constants,
+        schedule=schedule, gamma=0.1, step_every=2, step_factor=0.5, l2=l2, epochs=6,
+    )
+    _assert_same_runs(config, compiled)
+
+
+@pytest.mark.parametrize("schedule", ["constant", "exponential", "step"])
+@pytest.mark.parametrize("l2", [0.0, 1e-3])
+@pytest.mark.parametrize("batch_size", [1, 16])
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_notebook_order_same_as_numpy_every_epoch(compiled, schedule, l2, batch_size, activation):
+    config = TrainConfig(
+        dataset="moons", n_samples=120, noise=0.1, data_seed=2, shape=(2, 5, 3, 1), activation=activation,
+        init_seed=3, learning_rate=0.05 if batch_size == 1 else 0.3, batch_size=batch_size, momentum=0.5,
+        update_order="notebook", schedule=schedule, gamma=0.1, step_every=2, step_factor=0.5, l2=l2, epochs=6,
+    )
+    _assert_same_runs(config, compiled)
