@@ -70,6 +70,16 @@ def test_fit_plane_is_orthonormal_and_spans_the_top_two_singular_directions():
         assert not array.flags.writeable
 
 
+@pytest.mark.parametrize("k, size", [(450, 500), (520, 410), (8000, 30)])
+def test_large_snapshot_sets_give_the_same_plane(k, size):
+    rng = np.random.default_rng(3)
+    rows = rng.normal(size=(k, size)) * (1.0 / np.arange(1, size + 1))  # decaying, like a path's spectrum
+    plane = fit_plane(np.zeros(size), rows)
+    assert_orthonormal(plane)
+    _, _, vt = np.linalg.svd(rows, full_matrices=False)  # independent reference
+    np.testing.assert_allclose(projector(plane.d1, plane.d2), projector(vt[0], vt[1]), atol=1e-9)
+
+
 def test_the_reference_point_has_non_negative_coordinates():
     rng = np.random.default_rng(1)
     rows = rng.normal(size=(10, 6))

@@ -78,6 +78,59 @@ def _orient(d: np.ndarray, reference: np.ndarray | None, rows: np.ndarray) -> np
     return -d if len(nonzero) and d[nonzero[0]] < 0 else d
 
 
+EIGH_LIMIT = 400  # Gram matrices up to this side are decomposed whole; larger ones by subspace iteration
+
+
+def _top_eigen(gram: np.ndarray, count: int) -> tuple[np.ndarray, np.ndarray]:
+    """The ``count`` largest eigenvalues (decreasing) of a symmetric positive semi-definite matrix and their
+    eigenvectors (columns). Whole by eigh when small; else by subspace iteration on a block of a few more
+    vectors from a fixed seed, with Rayleigh-Ritz, until the wanted pairs' residuals are at rounding level."""
+    m = gram.shape[0]
+    if m <= EIGH_LIMIT:
+        values, vectors = np.linalg.eigh(gram)
+        order = np.argsort(values)[::-1][:count]
+        return values[order], vectors[:, order]
+    block = min(m, count + 6)
+    q, _ = np.linalg.qr(np.random.default_rng(0).standard_normal((m, block)))
+    scale = float(np.abs(gram).sum(axis=1).max())  # ≥ the largest eigenvalue
+    for _ in range(500):
+        z = gram @ q
+        ritz, small = np.linalg.eigh(q.T @ z)
+        order = np.argsort(ritz)[::-1]
+        ritz, small = ritz[order], small[:, order]
+        vectors, images = q @ small, z @ small
+        residual = np.linalg.norm(images[:, :count] - vectors[:, :count] * ritz[:count], axis=0)
+        if np.all(residual <= 1e-12 * max(scale, np.finfo(float).tiny)):
+            break
+        q, _ = np.linalg.qr(images)
+    return ritz[:count], vectors[:, :count]
+
+
+def _top_directions(rows: np.ndarray) -> list[np.ndarray]:
+    """Up to two leading right-singular vectors of ``rows`` (k, size), from the Gram matrix of its smaller side
+    (multi-threaded LAPACK SVDs of wide matrices took seconds here; this is a matrix product and a small
+    eigenproblem). Directions whose singular value is below rounding level of the first are left out."""
+    k, size = rows.shape
+    wide = k < size
+    gram = rows @ rows.T if wide else rows.T @ rows
+    values, vectors = _top_eigen(gram, min(2, gram.shape[0]))
+    if not len(values) or values[0] <= 0:
+        return []
+    tolerance = values[0] * max(k, size) * np.finfo(np.float64).eps * 16  # Gram eigenvalues: s² ± eps·s₁²
+    directions: list[np.ndarray] = []
+    for value, vector in zip(values, vectors.T, strict=True):
+        if value <= tolerance:
+            break
+        d = rows.T @ vector if wide else vector.copy()
+        for previous in directions:
+            d -= (d @ previous) * previous
+        norm = np.linalg.norm(d)
+        if norm == 0:
+            break
+        directions.append(d / norm)
+    return directions
+
+
 def fit_plane(theta0, displacements, reference=None) -> Plane:
     """The plane through ``theta0`` that holds most of ``displacements`` (pooled, not centred).
 
@@ -102,12 +155,7 @@ def fit_plane(theta0, displacements, reference=None) -> Plane:
     rows = np.asarray(displacements, dtype=np.float64).reshape(-1, size)
     if not (np.isfinite(theta0).all() and np.isfinite(rows).all()):
         raise ValueError("theta0, displacements: must be finite")
-    directions: list[np.ndarray] = []
-    if len(rows):
-        _, singular, vt = np.linalg.svd(rows, full_matrices=False)
-        tolerance = singular[0] * max(rows.shape) * np.finfo(np.float64).eps
-        rank = int(np.sum(singular > tolerance)) if singular[0] > 0 else 0
-        directions = [vt[i] for i in range(min(rank, 2))]
+    directions = _top_directions(rows) if len(rows) else []
     while len(directions) < 2:
         directions.append(_unit_fill(directions, size))
     if reference is None and len(rows):
