@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from helpers import ready, run_to_end
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QDialog
 
 from nnviz.core.network import predict
 from nnviz.core.training import preset_config
@@ -122,3 +123,39 @@ def test_health_of_a_wide_network_is_measured_off_the_gui_thread_for_the_epoch_s
         qtbot.waitUntil(lambda epoch=epoch, rect=rect: f"(at epoch {epoch})" in net.hover_text(rect.center()))
         text = net.hover_text(rect.center())
         assert "active on" in text and "—" not in text and "layer's ‖∂J/∂W‖" in text
+
+
+def test_find_alpha_opens_the_finder_and_applies_its_suggestion_to_the_selected_run(window, qtbot):
+    run_id = window.selected_run_id
+    before = window.model.initial_params.copy()
+    qtbot.mouseClick(window.panel.find_lr, Qt.MouseButton.LeftButton)
+    dialog = window.findChild(QDialog)
+    assert dialog is not None and dialog.isVisible()
+    qtbot.waitUntil(lambda: dialog.outcome is not None, timeout=30000)
+    suggestion = dialog.outcome.suggestion
+    dialog.apply_requested.emit(suggestion)
+    qtbot.waitUntil(lambda: window.model[run_id].spec.learning_rate == pytest.approx(suggestion))
+    assert np.array_equal(window.model.initial_params, before)  # the finder changed no weights
+    dialog.close()
+
+
+def test_the_optimisers_button_adds_five_runs_from_the_same_start(window, qtbot):
+    window.runs.optimizers_action.trigger()
+    qtbot.waitUntil(lambda: ready(window) and len(window.model) == 5, timeout=30000)
+    assert [run.trainer.config.optimizer for run in window.model] == \
+        ["sgd", "heavy-ball", "nesterov", "rmsprop", "adam"]
+    run_to_end(qtbot, window, timeout=120000)
+
+
+def test_the_panel_shows_only_the_chosen_optimisers_fields(window):
+    panel = window.panel
+    visible = {name: panel.fields[name].row.isVisibleTo(panel) for name in ("momentum", "rho", "beta1", "beta2",
+                                                                             "epsilon")}
+    assert visible == {"momentum": True, "rho": False, "beta1": False, "beta2": False, "epsilon": False}
+    panel.optimizer.setCurrentText("adam")
+    visible = {name: panel.fields[name].row.isVisibleTo(panel) for name in visible}
+    assert visible == {"momentum": False, "rho": False, "beta1": True, "beta2": True, "epsilon": True}
+    assert window.model[window.selected_run_id].trainer.config.optimizer == "adam"  # a restart of the run
+    panel.optimizer.setCurrentText("rmsprop")
+    assert panel.fields["rho"].row.isVisibleTo(panel) and not panel.fields["beta1"].row.isVisibleTo(panel)
+    assert "ρ·s + (1 − ρ)·g²" in panel.fields["rho"].edit.toolTip()

@@ -22,7 +22,7 @@ from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushBu
 
 from nnviz.core.datasets import DATASETS
 from nnviz.core.network import ACTIVATIONS, INITS
-from nnviz.core.optimizers import SCHEDULES
+from nnviz.core.optimizers import OPTIMIZERS, SCHEDULES, UPDATE_ORDERS
 from nnviz.core.text import FULL_BATCH
 from nnviz.core.training import MAX_SEED, TrainConfig, load_presets
 from nnviz.gui.fields import (  # noqa: F401  (ALLOWED: what each field accepts, re-exported)
@@ -68,6 +68,7 @@ class ParameterPanel(QWidget):
     changed = Signal()  # any value changed, at once (validity display)
     committed = Signal()  # the values are settled: act on them (typed data/network fields debounced)
     preset_chosen = Signal(str)  # the user picked this preset: its training settings are shown
+    find_learning_rate_requested = Signal()  # "Find α…": the window runs the learning-rate finder
 
     def __init__(self, parent=None):
         super().__init__(parent)
@@ -149,8 +150,23 @@ class ParameterPanel(QWidget):
         self.full_batch = QCheckBox("full batch")
         self.full_batch.setToolTip("Every training sample in one update: batch gradient descent.")
         self.full_batch.toggled.connect(self._on_full_batch)
+        self.find_lr = QPushButton("Find α…")
+        self.find_lr.setToolTip("Try α from 1e-5 to 10 in one pass from the shared start (no run is changed), "
+                                "see where the cost falls fastest and where training diverges, apply a suggestion")
+        self.find_lr.clicked.connect(self.find_learning_rate_requested)
+        training.addRow("", self.find_lr)
         forms.add_text(training, "batch size B", "batch_size", parse_batch, width=80, extra=self.full_batch)
+        self.optimizer = QComboBox()
+        self.optimizer.addItems(list(OPTIMIZERS))
+        forms.add_widget(training, "optimizer", "optimizer", self.optimizer)
         forms.add_text(training, "momentum β", "momentum", parse_float, width=80)
+        forms.add_text(training, "ρ", "rho", parse_float, width=80)
+        forms.add_text(training, "β₁", "beta1", parse_float, width=80)
+        forms.add_text(training, "β₂", "beta2", parse_float, width=80)
+        forms.add_text(training, "ε", "epsilon", parse_float, width=80)
+        self.update_order = QComboBox()
+        self.update_order.addItems(list(UPDATE_ORDERS))
+        forms.add_widget(training, "update order", "update_order", self.update_order)
         self.schedule = QComboBox()
         self.schedule.addItems(list(SCHEDULES))
         self.schedule.currentTextChanged.connect(self._on_schedule)
@@ -168,7 +184,7 @@ class ParameterPanel(QWidget):
         keys.setStyleSheet("color: #6b6b6b; font-size: 11px;")
         layout.addWidget(keys)
 
-        for combo in (self.dataset, self.activation, self.init):
+        for combo in (self.dataset, self.activation, self.init, self.optimizer, self.update_order):
             combo.currentTextChanged.connect(self._on_choice)
         self.set_config(TrainConfig())
 
@@ -196,9 +212,11 @@ class ParameterPanel(QWidget):
     def _show_training(self, config: TrainConfig, n_samples: int) -> None:
         """The training fields of ``config`` (a batch of at least ``n_samples`` shows as full)."""
         self.schedule.setCurrentText(config.schedule)
+        self.optimizer.setCurrentText(config.optimizer)
+        self.update_order.setCurrentText(config.update_order)
         for name in ("step_every", "epochs"):
             self.fields[name].edit.setText(str(getattr(config, name)))
-        for name in ("learning_rate", "momentum", "gamma", "step_factor", "l2"):
+        for name in ("learning_rate", "momentum", "rho", "beta1", "beta2", "epsilon", "gamma", "step_factor", "l2"):
             self.fields[name].edit.setText(format_number(getattr(config, name)))
         full = config.batch_size >= min(n_samples, FULL_BATCH)
         self._last_batch = DEFAULT_BATCH if full else str(config.batch_size)
@@ -262,7 +280,9 @@ class ParameterPanel(QWidget):
 
     def _values(self) -> tuple[dict, dict[str, str]]:
         values = {"dataset": self.dataset.currentText(), "activation": self.activation.currentText(),
-                  "init": self.init.currentText(), "schedule": self.schedule.currentText(), "engine": self._engine}
+                  "init": self.init.currentText(), "schedule": self.schedule.currentText(),
+                  "optimizer": self.optimizer.currentText(), "update_order": self.update_order.currentText(),
+                  "engine": self._engine}
         errors = {}
         for name, field in self.fields.items():
             if name == "batch_size" and self.full_batch.isChecked():
@@ -318,8 +338,15 @@ class ParameterPanel(QWidget):
 
     def _on_choice(self, *_) -> None:
         self._show_noise()
-        if not self._loading:
-            self._settled()
+        if self._loading:
+            return
+        if self.optimizer.currentText() != "sgd" and self.update_order.currentText() == "notebook":
+            self._loading = True  # the notebook's order is sgd's only: another optimiser takes true backprop
+            try:
+                self.update_order.setCurrentText("true")
+            finally:
+                self._loading = False
+        self._settled()
 
     def _on_schedule(self, schedule: str) -> None:
         if self._loading:
@@ -393,10 +420,21 @@ class ParameterPanel(QWidget):
         self.lr_slider.follow(self.fields["learning_rate"].edit.text())
 
     def _show_schedule_fields(self, *_) -> None:
+        """Only the fields the chosen schedule and optimiser use (and any that blocks Start)."""
         form = self._forms["Training"]
         schedule = self.schedule.currentText()
+        optimizer = self.optimizer.currentText()
+        momentum = self.fields["momentum"]
+        label = "momentum β" if optimizer == "sgd" else "momentum μ"
+        if form.labelForField(momentum.row).text() != label:
+            form.labelForField(momentum.row).setText(label)
+            momentum.label = label
+        form.setRowVisible(self.update_order, optimizer == "sgd" or self.update_order.currentText() != "true")
         for name, used in (("gamma", schedule == "exponential"), ("step_every", schedule == "step"),
-                           ("step_factor", schedule == "step")):
+                           ("step_factor", schedule == "step"),
+                           ("momentum", optimizer in ("sgd", "heavy-ball", "nesterov")),
+                           ("rho", optimizer == "rmsprop"), ("beta1", optimizer == "adam"),
+                           ("beta2", optimizer == "adam"), ("epsilon", optimizer in ("rmsprop", "adam"))):
             field = self.fields[name]
             error = bool(self._errors.get(name))
             form.setRowVisible(field.row, used or error)  # an unused field still shows when it blocks Start

@@ -35,7 +35,22 @@ TOOLTIPS = {
     "learning_rate": "α, the step size: θ ← θ − α·v (finite, > 0).\nDrag on a log scale or type any value.",
     "batch_size": "B, samples per update: g = (1/B) Σ ∇Jᵢ over the batch (1 to 1,000,000).\n"
                   "1 is per-sample SGD; 'full batch' uses every training sample per update.",
-    "momentum": "β of the notebook's momentum: v ← β·v + (1 − β)·g, θ ← θ − α·v (0 ≤ β < 1; 0 is plain SGD).",
+    "momentum": "sgd: β of the notebook's momentum: v ← β·v + (1 − β)·g, θ ← θ − α·v (0 ≤ β < 1; 0 is plain SGD).\n"
+                "heavy-ball: μ in v ← μ·v + g, θ ← θ − α·v; nesterov: μ in v ← μ·v + g, θ ← θ − α·(g + μ·v).",
+    "optimizer": "The update rule; g is the batch's mean gradient + λ·w, α the epoch's learning rate:\n"
+                 " sgd (the notebook's): v ← β·v + (1 − β)·g, θ ← θ − α·v\n"
+                 " heavy-ball (PyTorch's SGD momentum): v ← μ·v + g, θ ← θ − α·v\n"
+                 " nesterov: v ← μ·v + g, θ ← θ − α·(g + μ·v)\n"
+                 " rmsprop: s ← ρ·s + (1 − ρ)·g², θ ← θ − α·g / (√s + ε)\n"
+                 " adam: m ← β₁·m + (1 − β₁)·g, s ← β₂·s + (1 − β₂)·g²,\n"
+                 "       θ ← θ − α·(m / (1 − β₁ᵗ)) / (√(s / (1 − β₂ᵗ)) + ε), t = updates so far",
+    "rho": "ρ of rmsprop: s ← ρ·s + (1 − ρ)·g², θ ← θ − α·g / (√s + ε) (0 ≤ ρ < 1).",
+    "beta1": "β₁ of adam: m ← β₁·m + (1 − β₁)·g, bias-corrected m / (1 − β₁ᵗ) (0 ≤ β₁ < 1).",
+    "beta2": "β₂ of adam: s ← β₂·s + (1 − β₂)·g², bias-corrected s / (1 − β₂ᵗ) (0 ≤ β₂ < 1).",
+    "epsilon": "ε of rmsprop and adam: θ ← θ − α·… / (√s + ε), keeps the step finite (finite, > 0).",
+    "update_order": "true: every layer's delta uses the weights before the step (true backpropagation).\n"
+                    "notebook: the notebook as written, each layer updated inside the backward loop, so a lower\n"
+                    "layer's delta goes through the already-updated weights above it (sgd only).",
     "schedule": "α used in epoch e:\n constant: αₑ = α\n exponential: αₑ = α·(1 − γ)^(e − 1)\n"
                 " step: αₑ = α·f^⌊(e − 1)/k⌋",
     "gamma": "γ of the exponential schedule: αₑ = α·(1 − γ)^(e − 1) (0 ≤ γ < 1).",
@@ -61,6 +76,10 @@ ALLOWED = {
     "batch_size": "an integer from 1 to 1,000,000, or full",
     "momentum": "a number from 0 to below 1",
     "gamma": "a number from 0 to below 1",
+    "rho": "a number from 0 to below 1",
+    "beta1": "a number from 0 to below 1",
+    "beta2": "a number from 0 to below 1",
+    "epsilon": "a finite number > 0",
     "step_every": "an integer from 1 to 10,000,000",
     "step_factor": "a number above 0 and at most 1",
     "l2": "a finite number ≥ 0",

@@ -144,7 +144,7 @@ def checked_config(values: dict, errors: dict[str, str], base: TrainConfig,
         except ValueError as exc:  # a rule between fields, e.g. 'hard' needs a multiple of 4 samples
             name = str(exc).split("=", 1)[0]
             field = "hidden" if name == "shape" else name
-            errors[field] = refusal_reason(field, texts[field], str(exc))
+            errors[field] = refusal_reason(field, texts[field], str(exc)) if field in texts else str(exc)
     return config, errors
 
 

@@ -103,6 +103,8 @@ class RunListPanel(QWidget):
         Add a copy of that run.
     notebook_requested()
         Add the notebook's four runs.
+    optimizers_requested()
+        Add the five optimisers (sgd, momentum, nesterov, rmsprop, adam).
     remove_requested(int run_id)
     edit_requested(int run_id, dict changes)
         New name, colour or visibility (already validated).
@@ -112,6 +114,7 @@ class RunListPanel(QWidget):
 
     add_requested = Signal(int)
     notebook_requested = Signal()
+    optimizers_requested = Signal()
     remove_requested = Signal(int)
     edit_requested = Signal(int, object)
     selection_changed = Signal(int)
@@ -159,6 +162,9 @@ class RunListPanel(QWidget):
 
         self.notebook_action = action("Notebook runs", "Add the notebook's four strategies: sgd, mini-batch, "
                                       "momentum and decay", "Ctrl+Shift+N", self.add_notebook_runs)
+        self.optimizers_action = action("Optimisers", "Add five optimisers from the same start: sgd, momentum "
+                                        "(heavy-ball), nesterov, rmsprop and adam", "Ctrl+Shift+O",
+                                        self.add_optimizer_runs)
         # A lambda: triggered(bool) would pass False, which add_copy took for run id 0 (False == 0).
         self.add_action = action("Add", "Add a copy of the selected run, in the next colour", "Ctrl+D",
                                  lambda: self.add_copy())
@@ -171,8 +177,8 @@ class RunListPanel(QWidget):
         self.toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
         self.toolbar.setMovable(False)
         self.toolbar.setFloatable(False)
-        for act in (self.notebook_action, self.add_action, self.rename_action, self.colour_action,
-                    self.remove_action):
+        for act in (self.notebook_action, self.optimizers_action, self.add_action, self.rename_action,
+                    self.colour_action, self.remove_action):
             self.toolbar.addAction(act)
 
         layout = QVBoxLayout(self)
@@ -221,6 +227,11 @@ class RunListPanel(QWidget):
         """Ask for the notebook's four runs (notebook_requested)."""
         self.clear_message()
         self.notebook_requested.emit()
+
+    def add_optimizer_runs(self) -> None:
+        """Ask for the five optimisers' runs (optimizers_requested)."""
+        self.clear_message()
+        self.optimizers_requested.emit()
 
     def add_copy(self, run_id: int | None = None) -> int:
         """Ask for a copy of a run, the selected one by default (add_requested); returns the run copied."""
