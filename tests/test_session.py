@@ -356,3 +356,59 @@ def test_a_file_written_before_init_existed_opens_with_the_notebooks_weights():
     doc["shared"]["init"] = "lecun"
     with pytest.raises(SessionError, match=r"shared\.init='lecun': allowed are notebook, glorot, he"):
         parse_session(json.dumps(doc), "bad.nnviz.json")
+
+
+OPTIMIZER_RUNS = (
+    RunSpec("adam", "#1f77b4", learning_rate=0.02, batch_size=8, optimizer="adam", beta1=0.85, beta2=0.995,
+            epsilon=1e-7, epochs=3),
+    RunSpec("rmsprop", "#ff7f0e", learning_rate=0.01, batch_size=8, optimizer="rmsprop", rho=0.75, epsilon=1e-6,
+            epochs=2),
+    RunSpec("nesterov", "#2ca02c", learning_rate=0.01, optimizer="nesterov", momentum=0.8, epochs=2),
+    RunSpec("notebook", "#d62728", learning_rate=0.05, momentum=0.3, update_order="notebook", epochs=2),
+)
+
+
+def test_optimizer_fields_round_trip(tmp_path):
+    comparison = trained(runs=OPTIMIZER_RUNS)
+    path = tmp_path / "opt.nnviz.json"
+    save_session(path, SHARED, OPTIMIZER_RUNS, comparison.histories())
+    session = load_session(path)
+    assert session.runs == OPTIMIZER_RUNS and session.warnings == ()
+    assert [(r.optimizer, r.update_order) for r in session.runs] == [
+        ("adam", "true"), ("rmsprop", "true"), ("nesterov", "true"), ("sgd", "notebook")]
+    assert session.runs[0].epsilon == 1e-7 and session.runs[1].rho == 0.75
+    saved = json.loads(path.read_text())["runs"][0]
+    assert {k: saved[k] for k in ("optimizer", "rho", "epsilon", "beta1", "beta2", "update_order")} == {
+        "optimizer": "adam", "rho": 0.9, "epsilon": 1e-7, "beta1": 0.85, "beta2": 0.995, "update_order": "true"}
+
+
+def test_a_file_written_before_optimizers_existed_opens_as_it_trained():
+    doc = json.loads(session_text(SHARED, RUNS))
+    for run in doc["runs"]:
+        for key in ("optimizer", "rho", "epsilon", "beta1", "beta2", "update_order"):
+            del run[key]
+    session = parse_session(json.dumps(doc), "old.nnviz.json")
+    assert session.runs == RUNS and session.warnings == ()
+    assert all(r.optimizer == "sgd" and r.update_order == "true" for r in session.runs)
+
+
+@pytest.mark.parametrize("key, value, message", [
+    ("optimizer", "adagrad", "runs[0].optimizer='adagrad': allowed are sgd, heavy-ball, nesterov, rmsprop, adam"),
+    ("optimizer", 3, "runs[0].optimizer: must be text, got 3"),
+    ("rho", 1.5, "runs[0].rho=1.5: must be from 0 to below 1"),
+    ("epsilon", 0, "runs[0].epsilon=0: must be finite and > 0"),
+    ("beta1", "0.9", 'runs[0].beta1: must be a number, got "0.9"'),
+    ("beta2", 1, "runs[0].beta2=1: must be from 0 to below 1"),
+    ("update_order", "deferred", "runs[0].update_order='deferred': allowed are true, notebook"),
+])
+def test_bad_optimizer_fields_are_refused_naming_the_place(tmp_path, key, value, message):
+    doc = document()
+    doc["runs"][0][key] = value
+    assert message in refused(tmp_path, doc)
+
+
+def test_notebook_order_with_another_optimizer_is_refused_in_one_line(tmp_path):
+    doc = document()
+    doc["runs"][1].update(optimizer="adam", update_order="notebook")
+    message = refused(tmp_path, doc)
+    assert "runs[1]" in message and "update_order='notebook': defined for optimizer sgd only" in message

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from nnviz.core.datasets import DATASETS, make_dataset, split_train_test
+from nnviz.core.optimizers import UpdateRule
 from nnviz.core.specs import TRAINING_FIELDS as TRAINING
 from nnviz.core.training import LIVE_FIELDS, TrainConfig, Trainer, load_presets, preset_config
 
@@ -45,6 +46,15 @@ SMALL = dict(dataset="moons", n_samples=64, noise=0.1, shape=(2, 4, 1), epochs=5
     ("epochs", 10_000_001, "epochs=10000001"),
     ("epochs", True, "epochs=True: must be an integer"),
     ("engine", "gpu", "engine='gpu': allowed are compiled, numpy"),
+    ("optimizer", "adagrad", "optimizer='adagrad': allowed are sgd, heavy-ball, nesterov, rmsprop, adam"),
+    ("rho", 1.0, "rho=1.0: must be from 0 to below 1"),
+    ("rho", -0.1, "rho=-0.1: must be from 0 to below 1"),
+    ("epsilon", 0.0, "epsilon=0.0: must be finite and > 0"),
+    ("epsilon", float("inf"), "epsilon=inf: must be finite and > 0"),
+    ("beta1", 1.0, "beta1=1.0: must be from 0 to below 1"),
+    ("beta2", -1e-3, "beta2=-0.001: must be from 0 to below 1"),
+    ("beta2", "0.9", "beta2='0.9': must be a number"),
+    ("update_order", "deferred", "update_order='deferred': allowed are true, notebook"),
 ])
 def test_every_invalid_value_is_refused_with_field_value_and_range(field, value, message):
     with pytest.raises(ValueError) as excinfo:
@@ -180,3 +190,53 @@ def test_zero_epochs_yields_only_the_starting_point():
     trainer = Trainer(TrainConfig(**{**SMALL, "epochs": 0}))
     assert [r.epoch for r in trainer] == [0]
     assert trainer.status == "finished"
+
+
+@pytest.mark.parametrize("optimizer", ["heavy-ball", "nesterov", "rmsprop", "adam"])
+def test_the_notebooks_order_is_for_sgd_only(optimizer):
+    with pytest.raises(ValueError) as info:
+        TrainConfig(optimizer=optimizer, update_order="notebook")
+    message = str(info.value)
+    assert message.startswith("update_order='notebook': defined for optimizer sgd only") and "\n" not in message
+    assert optimizer in message
+    assert TrainConfig(update_order="notebook").update_rule().update_order == "notebook"
+
+
+def test_update_rule_carries_the_optimizer_fields():
+    config = TrainConfig(optimizer="adam", momentum=0.5, rho=0.8, epsilon=1e-6, beta1=0.7, beta2=0.99)
+    rule = config.update_rule()
+    assert (rule.optimizer, rule.momentum, rule.rho, rule.epsilon, rule.beta1, rule.beta2, rule.update_order) == (
+        "adam", 0.5, 0.8, 1e-6, 0.7, 0.99, "true")
+    assert TrainConfig().update_rule() == UpdateRule()  # sgd, β = 0: the notebook's plain SGD
+
+
+def test_optimizer_constants_are_live_but_the_optimizer_and_order_restart():
+    assert {"rho", "epsilon", "beta1", "beta2"} <= set(LIVE_FIELDS)
+    assert not {"optimizer", "update_order"} & set(LIVE_FIELDS)
+    config = TrainConfig(**{**SMALL, "optimizer": "adam", "epochs": 3, "learning_rate": 0.05})
+    trainer, same = Trainer(config), Trainer(config)
+    trainer.step()
+    same.step()
+    trainer.update_config(beta1=0.5, epsilon=1e-3)
+    assert trainer.step().cost != same.step().cost  # the new constants act from the next epoch
+    with pytest.raises(ValueError, match="optimizer: cannot change during a run"):
+        trainer.update_config(optimizer="sgd")
+    with pytest.raises(ValueError, match="update_order: cannot change during a run"):
+        trainer.update_config(update_order="notebook")
+    with pytest.raises(ValueError, match="beta2=1.0"):
+        trainer.update_config(beta2=1.0)
+
+
+def test_adam_continues_its_count_across_epochs():
+    # One run of 2 epochs equals an epoch, then a second epoch on the same state: t does not restart.
+    config = TrainConfig(**{**SMALL, "optimizer": "adam", "batch_size": 16, "epochs": 2, "learning_rate": 0.05})
+    trainer = Trainer(config)
+    records = list(trainer)
+    assert trainer.state.t == 2 * 4
+    fresh = Trainer(config.replace(epochs=1))
+    list(fresh)
+    restarted = fresh.theta.copy()
+    fresh.state.t = 0  # what a count restarted every epoch would do
+    fresh.engine.train_epoch(restarted, fresh.state, fresh.layout, fresh.X, fresh.y, 16, 0.05,
+                             config.update_rule(), 0.0, config.activation)
+    assert np.abs(restarted - records[-1].params).max() > 1e-6
