@@ -165,7 +165,7 @@ def landscape_command(argv: list[str]) -> int:
     width = max(len(path.name) for path in landscape.paths)
     for run, path in zip(comparison, landscape.paths, strict=True):
         state = f"diverged at epoch {run.trainer.diverged_epoch}, path kept to epoch {int(path.epochs[-1])}" \
-            if run.status == "diverged" else f"{int(path.epochs[-1])} epochs"
+            if run.status == "diverged" else f"{int(path.epochs[-1])} epoch{'' if path.epochs[-1] == 1 else 's'}"
         print(f"{path.name + ':':<{width + 1}} {state}, cost {path.cost[-1]:.6f}, "
               f"the plane holds {share_text(path.share)} of its displacement", file=sys.stderr)
     diverged = [run.spec.name for run in comparison if run.status == "diverged"]

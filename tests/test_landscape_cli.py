@@ -117,3 +117,14 @@ def test_json_is_required_and_its_folder_must_exist(tmp_path, capsys):
                             "--session", str(tmp_path / "missing.nnviz.json")], capsys)
     assert code == 2 and err.startswith("nnviz landscape: error: ") and err.count("\n") == 1
     assert not (tmp_path / "l.json").exists()
+
+
+@pytest.mark.parametrize("args, delay", [
+    (["--epochs", "10000000"], 1.0),  # while training
+    (["--epochs", "1", "--shape", "2,64,64,1", "--resolution", "401"], 4.0),  # while computing the grid
+])
+def test_ctrl_c_exits_130_without_a_file(args, delay, tmp_path):
+    from test_interrupt import assert_clean_interrupt, interrupted
+
+    status, lines = interrupted(["landscape", *args, "--json", "out.json", "--png", "out.png"], delay, tmp_path)
+    assert_clean_interrupt(status, lines, tmp_path)
