@@ -223,7 +223,24 @@ def render_landscape(landscape: Landscape, width: int = 900, title: str = "") ->
             pad, symbol, row = 6 * s, 18 * s, metrics.height() + 2 * s
             box = QRectF(0, 0, pad + symbol + pad + max(metrics.horizontalAdvance(t) for t in entries) + pad,
                          2 * pad + row * len(entries))
-            box.moveTopRight(QPointF(plot.right() - 8 * s, plot.top() + 8 * s))
+            inset = plot.adjusted(8 * s, 8 * s, -8 * s, -8 * s)
+            points = [to_pixels(np.asarray(p.a), np.asarray(p.b)) for p in landscape.paths]
+            xs = np.concatenate([x for x, _ in points])
+            ys = np.concatenate([y for _, y in points])
+
+            def covered(corner: QRectF) -> int:  # path points (ends weigh most) the legend would hide there
+                inside = (xs >= corner.left()) & (xs <= corner.right()) & (ys >= corner.top()) & (ys <= corner.bottom())
+                ends = sum(corner.contains(QPointF(x[-1], y[-1])) for x, y in points if len(x))
+                return int(np.count_nonzero(inside)) + 1000 * ends
+
+            corners = []
+            for place in ("moveTopRight", "moveTopLeft", "moveBottomRight", "moveBottomLeft"):
+                corner = QRectF(box)
+                point = {"moveTopRight": inset.topRight(), "moveTopLeft": inset.topLeft(),
+                         "moveBottomRight": inset.bottomRight(), "moveBottomLeft": inset.bottomLeft()}[place]
+                getattr(corner, place)(point)
+                corners.append(corner)
+            box = min(corners, key=covered)  # the first (top right) on a tie
             painter.setPen(QPen(QColor(200, 200, 200), s))
             painter.setBrush(QColor(255, 255, 255, 215))
             painter.drawRect(box)
