@@ -159,3 +159,33 @@ def test_the_panel_shows_only_the_chosen_optimisers_fields(window):
     panel.optimizer.setCurrentText("rmsprop")
     assert panel.fields["rho"].row.isVisibleTo(panel) and not panel.fields["beta1"].row.isVisibleTo(panel)
     assert "ρ·s + (1 − ρ)·g²" in panel.fields["rho"].edit.toolTip()
+
+
+def test_the_landscape_view_shows_every_runs_path_on_one_plane_and_follows_the_timeline(make_window, qtbot):
+    from nnviz.core.landscape import project
+
+    window = make_window(preset_config("sgd", n_samples=200, epochs=20))
+    second = window.controller.copy_run(window.selected_run_id)
+    window.controller.edit_run(second, momentum=0.9, learning_rate=0.03)
+    run_to_end(qtbot, window)
+    qtbot.keyClick(window, Qt.Key.Key_4, Qt.KeyboardModifier.ControlModifier)
+    assert window.inside.mode == "landscape" and not window.maps.isVisible()
+    sync = window.inside.landscape
+    qtbot.waitUntil(lambda: sync.landscape is not None and not sync.computing, timeout=60000)
+    plane = sync.landscape.plane
+    assert np.array_equal(plane.theta0, window.model.initial_params)  # the common start is the origin
+    items = sync.view.path_items()
+    assert list(items) == [run.spec.name for run in window.model]
+    for run in window.model:
+        epoch, params = window.model.params_at(run.id)
+        a, b = project(plane, params)
+        x, y = items[run.spec.name]
+        assert x[-1] == pytest.approx(float(np.ravel(a)[0])) and y[-1] == pytest.approx(float(np.ravel(b)[0]))
+    window.controller.show_epoch(3)
+    qtbot.waitUntil(lambda: all(
+        (pos[0], pos[1]) == pytest.approx(tuple(float(np.ravel(v)[0]) for v in project(
+            plane, window.model.params_at(window.model.by_name(name).id, 3)[1])))
+        for name, pos in sync.view.marker_positions().items()))
+    shown = sync.landscape
+    window.inside.landscape.view.refit_button.click()  # the same paths: a new plane, computed again
+    qtbot.waitUntil(lambda: sync.landscape is not shown and not sync.computing, timeout=60000)

@@ -97,7 +97,8 @@ WEIGHTS = {
     "visible": 3, "select": 4, "timeline": 5, "maps": 4, "curves": 3, "save": 2, "open": 2, "open_bad": 1,
     "export": 2, "new": 1, "reopen": 1, "run": 4, "settle": 2, "resize": 1, "view": 4,
 }
-VIEWS = ["view_maps_action", "view_both_action", "view_network_action", "update_sizes_action", "show_all", "unit",
+VIEWS = ["view_maps_action", "view_both_action", "view_network_action", "view_landscape_action", "update_sizes_action",
+         "show_all", "unit",
          "unit", "hover", "banner"]
 
 

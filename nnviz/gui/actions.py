@@ -66,7 +66,9 @@ class Actions:
                 ("view_both_action", "Maps &and network", "Ctrl+2",
                  "The maps, and beside them the selected run's network: every unit's output over the plane"),
                 ("view_network_action", "&Network", "Ctrl+3",
-                 "The selected run's network in place of the maps: every unit's output over the plane")):
+                 "The selected run's network in place of the maps: every unit's output over the plane"),
+                ("view_landscape_action", "&Loss landscape", "Ctrl+4",
+                 "The cost over the plane of the runs' paths from their common start, every run's path on it")):
             act = action(name, text, key, tip, window_wide=True)
             act.setCheckable(True)
             self.view_group.addAction(act)
@@ -94,7 +96,8 @@ class Actions:
         edit_menu = bar.addMenu("&Edit")
         edit_menu.addAction(self.undo_action)
         view_menu = bar.addMenu("&View")
-        for act in (self.view_maps_action, self.view_both_action, self.view_network_action):
+        for act in (self.view_maps_action, self.view_both_action, self.view_network_action,
+                    self.view_landscape_action):
             view_menu.addAction(act)
         view_menu.addSeparator()
         view_menu.addAction(self.update_sizes_action)

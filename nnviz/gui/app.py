@@ -188,9 +188,16 @@ def run_gui(argv: list[str], interrupted: InterruptFlag | None = None) -> int:
         if args.export_csv and not export_csv():
             return
         if args.screenshot:
-            QTimer.singleShot(SCREENSHOT_DELAY_MS, shoot)
+            shoot_when_drawn()
         else:
             finish()
+
+    def shoot_when_drawn() -> None:
+        # A landscape still being computed (its grid extended over the finished paths) is waited for.
+        if window.inside.landscape.computing:
+            QTimer.singleShot(100, shoot_when_drawn)
+        else:
+            QTimer.singleShot(SCREENSHOT_DELAY_MS, shoot)
 
     def on_end(status: str) -> None:
         if status == "diverged":

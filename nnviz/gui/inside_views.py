@@ -18,10 +18,12 @@ from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QSplitte
 
 from nnviz.core.health import MEASURE_POINTS, measure, remedy_init, warnings
 from nnviz.core.text import shorten
+from nnviz.gui.landscape_sync import LandscapeSync
 from nnviz.gui.network_view import NetworkView
 from nnviz.gui.update_view import UpdateSizesView
 
-VIEW_MODES = {"maps": "Maps", "both": "Maps and network", "network": "Network"}  # where the network view goes
+# What the area above the curves shows: the maps, the network beside them or in their place, or the landscape.
+VIEW_MODES = {"maps": "Maps", "both": "Maps and network", "network": "Network", "landscape": "Loss landscape"}
 HEALTH_PER_SECOND = 4  # health measured at most this often a second while the selected run trains
 SYNC_HEALTH_WORK = 2_000_000  # parameter × point products below which health is measured on the GUI thread
 NETWORK_SHARE = 0.3  # the network view may take at most this share of the GUI thread's time while training
@@ -117,6 +119,7 @@ class InsideViews:
         self.network.setMinimumSize(220, 160)
         self.updates = UpdateSizesView()
         self.updates.setMinimumSize(220, 160)
+        self.landscape = LandscapeSync(window)
         self.banner = HealthBanner()
         self.banner.remedy_requested.connect(self._use_init)
         self.mode = "maps"
@@ -139,6 +142,7 @@ class InsideViews:
         self.map_splitter.setObjectName("maps_and_network")
         self.map_splitter.addWidget(maps)
         self.map_splitter.addWidget(self.network)
+        self.map_splitter.addWidget(self.landscape.view)
         self.map_splitter.setChildrenCollapsible(False)
         self.map_splitter.setStretchFactor(0, 1)
         self.map_splitter.setStretchFactor(1, 1)
@@ -167,12 +171,20 @@ class InsideViews:
         if mode not in VIEW_MODES:
             raise ValueError(f"view={mode!r}: allowed are {', '.join(VIEW_MODES)}")
         self.mode = mode
-        self.network.setVisible(mode != "maps")
+        self.network.setVisible(mode in ("both", "network"))
+        self.landscape.view.setVisible(mode == "landscape")
         if self._maps is not None:
-            self._maps.setVisible(mode != "network")
-        if mode != "network" and hasattr(self.w, "views"):
+            self._maps.setVisible(mode in ("maps", "both"))
+        if mode in ("maps", "both") and hasattr(self.w, "views"):
             self.w.views.draw_maps(force=True)  # not drawn while hidden
+        if mode == "landscape" and hasattr(self.w, "views"):
+            self.landscape.show()
         self.draw(force=True)
+
+    def run_ended(self) -> None:
+        """Every run has stopped: the landscape's grid is extended over the paths if they left it."""
+        if self.landscape.view.isVisibleTo(self.w):
+            self.landscape.ended()
 
     def set_update_sizes(self, on: bool) -> None:
         self.updates.setVisible(bool(on))
@@ -184,6 +196,8 @@ class InsideViews:
     # ---- what the window calls -----------------------------------------------------------------
 
     def runs_changed(self) -> None:
+        if self.landscape.view.isVisibleTo(self.w):
+            self.landscape.show()  # a new start: a new plane (the same start: the paths follow)
         data = self.c.model.data
         if data is not self._data:
             self._data = data
@@ -214,6 +228,8 @@ class InsideViews:
         every = max(self._network_cost / NETWORK_SHARE, 1 / NETWORK_PER_SECOND)
         if self.network.isVisibleTo(self.w) and (force or now - self._network_at >= every):
             self._draw_network(key, *self._shown_args)
+        if self.landscape.view.isVisibleTo(self.w):
+            self.landscape.follow(force)
         if self.updates.isVisibleTo(self.w):
             self.updates.show_run(run.update_sizes, run.spec.name, run.spec.colour, model.shared.shape)
             self.updates.refresh()

@@ -52,7 +52,8 @@ MINIMUM_SIZE = (900, 600)  # every label stays readable down to this size
 ACTION_NAMES = ("start_action", "step_action", "reset_action", "undo_action", "quit_action", "about_action",
                 "new_action", "open_action", "save_action", "save_as_action", "save_histories_action",
                 "export_csv_action", "export_window_action", "export_curves_action", "export_map_action",
-                "view_maps_action", "view_both_action", "view_network_action", "update_sizes_action")
+                "view_maps_action", "view_both_action", "view_network_action", "view_landscape_action",
+                "update_sizes_action")
 
 
 def app_icon() -> QIcon:
@@ -122,6 +123,7 @@ class MainWindow(QMainWindow):
                 "view_maps_action": lambda: self.set_view_mode("maps"),
                 "view_both_action": lambda: self.set_view_mode("both"),
                 "view_network_action": lambda: self.set_view_mode("network"),
+                "view_landscape_action": lambda: self.set_view_mode("landscape"),
                 "update_sizes_action": lambda: self.show_update_sizes(self.update_sizes_action.isChecked())}
 
     def _build_run_bar(self, speed: str) -> None:
@@ -154,7 +156,8 @@ class MainWindow(QMainWindow):
         for mode, label in VIEW_MODES.items():
             self.view_mode.addItem(label, mode)
         self.view_mode.setToolTip("The decision maps, the selected run's network beside them (every unit's output "
-                                  "over the plane), or the network in their place (Ctrl+1, Ctrl+2, Ctrl+3)")
+                                  "over the plane), the network in their place, or the loss landscape of the runs' "
+                                  "paths (Ctrl+1, Ctrl+2, Ctrl+3, Ctrl+4)")
         self.view_mode.activated.connect(lambda *_: self.set_view_mode(self.view_mode.currentData()))
         bar.addWidget(self.view_mode)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, bar)
@@ -269,7 +272,8 @@ class MainWindow(QMainWindow):
         return self.maps.map_view(self.selected_run_id)
 
     def set_view_mode(self, mode: str) -> None:
-        """Where the network view goes: "maps" (hidden), "both" (beside the maps) or "network" (in their place)."""
+        """What the area above the curves shows: "maps", "both" (the network beside them), "network" (in their
+        place) or "landscape" (the loss landscape of the runs' paths)."""
         self.inside.set_mode(mode)
         self.view_mode.setCurrentIndex(self.view_mode.findData(mode))
         getattr(self, f"view_{mode}_action").setChecked(True)

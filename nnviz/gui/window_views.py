@@ -140,6 +140,7 @@ class ViewSync:
                                  f"(accuracy {100 * accuracy:.1f} %)", "done")
         self.draw_maps(force=True)
         w.inside.draw(force=True)
+        w.inside.run_ended()
         w.run_ended.emit(status)
 
     # ---- drawing --------------------------------------------------------------------------------

@@ -1,0 +1,139 @@
+"""The landscape view in the window: the runs' shared plane, computed off the GUI thread, their paths following
+the training and the timeline.
+
+The plane is fitted when the view is first shown (and on "Fit plane to current paths"), then kept fixed while
+the runs train on, so the picture does not jump; the paths are projected on it as they grow. A new start (data
+or network changed) makes the plane void: a new one is fitted when the view is shown.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from PySide6.QtCore import QObject, Signal
+
+from nnviz.core.landscape import compute_landscape, paths_of
+from nnviz.core.text import shorten
+from nnviz.core.training import Stopped
+from nnviz.gui.landscape_view import LandscapeView
+
+PATHS_PER_SECOND = 10  # the paths are projected at most this often while the runs train
+RESOLUTION = 61  # grid points per side
+
+
+class LandscapeSync(QObject):
+    """Keeps ``view`` (a LandscapeView) showing the comparison's landscape; ``show()`` when it becomes visible."""
+
+    _done = Signal(int, object, str)  # (ticket, Landscape or None, error), from the computing thread
+    _progress = Signal(int, float)
+
+    def __init__(self, window):
+        super().__init__(window)
+        self.w = window
+        self.c = window.controller
+        self.view = LandscapeView()
+        self.view.setMinimumSize(260, 200)
+        self.view.refit_requested.connect(lambda: self.compute(refit=True))
+        self.view.cancel_requested.connect(self.cancel)
+        self._done.connect(self._on_done)
+        self._progress.connect(self._on_progress)
+        self._ticket = 0  # the computation under way (a newer one makes older ones void)
+        self._running = False
+        self._landscape = None  # the Landscape shown
+        self._paths_at = 0.0
+
+    @property
+    def landscape(self):
+        """The Landscape shown (None before the first one)."""
+        return self._landscape
+
+    @property
+    def computing(self) -> bool:
+        return self._running
+
+    def show(self) -> None:
+        """The view is shown: compute a landscape unless the one shown is still the comparison's."""
+        if self._stale():
+            self.compute(refit=True)
+        else:
+            self.follow(force=True)
+
+    def _stale(self) -> bool:
+        landscape = self._landscape
+        start = self.c.model.initial_params
+        return landscape is None or landscape.plane.theta0.shape != start.shape or \
+            not (landscape.plane.theta0 == start).all()
+
+    def compute(self, refit: bool = False) -> None:
+        """Compute the landscape in a thread of its own: a new plane with ``refit`` (else the one shown)."""
+        self._ticket += 1
+        ticket = self._ticket
+        model = self.c.model
+        plane = None if refit or self._stale() else self._landscape.plane
+        self._running = True
+        self.view.set_progress(0.0)
+
+        def run() -> None:
+            try:
+                landscape = compute_landscape(model, RESOLUTION, plane, should_stop=lambda: ticket != self._ticket,
+                                              progress=lambda f: self._progress.emit(ticket, f))
+            except Stopped:
+                return
+            except Exception as exc:  # a message, never a silent dead thread
+                self._done.emit(ticket, None, f"{type(exc).__name__}: {shorten(str(exc), 200)}")
+                return
+            self._done.emit(ticket, landscape, "")
+
+        threading.Thread(target=run, name=f"nnviz-landscape-{ticket}", daemon=True).start()
+
+    def cancel(self) -> None:
+        """Stop the computation under way (the landscape shown stays)."""
+        self._ticket += 1
+        self._running = False
+        self.view.set_progress(None)
+
+    def follow(self, force: bool = False) -> None:
+        """The paths as the runs have trained them, and the marker at the epoch shown (at most
+        PATHS_PER_SECOND times a second unless ``force``)."""
+        landscape = self._landscape
+        if landscape is None or self._stale():
+            return
+        now = time.perf_counter()
+        if not force and now - self._paths_at < 1 / PATHS_PER_SECOND:
+            return
+        self._paths_at = now
+        paths = paths_of(self.c.model, landscape.plane)
+        if not self._running and not any(len(p.epochs) > 1 for p in landscape.paths) and \
+                any(len(p.epochs) > 1 for p in paths):
+            self.compute(refit=True)  # fitted before any run had moved, the plane was arbitrary: fit it now
+        self.view.set_paths(paths)
+        self.view.set_marker(self.c.shown_epoch)
+
+    def ended(self) -> None:
+        """The runs have stopped training: a grid that no longer covers the paths is computed again over
+        them, on the same plane (the picture keeps its directions)."""
+        landscape = self._landscape
+        if landscape is None or self._running or self._stale():
+            return
+        a0, a1, b0, b1 = landscape.a[0], landscape.a[-1], landscape.b[0], landscape.b[-1]
+        for path in paths_of(self.c.model, landscape.plane):
+            if len(path.a) and (path.a.min() < a0 or path.a.max() > a1 or path.b.min() < b0 or path.b.max() > b1):
+                self.compute(refit=not any(len(p.epochs) > 1 for p in landscape.paths))
+                return
+
+    def _on_progress(self, ticket: int, fraction: float) -> None:
+        if ticket == self._ticket:
+            self.view.set_progress(min(max(fraction, 0.0), 1.0))
+
+    def _on_done(self, ticket: int, landscape, error: str) -> None:
+        if ticket != self._ticket:
+            return
+        self._running = False
+        self.view.set_progress(None)
+        if landscape is None:
+            self.w.statusline.set_message(f"could not compute the landscape: {error}", "error")
+            return
+        self._landscape = landscape
+        self.view.show_landscape(landscape)
+        self.follow(force=True)
