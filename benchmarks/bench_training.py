@@ -41,6 +41,10 @@ CASES = [
     ("mini-batch", preset_config("mini-batch")),
     ("momentum", preset_config("momentum")),
     ("decay", preset_config("decay")),
+    ("sgd, notebook's update order", preset_config("sgd", update_order="notebook")),
+    ("nesterov (batch 1)", preset_config("nesterov")),
+    ("adam (batch 32)", preset_config("adam")),
+    ("rmsprop, batch 1", preset_config("sgd", optimizer="rmsprop", learning_rate=0.001)),
     ("spiral 10k, 2-16-16-1, batch 1", TrainConfig(**BIG, batch_size=1, learning_rate=0.01)),
     ("spiral 10k, 2-16-16-1, batch 64", TrainConfig(**BIG, batch_size=64, learning_rate=0.1)),
 ]

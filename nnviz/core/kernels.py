@@ -1,9 +1,10 @@
 """The compiled fast path: one numba-compiled epoch and evaluation, checked against network.py.
 
-The arithmetic is the numpy reference's (network.backward, optimizers.Momentum) written
-as loops: numba's ``@`` and ``np.dot`` need scipy, and at these sizes loops beat calls
-anyway. Parameters stay in the flat ``theta`` of network.Layout; layer ``l``'s ``W``
-starts at ``offsets[l]`` as an ``(n_in, n_out)`` row-major block, its ``b`` right after.
+The arithmetic is the numpy reference's (network.backward, the optimisers of optimizers.py,
+optimizers.train_epoch_notebook_order) written as loops: numba's ``@`` and ``np.dot`` need
+scipy, and at these sizes loops beat calls anyway. Parameters stay in the flat ``theta`` of
+network.Layout; layer ``l``'s ``W`` starts at ``offsets[l]`` as an ``(n_in, n_out)`` row-major block,
+its ``b`` right after.
 
 Kernels are compiled with ``cache=True`` (later starts load machine code from
 ``__pycache__``) and ``nogil=True`` (a worker thread training does not block the GUI).
