@@ -7,6 +7,7 @@ import time
 
 from nnviz import interrupts
 from nnviz.core.comparison import NOTEBOOK_PRESETS, PALETTE, SHARED_FIELDS, Comparison, RunSpec, SharedSettings
+from nnviz.core.files import settings_csv
 from nnviz.core.session import SessionError, comparison_csv, load_session
 from nnviz.core.text import quoted, shorten
 from nnviz.core.training import TrainConfig, load_presets
@@ -114,6 +115,9 @@ def build_parser() -> Parser:
     parser.add_argument("--csv", help="write the runs' per-epoch records to PATH ('-' for stdout), one row per run "
                         "and epoch: run,epoch,cost,accuracy,learning_rate,updates,samples,elapsed_s[,test_cost,"
                         "test_accuracy]")
+    parser.add_argument("--settings-csv", metavar="PATH", help="write every run's settings to PATH ('-' for "
+                        "stdout), one row per run: name,colour,visible, its training settings (optimizer included), "
+                        "then the shared data and network settings")
     return parser
 
 
@@ -122,6 +126,7 @@ def compare_command(argv: list[str]) -> int:
     args = build_parser().parse_args(argv)
     shared, runs = comparison_from_args(args)
     check_output_path("--csv", args.csv)
+    check_output_path("--settings-csv", args.settings_csv)
 
     comparison = Comparison(shared, runs)
     print_warnings(PROG, comparison.start.warnings())  # once: every run starts from the same weights
@@ -140,6 +145,9 @@ def compare_command(argv: list[str]) -> int:
 
     if args.csv and not write_output(args.csv, comparison_csv(comparison.histories(), comparison.has_test),
                                      PROG):
+        return EXIT_FAILED
+    if args.settings_csv and not write_output(args.settings_csv, settings_csv(
+            comparison.shared.to_dict(), [spec.to_dict() for spec in comparison.specs()]), PROG):
         return EXIT_FAILED
     for run in comparison:
         print_warnings(PROG, final_warnings(comparison, run), f"run {quoted(run.spec.name)}")

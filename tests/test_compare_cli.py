@@ -146,3 +146,16 @@ def test_refused_input_leaves_an_existing_csv_untouched(tmp_path, capsys):
     assert code == 2 and path.read_text() == "precious\n"
     code, _, err = run_cli(["compare", "--epochs", "1", "--csv", str(tmp_path / "nope" / "x.csv")], capsys)
     assert code == 2 and "--csv" in err and "does not exist" in err
+
+
+def test_settings_csv_has_a_row_per_run_with_its_optimizer_and_the_shared_settings(tmp_path, capsys):
+    path = tmp_path / "settings.csv"
+    code, _, _ = run_cli(["compare", "--presets", "sgd,adam,nesterov", "--epochs", "1", "--init", "he",
+                          "--settings-csv", str(path)], capsys)
+    assert code == 0
+    rows = read_csv(path.read_text())
+    assert [row["name"] for row in rows] == ["sgd", "adam", "nesterov"]
+    assert [row["optimizer"] for row in rows] == ["sgd", "adam", "nesterov"]
+    assert [float(row["learning_rate"]) for row in rows] == [0.01, 0.01, 0.03]
+    assert {row["init"] for row in rows} == {"he"} and {row["shape"] for row in rows} == {"2-3-4-1"}
+    assert rows[1]["beta2"] == "0.999" and rows[0]["visible"] == "true"

@@ -189,3 +189,19 @@ def test_the_landscape_view_shows_every_runs_path_on_one_plane_and_follows_the_t
     shown = sync.landscape
     window.inside.landscape.view.refit_button.click()  # the same paths: a new plane, computed again
     qtbot.waitUntil(lambda: sync.landscape is not shown and not sync.computing, timeout=60000)
+
+
+def test_the_run_settings_export_writes_a_row_per_run(window, qtbot, tmp_path, monkeypatch):
+    from helpers import read_csv
+    from PySide6.QtWidgets import QFileDialog
+
+    window.controller.copy_run(window.selected_run_id)
+    window.controller.edit_run(window.selected_run_id, optimizer="rmsprop", rho=0.8)
+    path = tmp_path / "settings.csv"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", staticmethod(lambda *a, **k: (str(path), "")))
+    window.export_settings_action.trigger()
+    qtbot.waitUntil(lambda: path.exists() and window.message.text().startswith("saved"), timeout=10000)
+    rows = read_csv(path.read_text())
+    assert [(row["name"], row["optimizer"], row["rho"]) for row in rows] == \
+        [(spec.name, spec.optimizer, repr(spec.rho)) for spec in window.model.specs()]
+    assert {row["optimizer"] for row in rows} == {"sgd", "rmsprop"}

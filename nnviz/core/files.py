@@ -151,3 +151,23 @@ def long_csv(histories: Mapping[str, object], columns: tuple[str, ...]) -> str:
     for name, history in histories.items():
         lines.extend(_rows(history, columns, (csv_field(name),)))
     return "\n".join(lines) + "\n"
+
+
+def settings_csv(shared: Mapping[str, object], runs: list[Mapping[str, object]]) -> str:
+    """Every run's settings as CSV, one row per run: its own fields (name, colour, visible, then its training
+    settings: learning_rate, batch_size, optimizer, ...), then the settings they share (data, network, init,
+    engine). Floats at full precision; the shape as ``2-3-4-1``; true/false for booleans."""
+
+    def text(value) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        if isinstance(value, float):
+            return repr(value)
+        if isinstance(value, (list, tuple)):
+            return "-".join(map(str, value))
+        return csv_field(str(value))
+
+    own = list(runs[0]) if runs else []
+    lines = [",".join([*own, *shared])]
+    lines += [",".join([*(text(run[k]) for k in own), *(text(v) for v in shared.values())]) for run in runs]
+    return "\n".join(lines) + "\n"

@@ -56,6 +56,8 @@ class Actions:
         action("save_histories_action", "Save session with &histories…",
                tip="Also write every run's per-epoch history (the curves)")
         action("export_csv_action", "Histories as &CSV…")
+        action("export_settings_action", "Run &settings as CSV…",
+               tip="Every run's settings, one row per run (optimizer and shared settings included)")
         action("export_window_action", "The &window as PNG…")
         action("export_curves_action", "The c&urves as PNG…")
         action("export_map_action", "The decision &map as PNG…")
@@ -88,8 +90,8 @@ class Actions:
             file_menu.addAction(act)
         file_menu.addSeparator()
         self.export_menu = file_menu.addMenu("&Export")
-        for act in (self.export_csv_action, self.export_window_action, self.export_curves_action,
-                    self.export_map_action):
+        for act in (self.export_csv_action, self.export_settings_action, self.export_window_action,
+                    self.export_curves_action, self.export_map_action):
             self.export_menu.addAction(act)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)

@@ -15,7 +15,7 @@ from PySide6.QtCore import QObject, QSettings, Qt, Signal
 from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QProgressDialog, QWidget
 
 from nnviz.core.comparison import preset_run, preset_shared
-from nnviz.core.files import WriteError, write_atomic
+from nnviz.core.files import WriteError, settings_csv, write_atomic
 from nnviz.core.session import SUFFIX, Session, SessionError, comparison_csv, load_session, session_text
 from nnviz.core.text import shorten
 from nnviz.gui.controller import Controller
@@ -252,6 +252,17 @@ class Documents(QObject):
         self.run_in_background(f"Writing {Path(path).name}",
                                lambda progress, cancelled: _write_unless(cancelled, path,
                                                                          comparison_csv(histories, has_test)),
+                               lambda _: self.controller.message.emit(f"saved {path}", "done"))
+
+    def export_settings_dialog(self) -> None:
+        """Every run's settings as CSV (one row per run, optimizer included), written atomically."""
+        path = self.ask_file("Export the runs' settings as CSV", "settings.csv", "CSV (*.csv)")
+        if not path:
+            return
+        model = self.controller.model
+        text = settings_csv(model.shared.to_dict(), [spec.to_dict() for spec in model.specs()])
+        self.run_in_background(f"Writing {Path(path).name}",
+                               lambda progress, cancelled: _write_unless(cancelled, path, text),
                                lambda _: self.controller.message.emit(f"saved {path}", "done"))
 
     def export_map_dialog(self, view) -> None:

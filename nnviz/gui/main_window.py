@@ -51,7 +51,8 @@ APPLICATION = "nnviz"
 MINIMUM_SIZE = (900, 600)  # every label stays readable down to this size
 ACTION_NAMES = ("start_action", "step_action", "reset_action", "undo_action", "quit_action", "about_action",
                 "new_action", "open_action", "save_action", "save_as_action", "save_histories_action",
-                "export_csv_action", "export_window_action", "export_curves_action", "export_map_action",
+                "export_csv_action", "export_settings_action", "export_window_action", "export_curves_action",
+                "export_map_action",
                 "view_maps_action", "view_both_action", "view_network_action", "view_landscape_action",
                 "update_sizes_action")
 
@@ -116,6 +117,7 @@ class MainWindow(QMainWindow):
                 "new_action": self.new_comparison, "open_action": d.open_dialog, "save_action": d.save,
                 "save_as_action": d.save_as, "save_histories_action": lambda: d.save_as(histories=True),
                 "export_csv_action": d.export_csv_dialog,
+                "export_settings_action": d.export_settings_dialog,
                 "export_window_action": lambda: d.export_png_dialog("the window", "nnviz.png", self.export_window_to),
                 "export_curves_action": lambda: d.export_png_dialog("the curves", "curves.png",
                                                                      self.export_curves_to),
