@@ -91,7 +91,8 @@ def test_a_malformed_session_exits_2_with_the_message_of_the_dialog(tmp_path, ca
 
 
 @pytest.mark.parametrize("argv, message", [
-    (["--presets", "sgd,adam"], "--presets: 'adam' is not a preset; allowed: sgd, mini-batch, momentum, decay"),
+    (["--presets", "sgd,lion"], "--presets: 'lion' is not a preset; allowed: sgd, mini-batch, momentum, decay, "
+                                "adam, nesterov"),
     (["--presets", "sgd,sgd"], "--presets: 'sgd' is given twice"),
     (["--presets", ""], "--presets: '' is not a preset"),
     (["--presets", "sgd", "--session", "x.nnviz.json"], "give either --presets or --session, not both"),
