@@ -452,7 +452,8 @@ def test_the_file_menu_holds_sessions_recent_files_and_exports(window):
     assert window.open_action.shortcut().toString() == "Ctrl+O"
     assert window.save_action.shortcut().toString() == "Ctrl+S"
     assert window.save_as_action.shortcut().toString() == "Ctrl+Shift+S"
-    assert window.export_menu.actions() == [window.export_csv_action, window.export_window_action,
+    assert window.export_menu.actions() == [window.export_csv_action, window.export_settings_action,
+                                            window.export_window_action,
                                             window.export_curves_action, window.export_map_action]
 
 
