@@ -87,7 +87,10 @@ NOTEBOOK_ORDER_FIGURES = {
 }
 
 
-@pytest.mark.parametrize("preset", list(NOTEBOOK_ORDER_FIGURES))
+# The numpy engine runs momentum, the one figure the compiled engine's summation order cannot keep to 1e-9 (the
+# other three it gives below, and compiled == numpy on every epoch in the notebook's order: test_optimizers.py);
+# each per-sample numpy run takes ~8 s, so the other three are not run twice.
+@pytest.mark.parametrize("preset", ["momentum"])
 def test_numpy_engine_in_the_notebooks_order_gives_its_figures(preset):
     final_cost, final_accuracy = NOTEBOOK_ORDER_FIGURES[preset]
     records = list(Trainer(preset_config(preset, update_order="notebook", engine="numpy")))
