@@ -205,3 +205,17 @@ def test_the_run_settings_export_writes_a_row_per_run(window, qtbot, tmp_path, m
     assert [(row["name"], row["optimizer"], row["rho"]) for row in rows] == \
         [(spec.name, spec.optimizer, repr(spec.rho)) for spec in window.model.specs()]
     assert {row["optimizer"] for row in rows} == {"sgd", "rmsprop"}
+
+
+def test_the_landscape_grid_is_coarser_for_networks_whose_grid_would_take_long():
+    from nnviz.core.grid import operations_per_point
+    from nnviz.core.network import Layout
+    from nnviz.gui.landscape_sync import GRID_WORK, RESOLUTION, SMALLEST, resolution_for
+
+    assert resolution_for(Layout((2, 3, 4, 1)), 1000) == RESOLUTION  # the notebook's: the full grid
+    for shape, n in (((2, 64, 64, 1), 1000), ((2, 16, 16, 1), 10_000)):
+        r = resolution_for(Layout(shape), n)
+        assert SMALLEST < r < RESOLUTION
+        assert r * r * operations_per_point(Layout(shape)) * n <= GRID_WORK < (r + 1) ** 2 * \
+            operations_per_point(Layout(shape)) * n
+    assert resolution_for(Layout((2, 256, 256, 256, 1)), 1000) == SMALLEST

@@ -8,18 +8,29 @@ or network changed) makes the plane void: a new one is fitted when the view is s
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 
 from PySide6.QtCore import QObject, Signal
 
+from nnviz.core.grid import operations_per_point
 from nnviz.core.landscape import compute_landscape, paths_of
 from nnviz.core.text import shorten
 from nnviz.core.training import Stopped
 from nnviz.gui.landscape_view import LandscapeView
 
 PATHS_PER_SECOND = 10  # the paths are projected at most this often while the runs train
-RESOLUTION = 61  # grid points per side
+RESOLUTION = 61  # grid points per side, for networks whose grid costs at most GRID_WORK ...
+SMALLEST = 11  # ... and no fewer than this for bigger ones (say 2-256-256-256-1: ~10 s with progress and Cancel)
+GRID_WORK = 4e9  # multiply-adds a grid may cost at full resolution (~2-4 s here)
+
+
+def resolution_for(layout, n_points: int) -> int:
+    """Grid points per side: RESOLUTION, fewer for a network and data set whose grid would cost more than
+    GRID_WORK multiply-adds (the cost at each point is the full training cost, as the curves show it)."""
+    per_point = operations_per_point(layout) * max(int(n_points), 1)
+    return int(min(RESOLUTION, max(SMALLEST, math.sqrt(GRID_WORK / per_point))))
 
 
 class LandscapeSync(QObject):
@@ -71,12 +82,13 @@ class LandscapeSync(QObject):
         ticket = self._ticket
         model = self.c.model
         plane = None if refit or self._stale() else self._landscape.plane
+        resolution = resolution_for(model.layout, len(model.data.X))
         self._running = True
         self.view.set_progress(0.0)
 
         def run() -> None:
             try:
-                landscape = compute_landscape(model, RESOLUTION, plane, should_stop=lambda: ticket != self._ticket,
+                landscape = compute_landscape(model, resolution, plane, should_stop=lambda: ticket != self._ticket,
                                               progress=lambda f: self._progress.emit(ticket, f))
             except Stopped:
                 return
