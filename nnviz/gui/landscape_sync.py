@@ -20,7 +20,8 @@ from nnviz.core.text import shorten
 from nnviz.core.training import Stopped
 from nnviz.gui.landscape_view import LandscapeView
 
-PATHS_PER_SECOND = 10  # the paths are projected at most this often while the runs train
+PATHS_PER_SECOND = 10  # the paths are projected at most this often while the runs train ...
+PATHS_SHARE = 0.2  # ... and take at most this share of the GUI thread's time (big networks' snapshots are large)
 RESOLUTION = 61  # grid points per side, for networks whose grid costs at most GRID_WORK ...
 SMALLEST = 11  # ... and no fewer than this for bigger ones (say 2-256-256-256-1: ~10 s with progress and Cancel)
 GRID_WORK = 4e9  # multiply-adds a grid may cost at full resolution (~2-4 s here)
@@ -53,6 +54,7 @@ class LandscapeSync(QObject):
         self._running = False
         self._landscape = None  # the Landscape shown
         self._paths_at = 0.0
+        self._paths_cost = 0.0  # seconds the last projection of the paths took
 
     @property
     def landscape(self):
@@ -112,10 +114,11 @@ class LandscapeSync(QObject):
         if landscape is None or self._stale():
             return
         now = time.perf_counter()
-        if not force and now - self._paths_at < 1 / PATHS_PER_SECOND:
+        if not force and now - self._paths_at < max(1 / PATHS_PER_SECOND, self._paths_cost / PATHS_SHARE):
             return
-        self._paths_at = now
         paths = paths_of(self.c.model, landscape.plane)
+        self._paths_at = time.perf_counter()
+        self._paths_cost = self._paths_at - now
         if not self._running and not any(len(p.epochs) > 1 for p in landscape.paths) and \
                 any(len(p.epochs) > 1 for p in paths):
             self.compute(refit=True)  # fitted before any run had moved, the plane was arbitrary: fit it now
