@@ -20,6 +20,7 @@ from nnviz.options import (
     Progress,
     UsageError,
     check_output_path,
+    config_from_args,
     explicit_options,
     final_warnings,
     print_warnings,
@@ -31,6 +32,22 @@ PROG = "nnviz compare"
 
 SHARED_OPTIONS = [option for option in TRAINING_OPTIONS if option[1] in SHARED_FIELDS]
 EPOCHS_OPTION = next(option for option in TRAINING_OPTIONS if option[1] == "epochs")
+RUN_OPTIONS = [option for option in TRAINING_OPTIONS if option[1] not in SHARED_FIELDS and option[1] != "epochs"]
+
+
+def add_comparison_options(parser) -> None:
+    """--presets or --session, the shared options, every run's training options and --epochs (compare, landscape)."""
+    parser.add_argument("--presets", help="comma-separated presets, one run each "
+                        f"(default {','.join(NOTEBOOK_PRESETS)}); choices: {', '.join(load_presets())}")
+    parser.add_argument("--session", metavar="FILE.nnviz.json", help="take the shared settings and the runs from "
+                        "a session file instead of presets (options given here override its shared settings)")
+    for option, field, kind, text in SHARED_OPTIONS:
+        parser.add_argument(option, dest=field, type=kind, default=None, help=text + " (shared by all runs)")
+    for option, field, kind, text in RUN_OPTIONS:
+        parser.add_argument(option, dest=field, type=kind, default=None,
+                            help=text + " (every run; without --presets or --session: one run of these settings)")
+    option, field, kind, text = EPOCHS_OPTION
+    parser.add_argument(option, dest=field, type=kind, default=None, help=text + " (every run; default: each run's)")
 
 
 def _preset_runs(text: str, explicit: dict) -> tuple[SharedSettings, list[RunSpec]]:
@@ -72,7 +89,14 @@ def comparison_from_args(args) -> tuple[SharedSettings, list[RunSpec]]:
     if args.presets is not None and args.session is not None:
         raise UsageError("give either --presets or --session, not both")
     explicit = explicit_options(args, SHARED_OPTIONS)
-    if args.session is not None:
+    training = explicit_options(args, RUN_OPTIONS)
+    if args.session is None and args.presets is None and training:
+        # Training options alone: one run of those settings (the sgd preset's, overridden), as `train` has it.
+        args.preset = None
+        config = config_from_args(args)
+        shared, runs = SharedSettings.from_config(config), [RunSpec.from_config(config, "run")]
+        training = {}
+    elif args.session is not None:
         shared, runs = _session_runs(args.session)
     else:
         shared, runs = _preset_runs(",".join(NOTEBOOK_PRESETS) if args.presets is None else args.presets, explicit)
@@ -80,6 +104,13 @@ def comparison_from_args(args) -> tuple[SharedSettings, list[RunSpec]]:
         shared = shared.replace(**explicit)
     except ValueError as exc:
         raise usage_error(exc, explicit) from None
+    if training:
+        if training.get("gamma", 0) > 0 and "schedule" not in training:
+            training["schedule"] = "exponential"
+        try:
+            runs = [run.replace(**training) for run in runs]
+        except ValueError as exc:
+            raise usage_error(exc, training) from None
     if args.epochs is not None:
         try:
             runs = [run.replace(epochs=args.epochs) for run in runs]
@@ -104,14 +135,7 @@ def build_parser() -> Parser:
     parser = Parser(prog=PROG,
                      description="Train several runs from the same initial weights on the same data, one epoch "
                                  "of each in turn, and write their histories as one long-form CSV.")
-    parser.add_argument("--presets", help="comma-separated presets, one run each "
-                        f"(default {','.join(NOTEBOOK_PRESETS)}); choices: {', '.join(load_presets())}")
-    parser.add_argument("--session", metavar="FILE.nnviz.json", help="take the shared settings and the runs from "
-                        "a session file instead of presets (options given here override its shared settings)")
-    for option, field, kind, text in SHARED_OPTIONS:
-        parser.add_argument(option, dest=field, type=kind, default=None, help=text + " (shared by all runs)")
-    option, field, kind, text = EPOCHS_OPTION
-    parser.add_argument(option, dest=field, type=kind, default=None, help=text + " (every run; default: each run's)")
+    add_comparison_options(parser)
     parser.add_argument("--csv", help="write the runs' per-epoch records to PATH ('-' for stdout), one row per run "
                         "and epoch: run,epoch,cost,accuracy,learning_rate,updates,samples,elapsed_s[,test_cost,"
                         "test_accuracy]")
@@ -155,6 +179,7 @@ def compare_command(argv: list[str]) -> int:
     for run in comparison:
         print(_summary(run, width, comparison.has_test), file=sys.stderr)
     diverged = [run.spec.name for run in comparison if run.status == "diverged"]
-    print(f"{len(runs)} runs from the same start, {seconds:.2f} s ({comparison.engine.name} engine)"
+    runs_text = f"{len(runs)} run" + ("s" if len(runs) != 1 else "")
+    print(f"{runs_text} from the same start, {seconds:.2f} s ({comparison.engine.name} engine)"
           + (f"; diverged: {', '.join(diverged)}" if diverged else ""), file=sys.stderr)
     return EXIT_DIVERGED if diverged else 0

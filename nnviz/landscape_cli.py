@@ -25,8 +25,8 @@ import sys
 import time
 
 from nnviz import interrupts
-from nnviz.compare_cli import EPOCHS_OPTION, SHARED_OPTIONS, comparison_from_args
-from nnviz.core.comparison import NOTEBOOK_PRESETS, Comparison
+from nnviz.compare_cli import add_comparison_options, comparison_from_args
+from nnviz.core.comparison import Comparison
 from nnviz.core.landscape import (
     DEFAULT_RESOLUTION,
     MAX_RESOLUTION,
@@ -36,7 +36,6 @@ from nnviz.core.landscape import (
     share_text,
 )
 from nnviz.core.text import quoted, shorten
-from nnviz.core.training import load_presets
 from nnviz.options import (
     EXIT_DIVERGED,
     EXIT_FAILED,
@@ -68,14 +67,7 @@ def build_parser() -> Parser:
                     description="Train several runs from the same initial weights on the same data, then compute "
                                 "the training cost over the plane their paths span (through the common start) and "
                                 "write it with every run's path as JSON, optionally as a picture.")
-    parser.add_argument("--presets", help="comma-separated presets, one run each "
-                        f"(default {','.join(NOTEBOOK_PRESETS)}); choices: {', '.join(load_presets())}")
-    parser.add_argument("--session", metavar="FILE.nnviz.json", help="take the shared settings and the runs from "
-                        "a session file instead of presets (options given here override its shared settings)")
-    for option, field, kind, text in SHARED_OPTIONS:
-        parser.add_argument(option, dest=field, type=kind, default=None, help=text + " (shared by all runs)")
-    option, field, kind, text = EPOCHS_OPTION
-    parser.add_argument(option, dest=field, type=kind, default=None, help=text + " (every run; default: each run's)")
+    add_comparison_options(parser)
     parser.add_argument("--resolution", type=_resolution, default=DEFAULT_RESOLUTION,
                         help=f"grid points per axis, {MIN_RESOLUTION} to {MAX_RESOLUTION} "
                              f"(default {DEFAULT_RESOLUTION})")
@@ -170,7 +162,8 @@ def landscape_command(argv: list[str]) -> int:
               f"the plane holds {share_text(path.share)} of its displacement", file=sys.stderr)
     diverged = [run.spec.name for run in comparison if run.status == "diverged"]
     size = len(landscape.a)
-    print(f"{len(runs)} runs trained in {trained:.2f} s; landscape {size}×{size} in {computed:.2f} s "
+    runs_text = f"{len(runs)} run" + ("s" if len(runs) != 1 else "")
+    print(f"{runs_text} trained in {trained:.2f} s; landscape {size}×{size} in {computed:.2f} s "
           f"({comparison.engine.name} engine)" + (f"; diverged: {', '.join(diverged)}" if diverged else ""),
           file=sys.stderr)
     return EXIT_DIVERGED if diverged else 0

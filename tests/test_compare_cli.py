@@ -104,7 +104,7 @@ def test_a_malformed_session_exits_2_with_the_message_of_the_dialog(tmp_path, ca
     (["--engine", "gpu"], "--engine: engine='gpu': allowed are compiled, numpy"),
     (["--init", "xavier"], "--init: init='xavier': allowed are notebook, glorot, he"),
     (["--epochs", "-1"], "--epochs: epochs=-1: must be an integer from 0 to 10000000"),
-    (["--alpha", "0.1"], "unrecognized arguments: --alpha 0.1"),
+    (["--alpha", "0"], "--alpha: learning_rate=0.0: must be finite and > 0"),  # training options: every run
 ])
 def test_bad_input_exits_2_with_one_line(argv, message, capsys):
     code, out, err = run_cli(["compare", *argv], capsys)
@@ -160,3 +160,20 @@ def test_settings_csv_has_a_row_per_run_with_its_optimizer_and_the_shared_settin
     assert [float(row["learning_rate"]) for row in rows] == [0.01, 0.01, 0.03]
     assert {row["init"] for row in rows} == {"he"} and {row["shape"] for row in rows} == {"2-3-4-1"}
     assert rows[1]["beta2"] == "0.999" and rows[0]["visible"] == "true"
+
+
+def test_training_options_apply_to_every_run_or_make_one_run(tmp_path, capsys):
+    path = tmp_path / "s.csv"
+    code, _, err = run_cli(["compare", "--presets", "sgd,momentum", "--optimizer", "nesterov", "--epochs", "2",
+                            "--settings-csv", str(path)], capsys)
+    assert code == 0
+    rows = read_csv(path.read_text())
+    assert [(r["name"], r["optimizer"], r["momentum"]) for r in rows] == [("sgd", "nesterov", "0.0"),
+                                                                        ("momentum", "nesterov", "0.9")]
+    code, _, err = run_cli(["compare", "--optimizer", "adam", "--alpha", "0.02", "--epochs", "2",
+                            "--settings-csv", str(path)], capsys)
+    assert code == 0 and "1 run from the same start" in err
+    (row,) = read_csv(path.read_text())
+    assert (row["name"], row["optimizer"], row["learning_rate"]) == ("run", "adam", "0.02")
+    code, _, err = run_cli(["compare", "--presets", "sgd", "--rho", "2"], capsys)
+    assert code == 2 and "--rho: rho=2.0: must be from 0 to below 1" in err
