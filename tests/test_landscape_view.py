@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from helpers import shown
 from PySide6.QtCore import QEvent, QPointF, Qt
+from PySide6.QtGui import QFont, QFontMetricsF
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
@@ -245,3 +246,41 @@ def test_a_diverged_cell_is_drawn_in_the_top_colour(view):
     np.testing.assert_array_equal(view.cell_colours()[5, 7], top)
     np.testing.assert_array_equal(view.cell_colours()[6, 7], top)
     assert math.isfinite(view.colour_bar.levels()[1])
+
+
+def test_the_colour_bars_title_does_not_cover_its_tick_labels(qtbot, view):
+    land = landscape([])
+    # Costs within a few percent of one another (an untrained network): tick labels such as "0.694".
+    view.show_landscape(Landscape(PLANE, land.a, land.b, 0.67 + 0.004 * land.cost, []))
+    view.grab()  # paint: the axis learns its labels' width
+    qtbot.wait(50)
+    view.grab()
+    axis = view.colour_bar.getAxis("right")
+    labels = view.colour_bar_labels()
+    assert len(labels) >= 3
+    widest = max(QFontMetricsF(axis.style["tickFont"] or QFont()).horizontalAdvance(text) for text in labels)
+    ticks_end = axis.sceneBoundingRect().left() + max(0, axis.style["tickLength"]) + axis.style["tickTextOffset"][0] \
+        + widest
+    title = axis.label.mapRectToScene(axis.label.boundingRect())
+    assert title.left() >= ticks_end - 1, (title.left(), ticks_end)
+    assert title.right() <= view.canvas.sceneRect().right() + 1  # and it is not pushed out of the picture
+
+
+def test_a_run_still_at_the_start_is_not_said_to_lie_in_the_plane(view):
+    moved = path("sgd", "#ff7f0e", [0.0, 1.0, 2.0], [0.0, 0.5, 0.7], share=0.93)
+    still = Path("adam", "#9467bd", np.array([0]), np.zeros(1), np.zeros(1), np.array([0.7]), 1.0)
+    view.show_landscape(landscape([moved, still]))
+    assert view.legend_labels() == ["sgd — 93 % of its displacement in the plane",
+                                    "adam — at θ₀, not trained yet", "θ₀, the common start"]
+
+
+def test_the_status_names_the_epoch_the_plane_was_fitted_at_not_the_newest_grids(view):
+    early = landscape([path("sgd", "#ff7f0e", [0.0, 1.0], [0.0, 0.5], epochs=[0, 1])])
+    view.show_landscape(early)
+    assert view.status_text() == "plane fitted to the paths up to epoch 1"
+    later = landscape([path("sgd", "#ff7f0e", [0.0, 1.0, 2.0, 3.0], [0.0, 0.5, 0.7, 0.9], epochs=[0, 1, 80, 150])])
+    view.show_landscape(later)  # the same plane, its grid computed again over the longer path
+    assert view.status_text() == "plane fitted to the paths up to epoch 1"
+    refitted = Plane(np.zeros(3), np.array([0.0, 1.0, 0.0]), np.array([1.0, 0.0, 0.0]))
+    view.show_landscape(Landscape(refitted, later.a, later.b, later.cost, later.paths))
+    assert view.status_text() == "plane fitted to the paths up to epoch 150"

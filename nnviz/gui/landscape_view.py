@@ -85,7 +85,8 @@ class LandscapeView(QWidget):
         self._marker_epoch: int | None = None
         self._markers_drawn: list = []  # (name, a, b, colour) of each marker drawn
         self._hover = None  # scene position of the pointer over the plot, else None
-        self._fitted_text = ""
+        self._fitted_text = ""  # "plane fitted to the paths up to epoch N", N when the plane shown was fitted
+        self._bar_labels: list[str] = []
 
         self.refit_button = QPushButton("Fit plane to current paths")
         self.refit_button.setToolTip("Fit d₁, d₂ to the runs' paths as they are now. Otherwise the plane stays "
@@ -136,6 +137,7 @@ class LandscapeView(QWidget):
         axis.setPen(pg.mkPen(FOREGROUND))
         axis.setTextPen(pg.mkPen(FOREGROUND))
         axis.setLabel("training cost (log scale)", color=FOREGROUND)
+        axis.setWidth(None)  # as wide as its tick labels and title need (ColorBarItem fixes 45 px: they overlapped)
         no_si_prefix(axis)
         self.canvas.addItem(self.colour_bar, row=0, col=1)
 
@@ -177,7 +179,7 @@ class LandscapeView(QWidget):
         if a.ndim != 1 or b.ndim != 1 or len(a) < 2 or len(b) < 2 or cost.shape != (len(b), len(a)):
             raise ValueError(f"landscape.cost: expected shape (len(b), len(a)) = ({len(b)}, {len(a)}), "
                              f"got {cost.shape}")
-        self._landscape = landscape
+        previous, self._landscape = self._landscape, landscape
         self._scale = scale = LogScale.covering(cost, *(p.cost for p in landscape.paths))
         self._brushes = np.array([pg.mkBrush(*colour) for colour in scale.band_colours], dtype=object)
         # Each cell is split in `fine` × `fine` pixels coloured by the log cost interpolated between the grid's
@@ -197,12 +199,15 @@ class LandscapeView(QWidget):
         self.isolines.setData(segments[:, 0], segments[:, 1])
         self.colour_bar.setColorMap(scale.colormap)
         self.colour_bar.setLevels((scale.log_low, scale.log_high))
-        self.colour_bar.getAxis("right").setTicks([self._bar_ticks(scale)])
+        ticks = self._bar_ticks(scale)
+        self._bar_labels = [text for _, text in ticks]
+        self.colour_bar.getAxis("right").setTicks([ticks])
         self._quantum = max(width, height) / QUANTUM_STEPS
         self.plot.setRange(xRange=(x0, x0 + width), yRange=(y0, y0 + height), padding=0)
         self._empty.setVisible(False)
-        last = [int(p.epochs[-1]) for p in landscape.paths if len(p.epochs)]
-        self._fitted_text = f"plane fitted to the paths up to epoch {max(last)}" if last else ""
+        if previous is None or landscape.plane is not previous.plane:  # a new plane (else a new grid on the old one)
+            last = [int(p.epochs[-1]) for p in landscape.paths if len(p.epochs)]
+            self._fitted_text = f"plane fitted to the paths up to epoch {max(last)}" if last else ""
         if self.cancel_button.isHidden():
             self._status.setText(self._fitted_text)
         self.set_paths(landscape.paths)
@@ -269,6 +274,10 @@ class LandscapeView(QWidget):
         image = self.image.image
         return np.empty((0, 0, 4), dtype=np.uint8) if image is None else np.array(image[::self._fine, ::self._fine])
 
+    def colour_bar_labels(self) -> list[str]:
+        """The colour bar's tick labels, bottom to top ([] before a landscape)."""
+        return list(self._bar_labels)
+
     def legend_labels(self) -> list[str]:
         """The legend's entries: one per run ("momentum — 97 % of its displacement in the plane"), then the start."""
         return [text for _, text in self._legend_entries] + [START_LABEL]
@@ -321,8 +330,8 @@ class LandscapeView(QWidget):
                              brush=[_brush(self._runs[m[0]].path.colour) for m in marked])
 
     def _update_legend(self) -> None:
-        entries = [(run.path.colour, f"{shorten(name, 40)} — {percent(run.path.share)} of its displacement in the "
-                    f"plane") for name, run in self._runs.items()]
+        entries = [(run.path.colour, f"{shorten(name, 40)} — {self._share_text(run.path)}")
+                   for name, run in self._runs.items()]
         if entries == self._legend_entries and self._legend.text():
             return
         self._legend_entries = entries
@@ -330,6 +339,12 @@ class LandscapeView(QWidget):
         parts.append(f"<span style='color:{START_COLOUR}'>★</span>&nbsp;{START_LABEL}")
         self._legend.setText("&nbsp;&nbsp;&nbsp; ".join(f"<span style='white-space:nowrap'>{p}</span>"
                                                         for p in parts))
+
+    @staticmethod
+    def _share_text(path) -> str:
+        """What share of the run's displacement the plane holds; a run still at θ₀ has none to hold."""
+        at_start = path.share >= 1.0 and (not len(path.a) or (path.a[-1] == 0.0 and path.b[-1] == 0.0))
+        return "at θ₀, not trained yet" if at_start else f"{percent(path.share)} of its displacement in the plane"
 
     @staticmethod
     def _bar_ticks(scale: LogScale) -> list[tuple[float, str]]:
