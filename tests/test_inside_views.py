@@ -219,3 +219,19 @@ def test_the_landscape_grid_is_coarser_for_networks_whose_grid_would_take_long()
         assert r * r * operations_per_point(Layout(shape)) * n <= GRID_WORK < (r + 1) ** 2 * \
             operations_per_point(Layout(shape)) * n
     assert resolution_for(Layout((2, 256, 256, 256, 1)), 1000) == SMALLEST
+
+
+def test_the_landscape_follows_a_change_of_data_with_a_new_grid(make_window, qtbot):
+    window = make_window(preset_config("sgd", n_samples=200, epochs=10))
+    run_to_end(qtbot, window)
+    window.set_view_mode("landscape")
+    sync = window.inside.landscape
+    qtbot.waitUntil(lambda: sync.landscape is not None and not sync.computing, timeout=60000)
+    first = sync.landscape
+    window.controller.set_shared(window.model.shared.replace(dataset="moons", noise=0.2))  # same weights
+    qtbot.waitUntil(lambda: ready(window) and window.model.shared.dataset == "moons", timeout=30000)
+    run_to_end(qtbot, window)
+    qtbot.waitUntil(lambda: sync.landscape is not first and not sync.computing, timeout=60000)
+    landscape = sync.landscape
+    i, j = list(landscape.b).index(0.0), list(landscape.a).index(0.0)
+    assert landscape.cost[i, j] == pytest.approx(window.model.start.evaluation.cost, rel=1e-12)  # the new data's

@@ -334,3 +334,26 @@ def test_the_notebook_runs_share_one_plane_through_their_start():
         assert 0 < path.share <= 1 and path.epochs.tolist() == [0, 1, 2, 3]
         assert landscape.a[0] < path.a.min() and path.a.max() < landscape.a[-1]
         assert landscape.b[0] < path.b.min() and path.b.max() < landscape.b[-1]
+
+
+def test_paths_with_a_cache_equal_paths_without_as_the_runs_train_on():
+    from nnviz.core.comparison import Comparison, RunSpec, SharedSettings
+    from nnviz.core.landscape import paths_of, plane_of
+
+    comparison = Comparison(SharedSettings(n_samples=200), [RunSpec(name="a", epochs=30),
+                                                            RunSpec(name="b", epochs=30, momentum=0.9)])
+    for _ in range(10):
+        comparison.step()
+    plane = plane_of(comparison)
+    cache = {}
+    for _ in range(3):
+        cached, fresh = paths_of(comparison, plane, cache), paths_of(comparison, plane)
+        for c, f in zip(cached, fresh, strict=True):
+            assert list(c.epochs) == list(f.epochs)
+            np.testing.assert_allclose(c.a, f.a, rtol=0, atol=1e-12)
+            np.testing.assert_allclose(c.b, f.b, rtol=0, atol=1e-12)
+        for _ in range(7):
+            comparison.step()
+    comparison.restart(comparison.by_name("a").id)  # a restarted run starts its cache afresh
+    cached, fresh = paths_of(comparison, plane, cache), paths_of(comparison, plane)
+    assert list(cached[0].epochs) == [0] and cached[0].a[0] == pytest.approx(fresh[0].a[0])

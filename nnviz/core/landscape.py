@@ -258,10 +258,29 @@ def _history_costs(history, epochs: np.ndarray) -> np.ndarray:
     return out
 
 
-def _path(view: _RunView, plane: Plane) -> Path:
-    params = np.asarray(view.params, dtype=np.float64).reshape(-1, plane.theta0.size)
-    a, b = project(plane, params)
-    share = captured_share(plane, params[-1]) if len(params) else 1.0
+def _projected(view: _RunView, plane: Plane, cache: dict | None) -> tuple[np.ndarray, np.ndarray]:
+    """(a, b) of every snapshot of a run; with ``cache``, only snapshots not projected before are (a run's
+    cache entry holds for one History and one plane: a restarted run or another plane starts it afresh)."""
+    if cache is None:
+        return project(plane, np.asarray(view.params, dtype=np.float64).reshape(-1, plane.theta0.size))
+    entry = cache.get(view.run_id)
+    if entry is None or entry[0] is not view.history or entry[1] is not plane:
+        entry = (view.history, plane, {})
+    known = entry[2]
+    epochs = [int(e) for e in view.epochs]
+    new = [i for i, e in enumerate(epochs) if e not in known]
+    if new:
+        a, b = project(plane, np.stack([np.asarray(view.params[i], dtype=np.float64) for i in new]))
+        for i, ai, bi in zip(new, np.ravel(a), np.ravel(b), strict=True):
+            known[epochs[i]] = (float(ai), float(bi))
+    cache[view.run_id] = (view.history, plane, {e: known[e] for e in epochs})  # epochs thinned away leave it
+    points = np.array([known[e] for e in epochs], dtype=np.float64).reshape(-1, 2)
+    return points[:, 0], points[:, 1]
+
+
+def _path(view: _RunView, plane: Plane, cache: dict | None = None) -> Path:
+    a, b = _projected(view, plane, cache)
+    share = captured_share(plane, view.params[-1]) if len(view.params) else 1.0
     return Path(view.name, view.colour, _read_only_int(view.epochs), _read_only(a), _read_only(b),
                 _read_only(_history_costs(view.history, view.epochs)), share, view.run_id)
 
@@ -272,10 +291,11 @@ def _read_only_int(values) -> np.ndarray:
     return array
 
 
-def paths_of(comparison, plane: Plane) -> list[Path]:
-    """Every run's path on ``plane``, in run order."""
+def paths_of(comparison, plane: Plane, cache: dict | None = None) -> list[Path]:
+    """Every run's path on ``plane``, in run order. ``cache`` (a dict the caller keeps between calls, e.g. every
+    frame while the runs train) holds the snapshots' coordinates: only new snapshots are projected."""
     _, views = _runs_of(comparison)
-    return [_path(view, plane) for view in views]
+    return [_path(view, plane, cache) for view in views]
 
 
 # ---- the grid ----------------------------------------------------------------------------------------

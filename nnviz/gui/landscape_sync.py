@@ -37,7 +37,7 @@ def resolution_for(layout, n_points: int) -> int:
 class LandscapeSync(QObject):
     """Keeps ``view`` (a LandscapeView) showing the comparison's landscape; ``show()`` when it becomes visible."""
 
-    _done = Signal(int, object, str)  # (ticket, Landscape or None, error), from the computing thread
+    _done = Signal(int, object, str)  # (ticket, (Landscape or None, the Start it is of), error), from the thread
     _progress = Signal(int, float)
 
     def __init__(self, window):
@@ -53,6 +53,9 @@ class LandscapeSync(QObject):
         self._ticket = 0  # the computation under way (a newer one makes older ones void)
         self._running = False
         self._landscape = None  # the Landscape shown
+        self._start = None  # the comparison's Start it was computed for (a new one: data or network changed)
+        self._cache: dict = {}  # the paths' coordinates so far (core.landscape.paths_of): new snapshots only
+        self._thread: threading.Thread | None = None
         self._paths_at = 0.0
         self._paths_cost = 0.0  # seconds the last projection of the paths took
 
@@ -73,10 +76,8 @@ class LandscapeSync(QObject):
             self.follow(force=True)
 
     def _stale(self) -> bool:
-        landscape = self._landscape
-        start = self.c.model.initial_params
-        return landscape is None or landscape.plane.theta0.shape != start.shape or \
-            not (landscape.plane.theta0 == start).all()
+        # Computed for another start: other data (its cost surface) or another network (its plane).
+        return self._landscape is None or self.c.model.start is not self._start
 
     def compute(self, refit: bool = False) -> None:
         """Compute the landscape in a thread of its own: a new plane with ``refit`` (else the one shown)."""
@@ -85,21 +86,35 @@ class LandscapeSync(QObject):
         model = self.c.model
         plane = None if refit or self._stale() else self._landscape.plane
         resolution = resolution_for(model.layout, len(model.data.X))
+        start = model.start
         self._running = True
         self.view.set_progress(0.0)
+
+        def send(signal, *args) -> None:
+            try:
+                signal.emit(*args)
+            except RuntimeError:  # the window is gone (closed while this thread computed): nobody to tell
+                pass
 
         def run() -> None:
             try:
                 landscape = compute_landscape(model, resolution, plane, should_stop=lambda: ticket != self._ticket,
-                                              progress=lambda f: self._progress.emit(ticket, f))
+                                              progress=lambda f: send(self._progress, ticket, f))
             except Stopped:
                 return
             except Exception as exc:  # a message, never a silent dead thread
-                self._done.emit(ticket, None, f"{type(exc).__name__}: {shorten(str(exc), 200)}")
+                send(self._done, ticket, (None, start), f"{type(exc).__name__}: {shorten(str(exc), 200)}")
                 return
-            self._done.emit(ticket, landscape, "")
+            send(self._done, ticket, (landscape, start), "")
 
-        threading.Thread(target=run, name=f"nnviz-landscape-{ticket}", daemon=True).start()
+        self._thread = threading.Thread(target=run, name=f"nnviz-landscape-{ticket}", daemon=True)
+        self._thread.start()
+
+    def shutdown(self, timeout: float = 2.0) -> None:
+        """Stop the computation under way and wait for its thread (the window closes)."""
+        self._ticket += 1
+        if self._thread is not None:
+            self._thread.join(timeout)
 
     def cancel(self) -> None:
         """Stop the computation under way (the landscape shown stays)."""
@@ -116,7 +131,7 @@ class LandscapeSync(QObject):
         now = time.perf_counter()
         if not force and now - self._paths_at < max(1 / PATHS_PER_SECOND, self._paths_cost / PATHS_SHARE):
             return
-        paths = paths_of(self.c.model, landscape.plane)
+        paths = paths_of(self.c.model, landscape.plane, self._cache)
         self._paths_at = time.perf_counter()
         self._paths_cost = self._paths_at - now
         if not self._running and not any(len(p.epochs) > 1 for p in landscape.paths) and \
@@ -132,7 +147,7 @@ class LandscapeSync(QObject):
         if landscape is None or self._running or self._stale():
             return
         a0, a1, b0, b1 = landscape.a[0], landscape.a[-1], landscape.b[0], landscape.b[-1]
-        for path in paths_of(self.c.model, landscape.plane):
+        for path in paths_of(self.c.model, landscape.plane, self._cache):
             if len(path.a) and (path.a.min() < a0 or path.a.max() > a1 or path.b.min() < b0 or path.b.max() > b1):
                 self.compute(refit=not any(len(p.epochs) > 1 for p in landscape.paths))
                 return
@@ -141,14 +156,16 @@ class LandscapeSync(QObject):
         if ticket == self._ticket:
             self.view.set_progress(min(max(fraction, 0.0), 1.0))
 
-    def _on_done(self, ticket: int, landscape, error: str) -> None:
+    def _on_done(self, ticket: int, result, error: str) -> None:
         if ticket != self._ticket:
             return
+        landscape, start = result
         self._running = False
         self.view.set_progress(None)
         if landscape is None:
             self.w.statusline.set_message(f"could not compute the landscape: {error}", "error")
             return
-        self._landscape = landscape
+        self._landscape, self._start = landscape, start
+        self._cache = {}
         self.view.show_landscape(landscape)
         self.follow(force=True)

@@ -428,6 +428,7 @@ class MainWindow(QMainWindow):
             return
         if self._finder is not None:
             self._finder.close()  # stops its pass
+        self.inside.landscape.shutdown()
         self.controller.shutdown()
         self.documents.wait_for_tasks()
         if self._save_settings:
