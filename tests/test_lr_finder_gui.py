@@ -69,7 +69,20 @@ def test_the_pass_ends_with_the_plot_marks_and_an_apply_button(qtbot):
     assert d.apply_button.text() == f"Apply α = {result.suggestion:.3g} to run “momentum”"
     with qtbot.waitSignal(d.apply_requested, timeout=1000) as applied:
         d.apply_button.click()
-    assert applied.args == [result.suggestion]
+    assert applied.args == [float(f"{result.suggestion:.3g}")]  # the suggestion as the button shows it
+    assert applied.args[0] == pytest.approx(result.suggestion, rel=5e-3)
+    d.close()
+
+
+def test_the_rate_applied_is_the_one_the_button_shows(qtbot):
+    d = dialog(qtbot, high=1e4)
+    with qtbot.waitSignal(d.found, timeout=30000) as found:
+        pass
+    shown = d.apply_button.text().removeprefix("Apply α = ").split(" ")[0]
+    with qtbot.waitSignal(d.apply_requested, timeout=1000) as applied:
+        d.apply_button.click()
+    assert applied.args == [float(shown)]  # not 0.05953530817… behind a button that says 0.0595
+    assert found.args[0].suggestion != float(shown)  # (this pass's suggestion has more digits than it shows)
     d.close()
 
 

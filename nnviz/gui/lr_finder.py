@@ -39,9 +39,15 @@ def edge_text(result: LrFind) -> str:
            "its minimum (the pass stopped there)."
 
 
+def applied_rate(suggestion: float) -> float:
+    """The α the apply button gives a run: the suggestion to the 3 significant digits it shows (0.0595, not
+    0.05953530817: a finder's α is no more precise than that, and the run's field and name show it whole)."""
+    return float(f"{suggestion:.3g}")
+
+
 def apply_text(suggestion: float | None, run_name: str) -> str:
     """The apply button's text, e.g. Apply α = 0.0123 to run “momentum”."""
-    shown = "…" if suggestion is None else f"{suggestion:.3g}"
+    shown = "…" if suggestion is None else f"{applied_rate(suggestion):g}"
     return f"Apply α = {shown} to run “{shorten(run_name, 40)}”"
 
 
@@ -161,7 +167,8 @@ class LrFinderDialog(QDialog):
     """Finds a learning rate for one run and offers to apply it (non-modal).
 
     Signals: ``found(LrFind)`` once the pass is done, ``cancelled()`` when it was stopped, ``failed(str)``
-    when it raised, ``apply_requested(float)`` with the suggestion when the apply button is pressed.
+    when it raised, ``apply_requested(float)`` with the suggestion as the button shows it (``applied_rate``) when
+    the apply button is pressed.
     """
 
     found = Signal(object)
@@ -367,4 +374,4 @@ class LrFinderDialog(QDialog):
 
     def _apply(self) -> None:
         if self.outcome is not None:
-            self.apply_requested.emit(self.outcome.suggestion)
+            self.apply_requested.emit(applied_rate(self.outcome.suggestion))
