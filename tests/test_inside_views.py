@@ -133,8 +133,10 @@ def test_find_alpha_opens_the_finder_and_applies_its_suggestion_to_the_selected_
     assert dialog is not None and dialog.isVisible()
     qtbot.waitUntil(lambda: dialog.outcome is not None, timeout=30000)
     suggestion = dialog.outcome.suggestion
-    dialog.apply_requested.emit(suggestion)
-    qtbot.waitUntil(lambda: window.model[run_id].spec.learning_rate == pytest.approx(suggestion))
+    qtbot.mouseClick(dialog.apply_button, Qt.MouseButton.LeftButton)  # one click applies it
+    shown = float(f"{suggestion:.3g}")  # the α the button names (3 significant digits)
+    assert f"{shown:g}" in dialog.apply_button.text()
+    qtbot.waitUntil(lambda: window.model[run_id].spec.learning_rate == shown)
     assert np.array_equal(window.model.initial_params, before)  # the finder changed no weights
     dialog.close()
 

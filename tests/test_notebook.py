@@ -114,6 +114,8 @@ def test_compiled_momentum_in_the_notebooks_order_until_its_chaos_takes_over():
     # SIMD exp) from about epoch 17 on: the compiled run agrees to 1e-9 up to there, and ends as accurate,
     # with a final cost 5e-4 from the notebook's (the numpy engine gives the notebook's figure exactly).
     records = list(Trainer(preset_config("momentum", update_order="notebook", engine="compiled")))
+    # The notebook's own costs at epochs 10 and 15 (its trainer made runnable, ../shared/notebook/notebook_trainer.py;
+    # nnviz's numpy engine in the notebook's order gives them bit for bit).
     assert records[10].cost == pytest.approx(0.016428448185844033, rel=0, abs=1e-9)
     assert records[15].cost == pytest.approx(0.014609574723026745, rel=0, abs=1e-9)
     final_cost, final_accuracy = NOTEBOOK_ORDER_FIGURES["momentum"]

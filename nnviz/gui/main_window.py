@@ -337,6 +337,8 @@ class MainWindow(QMainWindow):
         suggestion applies to that run live."""
         run = self.model.runs.get(self.selected_run_id)
         if run is None or self.controller.busy:
+            self.statusline.set_message("Find α: wait until the data and network are ready" if run is not None
+                                        else "Find α: select a run first", "error")
             return
         if self._finder is not None:
             self._finder.close()
