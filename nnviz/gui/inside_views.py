@@ -213,6 +213,8 @@ class InsideViews:
         run = model.runs.get(self.c.selected_run_id)
         epoch = self.c.shown_epoch
         found = None if run is None else model.params_at(run.id, epoch)
+        if self.landscape.view.isVisibleTo(self.w):
+            self.landscape.follow(force)  # every run's path, whichever is selected (or none)
         if run is None or found is None:
             self.network.clear()
             self.updates.show_run(None, "", "#000000", model.shared.shape)
@@ -228,8 +230,6 @@ class InsideViews:
         every = max(self._network_cost / NETWORK_SHARE, 1 / NETWORK_PER_SECOND)
         if self.network.isVisibleTo(self.w) and (force or now - self._network_at >= every):
             self._draw_network(key, *self._shown_args)
-        if self.landscape.view.isVisibleTo(self.w):
-            self.landscape.follow(force)
         if self.updates.isVisibleTo(self.w):
             self.updates.show_run(run.update_sizes, run.spec.name, run.spec.colour, model.shared.shape)
             self.updates.refresh()
