@@ -237,3 +237,13 @@ def test_the_landscape_follows_a_change_of_data_with_a_new_grid(make_window, qtb
     landscape = sync.landscape
     i, j = list(landscape.b).index(0.0), list(landscape.a).index(0.0)
     assert landscape.cost[i, j] == pytest.approx(window.model.start.evaluation.cost, rel=1e-12)  # the new data's
+
+
+def test_a_plane_fitted_before_the_runs_moved_is_fitted_again_as_they_train(make_window, qtbot):
+    window = make_window(preset_config("sgd", n_samples=200, epochs=60))
+    window.set_view_mode("landscape")  # at epoch 0: nothing has moved, the plane is arbitrary
+    sync = window.inside.landscape
+    qtbot.waitUntil(lambda: sync.landscape is not None and not sync.computing, timeout=60000)
+    run_to_end(qtbot, window)
+    qtbot.waitUntil(lambda: not sync.computing and sync.landscape.paths[0].epochs[-1] == 60, timeout=60000)
+    assert sync.landscape.paths[0].share >= 0.9  # fitted to what the path became, not to its first step

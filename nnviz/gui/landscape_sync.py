@@ -2,8 +2,10 @@
 the training and the timeline.
 
 The plane is fitted when the view is first shown (and on "Fit plane to current paths"), then kept fixed while
-the runs train on, so the picture does not jump; the paths are projected on it as they grow. A new start (data
-or network changed) makes the plane void: a new one is fitted when the view is shown.
+the runs train on, so the picture does not jump; the paths are projected on it as they grow. Two exceptions,
+where a fixed plane would mislead: a plane fitted to paths of fewer than EARLY_FIT epochs (all but arbitrary) is
+fitted again as they grow, and when the runs end a plane holding less than LOW_SHARE of a path is fitted to
+the finished paths. A new start (data or network changed) makes the plane void: a new one is fitted when shown.
 """
 
 from __future__ import annotations
@@ -32,6 +34,15 @@ def resolution_for(layout, n_points: int) -> int:
     GRID_WORK multiply-adds (the cost at each point is the full training cost, as the curves show it)."""
     per_point = operations_per_point(layout) * max(int(n_points), 1)
     return int(min(RESOLUTION, max(SMALLEST, math.sqrt(GRID_WORK / per_point))))
+
+
+EARLY_FIT = 10  # a plane fitted to paths shorter than this many epochs is fitted again ...
+GROWTH = 4  # ... once they have grown this many times as long
+LOW_SHARE = 0.9  # when the runs end, a plane holding less than this of a path's displacement is fitted again
+
+
+def _last_epoch(paths) -> int:
+    return max((int(p.epochs[-1]) for p in paths if len(p.epochs)), default=0)
 
 
 class LandscapeSync(QObject):
@@ -134,9 +145,11 @@ class LandscapeSync(QObject):
         paths = paths_of(self.c.model, landscape.plane, self._cache)
         self._paths_at = time.perf_counter()
         self._paths_cost = self._paths_at - now
-        if not self._running and not any(len(p.epochs) > 1 for p in landscape.paths) and \
-                any(len(p.epochs) > 1 for p in paths):
-            self.compute(refit=True)  # fitted before any run had moved, the plane was arbitrary: fit it now
+        fitted, newest = _last_epoch(landscape.paths), _last_epoch(paths)
+        if not self._running and fitted < EARLY_FIT and newest >= max(1, GROWTH * fitted):
+            # Fitted to a run or two barely moved, the plane is all but arbitrary (one displacement spans a line):
+            # fitted again as the paths grow (epochs 1, 4, 16) — the only times it changes while the runs train.
+            self.compute(refit=True)
         self.view.set_paths(paths)
         self.view.set_marker(self.c.shown_epoch)
 
@@ -147,9 +160,13 @@ class LandscapeSync(QObject):
         if landscape is None or self._running or self._stale():
             return
         a0, a1, b0, b1 = landscape.a[0], landscape.a[-1], landscape.b[0], landscape.b[-1]
-        for path in paths_of(self.c.model, landscape.plane, self._cache):
+        paths = paths_of(self.c.model, landscape.plane, self._cache)
+        if any(len(p.epochs) > 1 and p.share < LOW_SHARE for p in paths):
+            self.compute(refit=True)  # the plane holds too little of a finished path: fitted to what they became
+            return
+        for path in paths:
             if len(path.a) and (path.a.min() < a0 or path.a.max() > a1 or path.b.min() < b0 or path.b.max() > b1):
-                self.compute(refit=not any(len(p.epochs) > 1 for p in landscape.paths))
+                self.compute()
                 return
 
     def _on_progress(self, ticket: int, fraction: float) -> None:
