@@ -205,3 +205,24 @@ def test_a_panel_change_while_a_session_opens_does_not_cancel_it(qtbot, controll
     assert c.set_shared(SHARED.replace(n_samples=96)) == "display"  # waits for the session
     qtbot.waitUntil(lambda: not c.busy, timeout=10_000)
     assert opened == [True] and len(c.model.data) == 60 and [s.name for s in c.model.specs()] == ["b"]
+
+
+def test_a_restart_says_which_setting_caused_it(qtbot):
+    from nnviz.core.comparison import SharedSettings, preset_run
+    from nnviz.gui.controller import Controller
+
+    controller = Controller(SharedSettings(n_samples=200), [preset_run("sgd").replace(epochs=3)])
+    try:
+        qtbot.waitUntil(lambda: len(controller.model) == 1 and not controller.busy, timeout=30000)
+        run_id = controller.selected_run_id
+        for changes, reason in (({"batch_size": 8}, "its batch size changed what an epoch is"),
+                                ({"optimizer": "adam"}, "another optimiser's state"),
+                                ({"optimizer": "sgd"}, "another optimiser's state"),
+                                ({"update_order": "notebook"}, "the update order changes")):
+            with qtbot.waitSignal(controller.run_ended, timeout=30000):
+                controller.play()
+            with qtbot.waitSignal(controller.message) as blocker:
+                controller.edit_run(run_id, **changes)
+            assert reason in blocker.args[0] and "back at epoch 0" in blocker.args[0]
+    finally:
+        controller.shutdown()

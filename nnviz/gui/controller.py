@@ -16,6 +16,7 @@ from nnviz.core.comparison import (
     LIVE,
     RESTART_ALL,
     RESTART_RUN,
+    TRAINING_FIELDS,
     Comparison,
     RunSpec,
     SharedSettings,
@@ -24,12 +25,20 @@ from nnviz.core.comparison import (
     prepare,
 )
 from nnviz.core.history import History
-from nnviz.core.training import NumpyEngine
+from nnviz.core.training import LIVE_FIELDS, NumpyEngine
 from nnviz.gui.jobs import Jobs
 from nnviz.gui.status import READY
 from nnviz.gui.worker import Frame, FrameClock, TrainingWorker, start_worker, stop_worker
 
 PLACEHOLDER = SharedSettings(dataset="hard", n_samples=4, engine="numpy")
+
+
+# Why a run goes back to epoch 0 when one of its training settings changes (the others apply live).
+RESTART_REASONS = {
+    "batch_size": "its batch size changed what an epoch is",
+    "optimizer": "another optimiser's state (its moments) means something else",
+    "update_order": "the update order changes every step from the first",
+}
 
 
 class Controller(QObject):
@@ -206,8 +215,10 @@ class Controller(QObject):
         self.model.edit(run_id, spec)
         self._after_edit()
         if effect == RESTART_RUN and run.epoch:
-            self.message.emit(f"“{spec.name}” is back at epoch 0: its batch size changed what an epoch is "
-                              "(Ctrl+Z: undo)", "")
+            changed = [name for name in TRAINING_FIELDS if name not in LIVE_FIELDS
+                       and getattr(spec, name) != getattr(run.spec, name)]
+            why = RESTART_REASONS.get(changed[0], "its settings changed") if changed else "its settings changed"
+            self.message.emit(f"“{spec.name}” is back at epoch 0: {why} (Ctrl+Z: undo)", "")
         return effect
 
     @property
