@@ -30,7 +30,8 @@ from nnviz.core.training import Stopped, TrainConfig, get_engine
 
 LOW, HIGH = 1e-5, 10.0  # default range of α
 MIN_STEPS, MAX_STEPS = 100, 1000  # steps of one pass: one epoch's batches, clamped to this range
-SMOOTHING = 0.98  # weight of the past in the moving average of the cost
+SMOOTHING = 0.98  # weight of the past in the moving average of the cost, for a pass of 250 steps or more ...
+SMOOTHING_SPAN = 5  # ... and 1 − this / steps for shorter ones (100 steps: 0.95), so the average keeps up
 EDGE_FACTOR = 4.0  # the smoothed cost above 4 × its minimum so far: diverged
 EVAL_WORK = 6_000_000  # parameter × sample products of one evaluation of the cost (a few ms at most)
 MIN_EVAL_POINTS = 200  # evaluation points of a large network, however slow
@@ -110,7 +111,7 @@ def _check(config: TrainConfig, X, y, params, low: float, high: float, steps, sm
 
 
 def find_learning_rate(config: TrainConfig, start, engine=None, low: float = LOW, high: float = HIGH,
-                       steps: int | None = None, smoothing: float = SMOOTHING,
+                       steps: int | None = None, smoothing: float | None = None,
                        should_stop: Callable[[], bool] | None = None,
                        progress: Callable[[int, int], None] | None = None) -> LrFind:
     """One pass of steps with α rising exponentially from ``low`` to ``high``, from the start's weights.
@@ -127,8 +128,9 @@ def find_learning_rate(config: TrainConfig, start, engine=None, low: float = LOW
         The range of α, 0 < low < high.
     steps : int, optional
         Steps of the pass (default ``step_count``: one epoch's batches, from 100 to 1000).
-    smoothing : float
-        Weight of the past in the moving average of the cost, 0 ≤ s < 1.
+    smoothing : float, optional
+        Weight of the past in the moving average of the cost, 0 ≤ s < 1 (default: SMOOTHING, or
+        1 − SMOOTHING_SPAN / steps when that is lower: a short pass's average would lag far behind its cost).
     should_stop : callable, optional
         Asked after every step: ``Stopped`` (training.Stopped) is raised when it says so.
     progress : callable, optional
@@ -139,11 +141,13 @@ def find_learning_rate(config: TrainConfig, start, engine=None, low: float = LOW
     LrFind
     """
     X, y, initial = _unpack(start)
-    _check(config, X, y, initial, low, high, steps, smoothing)
+    _check(config, X, y, initial, low, high, steps, 0.0 if smoothing is None else smoothing)
     engine = engine or get_engine(config.engine)
     layout = Layout(config.shape)
     n = len(X)
     steps = int(steps or step_count(config, n))
+    if smoothing is None:
+        smoothing = min(SMOOTHING, 1.0 - SMOOTHING_SPAN / steps)
     rates = rates_between(float(low), float(high), steps)
     batch = min(config.batch_size, n)
     starts = np.arange(0, n, batch)  # the first sample of each batch of an epoch

@@ -137,12 +137,13 @@ _app = None  # the offscreen application lr_find_png made, kept for the process'
 
 
 def lr_find_png(result: LrFind, width: int = 900, height: int = 540) -> bytes:
-    """The picture as PNG bytes; makes an offscreen QGuiApplication first when none runs (the command line)."""
-    from PySide6.QtGui import QGuiApplication
+    """The picture as PNG bytes; makes an offscreen QApplication first when none runs (the command line: a
+    QApplication, not a QGuiApplication, so that widgets made later in the same process still work)."""
+    from PySide6.QtWidgets import QApplication
 
     global _app
-    if QGuiApplication.instance() is None:
-        _app = QGuiApplication(["nnviz", "-platform", "offscreen"])
+    if QApplication.instance() is None:
+        _app = QApplication(["nnviz", "-platform", "offscreen"])
     data = QByteArray()
     buffer = QBuffer(data)
     if not buffer.open(QIODevice.OpenModeFlag.WriteOnly) or not render_lr_find(result, width, height).save(buffer,
