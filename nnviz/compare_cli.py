@@ -119,6 +119,22 @@ def comparison_from_args(args) -> tuple[SharedSettings, list[RunSpec]]:
     return shared, runs
 
 
+def train_all(comparison: Comparison) -> float:
+    """Train every run to its end (one epoch of each in turn) with a progress bar on a terminal; returns the
+    seconds it took. Ctrl-C stops the loop at once (KeyboardInterrupt: exit 130, no file written)."""
+    progress = Progress(max(run.spec.epochs for run in comparison))
+    start = time.perf_counter()
+    try:
+        with interrupts.raising():
+            while not comparison.done:
+                records = comparison.step()
+                if records:
+                    progress.update(next(iter(records.values())))
+    finally:
+        progress.close()
+    return time.perf_counter() - start
+
+
 def _summary(run, width: int, has_test: bool) -> str:
     last = run.history.row(len(run.history) - 1)
     name = f"{run.spec.name}:".ljust(width + 1)
@@ -154,17 +170,7 @@ def compare_command(argv: list[str]) -> int:
 
     comparison = Comparison(shared, runs)
     print_warnings(PROG, comparison.start.warnings())  # once: every run starts from the same weights
-    progress = Progress(max(run.epochs for run in runs))
-    start = time.perf_counter()
-    try:
-        with interrupts.raising():  # Ctrl-C stops the loop at once
-            while not comparison.done:
-                records = comparison.step()
-                if records:
-                    progress.update(next(iter(records.values())))
-    finally:
-        progress.close()
-    seconds = time.perf_counter() - start
+    seconds = train_all(comparison)
     interrupts.check()
 
     if args.csv and not write_output(args.csv, comparison_csv(comparison.histories(), comparison.has_test),

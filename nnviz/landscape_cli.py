@@ -25,7 +25,7 @@ import sys
 import time
 
 from nnviz import interrupts
-from nnviz.compare_cli import add_comparison_options, comparison_from_args
+from nnviz.compare_cli import add_comparison_options, comparison_from_args, train_all
 from nnviz.core.comparison import Comparison
 from nnviz.core.landscape import (
     DEFAULT_RESOLUTION,
@@ -40,7 +40,6 @@ from nnviz.options import (
     EXIT_DIVERGED,
     EXIT_FAILED,
     Parser,
-    Progress,
     UsageError,
     check_output_path,
     print_warnings,
@@ -115,17 +114,7 @@ def landscape_command(argv: list[str]) -> int:
 
     comparison = Comparison(shared, runs)
     print_warnings(PROG, comparison.start.warnings())
-    progress = Progress(max(run.epochs for run in runs))
-    start = time.perf_counter()
-    try:
-        with interrupts.raising():  # Ctrl-C stops at once: exit 130, no file written
-            while not comparison.done:
-                records = comparison.step()
-                if records:
-                    progress.update(next(iter(records.values())))
-    finally:
-        progress.close()
-    trained = time.perf_counter() - start
+    trained = train_all(comparison)  # Ctrl-C stops at once: exit 130, no file written
 
     grid_progress = GridProgress()
     start = time.perf_counter()
