@@ -247,3 +247,9 @@ def test_a_plane_fitted_before_the_runs_moved_is_fitted_again_as_they_train(make
     run_to_end(qtbot, window)
     qtbot.waitUntil(lambda: not sync.computing and sync.landscape.paths[0].epochs[-1] == 60, timeout=60000)
     assert sync.landscape.paths[0].share >= 0.9  # fitted to what the path became, not to its first step
+
+
+def test_the_optimisers_shortcut_works_wherever_the_focus_is(window, qtbot):
+    window.curves.setFocus()
+    qtbot.keyClick(window.curves, Qt.Key.Key_O, Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier)
+    qtbot.waitUntil(lambda: ready(window) and len(window.model) == 5, timeout=30000)

@@ -165,6 +165,8 @@ class RunListPanel(QWidget):
         self.optimizers_action = action("Optimisers", "Add five optimisers from the same start: sgd, momentum "
                                         "(heavy-ball), nesterov, rmsprop and adam", "Ctrl+Shift+O",
                                         self.add_optimizer_runs)
+        for act in (self.notebook_action, self.optimizers_action):  # adding runs works from anywhere in the window
+            act.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         # A lambda: triggered(bool) would pass False, which add_copy took for run id 0 (False == 0).
         self.add_action = action("Add", "Add a copy of the selected run, in the next colour", "Ctrl+D",
                                  lambda: self.add_copy())
