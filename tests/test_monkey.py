@@ -45,7 +45,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, QPoint, QSettings, Qt, qInstallMessageHandler
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QMessageBox
+from PySide6.QtWidgets import QDialog, QMessageBox
 
 SEED = int(os.environ.get("NNVIZ_MONKEY_SEED", "8"))
 N_ACTIONS = int(os.environ.get("NNVIZ_MONKEY_ACTIONS", "300"))
@@ -99,7 +99,7 @@ WEIGHTS = {
 }
 VIEWS = ["view_maps_action", "view_both_action", "view_network_action", "view_landscape_action", "update_sizes_action",
          "show_all", "unit",
-         "unit", "hover", "banner"]
+         "unit", "hover", "banner", "finder", "refit"]
 
 
 def _args(rng: random.Random, name: str) -> list:
@@ -114,7 +114,8 @@ def _args(rng: random.Random, name: str) -> list:
         text = rng.choice(big) if roll < 0.06 and big else rng.choice(INVALID) if roll < 0.35 else rng.choice(small)
         return [field, text, rng.choice(["enter", "tab", "none", "none"])]
     if name == "combo":
-        return [rng.choice(["dataset", "activation", "init", "schedule", "preset"]), rng.randrange(8)]
+        return [rng.choice(["dataset", "activation", "init", "optimizer", "update_order", "schedule", "preset"]),
+                rng.randrange(8)]
     if name == "speed":
         return [rng.randrange(12)]
     if name == "layers":
@@ -462,6 +463,17 @@ class Monkey:
         elif kind == "banner":
             if w.health_banner.button.isVisible():
                 w.health_banner.button.click()
+        elif kind == "finder":  # Find α opened, then closed while it runs or after (unit: which)
+            w.find_learning_rate()
+            dialog = w.findChild(QDialog)
+            if dialog is not None:
+                QCoreApplication.processEvents()
+                if unit % 2:
+                    dialog.apply_button.click()
+                dialog.close()
+        elif kind == "refit":
+            if w.inside.landscape.view.isVisible():
+                w.inside.landscape.view.refit_button.click()
         elif net.isVisible() and net.shown_units():
             layer = index % len(net.shown_units())
             shown = net.shown_unit_indices(layer)

@@ -40,8 +40,11 @@ def round_levels(low: float, high: float) -> np.ndarray:
             break
     else:
         exponents = np.linspace(math.log10(low), math.log10(high), MIN_LEVELS + 2)[1:-1]
-        levels = np.array([float(f"{10.0 ** e:.3g}") for e in exponents])
-        levels = np.unique(levels[(levels > low) & (levels < high)])
+        for digits in range(3, 17):  # as many digits as a narrow range needs (0.69309 .. 0.69398: 4)
+            levels = np.array([float(f"{10.0 ** e:.{digits}g}") for e in exponents])
+            levels = np.unique(levels[(levels > low) & (levels < high)])
+            if len(levels) >= MIN_LEVELS:
+                break
     if len(levels) > MAX_LEVELS:
         levels = levels[:: math.ceil(len(levels) / MAX_LEVELS)]
     return levels

@@ -351,8 +351,10 @@ class LandscapeView(QWidget):
         """The bar's ticks: the levels whose mantissa is 1, 2 or 5 when there are 3 or more, else every n-th."""
         levels = scale.levels
         round_ones = [v for v in levels if float(f"{v:.1e}"[:3]) in (1.0, 2.0, 5.0)]
-        shown = round_ones if len(round_ones) >= 3 else list(levels[:: math.ceil(len(levels) / 8)])
-        return [(math.log10(v), f"{v:g}") for v in shown]
+        shown = round_ones if len(round_ones) >= 3 else list(levels[:: max(1, math.ceil(len(levels) / 8))])
+        if not shown:  # no level between the ends (a flat or non-finite grid): the ends themselves
+            shown = sorted({10.0 ** scale.log_low, 10.0 ** scale.log_high})
+        return [(math.log10(v), f"{v:.3g}") for v in shown if v > 0 and math.isfinite(v)]
 
     def _on_moved(self, position) -> None:
         inside = position is not None and self.plot.vb.sceneBoundingRect().contains(position)
