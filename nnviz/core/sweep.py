@@ -1,0 +1,321 @@
+"""Sweeps: one run's settings trained over a grid of one or two hyper-parameters, optionally over seeds.
+
+Every cell trains with the ordinary Trainer from the shared start: the data and the initial weights of a
+single `nnviz train` of that cell's settings, so a cell's numbers equal that run's. Cells are independent:
+``sweep`` spreads them over processes and hands back each result as it finishes; it can be stopped within
+100 ms and keeps the cells that finished.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable, Sequence
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from functools import lru_cache
+
+import numpy as np
+
+from nnviz.core.datasets import Dataset
+from nnviz.core.network import init_params
+from nnviz.core.text import quoted
+from nnviz.core.training import MAX_SEED, Stopped, TrainConfig, Trainer, get_engine
+
+MAX_COUNT = 64  # values per axis
+SCALES = ("lin", "log")
+SEED_KINDS = ("init", "data", "both")
+MAX_SEEDS = 100
+INTEGER_FIELDS = ("batch_size", "epochs")  # values rounded to integers, duplicates removed
+# field -> (allowed range in words, test of one value): the fields a sweep may vary, as TrainConfig checks them
+SWEEPABLE = {
+    "learning_rate": ("> 0", lambda v: v > 0),
+    "momentum": ("0 ≤ momentum < 1", lambda v: 0 <= v < 1),
+    "rho": ("0 ≤ rho < 1", lambda v: 0 <= v < 1),
+    "beta1": ("0 ≤ beta1 < 1", lambda v: 0 <= v < 1),
+    "beta2": ("0 ≤ beta2 < 1", lambda v: 0 <= v < 1),
+    "epsilon": ("> 0", lambda v: v > 0),
+    "batch_size": ("1 to 1,000,000", lambda v: 1 <= round(v) <= 1_000_000),
+    "gamma": ("0 ≤ gamma < 1", lambda v: 0 <= v < 1),
+    "l2": ("≥ 0", lambda v: v >= 0),
+    "epochs": ("0 to 10,000,000", lambda v: 0 <= round(v) <= 10_000_000),
+}
+AXIS_FORM = "NAME=LOW:HIGH:lin|log:COUNT, e.g. learning_rate=1e-3:1:log:30"
+POLL_S = 0.05  # how often a waiting sweep asks should_stop (cancelling takes at most this plus one chunk)
+MP_CONTEXT = "spawn"  # fresh worker processes: safe when the caller has threads (the window), unlike fork
+
+
+@dataclass(frozen=True)
+class Axis:
+    """One swept setting: ``count`` values from ``low`` to ``high``, evenly spaced (lin) or in ratio (log)."""
+
+    name: str  # a TrainConfig field, one of SWEEPABLE
+    low: float  # first value
+    high: float  # last value, > low
+    scale: str = "lin"  # "lin" or "log" (log needs low > 0)
+    count: int = 10  # 1 to MAX_COUNT values (1: low alone)
+
+    def __post_init__(self):
+        check_axis(self)
+
+    def values(self) -> list:
+        """The axis' values, low first: floats, or for batch_size and epochs rounded integers without
+        duplicates (so a log axis of batch sizes 1..8 over 30 values has 8 values, not 30)."""
+        if self.count == 1:
+            raw = np.array([self.low])
+        elif self.scale == "log":
+            raw = np.geomspace(self.low, self.high, self.count)
+        else:
+            raw = np.linspace(self.low, self.high, self.count)
+        if self.name in INTEGER_FIELDS:
+            return list(dict.fromkeys(int(round(v)) for v in raw))
+        return [float(v) for v in raw]
+
+    def text(self) -> str:
+        """The axis as ``parse_axis`` reads it."""
+        return f"{self.name}={self.low!r}:{self.high!r}:{self.scale}:{self.count}"
+
+
+def check_axis(axis: Axis) -> None:
+    """ValueError (one line naming the wrong part and what is allowed) unless ``axis`` can be swept."""
+    head = f"axis {quoted(axis.name)}"
+    if axis.name not in SWEEPABLE:
+        raise ValueError(f"{head}: the name must be one of {', '.join(SWEEPABLE)}")
+    allowed, ok = SWEEPABLE[axis.name]
+    for part, value in (("low", axis.low), ("high", axis.high)):
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+            raise ValueError(f"{head}: {part} {quoted(value)} must be a finite number")
+        if not ok(value):
+            raise ValueError(f"{head}: {part} {value:g} is out of range; allowed: {allowed}")
+    if not axis.low < axis.high:
+        raise ValueError(f"{head}: low {axis.low:g} must be below high {axis.high:g}")
+    if axis.scale not in SCALES:
+        raise ValueError(f"{head}: scale {quoted(axis.scale)} must be lin or log")
+    if axis.scale == "log" and axis.low <= 0:
+        raise ValueError(f"{head}: a log axis needs low > 0 (got {axis.low:g}); use lin, or a low above 0")
+    if isinstance(axis.count, bool) or not isinstance(axis.count, int) or not 1 <= axis.count <= MAX_COUNT:
+        raise ValueError(f"{head}: count {quoted(axis.count)} must be an integer from 1 to {MAX_COUNT}")
+
+
+def parse_axis(text: str) -> Axis:
+    """``"learning_rate=1e-3:1:log:30"`` as an Axis; ValueError (one line) naming the wrong part."""
+    name, equals, rest = text.partition("=")
+    name = name.strip()
+    parts = rest.split(":")
+    if not equals or len(parts) != 4:
+        raise ValueError(f"{quoted(text)}: an axis is {AXIS_FORM}")
+    numbers = []
+    for part, raw in zip(("low", "high"), parts[:2], strict=True):
+        try:
+            numbers.append(float(raw))
+        except ValueError:
+            raise ValueError(f"axis {quoted(name)}: {part} {quoted(raw)} is not a number; an axis is {AXIS_FORM}") \
+                from None
+    try:
+        count = int(parts[3])
+    except ValueError:
+        raise ValueError(f"axis {quoted(name)}: count {quoted(parts[3])} must be an integer from 1 to {MAX_COUNT}") \
+            from None
+    return Axis(name, numbers[0], numbers[1], parts[2].strip().lower(), count)
+
+
+@dataclass(frozen=True)
+class SweepCell:
+    """One cell of a sweep: its place in the grid order, its settings and its seed."""
+
+    index: int  # position in grid order: the first axis slowest, the seed fastest
+    values: dict  # swept field -> value
+    seed: int  # seed index, 0 to seeds − 1 (0: the base's own seeds)
+
+
+@dataclass(frozen=True)
+class CellResult:
+    """What one cell's run came to; every number is finite (a diverged run's come from its last finite epoch)."""
+
+    values: dict  # swept field -> value
+    seed: int  # seed index (0: the base's seeds)
+    final_cost: float  # training cost (with the L2 term) at the last epoch trained
+    best_cost: float  # least training cost over the epochs, epoch 0 included
+    epochs_to_target: int | None  # first epoch with cost ≤ target (0: the start already was); None if never
+    updates_to_target: int | None  # parameter updates done by that epoch; None if never
+    final_accuracy: float  # training accuracy at the last epoch trained
+    diverged: bool  # the Trainer stopped the run as diverged (then final_* are the last finite epoch's)
+    epochs: int = 0  # epochs trained (below the config's when it diverged)
+    index: int = 0  # the cell's position in grid order (SweepCell.index)
+
+
+def seeded(base: TrainConfig, seed: int | None, seed_kind: str = "init") -> TrainConfig:
+    """The config of seed index ``seed``: init_seed + seed and/or data_seed + seed as ``seed_kind`` says
+    (modulo 2³², so every seed stays valid); seed 0 or None is ``base`` itself."""
+    if seed_kind not in SEED_KINDS:
+        raise ValueError(f"seed_kind={quoted(seed_kind)}: allowed are {', '.join(SEED_KINDS)}")
+    if not seed:
+        return base
+    changes = {}
+    if seed_kind in ("init", "both"):
+        changes["init_seed"] = (base.init_seed + seed) % (MAX_SEED + 1)
+    if seed_kind in ("data", "both"):
+        changes["data_seed"] = (base.data_seed + seed) % (MAX_SEED + 1)
+    return base.replace(**changes)
+
+
+def cell_config(base: TrainConfig, values: dict, seed: int | None = None, seed_kind: str = "init") -> TrainConfig:
+    """The TrainConfig of one cell: ``base`` with the swept values and the seed's seeds. A swept γ on a
+    constant schedule makes it exponential, as `nnviz train --gamma` does."""
+    changes = dict(values)
+    if "gamma" in changes and base.schedule == "constant":
+        changes["schedule"] = "exponential"
+    return seeded(base.replace(**changes), seed, seed_kind)
+
+
+@lru_cache(maxsize=8)
+def _data(dataset: str, n_samples: int, noise: float, data_seed: int, test_fraction: float) -> Dataset:
+    return Dataset.generate(dataset, n_samples, noise, data_seed, test_fraction)
+
+
+@lru_cache(maxsize=8)
+def _weights(shape: tuple, init_seed: int, init: str) -> np.ndarray:
+    params = init_params(shape, init_seed, init)
+    params.flags.writeable = False
+    return params
+
+
+def run_cell(base: TrainConfig, values: dict, target: float | None = None, seed: int | None = None,
+             seed_kind: str = "init", should_stop: Callable[[], bool] | None = None, index: int = 0) -> CellResult:
+    """Train one cell from the shared start (the data and initial weights `nnviz train` of its config uses).
+
+    ``should_stop()`` is asked between epochs and between chunks of a long one: training.Stopped when it says so.
+    """
+    config = cell_config(base, values, seed, seed_kind)
+    data = _data(config.dataset, config.n_samples, config.noise, config.data_seed, config.test_fraction)
+    trainer = Trainer(config, get_engine(config.engine), data=data,
+                      initial_params=_weights(config.shape, config.init_seed, config.init), should_stop=should_stop)
+    record = trainer.initial_record()
+    best = record.cost
+    reached = (0, 0) if target is not None and record.cost <= target else None
+    last = record
+    while not trainer.done:
+        if should_stop is not None and should_stop():  # between epochs (a short epoch is one chunk)
+            raise Stopped
+        record = trainer.step(should_stop)
+        if record is None:
+            if trainer.in_epoch:  # stopped part-way
+                raise Stopped
+            break
+        last = record
+        best = min(best, record.cost)
+        if reached is None and target is not None and record.cost <= target:
+            reached = (record.epoch, record.updates)
+    return CellResult(dict(values), seed or 0, float(last.cost), float(best),
+                      None if reached is None else reached[0], None if reached is None else reached[1],
+                      float(last.accuracy), trainer.status == "diverged", last.epoch, index)
+
+
+def grid(axes: Sequence[Axis], seeds: int = 1) -> list[SweepCell]:
+    """Every cell of the sweep in grid order: the first axis slowest, then the second, the seed fastest."""
+    if not 1 <= len(axes) <= 2:
+        raise ValueError(f"axes: a sweep has 1 or 2 axes, not {len(axes)}")
+    if len({axis.name for axis in axes}) < len(axes):
+        raise ValueError(f"axes: {axes[0].name} is swept twice; give two different settings")
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or not 1 <= seeds <= MAX_SEEDS:
+        raise ValueError(f"seeds={quoted(seeds)}: must be an integer from 1 to {MAX_SEEDS}")
+    combos = [{}]
+    for axis in axes:
+        combos = [{**combo, axis.name: value} for combo in combos for value in axis.values()]
+    return [SweepCell(i * seeds + s, combo, s) for i, combo in enumerate(combos) for s in range(seeds)]
+
+
+# ---- worker processes --------------------------------------------------------------------------------------
+
+_stop_event = None  # in a worker process: set by the parent to stop the cell under way
+_parent = None  # in a worker process: the parent's pid; a worker whose parent died stops too
+
+
+def _worker_init(event) -> None:
+    """Ctrl-C is the parent's business (it stops the workers through ``event``)."""
+    global _stop_event, _parent
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    _stop_event, _parent = event, os.getppid()
+
+
+def _worker_should_stop() -> bool:
+    return _stop_event.is_set() or os.getppid() != _parent
+
+
+def _worker_cell(base, values, target, seed, seed_kind, index) -> CellResult:
+    return run_cell(base, values, target, seed, seed_kind, _worker_should_stop, index)
+
+
+def sweep(base: TrainConfig, axes: Sequence[Axis], seeds: int = 1, seed_kind: str = "init",
+          target: float | None = None, workers: int | None = None, should_stop: Callable[[], bool] | None = None,
+          on_result: Callable[[CellResult], None] | None = None) -> list[CellResult]:
+    """Train every cell of the grid of ``axes`` (1 or 2) × ``seeds``; returns the results in grid order.
+
+    ``workers`` processes (default os.cpu_count(); 1: in this process) train the cells; ``on_result(result)``
+    is called in this thread as each finishes. When ``should_stop()`` says so (it is asked every 50 ms, and
+    between chunks in-process) the sweep stops: cells not started are cancelled, cells under way in a worker
+    are stopped at their next chunk and dropped, and the cells that finished (exactly those handed to
+    ``on_result``) are returned. A KeyboardInterrupt stops the workers the same way and propagates.
+    """
+    if seed_kind not in SEED_KINDS:
+        raise ValueError(f"seed_kind={quoted(seed_kind)}: allowed are {', '.join(SEED_KINDS)}")
+    if target is not None and not (isinstance(target, (int, float)) and math.isfinite(target) and target > 0):
+        raise ValueError(f"target={quoted(target)}: must be a finite cost > 0")
+    cells = grid(axes, seeds)
+    for cell in cells[:: seeds]:  # every setting is valid for this base (one line naming the field otherwise)
+        cell_config(base, cell.values)
+    workers = (os.cpu_count() or 1) if workers is None else workers
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise ValueError(f"workers={quoted(workers)}: must be an integer ≥ 1")
+    results: list[CellResult] = []
+
+    def deliver(result: CellResult) -> None:
+        results.append(result)
+        if on_result is not None:
+            on_result(result)
+
+    if workers == 1 or len(cells) == 1:
+        for cell in cells:
+            if should_stop is not None and should_stop():
+                break
+            try:
+                result = run_cell(base, cell.values, target, cell.seed, seed_kind, should_stop, cell.index)
+            except Stopped:
+                break
+            deliver(result)
+    else:
+        _sweep_in_processes(base, cells, seed_kind, target, min(workers, len(cells)), should_stop, deliver)
+    return sorted(results, key=lambda r: r.index)
+
+
+def _sweep_in_processes(base, cells, seed_kind, target, workers, should_stop, deliver) -> None:
+    context = multiprocessing.get_context(MP_CONTEXT)
+    event = context.Event()
+    # SIGINT is blocked while the workers start, so that they inherit it blocked (a Ctrl-C on the terminal
+    # reaches the whole process group) until their initializer ignores it; here it is delivered afterwards.
+    mask = hasattr(signal, "pthread_sigmask")
+    if mask:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        executor = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init, initargs=(event,))
+        index = {executor.submit(_worker_cell, base, cell.values, target, cell.seed, seed_kind, cell.index):
+                 cell.index for cell in cells}
+    finally:
+        if mask:
+            signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    pending = set(index)
+    try:
+        while pending:
+            if should_stop is not None and should_stop():
+                return
+            done, pending = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=index.get):
+                deliver(future.result())  # a cell's error (not Stopped: nothing asked it to stop) propagates
+    finally:
+        # Cells under way stop at their next chunk (a few ms); those not started are cancelled.
+        event.set()
+        executor.shutdown(wait=True, cancel_futures=True)
