@@ -1,5 +1,5 @@
 """Entry point of `nnviz`, `python -m nnviz` and `python main.py`: dispatches `train`, `compare`, `landscape`,
-`lr-find` and the window.
+`lr-find`, `sweep` and the window.
 
 This module imports only the standard library at its top, so that Ctrl-C is handled from the
 very start (numpy, numba's cache and Qt load later, inside ``main``): at any moment it ends the
@@ -14,7 +14,7 @@ import sys
 from nnviz import version
 from nnviz.interrupts import EXIT_INTERRUPTED, MESSAGE, InterruptFlag, activate, check, exit_now
 
-COMMANDS = ("train", "compare", "landscape", "lr-find")
+COMMANDS = ("train", "compare", "landscape", "lr-find", "sweep")
 
 
 def _window(argv: list[str], flag: InterruptFlag) -> int:
@@ -50,6 +50,11 @@ def _dispatch(argv: list[str], flag: InterruptFlag) -> int:
 
             check()
             return lr_find_command(argv[1:])
+        if command == "sweep":
+            from nnviz.sweep_cli import sweep_command
+
+            check()
+            return sweep_command(argv[1:])
         return _window(argv, flag)
     except UsageError as exc:
         print(f"nnviz{' ' + command if command else ''}: error: {exc}", file=sys.stderr)

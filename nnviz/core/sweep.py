@@ -12,6 +12,8 @@ import math
 import multiprocessing
 import os
 import signal
+import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -240,6 +242,15 @@ def _worker_init(event) -> None:
     if hasattr(signal, "pthread_sigmask"):
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
     _stop_event, _parent = event, os.getppid()
+    # A worker whose parent died (killed, or ended at once by a second Ctrl-C) would otherwise wait forever
+    # for work: it ends itself.
+    threading.Thread(target=_exit_with_parent, daemon=True).start()
+
+
+def _exit_with_parent() -> None:
+    while os.getppid() == _parent:
+        time.sleep(0.5)
+    os._exit(1)
 
 
 def _worker_should_stop() -> bool:
