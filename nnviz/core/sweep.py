@@ -268,9 +268,10 @@ def sweep(base: TrainConfig, axes: Sequence[Axis], seeds: int = 1, seed_kind: st
 
     ``workers`` processes (default os.cpu_count(); 1: in this process) train the cells; ``on_result(result)``
     is called in this thread as each finishes. When ``should_stop()`` says so (it is asked every 50 ms, and
-    between chunks in-process) the sweep stops: cells not started are cancelled, cells under way in a worker
-    are stopped at their next chunk and dropped, and the cells that finished (exactly those handed to
-    ``on_result``) are returned. A KeyboardInterrupt stops the workers the same way and propagates.
+    between epochs in-process) the sweep stops: cells not started are cancelled, cells under way in a worker
+    are stopped at their next epoch (or chunk of a long one) and dropped, the worker processes end in the
+    background, and the cells that finished (exactly those handed to ``on_result``) are returned. A
+    KeyboardInterrupt stops the workers the same way and propagates.
     """
     if seed_kind not in SEED_KINDS:
         raise ValueError(f"seed_kind={quoted(seed_kind)}: allowed are {', '.join(SEED_KINDS)}")
@@ -327,6 +328,8 @@ def _sweep_in_processes(base, cells, seed_kind, target, workers, should_stop, de
             for future in sorted(done, key=index.get):
                 deliver(future.result())  # a cell's error (not Stopped: nothing asked it to stop) propagates
     finally:
-        # Cells under way stop at their next chunk (a few ms); those not started are cancelled.
+        # Stopped early: cells under way stop at their next epoch or chunk (their results are dropped), those not
+        # started are cancelled, and the workers end in the background (an interpreter takes ~0.2 s to exit;
+        # the caller does not wait for that). Finished: the workers are waited for.
         event.set()
-        executor.shutdown(wait=True, cancel_futures=True)
+        executor.shutdown(wait=not pending, cancel_futures=True)
