@@ -8,13 +8,13 @@ import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
 
 from nnviz.core.contour import marching_squares
 from nnviz.core.files import write_atomic
 from nnviz.core.grid import GridEvaluator
 from nnviz.core.network import Layout, predict
 from nnviz.gui.export import png_bytes
+from nnviz.gui.map_readout import MapReadout, format_coordinate, format_probability
 from nnviz.gui.map_render import render_map
 from nnviz.gui.map_shared import (  # noqa: F401  (BACKGROUND, MARGIN, data_extent: imported from here by others)
     BACKGROUND,
@@ -34,29 +34,6 @@ from nnviz.gui.map_shared import (  # noqa: F401  (BACKGROUND, MARGIN, data_exte
 )
 
 pg.setConfigOptions(imageAxisOrder="row-major")
-
-READOUT_FILL = (255, 255, 255, 215)  # behind the cursor readout: readable over the light map and the points
-
-
-def format_coordinate(value: float, pixel: float = 0.0) -> str:
-    """``value`` with 3 significant digits, or down to the decimal place of one ``pixel`` (in data units) when
-    that needs more (zoomed in); a real minus sign."""
-    digits = 3
-    if pixel > 0 and value != 0 and math.isfinite(value) and math.isfinite(pixel):
-        digits = max(3, min(12, math.floor(math.log10(abs(value))) - math.floor(math.log10(pixel)) + 1))
-    return f"{value:.{digits}g}".replace("-", "\u2212")
-
-
-def format_probability(p: float) -> str:
-    """A probability to 3 decimals; within 0.001 of 0 or 1 as "2.1e-07" or "1 − 2.1e-07" (never a bare 0 or 1
-    that hides a saturated output)."""
-    if not math.isfinite(p):
-        return "–"
-    if 0.001 <= p <= 0.999:
-        return f"{p:.3f}"
-    if p < 0.001:
-        return f"{p:.2g}"
-    return f"1 \u2212 {1 - p:.2g}" if p < 1 else "1"
 
 
 def probability_colormap() -> pg.ColorMap:
@@ -116,7 +93,6 @@ class BoundaryView(pg.GraphicsLayoutWidget):
         self._shown = self._raw.copy()  # what the image shows (raw or 0/1)
         self._hard = np.empty(self._raw.shape, dtype=bool)
         self._grid_shown = False  # set_model or set_probabilities called: _raw holds a real map
-        self._hover = None  # scene position of the mouse while it is over the plot, else None
 
         # The title sits in its own row so that the plot and the colour bar below it line up.
         self._title = self.addLabel("", row=0, col=0, colspan=2, color=FOREGROUND, size="9pt" if compact else "11pt")
@@ -190,17 +166,9 @@ class BoundaryView(pg.GraphicsLayoutWidget):
         self._note.setVisible(False)
 
         # The readout under the cursor, in the top left corner (the legend is top right, the note bottom left).
-        self._readout = pg.TextItem("", color=FOREGROUND, fill=pg.mkBrush(*READOUT_FILL), anchor=(0, 0))
-        font = QFont()
-        font.setPointSizeF(7.5 if compact else 9.0)
-        self._readout.setFont(font)
-        self._readout.setParentItem(self.plot.vb)
-        self._readout.setPos(3, 3)
-        self._readout.setZValue(10)
-        self._readout.setVisible(False)
+        self._readout = MapReadout(self.plot.vb, self._describe, self.hovered, 7.5 if compact else 9.0)
 
         self.scene().sigMouseClicked.connect(self._on_click)
-        self.plot.vb.sigRangeChanged.connect(self._update_readout)  # zoomed or panned under a resting cursor
         self.plot.vb.sigResized.connect(self._fit_extent)
         self._apply_extent()
         self._place_grid(self._extent)
@@ -242,7 +210,7 @@ class BoundaryView(pg.GraphicsLayoutWidget):
         self._grid_shown = True
         self._place_grid(ev.extent)
         self._redraw()
-        self._update_readout()
+        self._readout.update()
 
     def shows_model(self, theta: np.ndarray, layout: Layout, activation: str) -> bool:
         """Whether the map shows this network as ``set_model`` last evaluated it (so a redraw would change nothing)."""
@@ -268,7 +236,7 @@ class BoundaryView(pg.GraphicsLayoutWidget):
         self._grid_shown = True
         self._place_grid(extent)
         self._redraw()
-        self._update_readout()
+        self._readout.update()
 
     def set_discretize(self, on: bool) -> None:
         """Show the hard decision (p > 0.5 -> 1, else 0) instead of the probability."""
@@ -327,7 +295,7 @@ class BoundaryView(pg.GraphicsLayoutWidget):
         P is the shown run's probability at that very point: the network evaluated there after ``set_model``,
         the grid cell's value after ``set_probabilities``. A compact map shows only P.
         """
-        return self._readout.textItem.toPlainText() if self._readout.isVisible() else ""
+        return self._readout.text()
 
     @property
     def title(self) -> str:
@@ -459,32 +427,19 @@ class BoundaryView(pg.GraphicsLayoutWidget):
         # Here rather than the scene's sigMouseMoved, which drops moves under 1/60 s apart: the last one
         # before the mouse rests could be lost and the readout would name a point the cursor has left.
         super().mouseMoveEvent(event)
-        position = self.mapToScene(event.position().toPoint())
-        self._hover = position if self.plot.vb.sceneBoundingRect().contains(position) else None
-        self._update_readout()
+        self._readout.move(self.mapToScene(event.position().toPoint()))
 
     def leaveEvent(self, event) -> None:
         super().leaveEvent(event)
-        self._hover = None
-        self._update_readout()
+        self._readout.move(None)
 
-    def _update_readout(self, *_) -> None:
-        """Show (or hide) the readout for the mouse position kept in ``_hover``, and emit ``hovered``."""
-        if self._hover is None:
-            self._readout.setVisible(False)
-            return
-        point = self.plot.vb.mapSceneToView(self._hover)
-        x1, x2 = point.x(), point.y()
+    def _describe(self, x1: float, x2: float, pixel_x: float, pixel_y: float) -> tuple[str, float]:
+        """The readout's text at (x1, x2) under the mouse, and P(class 1) there."""
         p = self.probability_at(x1, x2)
         parts = [] if math.isnan(p) else [f"P(class 1) = {format_probability(p)}"]
         if not self.compact:  # a small multiple has no room for the coordinates
-            pixel_x, pixel_y = self.plot.vb.viewPixelSize()
             parts[:0] = [f"x₁ = {format_coordinate(x1, pixel_x)}", f"x₂ = {format_coordinate(x2, pixel_y)}"]
-        text = ", ".join(parts)
-        if text != self._readout.textItem.toPlainText():
-            self._readout.setText(text)
-        self._readout.setVisible(bool(text))
-        self.hovered.emit(x1, x2, p)
+        return ", ".join(parts), p
 
     def _on_click(self, event) -> None:
         if event.button() == Qt.MouseButton.LeftButton and self.plot.sceneBoundingRect().contains(event.scenePos()):

@@ -17,15 +17,15 @@ import math
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QFont
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from nnviz.core.contour import marching_squares
 from nnviz.core.health import percent
 from nnviz.core.text import shorten
-from nnviz.gui.boundary_view import BACKGROUND, FOREGROUND, READOUT_FILL, format_coordinate, no_si_prefix
+from nnviz.gui.boundary_view import BACKGROUND, FOREGROUND, no_si_prefix
 from nnviz.gui.landscape_paths import PathDrawing
 from nnviz.gui.landscape_scale import LogScale, upsample
+from nnviz.gui.map_readout import MapReadout, format_coordinate
 
 pg.setConfigOptions(imageAxisOrder="row-major")
 
@@ -84,7 +84,6 @@ class LandscapeView(QWidget):
         self._runs: dict[str, PathDrawing] = {}
         self._marker_epoch: int | None = None
         self._markers_drawn: list = []  # (name, a, b, colour) of each marker drawn
-        self._hover = None  # scene position of the pointer over the plot, else None
         self._fitted_text = ""  # "plane fitted to the paths up to epoch N", N when the plane shown was fitted
         self._bar_labels: list[str] = []
 
@@ -145,14 +144,7 @@ class LandscapeView(QWidget):
                                    color=FOREGROUND, size="10pt")
         self._empty.setParentItem(self.plot.vb)
         self._empty.anchor(itemPos=(0.5, 0.5), parentPos=(0.5, 0.5))
-        self._readout = pg.TextItem("", color=FOREGROUND, fill=pg.mkBrush(*READOUT_FILL), anchor=(0, 0))
-        font = QFont()
-        font.setPointSizeF(9.0)
-        self._readout.setFont(font)
-        self._readout.setParentItem(self.plot.vb)
-        self._readout.setPos(3, 3)
-        self._readout.setZValue(10)
-        self._readout.setVisible(False)
+        self._readout = MapReadout(self.plot.vb, self._describe, self.hovered)
 
         self._legend = QLabel("")
         self._legend.setWordWrap(True)
@@ -164,8 +156,7 @@ class LandscapeView(QWidget):
         layout.addLayout(bar)
         layout.addWidget(self.canvas, 1)
         layout.addWidget(self._legend)
-        self.canvas.moved.connect(self._on_moved)
-        self.plot.vb.sigRangeChanged.connect(self._update_readout)
+        self.canvas.moved.connect(self._readout.move)
         self._update_legend()
 
     # ---- public API -------------------------------------------------------------------------
@@ -227,7 +218,7 @@ class LandscapeView(QWidget):
             self._runs = {name: self._runs[name] for name in given}
         self._update_legend()
         self._place_markers()
-        self._update_readout()
+        self._readout.update()
 
     def set_marker(self, epoch: int | None) -> None:
         """Mark each path at this epoch: its newest stored point at or before it (None: the newest point)."""
@@ -284,7 +275,7 @@ class LandscapeView(QWidget):
 
     def readout_text(self) -> str:
         """The hover readout ("" when hidden)."""
-        return self._readout.textItem.toPlainText() if self._readout.isVisible() else ""
+        return self._readout.text()
 
     def plane_cost(self, a: float, b: float) -> float:
         """The plane's cost at (a, b): bilinear between the grid's points (the nearest edge's within the image's
@@ -356,19 +347,9 @@ class LandscapeView(QWidget):
             shown = sorted({10.0 ** scale.log_low, 10.0 ** scale.log_high})
         return [(math.log10(v), f"{v:.3g}") for v in shown if v > 0 and math.isfinite(v)]
 
-    def _on_moved(self, position) -> None:
-        inside = position is not None and self.plot.vb.sceneBoundingRect().contains(position)
-        self._hover = position if inside else None
-        self._update_readout()
-
-    def _update_readout(self, *_) -> None:
-        if self._hover is None:
-            self._readout.setVisible(False)
-            return
-        point = self.plot.vb.mapSceneToView(self._hover)
-        a, b = point.x(), point.y()
+    def _describe(self, a: float, b: float, pixel_a: float, pixel_b: float) -> tuple[str, float]:
+        """The readout's text at (a, b) under the pointer (the plane's cost, the path point there), and the cost."""
         cost = self.plane_cost(a, b)
-        pixel_a, pixel_b = self.plot.vb.viewPixelSize()
         lines = [f"a = {format_coordinate(a, pixel_a)}, b = {format_coordinate(b, pixel_b)}"
                  + ("" if math.isnan(cost) else f": the plane's cost {format_cost(cost)}")]
         near = self._path_point_near(a, b, pixel_a, pixel_b)
@@ -378,11 +359,7 @@ class LandscapeView(QWidget):
             lines.append(f"“{shorten(name, 30)}”, epoch {int(path.epochs[k])}: its cost "
                          f"{format_cost(float(path.cost[k]))}, the plane's "
                          f"{format_cost(self.plane_cost(float(path.a[k]), float(path.b[k])))}")
-        text = "\n".join(lines)
-        if text != self._readout.textItem.toPlainText():
-            self._readout.setText(text)
-        self._readout.setVisible(True)
-        self.hovered.emit(a, b, cost)
+        return "\n".join(lines), cost
 
     def _path_point_near(self, a: float, b: float, pixel_a: float, pixel_b: float) -> tuple[str, int] | None:
         """(run name, index into its path) of the drawn point nearest the pointer within HOVER_PIXELS, or None."""
