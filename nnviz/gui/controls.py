@@ -10,7 +10,8 @@ Signals of ``ParameterPanel``:
   or at once on Enter or when the field loses focus. ``flush()`` sends a waiting one at once.
 - ``preset_chosen(str name)``: the user picked a preset (after its settings were shown and committed).
 
-The layout of the fields, the learning-rate slider and the checking rules are in ``panel_forms``.
+The layout of the fields, the Training group (and which of its rows show), the learning-rate slider and the
+checking rules are in ``panel_forms``.
 """
 
 from __future__ import annotations
@@ -18,11 +19,10 @@ from __future__ import annotations
 import random
 
 from PySide6.QtCore import QTimer, Signal
-from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from nnviz.core.datasets import DATASETS
 from nnviz.core.network import ACTIVATIONS, INITS
-from nnviz.core.optimizers import OPTIMIZERS, SCHEDULES, UPDATE_ORDERS
 from nnviz.core.text import FULL_BATCH
 from nnviz.core.training import MAX_SEED, TrainConfig, load_presets
 from nnviz.gui.fields import (  # noqa: F401  (ALLOWED: what each field accepts, re-exported)
@@ -46,7 +46,7 @@ from nnviz.gui.panel_forms import (  # noqa: F401  (LIVE_NOTE, RESET_NOTE and th
     LOG_LR_STEPS,
     RESET_NOTE,
     FieldForms,
-    LearningRateSlider,
+    TrainingGroup,
     checked_config,
     matching_presets,
 )
@@ -132,50 +132,16 @@ class ParameterPanel(QWidget):
         forms.add_text(network, "init seed", "init_seed", parse_int, extra=self.new_weights)
 
         # ---- Training
-        training = forms.group(layout, "Training")
-        self.preset = QComboBox()
-        self.preset.addItem("—", None)
-        for name in self._presets:
-            self.preset.addItem(name, name)
-        self.preset.setToolTip(TOOLTIPS["preset"])
+        self._training = training = TrainingGroup(forms, layout, self._presets)
+        self.preset, self.lr_slider, self.full_batch = training.preset, training.lr_slider, training.full_batch
+        self.find_lr, self.optimizer = training.find_lr, training.optimizer
+        self.update_order, self.schedule = training.update_order, training.schedule
         self.preset.activated.connect(self._on_preset)
-        training.addRow("preset", self.preset)
-
-        self.lr_slider = LearningRateSlider()
         self.lr_slider.valueChanged.connect(self._on_lr_slider)
-        lr = forms.add_text(training, "learning rate α", "learning_rate", parse_float, width=70,
-                            leading=self.lr_slider)
-        lr.edit.textChanged.connect(self._sync_lr_slider)
-
-        self.full_batch = QCheckBox("full batch")
-        self.full_batch.setToolTip("Every training sample in one update: batch gradient descent.")
+        self.fields["learning_rate"].edit.textChanged.connect(self._sync_lr_slider)
         self.full_batch.toggled.connect(self._on_full_batch)
-        self.find_lr = QPushButton("Find α…")
-        self.find_lr.setToolTip("Try α from 1e-5 to 10 in one pass from the shared start (no run is changed), "
-                                "see where the cost falls fastest and where training diverges, apply a suggestion")
         self.find_lr.clicked.connect(self.find_learning_rate_requested)
-        training.addRow("", self.find_lr)
-        forms.add_text(training, "batch size B", "batch_size", parse_batch, width=80, extra=self.full_batch)
-        self.optimizer = QComboBox()
-        self.optimizer.addItems(list(OPTIMIZERS))
-        forms.add_widget(training, "optimizer", "optimizer", self.optimizer)
-        forms.add_text(training, "momentum β", "momentum", parse_float, width=80)
-        forms.add_text(training, "ρ", "rho", parse_float, width=80)
-        forms.add_text(training, "β₁", "beta1", parse_float, width=80)
-        forms.add_text(training, "β₂", "beta2", parse_float, width=80)
-        forms.add_text(training, "ε", "epsilon", parse_float, width=80)
-        self.update_order = QComboBox()
-        self.update_order.addItems(list(UPDATE_ORDERS))
-        forms.add_widget(training, "update order", "update_order", self.update_order)
-        self.schedule = QComboBox()
-        self.schedule.addItems(list(SCHEDULES))
         self.schedule.currentTextChanged.connect(self._on_schedule)
-        forms.add_widget(training, "α schedule", "schedule", self.schedule)
-        forms.add_text(training, "decay γ", "gamma", parse_float, width=80)
-        forms.add_text(training, "step every k", "step_every", parse_int, width=80)
-        forms.add_text(training, "step factor f", "step_factor", parse_float, width=80)
-        forms.add_text(training, "L2 λ", "l2", parse_float, width=80)
-        forms.add_text(training, "epochs", "epochs", parse_int, width=80)
         layout.addStretch(1)
         keys = QLabel("<b>Space</b> start / pause &nbsp; <b>S</b> or <b>→</b> one epoch &nbsp; <b>R</b> reset<br>"
                       "Hover a field for the formula it controls.")
@@ -224,7 +190,7 @@ class ParameterPanel(QWidget):
         self.fields["batch_size"].edit.setText("full" if full else str(config.batch_size))
         self.fields["batch_size"].edit.setEnabled(not full)
         self._sync_lr_slider()
-        self._show_schedule_fields()
+        self._training.show_used_rows(self.fields, self._errors)
 
     def config(self) -> TrainConfig | None:
         """The TrainConfig of the fields, or None while any is invalid (see ``errors``)."""
@@ -307,7 +273,7 @@ class ParameterPanel(QWidget):
             message = errors.get(name, "")
             field.set_error(message)
             field.form.setRowVisible(field.error, bool(message))
-        self._show_schedule_fields()
+        self._training.show_used_rows(self.fields, self._errors)
         # The preset box names the preset whose training settings these are (whatever the epoch target), if any.
         matching = matching_presets(config, self._presets)
         current = self.preset.currentData()
@@ -418,24 +384,3 @@ class ParameterPanel(QWidget):
 
     def _sync_lr_slider(self, *_) -> None:
         self.lr_slider.follow(self.fields["learning_rate"].edit.text())
-
-    def _show_schedule_fields(self, *_) -> None:
-        """Only the fields the chosen schedule and optimiser use (and any that blocks Start)."""
-        form = self._forms["Training"]
-        schedule = self.schedule.currentText()
-        optimizer = self.optimizer.currentText()
-        momentum = self.fields["momentum"]
-        label = "momentum β" if optimizer == "sgd" else "momentum μ"
-        if form.labelForField(momentum.row).text() != label:
-            form.labelForField(momentum.row).setText(label)
-            momentum.label = label
-        form.setRowVisible(self.update_order, optimizer == "sgd" or self.update_order.currentText() != "true")
-        for name, used in (("gamma", schedule == "exponential"), ("step_every", schedule == "step"),
-                           ("step_factor", schedule == "step"),
-                           ("momentum", optimizer in ("sgd", "heavy-ball", "nesterov")),
-                           ("rho", optimizer == "rmsprop"), ("beta1", optimizer == "adam"),
-                           ("beta2", optimizer == "adam"), ("epsilon", optimizer in ("rmsprop", "adam"))):
-            field = self.fields[name]
-            error = bool(self._errors.get(name))
-            form.setRowVisible(field.row, used or error)  # an unused field still shows when it blocks Start
-            form.setRowVisible(field.error, error)

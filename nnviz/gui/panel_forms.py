@@ -1,4 +1,5 @@
-"""The parameter panel's parts: how its fields are laid out, the learning-rate slider, and the rules a
+"""The parameter panel's parts: how its fields are laid out, the Training group (its widgets and which of its
+optional rows show), the learning-rate slider, and the rules a
 set of typed values is checked by (each value against the last valid config, then the rules between
 fields). ``ParameterPanel`` in ``nnviz.gui.controls`` puts them together and reacts to the user.
 """
@@ -9,11 +10,23 @@ import math
 from collections.abc import Callable, Mapping
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QFormLayout, QGroupBox, QHBoxLayout, QSizePolicy, QSlider, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QPushButton,
+    QSizePolicy,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
 
 from nnviz.core.comparison import TRAINING_FIELDS
+from nnviz.core.optimizers import OPTIMIZERS, SCHEDULES, UPDATE_ORDERS
 from nnviz.core.training import LIVE_FIELDS, TrainConfig
-from nnviz.gui.fields import TOOLTIPS, TextField, is_range_error, refusal_reason
+from nnviz.gui.fields import TOOLTIPS, TextField, is_range_error, parse_batch, parse_float, parse_int, refusal_reason
 
 LOG_LR_MIN, LOG_LR_MAX, LOG_LR_STEPS = -4.0, 1.0, 100  # slider: α from 1e-4 to 10, 100 positions a decade
 LIVE_NOTE = "Applies live, from the next epoch."
@@ -117,6 +130,71 @@ class LearningRateSlider(QSlider):
         self.blockSignals(True)
         self.setValue(int(round(position)))
         self.blockSignals(False)
+
+
+OPTIMIZER_ROWS = (("momentum β", "momentum"), ("ρ", "rho"), ("β₁", "beta1"), ("β₂", "beta2"), ("ε", "epsilon"))
+SCHEDULE_ROWS = (("decay γ", "gamma", parse_float), ("step every k", "step_every", parse_int),
+                 ("step factor f", "step_factor", parse_float), ("L2 λ", "l2", parse_float),
+                 ("epochs", "epochs", parse_int))
+MOMENTUM_OPTIMIZERS = ("sgd", "heavy-ball", "nesterov")  # the optimisers that read the momentum field
+
+
+class TrainingGroup:
+    """The Training group: preset, α (field and slider), Find α…, batch size (and full batch), the optimiser
+    with its fields and update order, the α schedule with its fields, L2 λ and epochs. The panel connects them."""
+
+    def __init__(self, forms: FieldForms, layout: QVBoxLayout, presets: Mapping[str, dict]):
+        self.form = form = forms.group(layout, "Training")
+        self.preset = QComboBox()
+        self.preset.addItem("—", None)
+        for name in presets:
+            self.preset.addItem(name, name)
+        self.preset.setToolTip(TOOLTIPS["preset"])
+        form.addRow("preset", self.preset)
+
+        self.lr_slider = LearningRateSlider()
+        forms.add_text(form, "learning rate α", "learning_rate", parse_float, width=70, leading=self.lr_slider)
+        self.full_batch = QCheckBox("full batch")
+        self.full_batch.setToolTip("Every training sample in one update: batch gradient descent.")
+        self.find_lr = QPushButton("Find α…")
+        self.find_lr.setToolTip("Try α from 1e-5 to 10 in one pass from the shared start (no run is changed), "
+                                "see where the cost falls fastest and where training diverges, apply a suggestion")
+        form.addRow("", self.find_lr)
+        forms.add_text(form, "batch size B", "batch_size", parse_batch, width=80, extra=self.full_batch)
+        self.optimizer = QComboBox()
+        self.optimizer.addItems(list(OPTIMIZERS))
+        forms.add_widget(form, "optimizer", "optimizer", self.optimizer)
+        for label, name in OPTIMIZER_ROWS:
+            forms.add_text(form, label, name, parse_float, width=80)
+        self.update_order = QComboBox()
+        self.update_order.addItems(list(UPDATE_ORDERS))
+        forms.add_widget(form, "update order", "update_order", self.update_order)
+        self.schedule = QComboBox()
+        self.schedule.addItems(list(SCHEDULES))
+        forms.add_widget(form, "α schedule", "schedule", self.schedule)
+        for label, name, parse in SCHEDULE_ROWS:
+            forms.add_text(form, label, name, parse, width=80)
+
+    def show_used_rows(self, fields: Mapping[str, TextField], errors: Mapping[str, str]) -> None:
+        """Only the rows the chosen schedule and optimiser use (and any field whose error blocks Start);
+        the momentum field reads β for sgd, μ for the others; the update order shows for sgd (or if not 'true')."""
+        form = self.form
+        schedule = self.schedule.currentText()
+        optimizer = self.optimizer.currentText()
+        momentum = fields["momentum"]
+        label = "momentum β" if optimizer == "sgd" else "momentum μ"
+        if form.labelForField(momentum.row).text() != label:
+            form.labelForField(momentum.row).setText(label)
+            momentum.label = label
+        form.setRowVisible(self.update_order, optimizer == "sgd" or self.update_order.currentText() != "true")
+        for name, used in (("gamma", schedule == "exponential"), ("step_every", schedule == "step"),
+                           ("step_factor", schedule == "step"), ("momentum", optimizer in MOMENTUM_OPTIMIZERS),
+                           ("rho", optimizer == "rmsprop"), ("beta1", optimizer == "adam"),
+                           ("beta2", optimizer == "adam"), ("epsilon", optimizer in ("rmsprop", "adam"))):
+            field = fields[name]
+            error = bool(errors.get(name))
+            form.setRowVisible(field.row, used or error)  # an unused field still shows when it blocks Start
+            form.setRowVisible(field.error, error)
 
 
 def checked_config(values: dict, errors: dict[str, str], base: TrainConfig,
