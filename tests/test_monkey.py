@@ -464,7 +464,7 @@ class Monkey:
             if w.health_banner.button.isVisible():
                 w.health_banner.button.click()
         elif kind == "finder":  # Find α opened, then closed while it runs or after (unit: which)
-            w.find_learning_rate()
+            w.tools.find_learning_rate()
             dialog = w.findChild(QDialog)
             if dialog is not None:
                 QCoreApplication.processEvents()

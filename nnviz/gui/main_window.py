@@ -27,8 +27,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nnviz.core.comparison import NOTEBOOK_PRESETS, notebook_runs, preset_run
-from nnviz.core.specs import optimizer_runs
 from nnviz.core.training import TrainConfig
 from nnviz.gui import window_settings
 from nnviz.gui.actions import DEFAULT_SPEED, SPEEDS, Actions
@@ -38,9 +36,9 @@ from nnviz.gui.controls import ParameterPanel
 from nnviz.gui.curves import CurvesView
 from nnviz.gui.documents import Documents
 from nnviz.gui.inside_views import VIEW_MODES, InsideViews
-from nnviz.gui.lr_finder import LrFinderDialog
 from nnviz.gui.maps_panel import MapsPanel
 from nnviz.gui.run_list import RunListPanel
+from nnviz.gui.run_tools import RunTools
 from nnviz.gui.status import READY, StatusBar
 from nnviz.gui.timeline import TimelineSlider
 from nnviz.gui.window_views import ViewSync
@@ -79,7 +77,6 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.settings = settings if settings is not None else QSettings(ORGANIZATION, APPLICATION)
         self._save_settings = True
-        self._finder = None  # the learning-rate finder's dialog, while open
         shared, specs = window_settings.initial_comparison(self.settings, config, restore_parameters)
         speed = str(self.settings.value("run/speed", DEFAULT_SPEED))
         self.controller = Controller(shared, specs, SPEEDS.get(speed, SPEEDS[DEFAULT_SPEED]), self)
@@ -100,6 +97,7 @@ class MainWindow(QMainWindow):
         for name in ("message", "epoch_label", "progress", "cost_label", "accuracy_label", "lr_label", "rate_label"):
             setattr(self, name, getattr(self.statusline, name))
         self.views = ViewSync(self)
+        self.tools = RunTools(self)  # adding sets of runs, the learning-rate finder
         self._wire()
         window_settings.restore_view(self)
         self.views.runs_changed()
@@ -231,9 +229,9 @@ class MainWindow(QMainWindow):
         self.panel.preset_chosen.connect(v.preset_chosen)
         self.runs.selection_changed.connect(c.select)
         self.runs.add_requested.connect(lambda run_id: v.guarded(lambda: c.copy_run(run_id)))
-        self.runs.notebook_requested.connect(self.add_notebook_runs)
-        self.runs.optimizers_requested.connect(self.add_optimizer_runs)
-        self.panel.find_learning_rate_requested.connect(self.find_learning_rate)
+        self.runs.notebook_requested.connect(self.tools.add_notebook_runs)
+        self.runs.optimizers_requested.connect(self.tools.add_optimizer_runs)
+        self.panel.find_learning_rate_requested.connect(self.tools.find_learning_rate)
         self.runs.remove_requested.connect(c.remove_run)
         self.runs.edit_requested.connect(v.run_edit_requested)
         self.curves.run_visibility_changed.connect(lambda key, on: v.run_edit_requested(int(key), {"visible": on}))
@@ -309,52 +307,6 @@ class MainWindow(QMainWindow):
     def new_comparison(self) -> bool:
         return self.documents.new_comparison()
 
-    def add_notebook_runs(self) -> None:
-        """The notebook's four strategies; they replace a lone, untrained sgd run (the window's start),
-        else they are added (all from the same weights: the others go on where they are)."""
-        self._add_runs(notebook_runs(), f"the {len(NOTEBOOK_PRESETS)} notebook runs")
-
-    def add_optimizer_runs(self) -> None:
-        """sgd, momentum, nesterov, rmsprop and adam from the same start, as add_notebook_runs adds its four."""
-        self._add_runs(optimizer_runs(), "the 5 optimisers")
-
-    def _add_runs(self, runs: list, what: str) -> None:
-        specs = self.model.specs()
-        sgd = preset_run("sgd")
-        if len(specs) == 1 and self.model.trained_epochs() == 0 and \
-                specs[0].replace(colour=sgd.colour, epochs=sgd.epochs, visible=True) == sgd:
-            self.controller.replace(self.model.shared, runs,
-                                    done_message=f"{len(runs)} runs, all from the same initial "
-                                                 "weights on the same data: press Start")
-            return
-        for spec in runs:
-            self.controller.add_run(spec, select=False)
-        self.statusline.set_message(f"{len(self.model)} runs: {what} added at epoch 0, from the same weights; "
-                                    "the others go on where they are")
-
-    def find_learning_rate(self) -> None:
-        """The learning-rate finder for the selected run, from the shared start (no run is changed); its
-        suggestion applies to that run live."""
-        run = self.model.runs.get(self.selected_run_id)
-        if run is None or self.controller.busy:
-            self.statusline.set_message("Find α: wait until the data and network are ready" if run is not None
-                                        else "Find α: select a run first", "error")
-            return
-        if self._finder is not None:
-            self._finder.close()
-        dialog = LrFinderDialog(run.trainer.config, self.model.start, self.model.engine, run.spec.name, self)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-        dialog.apply_requested.connect(
-            lambda alpha, run_id=run.id: self.views.run_edit_requested(run_id, {"learning_rate": float(alpha)}))
-        key = id(dialog)
-        dialog.destroyed.connect(lambda *_: self._forget_finder(key))
-        self._finder = dialog
-        dialog.show()
-
-    def _forget_finder(self, key: int) -> None:
-        if self._finder is not None and id(self._finder) == key:
-            self._finder = None
-
     def histories(self):
         return self.model.histories()
 
@@ -428,8 +380,7 @@ class MainWindow(QMainWindow):
         if not self.documents.may_discard("quitting"):
             event.ignore()
             return
-        if self._finder is not None:
-            self._finder.close()  # stops its pass
+        self.tools.close_finder()  # stops its pass
         self.inside.landscape.shutdown()
         self.controller.shutdown()
         self.documents.wait_for_tasks()
