@@ -3,6 +3,7 @@ the read-outs, and the canvas that paints a frame and passes the pointer on."""
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -10,8 +11,9 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QToolTip, QWidget
 
-from nnviz.core.grid import GridEvaluator
+from nnviz.core.grid import GridEvaluator, operations_per_point
 from nnviz.core.health import Health, percent
+from nnviz.core.network import Layout
 from nnviz.gui.map_drawing import pixel_font
 from nnviz.gui.map_shared import BACKGROUND, FOREGROUND, NOTE_COLOR
 from nnviz.gui.network_paint import (
@@ -32,6 +34,28 @@ from nnviz.gui.network_paint import (
 
 TOP_K = 12  # a layer wider than this shows its TOP_K units of largest outgoing ‖w‖ unless "show all"
 LABEL_BACKGROUND = QColor(255, 255, 255, 200)  # behind the text on a unit
+
+
+KEY_TIP = ("Lines: the weights between the units shown, blue positive, orange negative, as wide as |w| relative "
+           "to the largest |w| of their layer.\nThe bar along a unit's lower edge: its bias, to the right when "
+           "positive (blue), to the left when negative (orange), as long as |b| relative to its layer's largest.")
+
+
+def key_text(note: str) -> str:
+    """The key over the network (rich text): the lines' colours and width, the bias bar, then ``note``."""
+    return (f"<span style='color:{POSITIVE_WEIGHT}'>━</span> w &gt; 0 &nbsp;"
+            f"<span style='color:{NEGATIVE_WEIGHT}'>━</span> w &lt; 0 &nbsp;(width ∝ |w|);"
+            f" bar on a unit: its bias" + (f" &nbsp;· {note}" if note else ""))
+
+
+def check_unit(shape: tuple[int, ...] | None, layer: int, unit: int) -> None:
+    """Raise ValueError naming the field and its range unless ``unit`` of column ``layer`` is in ``shape``."""
+    if shape is None:
+        raise ValueError("no network shown")
+    if not 0 <= layer < len(shape):
+        raise ValueError(f"layer={layer}: must be from 0 to {len(shape) - 1}")
+    if not 0 <= unit < shape[layer]:
+        raise ValueError(f"unit={unit}: layer {layer} has units 0 to {shape[layer] - 1}")
 
 
 def layer_name(layer: int, layers: int) -> str:
@@ -90,6 +114,21 @@ class Column:
     biases: np.ndarray | None  # (m,) the shown units' biases (None for the inputs)
     bias_max: float  # the layer's largest |b|
     note: str  # under the column: which units are shown
+
+
+def cells_for(layout: Layout, work: float, cells: tuple[int, int]) -> int:
+    """Cells per side so that one grid evaluation costs about ``work`` multiply-adds, within ``cells``."""
+    return int(np.clip(math.isqrt(int(work // operations_per_point(layout))), *cells))
+
+
+def reuse_evaluator(evaluator: GridEvaluator | None, layout: Layout, activation: str, extent,
+                    n: int) -> GridEvaluator:
+    """``evaluator`` when it evaluates this network over ``extent`` with ``n`` cells a side, else a new one."""
+    extent = tuple(float(v) for v in extent)
+    if (evaluator is None or evaluator.layout != layout or evaluator.activation != activation
+            or evaluator.extent != extent or evaluator.n != n):
+        evaluator = GridEvaluator(layout, activation, extent, n)
+    return evaluator
 
 
 def grid_values(evaluator: GridEvaluator, params: np.ndarray) -> list[np.ndarray]:

@@ -2,16 +2,103 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetricsF, QImage, QPainter, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from nnviz.core.grid import GridEvaluator
 from nnviz.gui.map_drawing import Frame, class_sprites, draw_axes, draw_vertical, pixel_font
-from nnviz.gui.map_shared import BACKGROUND, FOREGROUND, MapPoints, nice_ticks, tick_label
+from nnviz.gui.map_shared import BACKGROUND, FOREGROUND, MapPoints, fit_extent, nice_ticks, tick_label
+from nnviz.gui.network_canvas import cells_for, column_scale, grid_values, reuse_evaluator, unit_name
 from nnviz.gui.network_paint import Scale, qimage
 
 LEFT, RIGHT, TOP, BOTTOM = 58, 86, 10, 46  # pixels around the plot: y axis, colour bar, x axis
+LARGE_WORK = 500_000_000  # multiply-adds the large unit's grid may cost (~12 ms here) ...
+LARGE_CELLS = (48, 200)  # ... with 48 to 200 cells per side
+
+
+class LargeUnit:
+    """The unit shown large: which one, its ``UnitPage`` and a grid of its own at a higher resolution.
+    ``unit_text(layer, unit, value, x1, x2)`` words a hover read-out, ``say(text)`` shows it."""
+
+    def __init__(self, unit_text: Callable[[int, int, float, float, float], str], say: Callable[[str], None]):
+        self.page = UnitPage()
+        self.unit: tuple[int, int] | None = None  # (layer, unit) shown, None when closed
+        self._unit_text, self._say = unit_text, say
+        self._evaluator: GridEvaluator | None = None
+        self._source: tuple | None = None  # (model, extent, title) last drawn from, for a resize
+        self.page.map.hovered.connect(self._hover)
+        self.page.map.resized.connect(self._resized)
+
+    def open(self, layer: int, unit: int, model: tuple, extent, title: str) -> None:
+        self.unit = (int(layer), int(unit))
+        self.show(model, extent, title)
+        self.page.button.setFocus()
+
+    def close(self) -> None:
+        self.unit = self._source = None
+        self._evaluator = None  # its buffers are the largest the view holds
+
+    def show(self, model: tuple | None, extent, title: str) -> None:
+        """Draw the unit from ``model`` = (params, layout, activation) over the data's plane ``extent``, in one
+        grid evaluation; ``title`` names what is shown."""
+        self._source = (model, extent, title)
+        if self.unit is None or model is None:
+            return
+        layer, unit = self.unit
+        params, layout, activation = model
+        area = self.page.map.plot_area()
+        ev = self._evaluator = reuse_evaluator(self._evaluator, layout, activation,
+                                               fit_extent(extent, area.width(), area.height()),
+                                               cells_for(layout, LARGE_WORK, LARGE_CELLS))
+        outputs = grid_values(ev, params)
+        layers = len(layout.shape)
+        # The column's scale rule over the data's plane (the page shows a wider one): the same colours as small.
+        x0, x1, y0, y1 = extent
+        rows = np.flatnonzero((ev.ys >= y0) & (ev.ys <= y1))
+        cols = np.flatnonzero((ev.xs >= x0) & (ev.xs <= x1))
+        inside = outputs[layer][:, rows][:, :, cols] if len(rows) and len(cols) else outputs[layer]
+        scale = column_scale(layer, inside, activation, layers, extent)
+        label = ("x₁", "x₂")[unit] if layer == 0 else "P(class 1)" if layer == layers - 1 else f"{activation} output"
+        self.page.map.show_values(outputs[layer][unit].copy(), ev.xs, ev.ys, scale, ev.extent, label)
+        name = unit_name(layer, unit, layout.shape)
+        self.page.set_title(f"{name} — {title}" if title else name)
+
+    def values(self) -> np.ndarray | None:
+        """The values shown, (n, n) (a copy; None when closed)."""
+        values = self.page.map.values
+        return None if self.unit is None or values is None else values.copy()
+
+    def scale_range(self) -> tuple[float, float] | None:
+        """(low, high) of the colour scale shown (None when closed)."""
+        if self.unit is None:
+            return None
+        scale = self.page.map.scale
+        return scale.low, scale.high
+
+    @property
+    def grid(self) -> tuple[np.ndarray, np.ndarray]:
+        """(x₁ of each column, x₂ of each row) of the map's grid (cell centres)."""
+        return self.page.map.xs.copy(), self.page.map.ys.copy()
+
+    def text(self, pos: QPointF) -> str:
+        """The read-out at ``pos`` (the map's coordinates), '' off the map or when closed."""
+        cell = self.page.map.cell_at(pos)
+        if cell is None or self.unit is None:
+            return ""
+        i, j = cell
+        large = self.page.map
+        return self._unit_text(*self.unit, float(large.values[i, j]), large.xs[j], large.ys[i])
+
+    def _hover(self, pos: QPointF | None) -> None:
+        self._say((self.text(pos) if pos is not None else "") or " ")
+
+    def _resized(self) -> None:
+        if self.unit is not None and self._source is not None:
+            self.show(*self._source)
 
 
 class UnitPage(QWidget):

@@ -14,42 +14,37 @@ import numpy as np
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QHBoxLayout, QLabel, QScrollArea, QStackedWidget, QVBoxLayout, QWidget
 
-from nnviz.core.grid import GridEvaluator, operations_per_point
+from nnviz.core.grid import GridEvaluator
 from nnviz.core.health import Health
 from nnviz.core.network import Layout
-from nnviz.gui.map_shared import FOREGROUND, NOTE_COLOR, MapPoints, fit_extent, map_points
-from nnviz.gui.network_canvas import (  # noqa: F401  (TOP_K, unit_name: importable from here)
+from nnviz.gui.map_shared import FOREGROUND, NOTE_COLOR, MapPoints, map_points
+from nnviz.gui.network_canvas import (  # noqa: F401  (TOP_K, unit_name, cells_for: importable from here)
+    KEY_TIP,
     TOP_K,
     Column,
     NetworkCanvas,
     build_columns,
-    column_scale,
+    cells_for,
+    check_unit,
     grid_values,
+    key_text,
     line_text,
+    reuse_evaluator,
     unit_name,
     unit_text,
 )
 from nnviz.gui.network_paint import (
-    NEGATIVE_WEIGHT,
-    POSITIVE_WEIGHT,
     Lines,
     Plan,
     nearest_line,
     plan_columns,
     select_lines,
 )
-from nnviz.gui.network_unit_page import UnitPage
+from nnviz.gui.network_unit_page import LargeUnit
 
 UNIT_WORK = 100_000_000  # multiply-adds a frame's grid may cost (~3 ms here): wide networks get fewer cells
 UNIT_CELLS = (16, 48)  # cells per side of a unit's map: at most 48, at least 16
-LARGE_WORK = 500_000_000  # the same for the unit shown large (~12 ms here) ...
-LARGE_CELLS = (48, 200)  # ... with 48 to 200 cells per side
 DEFAULT_EXTENT = (-1.0, 1.0, -1.0, 1.0)  # the plane before set_data
-
-
-def cells_for(layout: Layout, work: float, cells: tuple[int, int]) -> int:
-    """Cells per side so that one grid evaluation costs about ``work`` multiply-adds, within ``cells``."""
-    return int(np.clip(math.isqrt(int(work // operations_per_point(layout))), *cells))
 
 
 class NetworkView(QWidget):
@@ -66,10 +61,8 @@ class NetworkView(QWidget):
         self._health: Health | None = None
         self._title = ""
         self._evaluator: GridEvaluator | None = None
-        self._large_evaluator: GridEvaluator | None = None
         self._outputs: list[np.ndarray] = []  # per column, (units, n, n) float32 (inputs, then layer_outputs)
         self._plan: tuple[tuple, Plan] | None = None  # (what it was made for, the slots' plan)
-        self._large: tuple[int, int] | None = None  # the unit shown large
         self._hover: QPointF | None = None  # the pointer over the canvas (canvas coordinates)
         self._stale = False  # the network given is not evaluated yet (it came while the large view was open)
 
@@ -78,10 +71,7 @@ class NetworkView(QWidget):
         self._title_label.setWordWrap(True)  # a narrow view wraps it rather than cut it ('epoch 1' of 'epoch 150')
         self._key = QLabel()
         self._key.setStyleSheet(f"color: {NOTE_COLOR};")
-        self._key.setToolTip("Lines: the weights between the units shown, blue positive, orange negative, as wide "
-                             "as |w| relative to the largest |w| of their layer.\nThe bar along a unit's lower "
-                             "edge: its bias, to the right when positive (blue), to the left when negative "
-                             "(orange), as long as |b| relative to its layer's largest.")
+        self._key.setToolTip(KEY_TIP)
         self._check = QCheckBox("show all units")
         self._check.setToolTip(f"Layers wider than {TOP_K} units show their {TOP_K} units of largest outgoing "
                                "weights; checked: every unit, in a scrolling grid")
@@ -101,19 +91,17 @@ class NetworkView(QWidget):
         self._scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         self._scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self._scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self._page = UnitPage()
-        self._page.back.connect(self.close_large)
-        self._page.map.hovered.connect(self._large_hover)
-        self._page.map.resized.connect(self._large_resized)
-        self._stack = QStackedWidget()
-        self._stack.addWidget(self._scroll)
-        self._stack.addWidget(self._page)
         self._readout = QLabel(" ")
         self._readout.setStyleSheet(f"color: {FOREGROUND};")
         self._readout.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self._readout.setWordWrap(True)  # a unit's read-out is longer than a narrow view is wide ...
         self._readout.setMinimumHeight(3 * self._readout.fontMetrics().lineSpacing())  # ... with room for 3 lines
         self._readout.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        self._large = LargeUnit(self._unit_text, self._readout.setText)  # the unit shown large, on a page
+        self._large.page.back.connect(self.close_large)
+        self._stack = QStackedWidget()
+        self._stack.addWidget(self._scroll)
+        self._stack.addWidget(self._large.page)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addLayout(top)
@@ -130,7 +118,7 @@ class NetworkView(QWidget):
         large view draws. X : ndarray of shape (n, 2), y : (n,) labels 0/1; the test set likewise or None."""
         self._points = map_points(X, y, X_test, y_test)
         self._extent = self._points.extent
-        self._page.map.set_points(self._points)
+        self._large.page.map.set_points(self._points)
         if self._model is not None:
             self.show_network(*self._model, health=self._health, title=self._title)
 
@@ -148,14 +136,14 @@ class NetworkView(QWidget):
         if title != self._title_label.text():
             self._title_label.setText(title)
         self._stale = True
-        if self._large is not None:
-            layer, unit = self._large
+        if self._large.unit is not None:
+            layer, unit = self._large.unit
             if layer >= len(layout.shape) or unit >= layout.shape[layer]:
                 self.close_large()  # the network changed shape: that unit is gone
-        if self._large is None:
+        if self._large.unit is None:
             self._fresh()
         else:  # the network is hidden behind the large view: evaluated when it is next needed
-            self._show_large()
+            self._large.show(self._model, self._extent, self._title)
 
     def _fresh(self) -> None:
         """Evaluate the unit maps of the network last given, unless done already."""
@@ -163,8 +151,8 @@ class NetworkView(QWidget):
             return
         self._stale = False
         params, layout, activation = self._model
-        self._evaluator = self._reuse(self._evaluator, layout, activation, self._extent,
-                                      cells_for(layout, UNIT_WORK, UNIT_CELLS))
+        self._evaluator = reuse_evaluator(self._evaluator, layout, activation, self._extent,
+                                          cells_for(layout, UNIT_WORK, UNIT_CELLS))
         self._outputs = grid_values(self._evaluator, params)
         self._rebuild()
 
@@ -241,8 +229,8 @@ class NetworkView(QWidget):
     def hover_text(self, pos) -> str:
         """What hovering at ``pos`` (this widget's coordinates) says: a unit, a line, or '' over nothing."""
         pos = QPointF(pos)
-        if self._large is not None:
-            return self._large_text(self._page.map.mapFrom(self, pos))
+        if self._large.unit is not None:
+            return self._large.text(self._large.page.map.mapFrom(self, pos))
         self._fresh()
         return self._canvas_text(self.canvas.mapFrom(self, pos))
 
@@ -266,34 +254,26 @@ class NetworkView(QWidget):
     def open_unit(self, layer: int, unit: int) -> None:
         """Show unit ``unit`` of column ``layer`` large with the data on top (Esc or Back returns)."""
         self._check_unit(layer, unit)
-        self._large = (int(layer), int(unit))
-        self._stack.setCurrentWidget(self._page)
-        self._show_large()
-        self._page.button.setFocus()
-
-    def _large_resized(self) -> None:
-        if self._large is not None and self._model is not None:
-            self._show_large()
+        self._stack.setCurrentWidget(self._large.page)
+        self._large.open(layer, unit, self._model, self._extent, self._title)
 
     def close_large(self) -> None:
-        self._large = None
+        self._large.close()
         self._stack.setCurrentWidget(self._scroll)
-        self._large_evaluator = None  # its buffers are the largest the view holds
         self._fresh()
 
     @property
     def large_unit(self) -> tuple[int, int] | None:
         """(layer, unit) shown large, None when the whole network is shown."""
-        return self._large
+        return self._large.unit
 
     @property
     def large_title(self) -> str:
-        return self._page.title.text()
+        return self._large.page.title.text()
 
     def large_map(self) -> np.ndarray | None:
         """The values the large view shows, (n, n) as ``unit_map`` (a copy; None when closed)."""
-        values = self._page.map.values
-        return None if self._large is None or values is None else values.copy()
+        return self._large.values()
 
     def column_scale_range(self, layer: int) -> tuple[float, float]:
         """(low, high) of the colour scale column ``layer`` is drawn with (stated in its colour strip)."""
@@ -303,27 +283,14 @@ class NetworkView(QWidget):
 
     def large_scale_range(self) -> tuple[float, float] | None:
         """(low, high) of the colour scale of the unit shown large (None when none is)."""
-        if self._large is None:
-            return None
-        scale = self._page.map.scale
-        return scale.low, scale.high
+        return self._large.scale_range()
 
     @property
     def large_grid(self) -> tuple[np.ndarray, np.ndarray]:
         """(x₁ of each column, x₂ of each row) of the large map's grid (cell centres)."""
-        large = self._page.map
-        return large.xs.copy(), large.ys.copy()
+        return self._large.grid
 
     # ---- evaluation -----------------------------------------------------------------------------------
-
-    @staticmethod
-    def _reuse(evaluator: GridEvaluator | None, layout: Layout, activation: str, extent, n: int) -> GridEvaluator:
-        """``evaluator`` when it evaluates this network over ``extent`` with ``n`` cells a side, else a new one."""
-        extent = tuple(float(v) for v in extent)
-        if (evaluator is None or evaluator.layout != layout or evaluator.activation != activation
-                or evaluator.extent != extent or evaluator.n != n):
-            evaluator = GridEvaluator(layout, activation, extent, n)
-        return evaluator
 
     def _rebuild(self) -> None:
         """Which units each column shows, their images, the plan and the lines; then a repaint."""
@@ -359,23 +326,14 @@ class NetworkView(QWidget):
             self._rebuild()
 
     def _update_key(self) -> None:
-        note = self.canvas.lines.note
-        text = (f"<span style='color:{POSITIVE_WEIGHT}'>━</span> w &gt; 0 &nbsp;"
-                f"<span style='color:{NEGATIVE_WEIGHT}'>━</span> w &lt; 0 &nbsp;(width ∝ |w|);"
-                f" bar on a unit: its bias" + (f" &nbsp;· {note}" if note else ""))
+        text = key_text(self.canvas.lines.note)
         if text != self._key.text():
             self._key.setText(text)
 
     # ---- hover and click -------------------------------------------------------------------------------
 
     def _check_unit(self, layer: int, unit: int) -> None:
-        if self._model is None:
-            raise ValueError("no network shown")
-        shape = self._model[1].shape
-        if not 0 <= layer < len(shape):
-            raise ValueError(f"layer={layer}: must be from 0 to {len(shape) - 1}")
-        if not 0 <= unit < shape[layer]:
-            raise ValueError(f"unit={unit}: layer {layer} has units 0 to {shape[layer] - 1}")
+        check_unit(None if self._model is None else self._model[1].shape, layer, unit)
 
     def _canvas_text(self, pos: QPointF) -> str:
         if self._model is None:
@@ -395,17 +353,6 @@ class NetworkView(QWidget):
         bias = float(layout.views(params)[layer - 1][1][unit]) if layer > 0 else None
         return unit_text(layer, unit, layout.shape, bias, activation, self._health, value, x1, x2)
 
-    def _large_text(self, pos: QPointF) -> str:
-        cell = self._page.map.cell_at(pos)
-        if cell is None or self._large is None:
-            return ""
-        i, j = cell
-        large = self._page.map
-        return self._unit_text(*self._large, float(large.values[i, j]), large.xs[j], large.ys[i])
-
-    def _large_hover(self, pos: QPointF | None) -> None:
-        self._readout.setText((self._large_text(pos) if pos is not None else "") or " ")
-
     def _canvas_hover(self, pos: QPointF | None) -> None:
         self._hover = pos
         self._readout.setText((self._canvas_text(pos) if pos is not None else "") or " ")
@@ -419,37 +366,13 @@ class NetworkView(QWidget):
 
     def mousePressEvent(self, event) -> None:
         """Clicks sent to the view itself (the canvas forwards its own)."""
-        if event.button() == Qt.MouseButton.LeftButton and self._large is None:
+        if event.button() == Qt.MouseButton.LeftButton and self._large.unit is None:
             self._press(self.canvas.mapFrom(self, event.position()))
         event.accept()
 
     def keyPressEvent(self, event) -> None:
-        if event.key() == Qt.Key.Key_Escape and self._large is not None:
+        if event.key() == Qt.Key.Key_Escape and self._large.unit is not None:
             self.close_large()
             event.accept()
         else:
             super().keyPressEvent(event)
-
-    def _show_large(self) -> None:
-        """The unit shown large, from a grid of its own at a higher resolution (one call)."""
-        layer, unit = self._large
-        if self._model is None:
-            return
-        params, layout, activation = self._model
-        area = self._page.map.plot_area()
-        self._large_evaluator = self._reuse(self._large_evaluator, layout, activation,
-                                            fit_extent(self._extent, area.width(), area.height()),
-                                            cells_for(layout, LARGE_WORK, LARGE_CELLS))
-        outputs = grid_values(self._large_evaluator, params)
-        layers = len(layout.shape)
-        # The column's scale rule over the data's plane (the page shows a wider one): the same colours as small.
-        ev = self._large_evaluator
-        x0, x1, y0, y1 = self._extent
-        rows = np.flatnonzero((ev.ys >= y0) & (ev.ys <= y1))
-        cols = np.flatnonzero((ev.xs >= x0) & (ev.xs <= x1))
-        inside = outputs[layer][:, rows][:, :, cols] if len(rows) and len(cols) else outputs[layer]
-        scale = column_scale(layer, inside, activation, layers, self._extent)
-        label = ("x₁", "x₂")[unit] if layer == 0 else "P(class 1)" if layer == layers - 1 else f"{activation} output"
-        self._page.map.show_values(outputs[layer][unit].copy(), ev.xs, ev.ys, scale, ev.extent, label)
-        name = unit_name(layer, unit, layout.shape)
-        self._page.set_title(f"{name} — {self._title}" if self._title else name)
