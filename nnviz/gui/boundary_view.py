@@ -16,15 +16,14 @@ from nnviz.core.network import Layout, predict
 from nnviz.gui.export import png_bytes
 from nnviz.gui.map_readout import MapReadout, format_coordinate, format_probability
 from nnviz.gui.map_render import render_map
+from nnviz.gui.map_scatter import MapScatter
 from nnviz.gui.map_shared import (  # noqa: F401  (BACKGROUND, MARGIN, data_extent: imported from here by others)
     BACKGROUND,
-    CLASS_COLORS,
     COMPACT_DRAWN_POINTS,
     CONTOUR_COLOR,
     FOREGROUND,
     MARGIN,
     MAX_DRAWN_POINTS,
-    NOTE_COLOR,
     PROBABILITY_COLORS,
     PROBABILITY_STOPS,
     MapPoints,
@@ -48,6 +47,24 @@ def probability_colormap() -> pg.ColorMap:
 def no_si_prefix(axis: pg.AxisItem) -> None:
     """Data axes show the data's own numbers: never "x₂ (x0.001)" with rescaled ticks."""
     axis.enableAutoSIPrefix(False)
+
+
+def style_axis(axis: pg.AxisItem) -> None:
+    """Axis line, ticks and tick labels in the text colour."""
+    axis.setPen(pg.mkPen(FOREGROUND))
+    axis.setTextPen(pg.mkPen(FOREGROUND))
+
+
+def probability_colorbar(image: pg.ImageItem, cmap: pg.ColorMap) -> pg.ColorBarItem:
+    """The colour bar of the decision map: P(class 1) from 0 to 1; it keeps ``image``'s levels at (0, 1)."""
+    bar = pg.ColorBarItem(values=(0.0, 1.0), colorMap=cmap, interactive=False, width=14, pen=FOREGROUND)
+    bar.setImageItem(image)
+    axis = bar.getAxis("right")
+    style_axis(axis)
+    no_si_prefix(axis)
+    axis.setLabel("P(class 1)", color=FOREGROUND)
+    axis.setTicks([[(v, f"{v:g}") for v in (0, 0.25, 0.5, 0.75, 1.0)]])
+    return bar
 
 
 def save_png(item: pg.GraphicsItem, path, width: int | None = None) -> None:
@@ -105,11 +122,12 @@ class BoundaryView(pg.GraphicsLayoutWidget):
         self.plot.vb.disableAutoRange()
         for side in ("left", "bottom", "right", "top"):
             no_si_prefix(self.plot.getAxis(side))
-        if compact:
-            for side in ("left", "bottom"):
+        for side, label in (("bottom", "x₁"), ("left", "x₂")):
+            if compact:
                 self.plot.hideAxis(side)
-        else:
-            self._style_axes()
+            else:
+                style_axis(self.plot.getAxis(side))
+                self.plot.getAxis(side).setLabel(label, color=FOREGROUND)
 
         cmap = probability_colormap()
         self.image = pg.ImageItem(axisOrder="row-major")
@@ -120,50 +138,16 @@ class BoundaryView(pg.GraphicsLayoutWidget):
 
         self.colorbar: pg.ColorBarItem | None = None
         if colorbar and not compact:
-            self.colorbar = pg.ColorBarItem(
-                values=(0.0, 1.0), colorMap=cmap, interactive=False, width=14, pen=FOREGROUND
-            )
-            self.colorbar.setImageItem(self.image)  # keeps the image's levels at (0, 1)
-            self._style_axis(self.colorbar.getAxis("right"))
-            no_si_prefix(self.colorbar.getAxis("right"))
-            self.colorbar.getAxis("right").setLabel("P(class 1)", color=FOREGROUND)
-            self.colorbar.getAxis("right").setTicks([[(v, f"{v:g}") for v in (0, 0.25, 0.5, 0.75, 1.0)]])
+            self.colorbar = probability_colorbar(self.image, cmap)
             self.addItem(self.colorbar, row=1, col=1)
-
-        size = 4 if compact else 6
-        self._scatter = []  # (class 0 train, class 1 train, class 0 test, class 1 test)
-        for hollow in (False, True):
-            for color in CLASS_COLORS:
-                if hollow:
-                    item = pg.ScatterPlotItem(size=size + 1, pen=pg.mkPen(color, width=1.4), brush=None)
-                else:
-                    item = pg.ScatterPlotItem(size=size, pen=pg.mkPen(255, 255, 255, 160, width=0.6), brush=color)
-                item.setZValue(2)
-                self.plot.addItem(item)
-                self._scatter.append(item)
 
         self.contour = pg.PlotDataItem(
             connect="pairs", pen=pg.mkPen(CONTOUR_COLOR, width=2), antialias=True, skipFiniteCheck=True
         )
         self.contour.setZValue(3)  # over the image and the points, as in the notebook
         self.plot.addItem(self.contour)
-
-        self.legend: pg.LegendItem | None = None
-        if not compact:
-            self.legend = pg.LegendItem(
-                offset=(-8, 8),
-                brush=pg.mkBrush(255, 255, 255, 200),
-                pen=pg.mkPen(200, 200, 200),
-                labelTextColor=FOREGROUND,
-            )
-            self.legend.setParentItem(self.plot.vb)
-            self._update_legend(has_test=False)
-
-        # Says when only a subset of the points is drawn (many points: see map_render.map_points).
-        self._note = pg.LabelItem("", color=NOTE_COLOR, size="7pt" if compact else "8pt")
-        self._note.setParentItem(self.plot.vb)
-        self._note.anchor(itemPos=(0, 1), parentPos=(0, 1), offset=(2, -2))
-        self._note.setVisible(False)
+        self._scatter = MapScatter(self.plot, self.contour, compact)  # the points, the legend, the note
+        self.legend: pg.LegendItem | None = self._scatter.legend
 
         # The readout under the cursor, in the top left corner (the legend is top right, the note bottom left).
         self._readout = MapReadout(self.plot.vb, self._describe, self.hovered, 7.5 if compact else 9.0)
@@ -187,13 +171,8 @@ class BoundaryView(pg.GraphicsLayoutWidget):
     def set_points(self, points: MapPoints) -> None:
         """Like ``set_data``, with the points chosen once by ``map_render.map_points`` (shared by many maps)."""
         points = points.limited(COMPACT_DRAWN_POINTS if self.compact else MAX_DRAWN_POINTS)
-        for item, drawn in zip(self._scatter, (*points.train, *points.test), strict=True):
-            item.setData(pos=drawn)
+        self._scatter.show(points)
         self._points = points
-        if self.legend is not None:
-            self._update_legend(points.n_test > 0)
-        self._note.setText(points.note)
-        self._note.setVisible(bool(points.note))
         self._data_extent = points.extent
         self._fit_extent()
 
@@ -309,19 +288,15 @@ class BoundaryView(pg.GraphicsLayoutWidget):
 
     def scatter_items(self) -> tuple[pg.ScatterPlotItem, ...]:
         """The scatter items: (class 0 train, class 1 train, class 0 test, class 1 test)."""
-        return tuple(self._scatter)
+        return self._scatter.items
 
     def drawn_points(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The points the scatter draws: (class 0 train, class 1 train, class 0 test, class 1 test), each (k, 2)."""
-        out = []
-        for item in self._scatter:
-            x, y = item.getData()
-            out.append(np.empty((0, 2)) if x is None else np.column_stack([x, y]))
-        return tuple(out)
+        return self._scatter.drawn_points()
 
     def legend_labels(self) -> list[str]:
         """The legend's entries, top to bottom ([] for a compact map, which has none)."""
-        return [] if self.legend is None else [label.text for _, label in self.legend.items]
+        return self._scatter.legend_labels()
 
     @property
     def extent(self) -> tuple[float, float, float, float]:
@@ -389,24 +364,6 @@ class BoundaryView(pg.GraphicsLayoutWidget):
         self._xs = x_min + (x_max - x_min) * cells
         self._ys = y_min + (y_max - y_min) * cells
         self.image.setRect(x_min, y_min, x_max - x_min, y_max - y_min)
-
-    def _style_axis(self, axis: pg.AxisItem) -> None:
-        axis.setPen(pg.mkPen(FOREGROUND))
-        axis.setTextPen(pg.mkPen(FOREGROUND))
-
-    def _style_axes(self) -> None:
-        for side, label in (("bottom", "x₁"), ("left", "x₂")):
-            axis = self.plot.getAxis(side)
-            self._style_axis(axis)
-            axis.setLabel(label, color=FOREGROUND)
-
-    def _update_legend(self, has_test: bool) -> None:
-        self.legend.clear()
-        self.legend.addItem(self._scatter[0], "class 0")
-        self.legend.addItem(self._scatter[1], "class 1")
-        if has_test:
-            self.legend.addItem(self._scatter[2], "test (hollow)")
-        self.legend.addItem(self.contour, "p = 0.5")
 
     def probability_at(self, x1: float, x2: float) -> float:
         """P(class 1) the map shows at (x1, x2): exact with a model, else the grid cell's (nan outside it or
