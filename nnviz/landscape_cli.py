@@ -40,6 +40,7 @@ from nnviz.options import (
     EXIT_DIVERGED,
     EXIT_FAILED,
     Parser,
+    TerminalBar,
     UsageError,
     check_output_path,
     print_warnings,
@@ -78,29 +79,12 @@ def build_parser() -> Parser:
     return parser
 
 
-class GridProgress:
-    """A one-line bar for the grid on stderr, at most 10 redraws a second, only on a terminal."""
-
-    def __init__(self, stream=None):
-        self.stream = sys.stderr if stream is None else stream
-        self.enabled = self.stream.isatty()
-        self.last = 0.0
-        self.drawn = False
+class GridProgress(TerminalBar):
+    """The grid's progress (a fraction done)."""
 
     def __call__(self, fraction: float) -> None:
-        now = time.perf_counter()
-        if not self.enabled or (now - self.last < 0.1 and fraction < 1):
-            return
-        self.last = now
-        done = int(30 * fraction)
-        self.stream.write(f"\r[{'#' * done}{'.' * (30 - done)}] landscape {100 * fraction:3.0f} %")
-        self.stream.flush()
-        self.drawn = True
-
-    def close(self) -> None:
-        if self.drawn:
-            self.stream.write("\n")
-            self.drawn = False
+        if self.due(fraction >= 1):
+            self.draw(fraction, f"landscape {100 * fraction:3.0f} %")
 
 
 def landscape_command(argv: list[str]) -> int:

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
-import math
 import sys
 
 from nnviz import interrupts
 from nnviz.core.comparison import prepare
 from nnviz.core.lr_find import HIGH, LOW, LrFind, find_learning_rate
 from nnviz.core.specs import SharedSettings
-from nnviz.core.text import quoted
 from nnviz.options import (
     EXIT_FAILED,
     Parser,
@@ -18,6 +15,7 @@ from nnviz.options import (
     add_training_options,
     check_output_path,
     config_from_args,
+    positive_number,
     print_warnings,
     write_output,
 )
@@ -43,23 +41,15 @@ def summary(result: LrFind) -> list[str]:
             f"edge of divergence: none up to α = {result.rates[-1]:.3g} ({len(result.rates)} steps)")
     return [f"suggested α = {result.suggestion:.3g} ({result.rule})", edge]
 
-
-def _rate(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{quoted(text)} is not a number; allowed: a finite number > 0") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"{quoted(text)}: allowed: a finite number > 0")
-    return value
+POSITIVE = positive_number("a finite number > 0")  # --low, --high
 
 
 def build_parser() -> Parser:
     parser = Parser(prog=PROG, description="Find a learning rate: one pass of steps with α rising exponentially "
                                            "from the shared start; prints the suggestion and the edge.")
     add_training_options(parser)
-    parser.add_argument("--low", type=_rate, default=LOW, help=f"lowest α of the pass, > 0 (default {LOW:g})")
-    parser.add_argument("--high", type=_rate, default=HIGH, help=f"highest α, above --low (default {HIGH:g})")
+    parser.add_argument("--low", type=POSITIVE, default=LOW, help=f"lowest α of the pass, > 0 (default {LOW:g})")
+    parser.add_argument("--high", type=POSITIVE, default=HIGH, help=f"highest α, above --low (default {HIGH:g})")
     parser.add_argument("--csv", help="write step,learning_rate,cost,smoothed to PATH ('-' for stdout)")
     parser.add_argument("--png", help="write the cost against α (log axis) with the edge and the suggestion to PATH")
     return parser

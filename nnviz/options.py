@@ -198,26 +198,29 @@ def final_warnings(comparison, run) -> list[str]:
     return new_warnings(comparison.health(run.id), comparison.shared.init, found[0], comparison.start.health)
 
 
-class Progress:
+class TerminalBar:
     """A one-line progress bar on stderr, redrawn at most 10 times a second, only on a terminal."""
 
-    def __init__(self, total: int, stream=None):
-        self.total, self.stream = total, sys.stderr if stream is None else stream
+    WIDTH = 30  # characters of the bar
+
+    def __init__(self, stream=None):
+        self.stream = sys.stderr if stream is None else stream
         self.enabled = self.stream.isatty()
         self.start = time.perf_counter()
         self.last = 0.0
         self.drawn = False
 
-    def update(self, record) -> None:
+    def due(self, final: bool = False) -> bool:
+        """Whether to redraw now (the last state is always drawn)."""
         now = time.perf_counter()
-        if not self.enabled or (now - self.last < 0.1 and record.epoch < self.total):
-            return
+        if not self.enabled or (now - self.last < 0.1 and not final):
+            return False
         self.last = now
-        width = 30
-        done = int(width * record.epoch / max(self.total, 1))
-        rate = record.epoch / max(now - self.start, 1e-9)
-        self.stream.write(f"\r[{'#' * done}{'.' * (width - done)}] epoch {record.epoch}/{self.total} "
-                          f"cost {record.cost:.6f} accuracy {record.accuracy:.4f} {rate:,.0f} epochs/s")
+        return True
+
+    def draw(self, fraction: float, text: str) -> None:
+        done = int(self.WIDTH * min(max(fraction, 0.0), 1.0))
+        self.stream.write(f"\r[{'#' * done}{'.' * (self.WIDTH - done)}] {text}")
         self.stream.flush()
         self.drawn = True
 
@@ -226,3 +229,33 @@ class Progress:
         if self.enabled and self.drawn:
             self.stream.write("\n")
             self.drawn = False
+
+
+class Progress(TerminalBar):
+    """The epochs of a run: epoch, cost, accuracy and epochs/s."""
+
+    def __init__(self, total: int, stream=None):
+        super().__init__(stream)
+        self.total = total
+
+    def update(self, record) -> None:
+        if not self.due(record.epoch >= self.total):
+            return
+        rate = record.epoch / max(time.perf_counter() - self.start, 1e-9)
+        self.draw(record.epoch / max(self.total, 1), f"epoch {record.epoch}/{self.total} cost {record.cost:.6f} "
+                  f"accuracy {record.accuracy:.4f} {rate:,.0f} epochs/s")
+
+
+def positive_number(allowed: str):
+    """An argparse type: a finite number > 0, refused in one line naming ``allowed`` (e.g. "a finite cost > 0")."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{quoted(text)} is not a number; allowed: {allowed}") from None
+        if not (math.isfinite(value) and value > 0):
+            raise argparse.ArgumentTypeError(f"{quoted(text)}: allowed: {allowed}")
+        return value
+
+    return parse

@@ -21,10 +21,12 @@ from nnviz.core.text import quoted, shorten
 from nnviz.options import (
     EXIT_FAILED,
     Parser,
+    TerminalBar,
     UsageError,
     add_training_options,
     check_output_path,
     config_from_args,
+    positive_number,
     usage_error,
     write_output,
 )
@@ -56,15 +58,7 @@ def _count(name: str, low: int, high: int):
         return value
     return parse
 
-
-def _target(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{quoted(text)} is not a number; allowed: a finite cost > 0") from None
-    if not (math.isfinite(value) and value > 0):
-        raise argparse.ArgumentTypeError(f"{quoted(text)}: allowed: a finite cost > 0")
-    return value
+POSITIVE_COST = positive_number("a finite cost > 0")  # --target
 
 
 def build_parser() -> Parser:
@@ -81,7 +75,7 @@ def build_parser() -> Parser:
                         help=f"repeat every cell over K seeds, 1 to {MAX_SEEDS} (seed i adds i to the seeds)")
     parser.add_argument("--seed-kind", choices=SEED_KINDS, default="init",
                         help="which seeds vary: init (initial weights, default), data, or both")
-    parser.add_argument("--target", type=_target, help="a cost to reach: epochs_to_target is the first epoch at "
+    parser.add_argument("--target", type=POSITIVE_COST, help="a cost to reach: epochs_to_target is the first epoch at "
                         "or below it")
     parser.add_argument("--workers", type=_count("workers", 1, 256), default=None,
                         help=f"processes training cells, 1 to 256 (default {os.cpu_count() or 1}: one per core)")
@@ -106,33 +100,18 @@ def axes_from_args(args) -> list[Axis]:
     return axes
 
 
-class SweepProgress:
-    """A one-line bar on stderr (cells done / total, time left), at most 10 redraws a second, only on a terminal."""
+class SweepProgress(TerminalBar):
+    """Cells done of the total, and the time left."""
 
     def __init__(self, total: int, stream=None):
+        super().__init__(stream)
         self.total, self.done = total, 0
-        self.stream = sys.stderr if stream is None else stream
-        self.enabled = self.stream.isatty()
-        self.start = self.last = time.perf_counter()
-        self.drawn = False
 
     def __call__(self, result: CellResult) -> None:
         self.done += 1
-        now = time.perf_counter()
-        if not self.enabled or (now - self.last < 0.1 and self.done < self.total):
-            return
-        self.last = now
-        filled = int(30 * self.done / max(self.total, 1))
-        left = (now - self.start) / self.done * (self.total - self.done)
-        self.stream.write(f"\r[{'#' * filled}{'.' * (30 - filled)}] cells {self.done}/{self.total}, "
-                          f"{left:.0f} s left ")
-        self.stream.flush()
-        self.drawn = True
-
-    def close(self) -> None:
-        if self.drawn:
-            self.stream.write("\n")
-            self.drawn = False
+        if self.due(self.done >= self.total):
+            left = (time.perf_counter() - self.start) / self.done * (self.total - self.done)
+            self.draw(self.done / max(self.total, 1), f"cells {self.done}/{self.total}, {left:.0f} s left ")
 
 
 def sweep_command(argv: list[str]) -> int:
