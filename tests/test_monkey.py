@@ -45,7 +45,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QCoreApplication, QEvent, QPoint, QSettings, Qt, qInstallMessageHandler
 from PySide6.QtGui import QKeyEvent
-from PySide6.QtWidgets import QDialog, QMessageBox
+from PySide6.QtWidgets import QMessageBox
 
 SEED = int(os.environ.get("NNVIZ_MONKEY_SEED", "8"))
 N_ACTIONS = int(os.environ.get("NNVIZ_MONKEY_ACTIONS", "300"))
@@ -465,7 +465,7 @@ class Monkey:
                 w.health_banner.button.click()
         elif kind == "finder":  # Find α opened, then closed while it runs or after (unit: which)
             w.tools.find_learning_rate()
-            dialog = w.findChild(QDialog)
+            dialog = w.tools.finder()  # (a message box may be open too)
             if dialog is not None:
                 QCoreApplication.processEvents()
                 if unit % 2:
