@@ -14,8 +14,10 @@ from nnviz.core.sweep import (
     grid,
     parse_axis,
     run_cell,
+    seed_configs,
     seeded,
     sweep,
+    train_configs,
 )
 from nnviz.core.training import Stopped, preset_config
 
@@ -225,3 +227,23 @@ def test_sweep_errors_are_one_line():
             sweep(SGD, AXES, **kwargs)
     with pytest.raises(ValueError, match="momentum"):  # an axis built by hand is checked as parse_axis checks it
         sweep(SGD, [Axis("momentum", 0.5, 1.5, "lin", 3)])
+
+
+def test_train_configs_histories_equal_the_trainers_records(capsys):
+    configs = seed_configs(SGD.replace(test_fraction=0.2, n_samples=200), 2, "both")
+    assert configs[0] == SGD.replace(test_fraction=0.2, n_samples=200)
+    assert configs[1].init_seed == SGD.init_seed + 1 and configs[1].data_seed == SGD.data_seed + 1
+    results = train_configs(configs, history=True, workers=1)
+    assert [r.index for r in results] == [0, 1]
+    for config, result in zip(configs, results, strict=True):
+        rows = train_rows(capsys, "--epochs", "4", "--samples", "200", "--test-fraction", "0.2",
+                          "--init-seed", str(config.init_seed), "--data-seed", str(config.data_seed))
+        assert len(result.costs) == len(rows) == 5
+        for row, cost, accuracy, test_cost in zip(rows, result.costs, result.accuracies, result.test_costs,
+                                                  strict=True):
+            assert cost == pytest.approx(row["cost"], abs=1e-9)
+            assert accuracy == pytest.approx(row["accuracy"], abs=1e-9)
+            assert test_cost == pytest.approx(row["test_cost"], abs=1e-9)
+    assert results[0].costs[0] != results[1].costs[0]  # other seeds, other start
+    with pytest.raises(ValueError, match="seeds=0: must be an integer from 1 to 100"):
+        seed_configs(SGD, 0)

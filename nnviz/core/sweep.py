@@ -16,7 +16,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
@@ -145,7 +145,13 @@ class CellResult:
     final_accuracy: float  # training accuracy at the last epoch trained
     diverged: bool  # the Trainer stopped the run as diverged (then final_* are the last finite epoch's)
     epochs: int = 0  # epochs trained (below the config's when it diverged)
-    index: int = 0  # the cell's position in grid order (SweepCell.index)
+    index: int = 0  # the cell's position in grid order (SweepCell.index), or in train_configs' list
+    # Per-epoch values, epoch 0 first, up to the last epoch trained (the last finite one when it diverged);
+    # only when asked for (history=True). Read-only float arrays; test_* None without a test set.
+    costs: np.ndarray | None = field(default=None, compare=False, repr=False)  # training cost, with the L2 term
+    accuracies: np.ndarray | None = field(default=None, compare=False, repr=False)
+    test_costs: np.ndarray | None = field(default=None, compare=False, repr=False)
+    test_accuracies: np.ndarray | None = field(default=None, compare=False, repr=False)
 
 
 def seeded(base: TrainConfig, seed: int | None, seed_kind: str = "init") -> TrainConfig:
@@ -161,6 +167,14 @@ def seeded(base: TrainConfig, seed: int | None, seed_kind: str = "init") -> Trai
     if seed_kind in ("data", "both"):
         changes["data_seed"] = (base.data_seed + seed) % (MAX_SEED + 1)
     return base.replace(**changes)
+
+
+def seed_configs(config: TrainConfig, seeds: int, seed_kind: str = "init") -> list[TrainConfig]:
+    """The configs of seed indexes 0 to seeds − 1 of ``config`` (see seeded): seed i of two runs has the same
+    weights and data when their configs share them, so runs repeated over seeds stay paired."""
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or not 1 <= seeds <= MAX_SEEDS:
+        raise ValueError(f"seeds={quoted(seeds)}: must be an integer from 1 to {MAX_SEEDS}")
+    return [seeded(config, seed, seed_kind) for seed in range(seeds)]
 
 
 def cell_config(base: TrainConfig, values: dict, seed: int | None = None, seed_kind: str = "init") -> TrainConfig:
@@ -185,16 +199,32 @@ def _weights(shape: tuple, init_seed: int, init: str) -> np.ndarray:
 
 
 def run_cell(base: TrainConfig, values: dict, target: float | None = None, seed: int | None = None,
-             seed_kind: str = "init", should_stop: Callable[[], bool] | None = None, index: int = 0) -> CellResult:
-    """Train one cell from the shared start (the data and initial weights `nnviz train` of its config uses).
+             seed_kind: str = "init", should_stop: Callable[[], bool] | None = None, index: int = 0,
+             history: bool = False) -> CellResult:
+    """Train one cell from the shared start (the data and initial weights `nnviz train` of its config uses)
+    with the ordinary Trainer: the reference the sweep engine's results equal.
 
     ``should_stop()`` is asked between epochs and between chunks of a long one: training.Stopped when it says so.
     """
     config = cell_config(base, values, seed, seed_kind)
+    result = run_config(config, target, should_stop, index, history)
+    return replace(result, values=dict(values), seed=seed or 0)
+
+
+def _frozen(values: list) -> np.ndarray:
+    array = np.array(values, dtype=np.float64)
+    array.flags.writeable = False
+    return array
+
+
+def run_config(config: TrainConfig, target: float | None = None, should_stop: Callable[[], bool] | None = None,
+               index: int = 0, history: bool = False) -> CellResult:
+    """One run of ``config`` with the ordinary Trainer, summed up as a CellResult (values {}, seed 0)."""
     data = _data(config.dataset, config.n_samples, config.noise, config.data_seed, config.test_fraction)
     trainer = Trainer(config, get_engine(config.engine), data=data,
                       initial_params=_weights(config.shape, config.init_seed, config.init), should_stop=should_stop)
     record = trainer.initial_record()
+    records = [record]
     best = record.cost
     reached = (0, 0) if target is not None and record.cost <= target else None
     last = record
@@ -207,12 +237,20 @@ def run_cell(base: TrainConfig, values: dict, target: float | None = None, seed:
                 raise Stopped
             break
         last = record
+        if history:
+            records.append(record)
         best = min(best, record.cost)
         if reached is None and target is not None and record.cost <= target:
             reached = (record.epoch, record.updates)
-    return CellResult(dict(values), seed or 0, float(last.cost), float(best),
+    curves = {}
+    if history:
+        curves = {"costs": _frozen([r.cost for r in records]), "accuracies": _frozen([r.accuracy for r in records])}
+        if trainer.has_test:
+            curves["test_costs"] = _frozen([r.test_cost for r in records])
+            curves["test_accuracies"] = _frozen([r.test_accuracy for r in records])
+    return CellResult({}, 0, float(last.cost), float(best),
                       None if reached is None else reached[0], None if reached is None else reached[1],
-                      float(last.accuracy), trainer.status == "diverged", last.epoch, index)
+                      float(last.accuracy), trainer.status == "diverged", last.epoch, index, **curves)
 
 
 def grid(axes: Sequence[Axis], seeds: int = 1) -> list[SweepCell]:
@@ -257,32 +295,50 @@ def _worker_should_stop() -> bool:
     return _stop_event.is_set() or os.getppid() != _parent
 
 
-def _worker_cell(base, values, target, seed, seed_kind, index) -> CellResult:
-    return run_cell(base, values, target, seed, seed_kind, _worker_should_stop, index)
+def _worker_job(job, target, history) -> list[CellResult]:
+    return run_job(job, target, history, _worker_should_stop)
 
 
-def sweep(base: TrainConfig, axes: Sequence[Axis], seeds: int = 1, seed_kind: str = "init",
-          target: float | None = None, workers: int | None = None, should_stop: Callable[[], bool] | None = None,
-          on_result: Callable[[CellResult], None] | None = None) -> list[CellResult]:
-    """Train every cell of the grid of ``axes`` (1 or 2) × ``seeds``; returns the results in grid order.
+def run_job(job: Sequence[tuple[int, TrainConfig]], target: float | None = None, history: bool = False,
+            should_stop: Callable[[], bool] | None = None) -> list[CellResult]:
+    """The results of one job (a list of (index, config)), each with its index; training.Stopped when
+    ``should_stop()`` said so before the job was done (nothing of it is kept)."""
+    return [run_config(config, target, should_stop, index, history) for index, config in job]
 
-    ``workers`` processes (default os.cpu_count(); 1: in this process) train the cells; ``on_result(result)``
-    is called in this thread as each finishes. When ``should_stop()`` says so (it is asked every 50 ms, and
-    between epochs in-process) the sweep stops: cells not started are cancelled, cells under way in a worker
-    are stopped at their next epoch (or chunk of a long one) and dropped, the worker processes end in the
-    background, and the cells that finished (exactly those handed to ``on_result``) are returned. A
-    KeyboardInterrupt stops the workers the same way and propagates.
-    """
-    if seed_kind not in SEED_KINDS:
-        raise ValueError(f"seed_kind={quoted(seed_kind)}: allowed are {', '.join(SEED_KINDS)}")
-    if target is not None and not (isinstance(target, (int, float)) and math.isfinite(target) and target > 0):
+
+def jobs_of(configs: Sequence[TrainConfig]) -> list[list[tuple[int, TrainConfig]]]:
+    """The configs cut into jobs, the units of work handed to a worker: (index, config) pairs."""
+    return [[(i, config)] for i, config in enumerate(configs)]
+
+
+def _check_target(target) -> None:
+    if target is not None and not (isinstance(target, (int, float)) and not isinstance(target, bool)
+                                   and math.isfinite(target) and target > 0):
         raise ValueError(f"target={quoted(target)}: must be a finite cost > 0")
-    cells = grid(axes, seeds)
-    for cell in cells[:: seeds]:  # every setting is valid for this base (one line naming the field otherwise)
-        cell_config(base, cell.values)
+
+
+def _check_workers(workers) -> int:
     workers = (os.cpu_count() or 1) if workers is None else workers
     if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
         raise ValueError(f"workers={quoted(workers)}: must be an integer ≥ 1")
+    return workers
+
+
+def train_configs(configs: Sequence[TrainConfig], target: float | None = None, history: bool = False,
+                  workers: int | None = None, should_stop: Callable[[], bool] | None = None,
+                  on_result: Callable[[CellResult], None] | None = None) -> list[CellResult]:
+    """Train every config from its shared start (the data and initial weights `nnviz train` of it uses);
+    returns a CellResult per config (values {}, seed 0, ``index`` its position in ``configs``), in that order.
+
+    ``history``: the results carry their per-epoch curves. ``workers`` processes (default os.cpu_count();
+    1: in this process) train the jobs; ``on_result(result)`` is called in this thread as each finishes. When
+    ``should_stop()`` says so (it is asked every 50 ms, and between epochs in-process) training stops: jobs not
+    started are cancelled, jobs under way are stopped at their next epoch (or chunk of a long one) and dropped,
+    worker processes end in the background, and the results that finished (exactly those handed to
+    ``on_result``) are returned. A KeyboardInterrupt stops the workers the same way and propagates.
+    """
+    _check_target(target)
+    workers = _check_workers(workers)
     results: list[CellResult] = []
 
     def deliver(result: CellResult) -> None:
@@ -290,21 +346,46 @@ def sweep(base: TrainConfig, axes: Sequence[Axis], seeds: int = 1, seed_kind: st
         if on_result is not None:
             on_result(result)
 
-    if workers == 1 or len(cells) == 1:
-        for cell in cells:
+    jobs = jobs_of(configs)
+    if workers == 1 or len(jobs) == 1:
+        for job in jobs:
             if should_stop is not None and should_stop():
                 break
             try:
-                result = run_cell(base, cell.values, target, cell.seed, seed_kind, should_stop, cell.index)
+                done = run_job(job, target, history, should_stop)
             except Stopped:
                 break
-            deliver(result)
+            for result in done:
+                deliver(result)
     else:
-        _sweep_in_processes(base, cells, seed_kind, target, min(workers, len(cells)), should_stop, deliver)
+        _train_in_processes(jobs, target, history, min(workers, len(jobs)), should_stop, deliver)
     return sorted(results, key=lambda r: r.index)
 
 
-def _sweep_in_processes(base, cells, seed_kind, target, workers, should_stop, deliver) -> None:
+def sweep(base: TrainConfig, axes: Sequence[Axis], seeds: int = 1, seed_kind: str = "init",
+          target: float | None = None, workers: int | None = None, should_stop: Callable[[], bool] | None = None,
+          on_result: Callable[[CellResult], None] | None = None) -> list[CellResult]:
+    """Train every cell of the grid of ``axes`` (1 or 2) × ``seeds``; returns the results in grid order, each
+    with its cell's values, seed and index. Workers, stopping and ``on_result``: as train_configs."""
+    if seed_kind not in SEED_KINDS:
+        raise ValueError(f"seed_kind={quoted(seed_kind)}: allowed are {', '.join(SEED_KINDS)}")
+    _check_target(target)
+    cells = grid(axes, seeds)
+    # Every setting is valid for this base (one line naming the field otherwise).
+    configs = [cell_config(base, cell.values, cell.seed, seed_kind) for cell in cells]
+
+    def named(result: CellResult) -> CellResult:
+        cell = cells[result.index]
+        return replace(result, values=dict(cell.values), seed=cell.seed)
+
+    def deliver(result: CellResult) -> None:
+        if on_result is not None:
+            on_result(named(result))
+
+    return [named(r) for r in train_configs(configs, target, False, workers, should_stop, deliver)]
+
+
+def _train_in_processes(jobs, target, history, workers, should_stop, deliver) -> None:
     context = multiprocessing.get_context(MP_CONTEXT)
     event = context.Event()
     # SIGINT is blocked while the workers start, so that they inherit it blocked (a Ctrl-C on the terminal
@@ -314,21 +395,21 @@ def _sweep_in_processes(base, cells, seed_kind, target, workers, should_stop, de
         previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
     try:
         executor = ProcessPoolExecutor(workers, mp_context=context, initializer=_worker_init, initargs=(event,))
-        index = {executor.submit(_worker_cell, base, cell.values, target, cell.seed, seed_kind, cell.index):
-                 cell.index for cell in cells}
+        order = {executor.submit(_worker_job, job, target, history): job[0][0] for job in jobs}
     finally:
         if mask:
             signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-    pending = set(index)
+    pending = set(order)
     try:
         while pending:
             if should_stop is not None and should_stop():
                 return
             done, pending = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
-            for future in sorted(done, key=index.get):
-                deliver(future.result())  # a cell's error (not Stopped: nothing asked it to stop) propagates
+            for future in sorted(done, key=order.get):
+                for result in future.result():  # a job's error (not Stopped: nothing asked it) propagates
+                    deliver(result)
     finally:
-        # Stopped early: cells under way stop at their next epoch or chunk (their results are dropped), those not
+        # Stopped early: jobs under way stop at their next epoch or chunk (their results are dropped), those not
         # started are cancelled, and the workers end in the background (an interpreter takes ~0.2 s to exit;
         # the caller does not wait for that). Finished: the workers are waited for.
         event.set()
