@@ -9,7 +9,6 @@ diverged``. Floats at full precision; ``epochs_to_target`` empty when the cost n
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 import time
@@ -172,26 +171,6 @@ def summary(axes: list[Axis], results: list[CellResult], seconds: float, workers
 _app = None  # the offscreen application sweep_png made, kept for the process's life
 
 
-def _cells(axes: list[Axis], results: list[CellResult]):
-    """Per grid point (in --x, --y order): the final costs of its seeds that did not diverge, and how many did."""
-    import numpy as np
-
-    xs = axes[0].values()
-    ys = axes[1].values() if len(axes) == 2 else [None]
-    costs = {(i, j): [] for i in range(len(xs)) for j in range(len(ys))}
-    diverged = dict.fromkeys(costs, 0)
-    seeds = dict.fromkeys(costs, 0)
-    position = {(x, y): (i, j) for i, x in enumerate(xs) for j, y in enumerate(ys)}
-    for r in results:
-        key = position[(r.values[axes[0].name], r.values[axes[1].name] if len(axes) == 2 else None)]
-        seeds[key] += 1
-        if r.diverged:
-            diverged[key] += 1
-        else:
-            costs[key].append(r.final_cost)
-    return xs, ys, {k: np.array(v) for k, v in costs.items()}, diverged, seeds
-
-
 def sweep_png(axes: list[Axis], results: list[CellResult], base, width: int = 900, height: int = 675) -> bytes:
     """The picture as PNG bytes; makes an offscreen QApplication first when none runs (the command line: a
     QApplication, not a QGuiApplication, so that widgets made later in the same process still work)."""
@@ -205,161 +184,14 @@ def sweep_png(axes: list[Axis], results: list[CellResult], base, width: int = 90
     return png_bytes(render_sweep(axes, results, base, width, height))
 
 
-def _label(value) -> str:
-    return f"{value:.3g}" if isinstance(value, float) else str(value)
-
-
 def render_sweep(axes: list[Axis], results: list[CellResult], base, width: int = 900, height: int = 675):
-    """The final cost over the sweep as a QImage: a heat map on a log colour scale with a colour bar (two axes;
-    each cell the median over the seeds that did not diverge; grey with a cross where every seed diverged, a small
-    cross where some did) or a line with a 10–90 % band over the seeds (one axis; diverged seeds as red crosses)."""
-    import numpy as np
-    from PySide6.QtCore import QPointF, QRectF, Qt
-    from PySide6.QtGui import QColor, QFontMetricsF, QImage, QPainter, QPainterPath, QPen
+    """The final cost over the sweep as a QImage, drawn by the window's sweep view: a heat map on a log colour
+    scale with a colour bar (two axes; each cell the median over the seeds that did not diverge; grey with a
+    cross where every seed diverged, a small cross where some did) or a line with a 10–90 % band over the seeds
+    (one axis; diverged points crossed)."""
+    from nnviz.core.sweep_study import SweepDefinition, SweepStudy
+    from nnviz.gui.sweep_view import render_study
 
-    from nnviz.gui.landscape_render import MISSING_COLOR, cost_lut
-    from nnviz.gui.map_drawing import draw_vertical, pixel_font
-    from nnviz.gui.map_shared import BACKGROUND, FOREGROUND
-
-    xs, ys, costs, diverged, seeds = _cells(axes, results)
-    finite = np.concatenate([c for c in costs.values() if len(c)] or [np.array([1.0])])
-    finite = finite[np.isfinite(finite) & (finite > 0)] if finite.size else np.array([1.0])
-    low, high = (float(finite.min()), float(finite.max())) if finite.size else (1.0, 1.0)
-    if high <= low:
-        low, high = low / 1.5, high * 1.5
-    log_low, log_high = math.log10(low), math.log10(high)
-    lut = cost_lut(256)
-    s = width / 900
-    tick_font, label_font, title_font = pixel_font(12 * s), pixel_font(14 * s), pixel_font(15 * s, bold=True)
-    metrics = QFontMetricsF(tick_font)
-    margin = 12 * s
-    two = len(axes) == 2
-    title = (f"Final cost over {axes[0].name}{' × ' + axes[1].name if two else ''} "
-             f"({base.optimizer}, batch {base.batch_size}, {base.epochs} epochs"
-             f"{f', median of {max(seeds.values())} seeds' if max(seeds.values()) > 1 else ''})")
-    top = margin + QFontMetricsF(title_font).height() + 8 * s
-    left = margin + QFontMetricsF(label_font).height() + 8 * s + metrics.horizontalAdvance("0.000e-00") + 6 * s
-    right = margin + (90 * s if two else 10 * s)
-    bottom = margin + QFontMetricsF(label_font).height() + metrics.height() + 16 * s
-    plot = QRectF(left, top, width - left - right, height - top - bottom)
-
-    def colour(cost: float) -> QColor:
-        t = (math.log10(cost) - log_low) / (log_high - log_low)
-        r, g, b = lut[int(round(min(max(t, 0.0), 1.0) * 255))]
-        return QColor(int(r), int(g), int(b))
-
-    def ticks(n: int) -> list[int]:
-        step = max(1, math.ceil(n / 8))
-        return list(range(0, n, step))
-
-    image = QImage(width, height, QImage.Format.Format_RGB32)
-    image.fill(QColor(BACKGROUND))
-    painter = QPainter(image)
-    try:
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
-        painter.setPen(QColor(FOREGROUND))
-        painter.setFont(title_font)
-        painter.drawText(QRectF(0, margin, width, top - margin), Qt.AlignmentFlag.AlignHCenter, shorten(title, 110))
-        nx = len(xs)
-        cell_w = plot.width() / nx
-        painter.setFont(tick_font)
-        for i in ticks(nx):  # x ticks at cell centres
-            x = plot.left() + (i + 0.5) * cell_w
-            painter.drawLine(QPointF(x, plot.bottom()), QPointF(x, plot.bottom() + 4 * s))
-            painter.drawText(QRectF(x - 40 * s, plot.bottom() + 5 * s, 80 * s, metrics.height()),
-                             Qt.AlignmentFlag.AlignHCenter, _label(xs[i]))
-        painter.setFont(label_font)
-        painter.drawText(QRectF(plot.left(), height - margin - QFontMetricsF(label_font).height(), plot.width(),
-                                QFontMetricsF(label_font).height()), Qt.AlignmentFlag.AlignHCenter,
-                         f"{axes[0].name} ({axes[0].scale})")
-        cross = QPen(QColor(200, 30, 30), 1.6 * s)
-        if two:
-            ny = len(ys)
-            cell_h = plot.height() / ny
-            for (i, j), values in costs.items():
-                rect = QRectF(plot.left() + i * cell_w, plot.bottom() - (j + 1) * cell_h, cell_w, cell_h)
-                if len(values):
-                    painter.fillRect(rect, colour(float(np.median(values))))
-                else:
-                    painter.fillRect(rect, QColor(*MISSING_COLOR))
-                if diverged[(i, j)]:
-                    inset = 0.15 if not len(values) else 0.35  # every seed diverged: a large cross
-                    painter.setPen(cross)
-                    r = rect.adjusted(inset * cell_w, inset * cell_h, -inset * cell_w, -inset * cell_h)
-                    painter.drawLine(r.topLeft(), r.bottomRight())
-                    painter.drawLine(r.topRight(), r.bottomLeft())
-            painter.setPen(QColor(FOREGROUND))
-            painter.setFont(tick_font)
-            for j in ticks(ny):
-                y = plot.bottom() - (j + 0.5) * cell_h
-                painter.drawLine(QPointF(plot.left() - 4 * s, y), QPointF(plot.left(), y))
-                painter.drawText(QRectF(margin, y - metrics.height() / 2, plot.left() - margin - 6 * s,
-                                        metrics.height()), Qt.AlignmentFlag.AlignRight, _label(ys[j]))
-            painter.setFont(label_font)
-            label_metrics = QFontMetricsF(label_font)
-            draw_vertical(painter, f"{axes[1].name} ({axes[1].scale})", margin + label_metrics.ascent(),
-                          plot.center().y(), label_metrics)
-            # The colour bar: log scale from the least to the greatest final cost.
-            bar = QRectF(plot.right() + 14 * s, plot.top(), 14 * s, plot.height())
-            steps = 128
-            for k in range(steps):
-                cost = 10 ** (log_low + (k + 0.5) / steps * (log_high - log_low))
-                painter.fillRect(QRectF(bar.left(), bar.bottom() - (k + 1) * bar.height() / steps, bar.width(),
-                                        bar.height() / steps + 0.5), colour(cost))
-            painter.setPen(QColor(FOREGROUND))
-            painter.setFont(tick_font)
-            for k in range(5):
-                cost = 10 ** (log_low + k / 4 * (log_high - log_low))
-                y = bar.bottom() - k / 4 * bar.height()
-                painter.drawLine(QPointF(bar.right(), y), QPointF(bar.right() + 4 * s, y))
-                painter.drawText(QPointF(bar.right() + 6 * s, y + metrics.ascent() / 2), f"{cost:.3g}")
-        else:
-            def y_of(cost: float) -> float:
-                t = (math.log10(cost) - log_low) / (log_high - log_low)
-                return plot.bottom() - (0.05 + 0.9 * t) * plot.height()
-
-            painter.setPen(QPen(QColor(FOREGROUND), 1))
-            painter.drawRect(plot)
-            painter.setFont(tick_font)
-            for k in range(5):
-                cost = 10 ** (log_low + k / 4 * (log_high - log_low))
-                y = y_of(cost)
-                painter.drawLine(QPointF(plot.left() - 4 * s, y), QPointF(plot.left(), y))
-                painter.drawText(QRectF(margin, y - metrics.height() / 2, plot.left() - margin - 6 * s,
-                                        metrics.height()), Qt.AlignmentFlag.AlignRight, f"{cost:.3g}")
-            painter.setFont(label_font)
-            label_metrics = QFontMetricsF(label_font)
-            draw_vertical(painter, "final cost (log)", margin + label_metrics.ascent(), plot.center().y(),
-                          label_metrics)
-            band_low, band_high, middle = [], [], []
-            for i in range(nx):
-                values = costs[(i, 0)]
-                x = plot.left() + (i + 0.5) * cell_w
-                if len(values):
-                    lo, mid, hi = np.percentile(values, [10, 50, 90])
-                    band_low.append(QPointF(x, y_of(lo)))
-                    band_high.append(QPointF(x, y_of(hi)))
-                    middle.append(QPointF(x, y_of(mid)))
-                if diverged[(i, 0)]:
-                    painter.setPen(cross)
-                    c, r = QPointF(x, plot.top() + 10 * s), 5 * s
-                    painter.drawLine(c + QPointF(-r, -r), c + QPointF(r, r))
-                    painter.drawLine(c + QPointF(-r, r), c + QPointF(r, -r))
-            line = QColor(31, 119, 180)
-            if len(middle) > 1:
-                band = QPainterPath(band_low[0])
-                for p in band_low[1:] + band_high[::-1]:
-                    band.lineTo(p)
-                band.closeSubpath()
-                fill = QColor(line)
-                fill.setAlpha(60)
-                painter.fillPath(band, fill)
-            painter.setPen(QPen(line, 2 * s))
-            for a, b in zip(middle[:-1], middle[1:], strict=True):
-                painter.drawLine(a, b)
-            for p in middle:
-                painter.drawEllipse(p, 2.5 * s, 2.5 * s)
-    finally:
-        painter.end()
-    return image
+    seeds = max((r.seed for r in results), default=0) + 1
+    study = SweepStudy(SweepDefinition(base, tuple(axes), seeds), results)
+    return render_study(study, "final_cost", width, height)
