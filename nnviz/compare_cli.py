@@ -8,7 +8,9 @@ import time
 from nnviz import interrupts
 from nnviz.core.comparison import NOTEBOOK_PRESETS, PALETTE, SHARED_FIELDS, Comparison, RunSpec, SharedSettings
 from nnviz.core.files import settings_csv
-from nnviz.core.session import SessionError, comparison_csv, load_session
+from nnviz.core.seeds import SeedCurves, SeedSettings, run_seed_configs, seed_columns, summarize, summary_table
+from nnviz.core.session import SessionError, comparison_csv, load_session, seeds_csv
+from nnviz.core.sweep import MAX_SEEDS, SEED_KINDS, train_configs
 from nnviz.core.text import quoted, shorten
 from nnviz.core.training import TrainConfig, load_presets
 from nnviz.options import (
@@ -16,6 +18,7 @@ from nnviz.options import (
     EXIT_FAILED,
     OPTION_OF_FIELD,
     TRAINING_OPTIONS,
+    CountProgress,
     Parser,
     Progress,
     UsageError,
@@ -23,6 +26,9 @@ from nnviz.options import (
     config_from_args,
     explicit_options,
     final_warnings,
+    integer_in,
+    one_of,
+    positive_number,
     print_warnings,
     usage_error,
     write_output,
@@ -154,27 +160,90 @@ def build_parser() -> Parser:
     add_comparison_options(parser)
     parser.add_argument("--csv", help="write the runs' per-epoch records to PATH ('-' for stdout), one row per run "
                         "and epoch: run,epoch,cost,accuracy,learning_rate,updates,samples,elapsed_s[,test_cost,"
-                        "test_accuracy]")
+                        "test_accuracy]; with --seeds one row per run, seed and epoch: run,seed,epoch,... (elapsed_s "
+                        "empty for seeds 2 to K, trained apart)")
+    parser.add_argument("--seeds", type=integer_in(1, MAX_SEEDS), metavar="K",
+                        help=f"repeat every run over K seeds, 1 to {MAX_SEEDS}: seed i adds i − 1 to the seeds "
+                        "--seed-kind names (seed 1 is the run itself; seed i is the same for every run, so runs stay "
+                        "paired). The CSV gains a seed column (1 to K) with every seed's rows, and a summary per run "
+                        "is printed (final cost median and 10–90 %% spread, final accuracy, share diverged)")
+    parser.add_argument("--seed-kind", type=one_of(SEED_KINDS), metavar="KIND",
+                        help="with --seeds: which seeds vary: init (initial weights, default), data, or both")
+    parser.add_argument("--target", type=positive_number("a finite cost > 0"), metavar="COST",
+                        help="with --seeds: the summary gives the share of seeds whose cost never reached COST")
+    parser.add_argument("--workers", type=integer_in(1, 256), default=None,
+                        help="with --seeds: processes training the seeds, 1 to 256 (default: one per core)")
     parser.add_argument("--settings-csv", metavar="PATH", help="write every run's settings to PATH ('-' for "
                         "stdout), one row per run: name,colour,visible, its training settings (optimizer included), "
                         "then the shared data and network settings")
     return parser
 
 
+def seeds_from_args(args) -> SeedSettings | None:
+    """The seed settings of --seeds, --seed-kind and --target (None without --seeds)."""
+    if args.seeds is None:
+        for option, value in (("--seed-kind", args.seed_kind), ("--target", args.target),
+                              ("--workers", args.workers)):
+            if value is not None:
+                raise UsageError(f"{option}: only with --seeds K (K from 1 to {MAX_SEEDS})")
+        return None
+    return SeedSettings(args.seeds, args.seed_kind or "init", args.target)
+
+
+def train_seeds(comparison: Comparison, settings: SeedSettings, workers: int | None = None) -> dict[int, list]:
+    """Train seeds 2 to K of every run (seed 1 is the run, trained already) with a progress bar on a terminal;
+    returns each run's ``train_configs`` results by run id, seed 2 first. Ctrl-C: KeyboardInterrupt."""
+    runs = list(comparison)
+    configs = run_seed_configs(comparison.shared, [run.spec for run in runs], settings, first=1)
+    progress = CountProgress(len(configs), "seeds")
+    try:
+        with interrupts.raising():
+            results = train_configs(configs, history=True, workers=workers, on_result=progress)
+    finally:
+        progress.close()
+    per_run = settings.count - 1
+    return {run.id: results[i * per_run:(i + 1) * per_run] for i, run in enumerate(runs)}
+
+
+def _seed_blocks(comparison: Comparison, settings: SeedSettings, trained: dict[int, list]):
+    for run in comparison:
+        yield run.spec.name, 1, run.history.arrays()
+        configs = run_seed_configs(comparison.shared, [run.spec], settings)
+        for seed, result in enumerate(trained[run.id], start=2):
+            yield run.spec.name, seed, seed_columns(configs[seed - 1], result)
+
+
+def seed_curves(comparison: Comparison, trained: dict[int, list]) -> dict[str, SeedCurves]:
+    """Every run's SeedCurves by name: seed 1 from its history, the others from ``train_seeds``."""
+    curves = {}
+    for run in comparison:
+        others = trained[run.id]
+        curves[run.spec.name] = SeedCurves.from_values(
+            run.trainer.config, [run.history.column("cost"), *(r.costs for r in others)],
+            [run.history.column("accuracy"), *(r.accuracies for r in others)],
+            [run.status == "diverged", *(r.diverged for r in others)])
+    return curves
+
+
 def compare_command(argv: list[str]) -> int:
     """`nnviz compare ARGV`; returns the exit status, raises UsageError on bad options or a bad session."""
     args = build_parser().parse_args(argv)
     shared, runs = comparison_from_args(args)
+    seeds = seeds_from_args(args)
     check_output_path("--csv", args.csv)
     check_output_path("--settings-csv", args.settings_csv)
 
     comparison = Comparison(shared, runs)
     print_warnings(PROG, comparison.start.warnings())  # once: every run starts from the same weights
     seconds = train_all(comparison)
+    trained = train_seeds(comparison, seeds, args.workers) if seeds is not None else {}
     interrupts.check()
 
-    if args.csv and not write_output(args.csv, comparison_csv(comparison.histories(), comparison.has_test),
-                                     PROG):
+    if seeds is not None:
+        table = seeds_csv(_seed_blocks(comparison, seeds, trained), comparison.has_test)
+    else:
+        table = comparison_csv(comparison.histories(), comparison.has_test)
+    if args.csv and not write_output(args.csv, table, PROG):
         return EXIT_FAILED
     if args.settings_csv and not write_output(args.settings_csv, settings_csv(
             comparison.shared.to_dict(), [spec.to_dict() for spec in comparison.specs()]), PROG):
@@ -184,6 +253,9 @@ def compare_command(argv: list[str]) -> int:
     width = max(len(run.spec.name) for run in comparison)
     for run in comparison:
         print(_summary(run, width, comparison.has_test), file=sys.stderr)
+    if seeds is not None:  # on stdout, unless the CSV went there
+        summaries = {name: summarize(c, seeds.target) for name, c in seed_curves(comparison, trained).items()}
+        print(summary_table(summaries, seeds), end="", file=sys.stderr if args.csv == "-" else sys.stdout)
     diverged = [run.spec.name for run in comparison if run.status == "diverged"]
     runs_text = f"{len(runs)} run" + ("s" if len(runs) != 1 else "")
     print(f"{runs_text} from the same start, {seconds:.2f} s ({comparison.engine.name} engine)"

@@ -246,6 +246,46 @@ class Progress(TerminalBar):
                   f"accuracy {record.accuracy:.4f} {rate:,.0f} epochs/s")
 
 
+def integer_in(low: int, high: int):
+    """An argparse type: an integer from ``low`` to ``high``, refused in one line naming the range."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{quoted(text)} is not an integer; allowed: {low} to {high}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{value} is out of range; allowed: {low} to {high}")
+        return value
+
+    return parse
+
+
+def one_of(choices) -> object:
+    """An argparse type: one of ``choices``, refused in one line naming them."""
+
+    def parse(text: str) -> str:
+        if text not in choices:
+            raise argparse.ArgumentTypeError(f"{quoted(text)}: allowed: {', '.join(choices)}")
+        return text
+
+    return parse
+
+
+class CountProgress(TerminalBar):
+    """Items done of a total (e.g. the seeds of the runs), and the time left."""
+
+    def __init__(self, total: int, what: str, stream=None):
+        super().__init__(stream)
+        self.total, self.what, self.done = total, what, 0
+
+    def __call__(self, *_) -> None:
+        self.done += 1
+        if self.due(self.done >= self.total):
+            left = (time.perf_counter() - self.start) / self.done * (self.total - self.done)
+            self.draw(self.done / max(self.total, 1), f"{self.what} {self.done}/{self.total}, {left:.0f} s left ")
+
+
 def positive_number(allowed: str):
     """An argparse type: a finite number > 0, refused in one line naming ``allowed`` (e.g. "a finite cost > 0")."""
 

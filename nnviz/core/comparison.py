@@ -6,7 +6,7 @@ value, the initial weights and their evaluation) and the ordered runs, each with
 ``RunSpec`` (name, colour, visibility, training settings), its Trainer, its ``History`` of
 per-epoch scalars and its ``SnapshotStore`` of parameters for the timeline.
 
-``edit_effect`` is the one rule that says what an edit means. The command line and the
+``edit_effect`` (core/specs.py) is the one rule that says what an edit means. The command line and the
 window both drive this model; nothing else keeps a copy of its state. It is safe to use
 from two threads: a worker trains (``step``) while the GUI thread edits and reads, every
 change of the runs is made under ``lock``, and a run's epoch is trained outside it.
@@ -26,50 +26,32 @@ from nnviz.core.health import MEASURE_POINTS, Health, UpdateSizes, measure
 from nnviz.core.health import warnings as health_warnings
 from nnviz.core.history import HISTORY_COLUMNS, INT_COLUMNS, TEST_COLUMNS, History  # noqa: F401 (re-exported)
 from nnviz.core.network import Layout, init_params
+from nnviz.core.seeds import SeedStore
 from nnviz.core.snapshots import SNAPSHOT_CAPACITY, SNAPSHOT_MAX_BYTES, SnapshotStore  # noqa: F401 (re-exported)
 from nnviz.core.specs import (  # noqa: F401 (re-exported)
+    DISPLAY,
+    LIVE,
     MAX_NAME_LENGTH,
     NOTEBOOK_PRESETS,
     PALETTE,
+    RESTART_ALL,
+    RESTART_RUN,
     RUN_FIELDS,
     SHARED_FIELDS,
     TRAINING_FIELDS,
     RunSpec,
     SharedSettings,
     check_unique_names,
+    edit_effect,
     notebook_runs,
     preset_run,
     preset_shared,
     unique_name,
 )
-from nnviz.core.training import LIVE_FIELDS, EpochRecord, Evaluation, Stopped, TrainConfig, Trainer, get_engine
+from nnviz.core.training import EpochRecord, Evaluation, Stopped, TrainConfig, Trainer, get_engine
 
-# What an edit means (edit_effect):
-DISPLAY = "display"  # name, colour or visibility: nothing to train again
-LIVE = "live"  # training settings a run takes from its next epoch on
-RESTART_RUN = "restart run"  # the run it touches goes back to epoch 0 (e.g. its batch size)
-RESTART_ALL = "restart all"  # shared data or network: every run goes back to epoch 0
 DATA_FIELDS = ("dataset", "n_samples", "noise", "test_fraction", "data_seed")
 NETWORK_FIELDS = ("shape", "init_seed", "init")
-
-
-def edit_effect(before: RunSpec | None, after: RunSpec | None,
-                shared_before: SharedSettings | None = None, shared_after: SharedSettings | None = None) -> str:
-    """The one rule for what an edit means: DISPLAY, LIVE, RESTART_RUN or RESTART_ALL.
-
-    A change of the shared settings restarts every run; a change of a run's training settings
-    that a Trainer accepts live (training.LIVE_FIELDS) applies from its next epoch; any other
-    training change (the batch size: it changes what an epoch is) restarts that run; name,
-    colour and visibility only change how it is shown.
-    """
-    if shared_before != shared_after:
-        return RESTART_ALL
-    if before is None or after is None:
-        return DISPLAY
-    changed = {name for name in TRAINING_FIELDS if getattr(before, name) != getattr(after, name)}
-    if not changed:
-        return DISPLAY
-    return LIVE if changed <= set(LIVE_FIELDS) else RESTART_RUN
 
 
 @dataclass(frozen=True)
@@ -169,6 +151,7 @@ class Comparison:
         self.version = 0  # increases whenever runs are added, removed, restarted or replaced
         self._next_id = 0
         self._todo: list[int] = []  # runs still to train in the current round-robin round
+        self.seeds = SeedStore()  # the runs repeated over seeds: the setting and each run's trained seeds
         for spec in runs:
             self.add(spec)
 

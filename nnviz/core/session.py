@@ -9,7 +9,9 @@ A session file is one JSON object::
                beta2, update_order, schedule, gamma, step_every, step_factor, l2, epochs}, ...],
                                                 (batch_size: an integer, or "full"; optimizer to update_order
                                                  optional: missing means the default)
-     "histories": {run name: {epoch: [...], cost: [...], ...}}}      (optional, per run)
+     "histories": {run name: {epoch: [...], cost: [...], ...}},      (optional, per run)
+     "seeds": {"count": K, "kind": "init" | "data" | "both", "target": cost or null}}
+                                  (optional: every run repeated over K seeds; missing means K = 1)
 
 Floats are written with ``repr``, so a saved and reopened session holds the very same
 numbers. Loading checks everything and raises SessionError with one line naming the
@@ -23,9 +25,11 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+
+import numpy as np
 
 from nnviz.core.comparison import (
     HISTORY_COLUMNS,
@@ -37,14 +41,15 @@ from nnviz.core.comparison import (
     RunSpec,
     SharedSettings,
 )
-from nnviz.core.files import WriteError, error_reason, long_csv, write_atomic
+from nnviz.core.files import WriteError, csv_field, error_reason, long_csv, write_atomic
+from nnviz.core.seeds import SeedSettings
 from nnviz.core.specs import check_unique_names
 from nnviz.core.text import FULL_BATCH, batch_size_text, quoted, short_setting_message, shorten
 
 FORMAT = "nnviz-session"
 VERSION = 1  # the newest version this code reads and the one it writes
 SUFFIX = ".nnviz.json"
-TOP_KEYS = ("format", "version", "shared", "runs", "histories")
+TOP_KEYS = ("format", "version", "shared", "runs", "histories", "seeds")
 MAX_DIGITS = 100  # longer integer literals are read as HugeInteger: no setting or column takes one
 MAX_INT64 = 2**63 - 1  # the largest value of an integer history column
 # Fields newer than version 1's first files: missing means the settings' default (init "notebook", optimizer
@@ -127,6 +132,7 @@ class Session:
     histories: dict[str, History] = field(default_factory=dict)  # by run name; only runs saved with one
     warnings: tuple[str, ...] = ()  # keys the file has that this version does not know (ignored)
     path: Path | None = None
+    seeds: SeedSettings = field(default_factory=SeedSettings)  # every run repeated over seeds (count 1: not)
 
 
 # Writing
@@ -138,10 +144,11 @@ def _as_history(value, has_test: bool) -> History:
 
 
 def session_text(shared: SharedSettings, runs: Sequence[RunSpec],
-                 histories: Mapping[str, History | Sequence] | None = None) -> str:
+                 histories: Mapping[str, History | Sequence] | None = None, seeds: SeedSettings | None = None) -> str:
     """The JSON text of a session; settings indented, each history column on one line.
 
-    ``histories`` maps run names to a History or a sequence of EpochRecords.
+    ``histories`` maps run names to a History or a sequence of EpochRecords. ``seeds``: written when given
+    and not the default (one seed), so a session without seeds reads as older nnviz versions wrote it.
     Raises ValueError for duplicate run names or a history of no run.
     """
     check_unique_names(runs)
@@ -150,6 +157,8 @@ def session_text(shared: SharedSettings, runs: Sequence[RunSpec],
         if name not in names:
             raise ValueError(f"histories: {name!r} is the name of no run")
     doc = {"format": FORMAT, "version": VERSION, "shared": shared.to_dict(), "runs": [_run_dict(run) for run in runs]}
+    if seeds is not None and seeds != SeedSettings():
+        doc["seeds"] = seeds.to_dict()
     text = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
     text = text.replace(_indented_list(shared.shape), json.dumps(list(shared.shape)), 1)
     if histories:
@@ -177,10 +186,10 @@ def _indented_list(values) -> str:
 
 
 def save_session(path: str | Path, shared: SharedSettings, runs: Sequence[RunSpec],
-                 histories: Mapping[str, History | Sequence] | None = None) -> None:
+                 histories: Mapping[str, History | Sequence] | None = None, seeds: SeedSettings | None = None) -> None:
     """Write a session file atomically: afterwards it holds the whole new session, or, on any
     failure, whatever it held before. Raises SessionError when the file cannot be written."""
-    text = session_text(shared, runs, histories)
+    text = session_text(shared, runs, histories, seeds)
     try:
         write_atomic(path, text)
     except OSError as exc:
@@ -309,6 +318,24 @@ class _Reader:
                 self.fail(f"{where}.epoch[{i}]", f"epochs must increase, got {epochs[i]} after {epochs[i - 1]}")
         return History.from_columns(value, has_test)
 
+    def seeds(self, value) -> SeedSettings:
+        """The "seeds" object: count, kind and target (each optional: missing means the default)."""
+        value = self.obj("seeds", value)
+        self.keys("seeds", value, (), _SEED_KINDS)
+        values = {}
+        for name, kind in _SEED_KINDS.items():
+            given = value.get(name)
+            if given is None:
+                continue
+            if not _kind_ok(kind, given):
+                self.fail(f"seeds.{name}", f"must be {kind}, got {_describe(given)}")
+            values[name] = _checkable(kind, given)
+            try:
+                SeedSettings(**{name: values[name]})
+            except ValueError as exc:  # "seeds=0: must be ...": the allowed part, and what the file holds
+                self.fail(f"seeds.{name}", f"{str(exc).split(': ', 1)[1]}, got {_describe(given)}")
+        return SeedSettings(**values)
+
     def session(self, doc) -> tuple[SharedSettings, tuple[RunSpec, ...], dict[str, History]]:
         if not isinstance(doc, dict):
             self.fail("", f"not an nnviz session: the file holds {_describe(doc)}, not an object {{...}}")
@@ -342,6 +369,7 @@ class _Reader:
         return shared, tuple(runs), histories
 
 
+_SEED_KINDS = {"count": "an integer", "kind": "text", "target": "a number"}  # the "seeds" object's keys
 _PARTIAL_NUMBER = re.compile(r"-?[0-9]*\.?[0-9]*(?:[eE][+-]?[0-9]*)?")
 _LITERALS = ("true", "false", "null", "NaN", "Infinity", "-Infinity")
 
@@ -383,7 +411,8 @@ def parse_session(text: str, source: str = "<session>") -> Session:
     doc = _decode(text, source, warnings)
     reader = _Reader(source)
     shared, runs, histories = reader.session(doc)
-    return Session(shared, runs, histories, tuple(warnings + reader.warnings))
+    seeds = reader.seeds(doc["seeds"]) if "seeds" in doc else SeedSettings()
+    return Session(shared, runs, histories, tuple(warnings + reader.warnings), seeds=seeds)
 
 
 def load_session(path: str | Path) -> Session:
@@ -403,7 +432,7 @@ def load_session(path: str | Path) -> Session:
     except UnicodeDecodeError as exc:
         raise SessionError(f"{shown}: not an nnviz session: not UTF-8 text (byte {exc.start})") from None
     session = parse_session(text, str(path))
-    return Session(session.shared, session.runs, session.histories, session.warnings, path)
+    return Session(session.shared, session.runs, session.histories, session.warnings, path, session.seeds)
 
 
 # Export
@@ -418,3 +447,21 @@ def comparison_csv(histories: Mapping[str, History], has_test: bool) -> str:
         if has_test and not history.has_test:
             raise ValueError(f"history of {quoted(name)}: has no test columns")
     return long_csv(histories, HISTORY_COLUMNS + (TEST_COLUMNS if has_test else ()))
+
+
+def seeds_csv(blocks: Iterable[tuple[str, int, Mapping[str, Sequence]]], has_test: bool) -> str:
+    """Runs repeated over seeds in long form: one row per run, seed and epoch, floats at full precision.
+
+    ``blocks``: (run name, seed as the user counts it: 1 is the run's own, per-epoch columns as
+    ``History.arrays`` gives them). Columns: run, seed, then those of ``comparison_csv``; a NaN (the
+    elapsed_s of a seed trained apart from its run, which has no clock of its own) is written empty.
+    """
+    columns = HISTORY_COLUMNS + (TEST_COLUMNS if has_test else ())
+    lines = [",".join(("run", "seed", *columns))]
+    for name, seed, values in blocks:
+        if has_test and "test_cost" not in values:
+            raise ValueError(f"seed {seed} of {quoted(name)}: has no test columns")
+        data = [np.asarray(values[c]).tolist() for c in columns]
+        prefix = [csv_field(name), str(seed)]
+        lines.extend(",".join([*prefix, *("" if v != v else repr(v) for v in row)]) for row in zip(*data, strict=True))
+    return "\n".join(lines) + "\n"

@@ -12,7 +12,7 @@ import numpy as np
 from nnviz.core.colours import colour_error
 from nnviz.core.datasets import held_out_size
 from nnviz.core.text import quoted
-from nnviz.core.training import TrainConfig, preset_config
+from nnviz.core.training import LIVE_FIELDS, TrainConfig, preset_config
 
 SHARED_FIELDS = ("dataset", "n_samples", "noise", "test_fraction", "data_seed", "shape", "activation", "init_seed",
                  "init", "engine")
@@ -149,6 +149,32 @@ class RunSpec:
     def to_dict(self) -> dict:
         """Plain JSON-friendly dict of every field."""
         return dataclasses.asdict(self)
+
+
+# What an edit means (edit_effect):
+DISPLAY = "display"  # name, colour or visibility: nothing to train again
+LIVE = "live"  # training settings a run takes from its next epoch on
+RESTART_RUN = "restart run"  # the run it touches goes back to epoch 0 (e.g. its batch size)
+RESTART_ALL = "restart all"  # shared data or network: every run goes back to epoch 0
+
+
+def edit_effect(before: RunSpec | None, after: RunSpec | None,
+                shared_before: SharedSettings | None = None, shared_after: SharedSettings | None = None) -> str:
+    """The one rule for what an edit means: DISPLAY, LIVE, RESTART_RUN or RESTART_ALL.
+
+    A change of the shared settings restarts every run; a change of a run's training settings
+    that a Trainer accepts live (training.LIVE_FIELDS) applies from its next epoch; any other
+    training change (the batch size: it changes what an epoch is) restarts that run; name,
+    colour and visibility only change how it is shown.
+    """
+    if shared_before != shared_after:
+        return RESTART_ALL
+    if before is None or after is None:
+        return DISPLAY
+    changed = {name for name in TRAINING_FIELDS if getattr(before, name) != getattr(after, name)}
+    if not changed:
+        return DISPLAY
+    return LIVE if changed <= set(LIVE_FIELDS) else RESTART_RUN
 
 
 def check_unique_names(specs: Iterable[RunSpec]) -> None:
