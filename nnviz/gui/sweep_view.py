@@ -28,10 +28,24 @@ CROSS_COLOUR = (210, 30, 30)  # the crosses on diverged cells
 LINE_COLOUR = "#1f77b4"  # the one-axis median and its band
 MAX_TICKS = 8  # value labels per axis
 FOREGROUND = "#3c3c3c"  # axes, ticks and titles
-LEGEND = ("<span style='color:#969696'>■</span><span style='color:#d21e1e'>✕</span> every seed diverged · "
-          "<span style='color:#d21e1e'>×</span> some seeds diverged · ○ a run of the comparison · blank: not trained")
-LINE_LEGEND = ("line: median over the seeds · band: 10–90 % of the seeds · <span style='color:#d21e1e'>✕</span> every "
-               "seed diverged, <span style='color:#d21e1e'>×</span> some did")
+RED = "#d21e1e"
+
+
+def legend(study: SweepStudy, marks: int) -> str:
+    """The legend under the plot: only what it shows (no red cross is drawn where nothing diverged)."""
+    two = len(study.definition.axes) == 2
+    parts = ["line: median over the seeds · band: 10–90 % of the seeds"] if not two else []
+    state = study.diverged()
+    if (state == ALL).any():
+        grey = "<span style='color:#969696'>■</span>" if two else ""
+        parts.append(f"{grey}<span style='color:{RED}'>✕</span> every seed diverged")
+    if (state == SOME).any():
+        parts.append(f"<span style='color:{RED}'>×</span> some seeds diverged")
+    if marks:
+        parts.append("○ a run of the comparison")
+    if not study.complete:
+        parts.append(f"{'blank' if two else 'missing'}: not trained yet")
+    return " · ".join(parts)
 
 
 def log_scale(metric: str) -> bool:
@@ -112,7 +126,7 @@ class SweepView(pg.GraphicsLayoutWidget):
         self.title = self.addLabel("", row=0, col=0, colspan=2, color="#3c3c3c", size="11pt")
         self.plot = self.addPlot(row=1, col=0)
         self.bar = self.addPlot(row=1, col=1)
-        self.legend = self.addLabel(LEGEND, row=2, col=0, colspan=2, color="#3c3c3c", size="9pt")
+        self.legend = self.addLabel("", row=2, col=0, colspan=2, color="#3c3c3c", size="9pt")
         for plot in (self.plot, self.bar):
             for name in ("left", "bottom", "right"):
                 plot.getAxis(name).setPen(FOREGROUND)
@@ -159,13 +173,12 @@ class SweepView(pg.GraphicsLayoutWidget):
         if study is None:
             return
         two = len(study.definition.axes) == 2
-        for item in (self.diverged_image, self.image, self.markers):
+        for item in (self.diverged_image, self.image):
             item.setVisible(two)
         for item in (self.band_low, self.band_high, self.band, self.line):
             item.setVisible(not two)
         self.bar.setVisible(two)
         self.title.setText(html.escape(title(study, self.metric)))
-        self.legend.setText(LEGEND if two else LINE_LEGEND)
         self._draw_heat_map(study) if two else self._draw_line(study)
         self._draw_crosses(study, two)
         self._draw_markers()
@@ -253,8 +266,19 @@ class SweepView(pg.GraphicsLayoutWidget):
         return float(values.max()) if values.size else 0.0
 
     def _draw_markers(self) -> None:
-        spots = [{"pos": (i + 0.5, j + 0.5), "size": 15, "symbol": "o", "brush": None,
-                  "pen": pg.mkPen(colour, width=2.5), "data": name} for i, j, colour, name in self._marks]
+        if self.study is not None:
+            self.legend.setText(legend(self.study, len(self._marks)))
+        one = self.study is not None and len(self.study.definition.axes) == 1
+        _, line = self.line.getData() if one else (None, None)
+        spots = []
+        for i, j, colour, name in self._marks:
+            y = j + 0.5
+            if one:  # on the line (its display coordinates: log10 on a log scale); off it where it has no point
+                if line is None or i >= len(line) or not np.isfinite(line[i]):
+                    continue
+                y = line[i]
+            spots.append({"pos": (i + 0.5, y), "size": 15, "symbol": "o", "brush": None,
+                          "pen": pg.mkPen(colour, width=2.5), "data": name})
         self.markers.setData(spots)
 
     # ---- the pointer ---------------------------------------------------------------------------------------
