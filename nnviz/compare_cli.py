@@ -198,7 +198,7 @@ def train_seeds(comparison: Comparison, settings: SeedSettings, workers: int | N
     progress = CountProgress(len(configs), "seeds")
     try:
         with interrupts.raising():
-            results = train_configs(configs, history=True, workers=workers, on_result=progress)
+            results = train_configs(configs, history=True, workers=workers, on_result=progress) if configs else []
     finally:
         progress.close()
     per_run = settings.count - 1

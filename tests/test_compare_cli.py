@@ -177,3 +177,59 @@ def test_training_options_apply_to_every_run_or_make_one_run(tmp_path, capsys):
     assert (row["name"], row["optimizer"], row["learning_rate"]) == ("run", "adam", "0.02")
     code, _, err = run_cli(["compare", "--presets", "sgd", "--rho", "2"], capsys)
     assert code == 2 and "--rho: rho=2.0: must be from 0 to below 1" in err
+
+
+def test_seeds_add_a_seed_column_with_every_seeds_rows_and_print_a_summary(tmp_path, capsys):
+    path = tmp_path / "seeds.csv"
+    code, out, err = run_cli(["compare", "--presets", "sgd,mini-batch", "--samples", "200", "--epochs", "4",
+                              "--seeds", "3", "--seed-kind", "both", "--target", "0.6", "--workers", "1",
+                              "--csv", str(path)], capsys)
+    assert code == 0, err
+    rows = read_csv(path.read_text())
+    assert list(rows[0])[:3] == ["run", "seed", "epoch"]
+    assert [(r["run"], r["seed"], r["epoch"]) for r in rows] == \
+        [(run, str(seed), str(epoch)) for run in ("sgd", "mini-batch") for seed in (1, 2, 3) for epoch in range(5)]
+    # Seed 1 is the run itself: the rows `compare` writes without --seeds.
+    code, plain, _ = run_cli(["compare", "--presets", "sgd,mini-batch", "--samples", "200", "--epochs", "4",
+                              "--csv", "-"], capsys)
+    alone = read_csv(plain)
+    assert [[r[c] for c in ("run", "epoch", "cost", "accuracy")] for r in alone] == \
+        [[r[c] for c in ("run", "epoch", "cost", "accuracy")] for r in rows if r["seed"] == "1"]
+    seed2 = [r for r in rows if r["seed"] == "2"]
+    assert seed2[0]["cost"] != rows[0]["cost"] and seed2[0]["elapsed_s"] == ""  # another start, no clock
+    assert [r["updates"] for r in seed2[:5]] == [r["updates"] for r in rows[:5]]
+    lines = out.splitlines()  # the summary on stdout (the CSV went to a file)
+    assert lines[0].startswith("3 seeds per run (initial weights and data vary") and "target cost 0.6" in lines[0]
+    assert lines[1].split()[:2] == ["run", "seeds"] and lines[2].split()[:2] == ["sgd", "3"]
+    assert lines[3].split()[:2] == ["mini-batch", "3"]
+    finals = sorted(float(r["cost"]) for r in rows if r["run"] == "sgd" and r["epoch"] == "4")
+    assert lines[2].split()[2] == f"{finals[1]:.6g}"  # the median of the three seeds' final costs
+
+
+def test_seeds_with_the_csv_on_stdout_print_the_summary_on_stderr(capsys):
+    code, out, err = run_cli(["compare", "--presets", "sgd", "--samples", "200", "--epochs", "2", "--seeds", "2",
+                              "--workers", "1", "--csv", "-"], capsys)
+    assert code == 0 and out.startswith("run,seed,epoch,") and len(read_csv(out)) == 2 * 3
+    assert "2 seeds per run (initial weights vary" in err
+
+
+def test_one_seed_keeps_the_rows_and_adds_the_column(capsys):
+    code, out, _ = run_cli(["compare", "--presets", "sgd", "--samples", "200", "--epochs", "2", "--seeds", "1",
+                            "--csv", "-"], capsys)
+    rows = read_csv(out)
+    assert code == 0 and [r["seed"] for r in rows] == ["1"] * 3
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--seeds", "0"], "argument --seeds: 0 is out of range; allowed: 1 to 100"),
+    (["--seeds", "101"], "argument --seeds: 101 is out of range; allowed: 1 to 100"),
+    (["--seeds", "two"], "argument --seeds: 'two' is not an integer; allowed: 1 to 100"),
+    (["--seeds", "2", "--seed-kind", "weights"], "argument --seed-kind: 'weights': allowed: init, data, both"),
+    (["--seeds", "2", "--target", "-1"], "argument --target: '-1': allowed: a finite cost > 0"),
+    (["--seed-kind", "data"], "--seed-kind: only with --seeds K (K from 1 to 100)"),
+    (["--target", "0.1"], "--target: only with --seeds K (K from 1 to 100)"),
+])
+def test_bad_seed_options_exit_2_with_one_line_naming_the_option(argv, message, capsys):
+    code, out, err = run_cli(["compare", "--presets", "sgd", "--epochs", "1", *argv], capsys)
+    assert code == 2 and out == ""
+    assert err.strip() == f"nnviz compare: error: {message}"
