@@ -74,6 +74,10 @@ class Actions:
             act = action(name, text, key, tip, window_wide=True)
             act.setCheckable(True)
             self.view_group.addAction(act)
+        action("seeds_summary_action", "&Seeds summary", "Ctrl+Shift+K",
+               "Per run, over its seeds: the final cost median and 10–90 % spread, the final accuracy, and the "
+               "share of seeds that diverged or missed a target cost (set Seeds above 1 in the panel)",
+               window_wide=True)
         action("update_sizes_action", "&Update sizes", "Ctrl+U",
                "Beside the curves: each layer's update size ‖ΔW‖/‖W‖ per epoch for the selected run",
                window_wide=True).setCheckable(True)
@@ -103,6 +107,7 @@ class Actions:
             view_menu.addAction(act)
         view_menu.addSeparator()
         view_menu.addAction(self.update_sizes_action)
+        view_menu.addAction(self.seeds_summary_action)
         run_menu = bar.addMenu("&Run")
         for act in (self.start_action, self.step_action, self.reset_action, *run_actions):
             run_menu.addAction(act)

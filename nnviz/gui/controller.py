@@ -27,6 +27,7 @@ from nnviz.core.comparison import (
 from nnviz.core.history import History
 from nnviz.core.training import LIVE_FIELDS, NumpyEngine
 from nnviz.gui.jobs import Jobs
+from nnviz.gui.seed_runner import SeedRunner
 from nnviz.gui.status import READY
 from nnviz.gui.worker import Frame, FrameClock, TrainingWorker, start_worker, stop_worker
 
@@ -69,6 +70,7 @@ class Controller(QObject):
         self.jobs = Jobs(self)  # data and network prepared off the GUI thread
         self.jobs.done.connect(self._on_job_done)
         self.jobs.failed.connect(self._on_job_failed)
+        self.seeds = SeedRunner(self)  # the runs' seeds, trained in the background while the count is above 1
         self._undo = None  # (checkpoint, text) of the last edit that restarted runs
         self._play_when_ready = False
         self._target: SharedSettings | None = None  # the shared settings being prepared

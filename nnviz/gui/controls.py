@@ -50,6 +50,7 @@ from nnviz.gui.panel_forms import (  # noqa: F401  (LIVE_NOTE, RESET_NOTE and th
     checked_config,
     matching_presets,
 )
+from nnviz.gui.seed_control import SeedControl
 
 COMMIT_DELAY_MS = 400  # a typed Data or Network value is committed this long after the last keystroke
 RESTART_FIELDS = ("n_samples", "noise", "test_fraction", "data_seed", "hidden", "init_seed")  # typing is debounced
@@ -130,6 +131,10 @@ class ParameterPanel(QWidget):
         self.new_weights.setToolTip("Draw other initial weights: a new random init seed.")
         self.new_weights.clicked.connect(lambda: self._new_seed("init_seed"))
         forms.add_text(network, "init seed", "init_seed", parse_int, extra=self.new_weights)
+
+        # ---- Seeds: every run repeated over seeds (not a TrainConfig field: the window wires it to the controller)
+        self.seeds = SeedControl()
+        forms.group(layout, "Seeds").addRow("seeds", self.seeds)
 
         # ---- Training
         self._training = training = TrainingGroup(forms, layout, self._presets)

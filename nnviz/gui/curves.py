@@ -9,7 +9,8 @@ value, so the range changes a few times a decade, not every frame), y to the dat
 the mouse stops the following; a double-click, ``reset_view()``, or another x axis or cost scale resumes it.
 
 The parts live next door: what is plotted and one run's curves, readout and marker in ``curve_runs``; the
-stacked axes and the range fitting in ``curve_ranges``. Their public names are importable from here too.
+stacked axes and the range fitting in ``curve_ranges``; the runs' seeds (median and band) in ``seed_bands``.
+Their public names are importable from here too.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from nnviz.gui.curve_runs import (
     RunLegends,
     readout_text,
 )
+from nnviz.gui.seed_bands import SeedBands
 
 __all__ = ["FIELDS", "LONG_RUN_EPOCHS", "MARKER_COLOR", "PLOTS", "X_AXES", "CurvesView"]
 
@@ -99,6 +101,7 @@ class CurvesView(QWidget):
         self.plots["cost"].vb.sigXRangeChanged.connect(self._later.start)  # new bins for the new range
         self._legends = RunLegends(self.plots)
         self.legend = self._legends.runs  # the runs by name and colour
+        self.bands = SeedBands(self)  # each run's seeds: median and 10–90 % band (seed_bands.py)
         self.graphics.scene().sigMouseMoved.connect(self._on_mouse_moved)
         self.graphics.scene().sigMouseClicked.connect(self._on_mouse_clicked)
         self.refresh()
@@ -338,8 +341,7 @@ class CurvesView(QWidget):
 
     def _bins(self) -> int:
         """Bins of a decimated curve: one per device pixel column of the plot (two points each)."""
-        vb = self.plots["cost"].vb
-        return max(int(vb.width() * self.graphics.devicePixelRatioF()), 200)
+        return max(int(self.plots["cost"].vb.width() * self.graphics.devicePixelRatioF()), 200)
 
     def _resume_following(self) -> None:
         self._ranges.resume()

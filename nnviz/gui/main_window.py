@@ -39,6 +39,7 @@ from nnviz.gui.inside_views import VIEW_MODES, InsideViews
 from nnviz.gui.maps_panel import MapsPanel
 from nnviz.gui.run_list import RunListPanel
 from nnviz.gui.run_tools import RunTools
+from nnviz.gui.seed_views import SeedViews
 from nnviz.gui.status import READY, StatusBar
 from nnviz.gui.timeline import TimelineSlider
 from nnviz.gui.window_views import ViewSync
@@ -52,7 +53,7 @@ ACTION_NAMES = ("start_action", "step_action", "reset_action", "undo_action", "q
                 "export_csv_action", "export_settings_action", "export_window_action", "export_curves_action",
                 "export_map_action",
                 "view_maps_action", "view_both_action", "view_network_action", "view_landscape_action",
-                "update_sizes_action")
+                "update_sizes_action", "seeds_summary_action")
 
 
 def app_icon() -> QIcon:
@@ -98,6 +99,7 @@ class MainWindow(QMainWindow):
             setattr(self, name, getattr(self.statusline, name))
         self.views = ViewSync(self)
         self.tools = RunTools(self)  # adding sets of runs, the learning-rate finder
+        self.seed_views = SeedViews(self)  # the Seeds control, the bands, progress and Cancel, the summary
         self._wire()
         window_settings.restore_view(self)
         self.views.runs_changed()
@@ -124,7 +126,8 @@ class MainWindow(QMainWindow):
                 "view_both_action": lambda: self.set_view_mode("both"),
                 "view_network_action": lambda: self.set_view_mode("network"),
                 "view_landscape_action": lambda: self.set_view_mode("landscape"),
-                "update_sizes_action": lambda: self.show_update_sizes(self.update_sizes_action.isChecked())}
+                "update_sizes_action": lambda: self.show_update_sizes(self.update_sizes_action.isChecked()),
+                "seeds_summary_action": lambda: self.seed_views.show_summary()}
 
     def _build_run_bar(self, speed: str) -> None:
         bar = QToolBar("Run")
