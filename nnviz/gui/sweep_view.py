@@ -159,7 +159,6 @@ class SweepView(pg.GraphicsLayoutWidget):
         self.bar.getAxis("bottom").setTicks([[]])
         self.bar.setFixedWidth(80)
         self._marks: list[tuple[int, int, str, str]] = []
-        self.scene().sigMouseMoved.connect(self._moved)
         self.scene().sigMouseClicked.connect(self._clicked)
 
     # ---- drawing -------------------------------------------------------------------------------------------
@@ -301,9 +300,16 @@ class SweepView(pg.GraphicsLayoutWidget):
         x = self.plot.vb.mapViewToScene(QPointF(i + 0.5, 0)).x()
         return QPointF(x, rect.center().y())
 
-    def _moved(self, scene_pos) -> None:
-        cell = self.cell_at(scene_pos)
+    def mouseMoveEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        # Here rather than the scene's sigMouseMoved, which drops moves under 1/60 s apart: the readout could
+        # name a cell the pointer has left.
+        super().mouseMoveEvent(event)
+        cell = self.cell_at(self.mapToScene(event.position().toPoint()))
         self.hovered.emit("" if cell is None else readout(self.study, self.metric, *cell))
+
+    def leaveEvent(self, event) -> None:  # noqa: N802 (Qt's name)
+        super().leaveEvent(event)
+        self.hovered.emit("")
 
     def _clicked(self, event) -> None:
         if event.button() != Qt.MouseButton.LeftButton or event.double():
