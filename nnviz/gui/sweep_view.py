@@ -157,6 +157,8 @@ class SweepView(pg.GraphicsLayoutWidget):
         self.bar.hideAxis("left")
         self.bar.showAxis("right")
         self.bar.getAxis("bottom").setTicks([[]])
+        self.bar.setLabel("bottom", " ")  # as tall as the plot's bottom axis: the bar spans the plot's height
+        self.plot.getAxis("bottom").setStyle(hideOverlappingLabels=False)  # the first value's label stays
         self.bar.setFixedWidth(80)
         self._marks: list[tuple[int, int, str, str]] = []
         self.scene().sigMouseClicked.connect(self._clicked)
