@@ -15,14 +15,15 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 import numpy as np
 
+from nnviz.core import lockstep
 from nnviz.core.datasets import Dataset
-from nnviz.core.network import init_params
+from nnviz.core.network import Layout, init_params
 from nnviz.core.text import quoted
 from nnviz.core.training import MAX_SEED, Stopped, TrainConfig, Trainer, get_engine
 
@@ -46,6 +47,9 @@ SWEEPABLE = {
 }
 AXIS_FORM = "NAME=LOW:HIGH:lin|log:COUNT, e.g. learning_rate=1e-3:1:log:30"
 POLL_S = 0.05  # how often a waiting sweep asks should_stop (cancelling takes at most this plus one chunk)
+MIN_BLOCK = 4  # fewer cells of a kind train one by one (a lockstep block of one is slower than the single kernel)
+MAX_BLOCK = 64
+BLOCK_VALUES = 4_000_000  # numbers in each of a block's parameter arrays, at most
 MP_CONTEXT = "spawn"  # fresh worker processes: safe when the caller has threads (the window), unlike fork
 
 
@@ -302,13 +306,57 @@ def _worker_job(job, target, history) -> list[CellResult]:
 def run_job(job: Sequence[tuple[int, TrainConfig]], target: float | None = None, history: bool = False,
             should_stop: Callable[[], bool] | None = None) -> list[CellResult]:
     """The results of one job (a list of (index, config)), each with its index; training.Stopped when
-    ``should_stop()`` said so before the job was done (nothing of it is kept)."""
-    return [run_config(config, target, should_stop, index, history) for index, config in job]
+    ``should_stop()`` said so before the job was done (nothing of it is kept). A job of several configs is a
+    lockstep block (see jobs_of); one config trains alone."""
+    if len(job) == 1:
+        index, config = job[0]
+        return [run_config(config, target, should_stop, index, history)]
+    configs = [config for _, config in job]
+    first = configs[0]
+    data = _data(first.dataset, first.n_samples, first.noise, first.data_seed, first.test_fraction)
+    initial = [_weights(c.shape, c.init_seed, c.init) for c in configs]
+    block = lockstep.train_block(configs, data, initial, target, history, should_stop)
+    results = []
+    for position, (index, _) in enumerate(job):
+        reached = int(block.epochs_to_target[position])
+        curves = {}
+        if history:
+            curves = {name: _frozen(values) for name, values in block.curves[position].items()}
+        results.append(CellResult({}, 0, float(block.final_cost[position]), float(block.best_cost[position]),
+                                  None if reached < 0 else reached,
+                                  None if reached < 0 else int(block.updates_to_target[position]),
+                                  float(block.final_accuracy[position]), bool(block.diverged[position]),
+                                  int(block.epochs[position]), index, **curves))
+    return results
 
 
-def jobs_of(configs: Sequence[TrainConfig]) -> list[list[tuple[int, TrainConfig]]]:
-    """The configs cut into jobs, the units of work handed to a worker: (index, config) pairs."""
-    return [[(i, config)] for i, config in enumerate(configs)]
+def block_width(count: int, workers: int, size: int) -> int:
+    """Cells per lockstep block: up to MAX_BLOCK (wider blocks vectorise better), narrower when there are few
+    cells (every worker gets about two blocks, for balance) or many parameters (a block's arrays stay within
+    BLOCK_VALUES numbers each)."""
+    width = min(MAX_BLOCK, max(MIN_BLOCK, -(-count // (2 * workers))))
+    return max(1, min(width, BLOCK_VALUES // max(size, 1)))
+
+
+def jobs_of(configs: Sequence[TrainConfig], workers: int = 1) -> list[list[tuple[int, TrainConfig]]]:
+    """The configs cut into jobs, the units of work handed to a worker: lists of (index, config). Compiled
+    configs that can share a lockstep block (lockstep.block_key) go in blocks of block_width cells, each block
+    taking every n-th config of its group (so the blocks mix fast and slow cells alike); the rest train alone."""
+    groups: dict[tuple, list[tuple[int, TrainConfig]]] = {}
+    jobs = []
+    for i, config in enumerate(configs):
+        if config.engine == "compiled":
+            groups.setdefault(lockstep.block_key(config), []).append((i, config))
+        else:
+            jobs.append([(i, config)])
+    for members in groups.values():
+        if len(members) < MIN_BLOCK:
+            jobs.extend([member] for member in members)
+            continue
+        width = block_width(len(members), workers, Layout(members[0][1].shape).size)
+        count = max(1, len(members) // width)  # blocks of width cells or a few more
+        jobs.extend(members[b::count] for b in range(count))
+    return sorted(jobs, key=lambda job: job[0][0])
 
 
 def _check_target(target) -> None:
@@ -330,12 +378,13 @@ def train_configs(configs: Sequence[TrainConfig], target: float | None = None, h
     """Train every config from its shared start (the data and initial weights `nnviz train` of it uses);
     returns a CellResult per config (values {}, seed 0, ``index`` its position in ``configs``), in that order.
 
-    ``history``: the results carry their per-epoch curves. ``workers`` processes (default os.cpu_count();
-    1: in this process) train the jobs; ``on_result(result)`` is called in this thread as each finishes. When
-    ``should_stop()`` says so (it is asked every 50 ms, and between epochs in-process) training stops: jobs not
-    started are cancelled, jobs under way are stopped at their next epoch (or chunk of a long one) and dropped,
-    worker processes end in the background, and the results that finished (exactly those handed to
-    ``on_result``) are returned. A KeyboardInterrupt stops the workers the same way and propagates.
+    ``history``: the results carry their per-epoch curves. ``workers`` threads (default os.cpu_count(); 1: this
+    thread; processes when a config uses the numpy engine, which holds the GIL) train the jobs (see jobs_of);
+    ``on_result(result)`` is called in this thread as each finishes. When ``should_stop()`` says so (it is asked
+    every 50 ms, and between epochs in this thread) training stops: jobs not started are cancelled, jobs under
+    way are stopped at their next epoch (or chunk of a long one) and dropped, worker processes end in the
+    background, and the results that finished (exactly those handed to ``on_result``) are returned. A
+    KeyboardInterrupt stops the workers the same way and propagates.
     """
     _check_target(target)
     workers = _check_workers(workers)
@@ -346,7 +395,7 @@ def train_configs(configs: Sequence[TrainConfig], target: float | None = None, h
         if on_result is not None:
             on_result(result)
 
-    jobs = jobs_of(configs)
+    jobs = jobs_of(configs, workers)
     if workers == 1 or len(jobs) == 1:
         for job in jobs:
             if should_stop is not None and should_stop():
@@ -357,9 +406,37 @@ def train_configs(configs: Sequence[TrainConfig], target: float | None = None, h
                 break
             for result in done:
                 deliver(result)
+    elif all(config.engine == "compiled" for config in configs):
+        _train_in_threads(jobs, target, history, min(workers, len(jobs)), should_stop, deliver)
     else:
         _train_in_processes(jobs, target, history, min(workers, len(jobs)), should_stop, deliver)
     return sorted(results, key=lambda r: r.index)
+
+
+def _train_in_threads(jobs, target, history, workers, should_stop, deliver) -> None:
+    # The compiled kernels release the GIL: threads train in parallel with no process to start (a spawned
+    # worker takes about a second to import numpy and load the kernels) and nothing to pickle.
+    stop = threading.Event()
+
+    def job_should_stop() -> bool:
+        return stop.is_set()
+
+    executor = ThreadPoolExecutor(workers, thread_name_prefix="nnviz-sweep")
+    order = {executor.submit(run_job, job, target, history, job_should_stop): job[0][0] for job in jobs}
+    pending = set(order)
+    try:
+        while pending:
+            if should_stop is not None and should_stop():
+                return
+            done, pending = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=order.get):
+                for result in future.result():  # a job's error (not Stopped: nothing asked it) propagates
+                    deliver(result)
+    finally:
+        # Stopped early (or an error, or Ctrl-C): jobs under way stop at their next epoch or chunk (a few ms)
+        # and are dropped, those not started are cancelled.
+        stop.set()
+        executor.shutdown(wait=True, cancel_futures=True)
 
 
 def sweep(base: TrainConfig, axes: Sequence[Axis], seeds: int = 1, seed_kind: str = "init",
