@@ -356,3 +356,28 @@ def test_the_readout_goes_when_the_pointer_leaves_the_curves(qtbot, records):
     qtbot.waitUntil(lambda: "mini-batch" in curves.readout.text(), timeout=2000)
     QApplication.sendEvent(curves, QEvent(QEvent.Type.Leave))
     assert curves.readout.text().strip() == ""
+
+
+def test_a_runs_seed_band_follows_the_x_axis_and_a_diverged_edge_is_drawn_at_the_divergence_level(curves):
+    from nnviz.core.seeds import SeedCurves
+
+    config = preset_config("mini-batch", epochs=3, n_samples=100, engine="numpy")
+    seeds = SeedCurves.from_values(config, [[0.7, 0.5, 0.4, 0.3], [0.7, 0.6, 0.5, 0.45], [0.7, 2.0]],
+                                   [[0.5, 0.6, 0.7, 0.8], [0.5, 0.55, 0.6, 0.65], [0.5, 0.4]], [False, False, True])
+    curves.set_runs(RUNS)
+    curves.bands.set_run("1", seeds, "#2ca02c")
+    items = curves.bands.items("1")
+    assert set(items) == {(plot, part) for plot in ("cost", "accuracy") for part in ("low", "high", "median", "fill")}
+    assert curves.bands.band("1").high[-1] == np.inf  # the model's band: a third of the seeds diverged
+    assert items["cost", "high"].yData[-1] == 10 * curves.bands.band("1").median[0]  # drawn at 10 × the start
+    assert np.isfinite(items["cost", "high"].yData).all()
+    assert items["accuracy", "median"].yData.tolist() == [0.5, 0.55, 0.6, 0.65]
+    curves.set_x_axis("updates")
+    per_epoch = Trainer(config).step().updates  # as a real run counts them
+    assert items["cost", "median"].xData.tolist() == [0, per_epoch, 2 * per_epoch, 3 * per_epoch]
+    curves.set_x_axis("seconds")  # seeds trained apart have no clock: no band
+    assert not any(item.isVisible() for item in items.values())
+    curves.set_x_axis("epoch")
+    assert all(item.isVisible() for item in items.values())
+    curves.bands.set_run("1", None, "#2ca02c")
+    assert curves.bands.keys() == []
