@@ -21,7 +21,7 @@ from functools import lru_cache
 
 import numpy as np
 
-from nnviz.core import lockstep
+from nnviz.core import cluster, lockstep
 from nnviz.core.datasets import Dataset
 from nnviz.core.network import Layout, init_params
 from nnviz.core.text import quoted
@@ -374,7 +374,8 @@ def _check_workers(workers) -> int:
 
 def train_configs(configs: Sequence[TrainConfig], target: float | None = None, history: bool = False,
                   workers: int | None = None, should_stop: Callable[[], bool] | None = None,
-                  on_result: Callable[[CellResult], None] | None = None) -> list[CellResult]:
+                  on_result: Callable[[CellResult], None] | None = None,
+                  scheduler: str | None = None) -> list[CellResult]:
     """Train every config from its shared start (the data and initial weights `nnviz train` of it uses);
     returns a CellResult per config (values {}, seed 0, ``index`` its position in ``configs``), in that order.
 
@@ -384,10 +385,14 @@ def train_configs(configs: Sequence[TrainConfig], target: float | None = None, h
     every 50 ms, and between epochs in this thread) training stops: jobs not started are cancelled, jobs under
     way are stopped at their next epoch (or chunk of a long one) and dropped, worker processes end in the
     background, and the results that finished (exactly those handed to ``on_result``) are returned. A
-    KeyboardInterrupt stops the workers the same way and propagates.
+    KeyboardInterrupt stops the workers the same way and propagates. ``scheduler``: the address of a Dask
+    scheduler (tcp://HOST:PORT) whose workers train the jobs instead (see cluster.py; ``workers`` then only
+    sizes the blocks: two per worker of this machine's count).
     """
     _check_target(target)
     workers = _check_workers(workers)
+    if scheduler is not None:
+        scheduler = cluster.check_scheduler(scheduler)
     results: list[CellResult] = []
 
     def deliver(result: CellResult) -> None:
@@ -396,7 +401,9 @@ def train_configs(configs: Sequence[TrainConfig], target: float | None = None, h
             on_result(result)
 
     jobs = jobs_of(configs, workers)
-    if workers == 1 or len(jobs) == 1:
+    if scheduler is not None:
+        cluster.train_on_cluster(jobs, target, history, scheduler, should_stop, deliver)
+    elif workers == 1 or len(jobs) == 1:
         for job in jobs:
             if should_stop is not None and should_stop():
                 break
@@ -441,9 +448,10 @@ def _train_in_threads(jobs, target, history, workers, should_stop, deliver) -> N
 
 def sweep(base: TrainConfig, axes: Sequence[Axis], seeds: int = 1, seed_kind: str = "init",
           target: float | None = None, workers: int | None = None, should_stop: Callable[[], bool] | None = None,
-          on_result: Callable[[CellResult], None] | None = None) -> list[CellResult]:
+          on_result: Callable[[CellResult], None] | None = None, scheduler: str | None = None) -> list[CellResult]:
     """Train every cell of the grid of ``axes`` (1 or 2) × ``seeds``; returns the results in grid order, each
-    with its cell's values, seed and index. Workers, stopping and ``on_result``: as train_configs."""
+    with its cell's values, seed and index. Workers, stopping, ``on_result`` and ``scheduler``: as
+    train_configs."""
     if seed_kind not in SEED_KINDS:
         raise ValueError(f"seed_kind={quoted(seed_kind)}: allowed are {', '.join(SEED_KINDS)}")
     _check_target(target)
@@ -459,7 +467,7 @@ def sweep(base: TrainConfig, axes: Sequence[Axis], seeds: int = 1, seed_kind: st
         if on_result is not None:
             on_result(named(result))
 
-    return [named(r) for r in train_configs(configs, target, False, workers, should_stop, deliver)]
+    return [named(r) for r in train_configs(configs, target, False, workers, should_stop, deliver, scheduler)]
 
 
 def _train_in_processes(jobs, target, history, workers, should_stop, deliver) -> None:

@@ -1,0 +1,95 @@
+"""Sweep jobs on a Dask cluster: the same jobs as on this machine, sent to the scheduler the user names.
+
+Optional: needs the ``distributed`` package (``pip install 'nnviz[cluster]'``), on this machine and on every
+worker of the cluster, with nnviz itself (the workers import ``nnviz.core.sweep`` to run a job). Start a cluster
+with ``dask scheduler`` on one machine and ``dask worker tcp://SCHEDULER:8786`` on each of the others, then pass
+``--scheduler tcp://SCHEDULER:8786``.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+
+from nnviz.core.text import quoted
+
+CONNECT_TIMEOUT_S = 10.0
+STOP_CHECK_S = 0.05  # a job under way asks the cluster whether to stop at most this often (each ask is a round trip)
+EXTRA = "pip install 'nnviz[cluster]'"
+
+
+def check_scheduler(address: str) -> str:
+    """``address`` stripped; ValueError (one line) unless it reads like a scheduler's address."""
+    text = address.strip() if isinstance(address, str) else ""
+    if not text or " " in text or ("://" in text and not text.split("://", 1)[1]):
+        raise ValueError(f"scheduler {quoted(address)}: give the scheduler's address, e.g. tcp://HOST:8786")
+    return text
+
+
+def available() -> bool:
+    """True when the optional ``distributed`` package is installed."""
+    try:
+        import distributed  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _remote_job(job, target, history, event_name):
+    # Runs on a worker: the job, stopped within STOP_CHECK_S (plus a chunk) once the event is set.
+    from distributed import Event, get_client
+
+    from nnviz.core.sweep import run_job
+
+    event = Event(event_name, client=get_client())
+    last = [0.0, False]
+
+    def should_stop() -> bool:
+        now = time.monotonic()
+        if not last[1] and now - last[0] >= STOP_CHECK_S:
+            last[0] = now
+            last[1] = event.is_set()
+        return last[1]
+
+    return run_job(job, target, history, should_stop)
+
+
+def train_on_cluster(jobs, target, history, scheduler: str, should_stop: Callable[[], bool] | None,
+                     deliver: Callable, poll_s: float = 0.05) -> None:
+    """Every job on the cluster at ``scheduler``; ``deliver(result)`` here as each job's results come back.
+    When ``should_stop()`` says so, jobs not started are cancelled and jobs under way stop at their next check."""
+    address = check_scheduler(scheduler)
+    try:
+        from distributed import Client, Event, as_completed
+    except ImportError:
+        raise ValueError(f"scheduler {quoted(address)}: a cluster needs the optional 'distributed' package: "
+                         f"{EXTRA}") from None
+    try:
+        client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+    except (OSError, TimeoutError) as error:
+        raise ValueError(f"scheduler {quoted(address)}: cannot connect within {CONNECT_TIMEOUT_S:g} s "
+                         f"({type(error).__name__}: {error})") from None
+    event_name = f"nnviz-stop-{uuid.uuid4().hex}"
+    event = Event(event_name, client=client)
+    futures = []
+    try:
+        futures = [client.submit(_remote_job, job, target, history, event_name, pure=False) for job in jobs]
+        order = {future.key: job[0][0] for future, job in zip(futures, jobs, strict=True)}
+        pending = as_completed(futures, loop=client.loop)
+        remaining = len(futures)
+        while remaining:
+            if should_stop is not None and should_stop():
+                return
+            done = pending.next_batch(block=False)
+            if not done:
+                time.sleep(poll_s)
+                continue
+            remaining -= len(done)
+            for future in sorted(done, key=lambda f: order[f.key]):
+                for result in future.result():  # a job's error propagates
+                    deliver(result)
+    finally:
+        event.set()
+        client.cancel(futures)
+        client.close()
