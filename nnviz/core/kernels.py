@@ -20,6 +20,7 @@ from numba import literally, njit
 
 from nnviz.core.network import EPS, Layout, accuracy, cost, predict
 from nnviz.core.optimizers import OptimizerState, UpdateRule
+from nnviz.core.vecmath import exp_nonpositive, log_positive
 
 # Hidden activations by code, as the kernels receive them.
 RELU, TANH = 0, 1
@@ -33,11 +34,10 @@ EVAL_CHUNK = 256  # samples per block in the evaluation; the buffers stay in L1/
 
 @njit(cache=True, nogil=True, inline="always")
 def _sigmoid(z):
-    # The numerically stable form of network.sigmoid: exp never overflows.
-    if z >= 0.0:
-        return 1.0 / (1.0 + math.exp(-z))
-    e = math.exp(z)
-    return e / (1.0 + e)
+    # The numerically stable form of network.sigmoid (exp never overflows), with vecmath's exp: libm's is a
+    # call LLVM cannot vectorise, and the lockstep kernels run this over a block's cells.
+    e = exp_nonpositive(-abs(z))
+    return 1.0 / (1.0 + e) if z >= 0.0 else e / (1.0 + e)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -392,11 +392,11 @@ def evaluate_kernel(theta, offsets, shape, X, y, activation):
             # network.cost's t·log(p + ε) + (1 − t)·log(1 − p + ε); for a 0/1 label one term
             # is exactly zero, so computing only the other gives the same number.
             if t == 1.0:
-                total += math.log(p + EPS)
+                total += log_positive(p + EPS)
             elif t == 0.0:
-                total += math.log(1.0 - p + EPS)
+                total += log_positive(1.0 - p + EPS)
             else:
-                total += t * math.log(p + EPS) + (1.0 - t) * math.log(1.0 - p + EPS)
+                total += t * log_positive(p + EPS) + (1.0 - t) * log_positive(1.0 - p + EPS)
             correct += (p > 0.5) == (t > 0.5)
     return -(total / n), correct / n
 

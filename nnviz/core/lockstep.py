@@ -42,6 +42,7 @@ from nnviz.core.kernels import (
 from nnviz.core.network import EPS, Layout
 from nnviz.core.optimizers import scheduled_learning_rate
 from nnviz.core.training import CHUNK_WORK, DIVERGENCE_FACTOR, EVAL_WORK, Stopped, TrainConfig
+from nnviz.core.vecmath import log_positive
 
 # Fields every cell of a block shares (the rest may differ from cell to cell).
 BLOCK_FIELDS = ("dataset", "n_samples", "noise", "test_fraction", "data_seed", "shape", "activation", "optimizer",
@@ -53,42 +54,41 @@ LR, MOMENTUM, RHO, EPSILON, BETA1, BETA2, L2 = range(7)
 K_ROWS = 7
 
 
-@njit(cache=True, nogil=True)
-def _update(theta, first, second, grad, lo, hi, k, corr, optimizer):
-    # kernels._step for parameters lo..hi − 1 of every cell, each with its gradient grad[p, c] (made before any
-    # of them changed, as kernels.py makes each). The rule is chosen once per call, outside the loops over the
-    # cells; corr[0], corr[1] are adam's 1 − β₁ᵗ and 1 − β₂ᵗ.
+@njit(cache=True, nogil=True, error_model="numpy")
+def _update(theta, first, second, grad, base, lo, hi, k, corr, optimizer):
+    # kernels._step for parameters lo..hi − 1 of every cell, each with its gradient grad[p − base, c] (made before
+    # any of them changed, as kernels.py makes each). The rule is chosen outside the loops over the cells.
     cells = theta.shape[1]
     if optimizer == SGD:
         for p in range(lo, hi):
             for c in range(cells):
-                v = k[MOMENTUM, c] * first[p, c] + (1.0 - k[MOMENTUM, c]) * grad[p, c]
+                v = k[MOMENTUM, c] * first[p, c] + (1.0 - k[MOMENTUM, c]) * grad[p - base, c]
                 first[p, c] = v
                 theta[p, c] -= k[LR, c] * v
     elif optimizer == HEAVY_BALL:
         for p in range(lo, hi):
             for c in range(cells):
-                v = k[MOMENTUM, c] * first[p, c] + grad[p, c]
+                v = k[MOMENTUM, c] * first[p, c] + grad[p - base, c]
                 first[p, c] = v
                 theta[p, c] -= k[LR, c] * v
     elif optimizer == NESTEROV:
         for p in range(lo, hi):
             for c in range(cells):
-                g = grad[p, c]
+                g = grad[p - base, c]
                 v = k[MOMENTUM, c] * first[p, c] + g
                 first[p, c] = v
                 theta[p, c] -= k[LR, c] * (g + k[MOMENTUM, c] * v)
     elif optimizer == RMSPROP:
         for p in range(lo, hi):
             for c in range(cells):
-                g = grad[p, c]
+                g = grad[p - base, c]
                 s = k[RHO, c] * second[p, c] + (1.0 - k[RHO, c]) * (g * g)
                 second[p, c] = s
                 theta[p, c] -= k[LR, c] * g / (math.sqrt(s) + k[EPSILON, c])
     else:
         for p in range(lo, hi):
             for c in range(cells):
-                g = grad[p, c]
+                g = grad[p - base, c]
                 m = k[BETA1, c] * first[p, c] + (1.0 - k[BETA1, c]) * g
                 s = k[BETA2, c] * second[p, c] + (1.0 - k[BETA2, c]) * (g * g)
                 first[p, c] = m
@@ -96,7 +96,47 @@ def _update(theta, first, second, grad, lo, hi, k, corr, optimizer):
                 theta[p, c] -= k[LR, c] * (m / corr[0, c]) / (math.sqrt(s / corr[1, c]) + k[EPSILON, c])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
+def _update_sample(theta, first, second, w0, n_in, n_out, acts, a_in, delta, grad, k, corr, has_l2, optimizer):
+    # One sample's step of a layer (weights, then biases) for every cell, from the gradient acts[a_in + j]·delta[q]
+    # (+ λw when λ > 0) of W[j, q] and delta[q] of b[q]. sgd without L2 (the notebook's runs) makes each gradient
+    # in the loop that uses it: it reads no weight but the one it updates, so this equals making them all first;
+    # the other cases make the layer's gradient in ``grad`` (rows from w0), then step.
+    cells = theta.shape[1]
+    b0 = w0 + n_in * n_out
+    if optimizer == SGD and not has_l2:
+        for j in range(n_in):
+            a = a_in + j
+            for q in range(n_out):
+                p = w0 + j * n_out + q
+                for c in range(cells):
+                    v = k[MOMENTUM, c] * first[p, c] + (1.0 - k[MOMENTUM, c]) * (acts[a, c] * delta[q, c])
+                    first[p, c] = v
+                    theta[p, c] -= k[LR, c] * v
+        for q in range(n_out):
+            p = b0 + q
+            for c in range(cells):
+                v = k[MOMENTUM, c] * first[p, c] + (1.0 - k[MOMENTUM, c]) * delta[q, c]
+                first[p, c] = v
+                theta[p, c] -= k[LR, c] * v
+        return
+    for j in range(n_in):
+        a = a_in + j
+        for q in range(n_out):
+            row = j * n_out + q
+            for c in range(cells):
+                grad[row, c] = acts[a, c] * delta[q, c]
+            if has_l2:
+                for c in range(cells):
+                    if k[L2, c] > 0.0:
+                        grad[row, c] += k[L2, c] * theta[w0 + row, c]
+    for q in range(n_out):
+        for c in range(cells):
+            grad[b0 - w0 + q, c] = delta[q, c]
+    _update(theta, first, second, grad, w0, w0, b0 + n_out, k, corr, optimizer)
+
+
+@njit(cache=True, nogil=True, error_model="numpy")
 def _corrections(optimizer, k, t, corr):
     # kernels._bias_corrections for every cell (adam only; the other rules never read corr).
     if optimizer == ADAM:
@@ -105,7 +145,7 @@ def _corrections(optimizer, k, t, corr):
             corr[1, c] = 1.0 - math.pow(k[BETA2, c], t)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _forward(theta, offsets, shape, x0, x1, acts, unit_offsets, activation, notebook):
     # One sample through every cell's network: acts[unit, cell]. Each cell's sums run over j in order, as in
     # kernels._train_per_sample and kernels._forward_block.
@@ -145,7 +185,7 @@ def _forward(theta, offsets, shape, x0, x1, acts, unit_offsets, activation, note
                     acts[o, c] = _tanh(acts[o, c] + theta[b, c])
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _propagate(theta, w0, n_in, n_out, delta, below, acts, a_in, activation):
     # below[j, c] = Σ_q W[j, q]·delta[q, c] · f'(acts[a_in + j, c]), q in order (kernels._propagate).
     cells = theta.shape[1]
@@ -165,7 +205,7 @@ def _propagate(theta, w0, n_in, n_out, delta, below, acts, a_in, activation):
                 below[j, c] *= 1.0 - acts[a, c] * acts[a, c]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _add_l2(theta, grad, w0, b0, k):
     # g += λw on the layer's weights of the cells with λ > 0 (kernels.py's order: after the data's gradient).
     for p in range(w0, b0):
@@ -174,7 +214,7 @@ def _add_l2(theta, grad, w0, b0, k):
                 grad[p, c] += k[L2, c] * theta[p, c]
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _train_per_sample(theta, first, second, offsets, shape, X, y, k, t0, has_l2, activation, optimizer, notebook):
     # kernels._train_per_sample, every cell at once. Per layer: the gradient of all its parameters, then their
     # step. True order: delta goes down through the weights before the step (the step never changed what the
@@ -202,28 +242,16 @@ def _train_per_sample(theta, first, second, offsets, shape, X, y, k, t0, has_l2,
             n_in = shape[layer]
             n_out = shape[layer + 1]
             w0 = offsets[layer]
-            b0 = w0 + n_in * n_out
             a_in = unit_offsets[layer]
             if layer > 0 and not notebook:
                 _propagate(theta, w0, n_in, n_out, delta, below, acts, a_in, activation)
-            for j in range(n_in):
-                row = w0 + j * n_out
-                a = a_in + j
-                for q in range(n_out):
-                    for c in range(cells):
-                        grad[row + q, c] = acts[a, c] * delta[q, c]
-            if has_l2:
-                _add_l2(theta, grad, w0, b0, k)
-            for q in range(n_out):
-                for c in range(cells):
-                    grad[b0 + q, c] = delta[q, c]
-            _update(theta, first, second, grad, w0, b0 + n_out, k, corr, optimizer)
+            _update_sample(theta, first, second, w0, n_in, n_out, acts, a_in, delta, grad, k, corr, has_l2, optimizer)
             if layer > 0 and notebook:
                 _propagate(theta, w0, n_in, n_out, delta, below, acts, a_in, activation)
             delta, below = below, delta
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _train_batches(theta, first, second, offsets, shape, X, y, batch_size, k, t0, has_l2, activation, optimizer,
                    notebook):
     # kernels._train_batches, every cell at once: acts[sample of the batch, unit, cell], delta[sample, unit, cell].
@@ -290,14 +318,14 @@ def _train_batches(theta, first, second, offsets, shape, X, y, batch_size, k, t0
                         grad[p, c] += delta[r, q, c]
                 for c in range(cells):
                     grad[p, c] /= divisor
-            _update(theta, first, second, grad, w0, b0 + n_out, k, corr, optimizer)
+            _update(theta, first, second, grad, 0, w0, b0 + n_out, k, corr, optimizer)
             if layer > 0 and notebook:
                 for r in range(m):
                     _propagate(theta, w0, n_in, n_out, delta[r], below[r], acts[r], a_in, activation)
             delta, below = below, delta
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def train_cells_kernel(theta, first, second, offsets, shape, X, y, batch_size, k, t0, activation, optimizer,
                        notebook):
     """All mini-batch steps over (X, y) for every cell, in place: kernels.train_epoch_kernel with each number a
@@ -315,7 +343,7 @@ def train_cells_kernel(theta, first, second, offsets, shape, X, y, batch_size, k
                        notebook)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def evaluate_cells_kernel(theta, offsets, shape, X, y, activation, total, correct):
     """Adds each cell's Σ log-likelihood terms (kernels.evaluate_kernel's, in its order) and its count of right
     answers over (X, y) to total[c] and correct[c]."""
@@ -329,13 +357,13 @@ def evaluate_cells_kernel(theta, offsets, shape, X, y, activation, total, correc
         t = y[i]
         if t == 1.0:
             for c in range(cells):
-                total[c] += math.log(acts[out, c] + EPS)
+                total[c] += log_positive(acts[out, c] + EPS)
         elif t == 0.0:
             for c in range(cells):
-                total[c] += math.log(1.0 - acts[out, c] + EPS)
+                total[c] += log_positive(1.0 - acts[out, c] + EPS)
         else:
             for c in range(cells):
-                total[c] += t * math.log(acts[out, c] + EPS) + (1.0 - t) * math.log(1.0 - acts[out, c] + EPS)
+                total[c] += t * log_positive(acts[out, c] + EPS) + (1.0 - t) * log_positive(1.0 - acts[out, c] + EPS)
         for c in range(cells):
             correct[c] += (acts[out, c] > 0.5) == (t > 0.5)
 

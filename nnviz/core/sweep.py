@@ -48,7 +48,7 @@ SWEEPABLE = {
 AXIS_FORM = "NAME=LOW:HIGH:lin|log:COUNT, e.g. learning_rate=1e-3:1:log:30"
 POLL_S = 0.05  # how often a waiting sweep asks should_stop (cancelling takes at most this plus one chunk)
 MIN_BLOCK = 4  # fewer cells of a kind train one by one (a lockstep block of one is slower than the single kernel)
-MAX_BLOCK = 64
+MAX_BLOCK = 128
 BLOCK_VALUES = 4_000_000  # numbers in each of a block's parameter arrays, at most
 MP_CONTEXT = "spawn"  # fresh worker processes: safe when the caller has threads (the window), unlike fork
 
@@ -354,7 +354,9 @@ def jobs_of(configs: Sequence[TrainConfig], workers: int = 1) -> list[list[tuple
             jobs.extend([member] for member in members)
             continue
         width = block_width(len(members), workers, Layout(members[0][1].shape).size)
-        count = max(1, len(members) // width)  # blocks of width cells or a few more
+        count = -(-len(members) // width)
+        if count > 1:  # a multiple of the workers, so that they finish together
+            count = min(-(-count // workers) * workers, max(1, len(members) // MIN_BLOCK))
         jobs.extend(members[b::count] for b in range(count))
     return sorted(jobs, key=lambda job: job[0][0])
 
