@@ -14,6 +14,8 @@ import sys
 import time
 
 from nnviz import interrupts
+from nnviz.core.cluster import EXTRA, check_scheduler
+from nnviz.core.cluster import available as cluster_available
 from nnviz.core.files import WriteError, write_atomic
 from nnviz.core.sweep import MAX_SEEDS, SEED_KINDS, Axis, CellResult, cell_config, grid, parse_axis, sweep
 from nnviz.core.text import quoted, shorten
@@ -77,7 +79,10 @@ def build_parser() -> Parser:
     parser.add_argument("--target", type=POSITIVE_COST, help="a cost to reach: epochs_to_target is the first epoch at "
                         "or below it")
     parser.add_argument("--workers", type=_count("workers", 1, 256), default=None,
-                        help=f"processes training cells, 1 to 256 (default {os.cpu_count() or 1}: one per core)")
+                        help=f"threads training blocks of cells, 1 to 256 (default {os.cpu_count() or 1}: one a core)")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help="train on a Dask cluster: its scheduler's address, e.g. tcp://HOST:8786 (needs "
+                        "pip install 'nnviz[cluster]' here and on the workers)")
     parser.add_argument("--csv", required=True, help="write one row per cell and seed to PATH ('-' for stdout): "
                         "the swept settings, then " + ",".join(RESULT_COLUMNS))
     parser.add_argument("--png", metavar="OUT", help="also draw the final cost to OUT: a heat map on a log colour "
@@ -119,6 +124,13 @@ def sweep_command(argv: list[str]) -> int:
     base = config_from_args(args)
     axes = axes_from_args(args)
     check_output_path("--csv", args.csv)
+    if args.scheduler is not None:
+        try:
+            check_scheduler(args.scheduler)
+        except ValueError as exc:
+            raise UsageError(f"--scheduler: {exc}") from None
+        if not cluster_available():
+            raise UsageError(f"--scheduler: a cluster needs the optional 'distributed' package: {EXTRA}")
     if args.png == "-":
         raise UsageError("--png -: give a file name (a picture is not written to stdout)")
     check_output_path("--png", args.png)
@@ -133,7 +145,12 @@ def sweep_command(argv: list[str]) -> int:
     start = time.perf_counter()
     try:
         with interrupts.raising():  # Ctrl-C stops the workers at once: exit 130, no file written
-            results = sweep(base, axes, args.seeds, args.seed_kind, args.target, args.workers, on_result=progress)
+            results = sweep(base, axes, args.seeds, args.seed_kind, args.target, args.workers, on_result=progress,
+                            scheduler=args.scheduler)
+    except ValueError as exc:  # the scheduler could not be reached (everything else was checked above)
+        progress.close()
+        print(f"{PROG}: error: --scheduler: {shorten(str(exc), 300)}", file=sys.stderr)
+        return EXIT_FAILED
     finally:
         progress.close()
     seconds = time.perf_counter() - start

@@ -56,3 +56,28 @@ def test_bad_schedulers_are_one_line_errors(address, words, monkeypatch):
     with pytest.raises(ValueError) as error:
         sweep(BASE, AXES, scheduler=address)
     assert words in str(error.value) and "\n" not in str(error.value)
+
+
+def test_the_command_line_sweeps_on_the_cluster(scheduler, tmp_path, capsys):
+    from helpers import read_csv, run_cli
+
+    common = ["--samples", "120", "--epochs", "3", "--x", "learning_rate=0.01:0.1:log:4", "--seeds", "2"]
+    code, _, _ = run_cli(["sweep", *common, "--scheduler", scheduler, "--csv", str(tmp_path / "remote.csv")], capsys)
+    assert code == 0
+    code, _, _ = run_cli(["sweep", *common, "--workers", "1", "--csv", str(tmp_path / "local.csv")], capsys)
+    assert code == 0
+    assert read_csv((tmp_path / "remote.csv").read_text()) == read_csv((tmp_path / "local.csv").read_text())
+
+
+@pytest.mark.parametrize("address, code, words", [
+    ("tcp://", 2, "--scheduler: scheduler 'tcp://': give the scheduler's address"),
+    ("tcp://127.0.0.1:1", 1, "--scheduler: scheduler 'tcp://127.0.0.1:1': cannot connect within"),
+])
+def test_the_command_lines_scheduler_errors(address, code, words, tmp_path, capsys, monkeypatch):
+    from helpers import run_cli
+
+    monkeypatch.setattr(cluster, "CONNECT_TIMEOUT_S", 1.0)
+    out = tmp_path / "x.csv"
+    got, _, err = run_cli(["sweep", "--x", "learning_rate=0.01:0.1:log:2", "--scheduler", address,
+                           "--csv", str(out)], capsys)
+    assert got == code and words in err and not out.exists()
