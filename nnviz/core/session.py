@@ -12,6 +12,7 @@ A session file is one JSON object::
      "histories": {run name: {epoch: [...], cost: [...], ...}},      (optional, per run)
      "seeds": {"count": K, "kind": "init" | "data" | "both", "target": cost or null}}
                                   (optional: every run repeated over K seeds; missing means K = 1)
+     "sweep": {definition, results}}  (optional: the sweep window's, see sweep_study.SweepStudy.to_doc)
 
 Floats are written with ``repr``, so a saved and reopened session holds the very same
 numbers. Loading checks everything and raises SessionError with one line naming the
@@ -44,12 +45,13 @@ from nnviz.core.comparison import (
 from nnviz.core.files import WriteError, csv_field, error_reason, long_csv, write_atomic
 from nnviz.core.seeds import SeedSettings
 from nnviz.core.specs import check_unique_names
+from nnviz.core.sweep_study import SweepStudy
 from nnviz.core.text import FULL_BATCH, batch_size_text, quoted, short_setting_message, shorten
 
 FORMAT = "nnviz-session"
 VERSION = 1  # the newest version this code reads and the one it writes
 SUFFIX = ".nnviz.json"
-TOP_KEYS = ("format", "version", "shared", "runs", "histories", "seeds")
+TOP_KEYS = ("format", "version", "shared", "runs", "histories", "seeds", "sweep")
 MAX_DIGITS = 100  # longer integer literals are read as HugeInteger: no setting or column takes one
 MAX_INT64 = 2**63 - 1  # the largest value of an integer history column
 # Fields newer than version 1's first files: missing means the settings' default (init "notebook", optimizer
@@ -133,6 +135,7 @@ class Session:
     warnings: tuple[str, ...] = ()  # keys the file has that this version does not know (ignored)
     path: Path | None = None
     seeds: SeedSettings = field(default_factory=SeedSettings)  # every run repeated over seeds (count 1: not)
+    sweep: dict | None = None  # a sweep's definition and results (sweep_study.SweepStudy.to_doc), checked
 
 
 # Writing
@@ -144,11 +147,13 @@ def _as_history(value, has_test: bool) -> History:
 
 
 def session_text(shared: SharedSettings, runs: Sequence[RunSpec],
-                 histories: Mapping[str, History | Sequence] | None = None, seeds: SeedSettings | None = None) -> str:
+                 histories: Mapping[str, History | Sequence] | None = None, seeds: SeedSettings | None = None,
+                 sweep: dict | None = None) -> str:
     """The JSON text of a session; settings indented, each history column on one line.
 
     ``histories`` maps run names to a History or a sequence of EpochRecords. ``seeds``: written when given
     and not the default (one seed), so a session without seeds reads as older nnviz versions wrote it.
+    ``sweep``: a sweep (SweepStudy.to_doc()), written when given.
     Raises ValueError for duplicate run names or a history of no run.
     """
     check_unique_names(runs)
@@ -159,6 +164,8 @@ def session_text(shared: SharedSettings, runs: Sequence[RunSpec],
     doc = {"format": FORMAT, "version": VERSION, "shared": shared.to_dict(), "runs": [_run_dict(run) for run in runs]}
     if seeds is not None and seeds != SeedSettings():
         doc["seeds"] = seeds.to_dict()
+    if sweep is not None:
+        doc["sweep"] = sweep
     text = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
     text = text.replace(_indented_list(shared.shape), json.dumps(list(shared.shape)), 1)
     if histories:
@@ -186,10 +193,11 @@ def _indented_list(values) -> str:
 
 
 def save_session(path: str | Path, shared: SharedSettings, runs: Sequence[RunSpec],
-                 histories: Mapping[str, History | Sequence] | None = None, seeds: SeedSettings | None = None) -> None:
+                 histories: Mapping[str, History | Sequence] | None = None, seeds: SeedSettings | None = None,
+                 sweep: dict | None = None) -> None:
     """Write a session file atomically: afterwards it holds the whole new session, or, on any
     failure, whatever it held before. Raises SessionError when the file cannot be written."""
-    text = session_text(shared, runs, histories, seeds)
+    text = session_text(shared, runs, histories, seeds, sweep)
     try:
         write_atomic(path, text)
     except OSError as exc:
@@ -412,7 +420,14 @@ def parse_session(text: str, source: str = "<session>") -> Session:
     reader = _Reader(source)
     shared, runs, histories = reader.session(doc)
     seeds = reader.seeds(doc["seeds"]) if "seeds" in doc else SeedSettings()
-    return Session(shared, runs, histories, tuple(warnings + reader.warnings), seeds=seeds)
+    sweep = None
+    if "sweep" in doc:
+        try:
+            SweepStudy.from_doc(doc["sweep"])
+        except ValueError as exc:  # "sweep.axes[0].low: must be ...": the field and what is allowed
+            raise SessionError(f"{source}: {shorten(str(exc), 300)}") from None
+        sweep = doc["sweep"]
+    return Session(shared, runs, histories, tuple(warnings + reader.warnings), seeds=seeds, sweep=sweep)
 
 
 def load_session(path: str | Path) -> Session:
@@ -432,7 +447,8 @@ def load_session(path: str | Path) -> Session:
     except UnicodeDecodeError as exc:
         raise SessionError(f"{shown}: not an nnviz session: not UTF-8 text (byte {exc.start})") from None
     session = parse_session(text, str(path))
-    return Session(session.shared, session.runs, session.histories, session.warnings, path, session.seeds)
+    return Session(session.shared, session.runs, session.histories, session.warnings, path, session.seeds,
+                   session.sweep)
 
 
 # Export

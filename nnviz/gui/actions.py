@@ -78,6 +78,9 @@ class Actions:
                "Per run, over its seeds: the final cost median and 10–90 % spread, the final accuracy, and the "
                "share of seeds that diverged or missed a target cost (set Seeds above 1 in the panel)",
                window_wide=True)
+        action("sweep_action", "S&weep…", "Ctrl+Shift+G",
+               "Train the selected run over a grid of one or two of its settings (× seeds): a heat map of the "
+               "final cost, click a cell to add that run", window_wide=True)
         action("update_sizes_action", "&Update sizes", "Ctrl+U",
                "Beside the curves: each layer's update size ‖ΔW‖/‖W‖ per epoch for the selected run",
                window_wide=True).setCheckable(True)
@@ -111,6 +114,8 @@ class Actions:
         run_menu = bar.addMenu("&Run")
         for act in (self.start_action, self.step_action, self.reset_action, *run_actions):
             run_menu.addAction(act)
+        run_menu.addSeparator()
+        run_menu.addAction(self.sweep_action)
         bar.addMenu("&Help").addAction(self.about_action)
         self.recent_menu = recent_menu
         return recent_menu

@@ -243,6 +243,7 @@ def run_gui(argv: list[str], interrupted: InterruptFlag | None = None) -> int:
         # (one still loading the kernel's cache at exit crashed it). They stop or end within a second or two.
         warming.join(EXIT_WAIT_S)
         window.controller.jobs.wait(EXIT_WAIT_S)
+        window.controller.seeds.wait(EXIT_WAIT_S)
     if interrupted and not outcome.get("ended"):  # pressed as the loop ended
         window.force_close()
         print(MESSAGE, file=sys.stderr)

@@ -43,6 +43,9 @@ class Documents(QObject):
 
     def __init__(self, window: QWidget, controller: Controller, settings: QSettings):
         super().__init__(window)
+        # The window's sweep, saved with the session and restored from it (set by the window: SweepTools).
+        self.sweep_doc: Callable[[], dict | None] | None = None
+        self.restore_sweep: Callable[[dict], object] | None = None
         self.window = window
         self.controller = controller
         self.settings = settings
@@ -124,6 +127,9 @@ class Documents(QObject):
 
         self.controller.replace(session.shared, list(session.runs), dict(session.histories),
                                 done_message=f"opened {name}: {len(session.runs)} run(s)", applied=applied)
+        self.controller.seeds.set_settings(session.seeds)
+        if session.sweep is not None and self.restore_sweep is not None:
+            self.restore_sweep(session.sweep)
 
     def open_dialog(self) -> None:
         start = str(self.path.parent) if self.path else ""
@@ -135,7 +141,8 @@ class Documents(QObject):
         """Write the comparison (and, if asked, every run's history) to ``path``; False with a message on failure."""
         model = self.controller.model
         try:
-            text = session_text(model.shared, model.specs(), model.histories() if histories else None)
+            text = session_text(model.shared, model.specs(), model.histories() if histories else None,
+                                model.seeds.settings, self._sweep())
             write_atomic(path, text)
         except (WriteError, OSError, ValueError) as exc:
             self.show_alert(str(exc))
@@ -165,9 +172,13 @@ class Documents(QObject):
             self.save_session_to(path)
             return
         model = self.controller.model
-        shared, specs, saved = model.shared, model.specs(), model.histories()
+        shared, specs, saved, seeds, sweep = model.shared, model.specs(), model.histories(), model.seeds.settings, \
+            self._sweep()
         self.run_in_background(f"Saving {Path(path).name}", lambda progress, cancelled: _write_unless(
-            cancelled, path, session_text(shared, specs, saved)), lambda _: self._saved(path))
+            cancelled, path, session_text(shared, specs, saved, seeds, sweep)), lambda _: self._saved(path))
+
+    def _sweep(self) -> dict | None:
+        return None if self.sweep_doc is None else self.sweep_doc()
 
     def _saved(self, path) -> None:
         self.path = Path(path)

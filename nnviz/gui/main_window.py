@@ -41,6 +41,7 @@ from nnviz.gui.run_list import RunListPanel
 from nnviz.gui.run_tools import RunTools
 from nnviz.gui.seed_views import SeedViews
 from nnviz.gui.status import READY, StatusBar
+from nnviz.gui.sweep_dialog import SweepTools
 from nnviz.gui.timeline import TimelineSlider
 from nnviz.gui.window_views import ViewSync
 
@@ -53,7 +54,7 @@ ACTION_NAMES = ("start_action", "step_action", "reset_action", "undo_action", "q
                 "export_csv_action", "export_settings_action", "export_window_action", "export_curves_action",
                 "export_map_action",
                 "view_maps_action", "view_both_action", "view_network_action", "view_landscape_action",
-                "update_sizes_action", "seeds_summary_action")
+                "update_sizes_action", "seeds_summary_action", "sweep_action")
 
 
 def app_icon() -> QIcon:
@@ -82,6 +83,8 @@ class MainWindow(QMainWindow):
         speed = str(self.settings.value("run/speed", DEFAULT_SPEED))
         self.controller = Controller(shared, specs, SPEEDS.get(speed, SPEEDS[DEFAULT_SPEED]), self)
         self.documents = Documents(self, self.controller, self.settings)
+        self.sweeps = SweepTools(self)  # the sweep window of the selected run (one at a time)
+        self.documents.sweep_doc, self.documents.restore_sweep = self.sweeps.to_doc, self.sweeps.restore
         if not confirm:
             self.documents.ask = lambda text: True
         self.actions = Actions(self, self._handlers())
@@ -127,7 +130,8 @@ class MainWindow(QMainWindow):
                 "view_network_action": lambda: self.set_view_mode("network"),
                 "view_landscape_action": lambda: self.set_view_mode("landscape"),
                 "update_sizes_action": lambda: self.show_update_sizes(self.update_sizes_action.isChecked()),
-                "seeds_summary_action": lambda: self.seed_views.show_summary()}
+                "seeds_summary_action": lambda: self.seed_views.show_summary(),
+                "sweep_action": lambda: self.sweeps.open_sweep()}
 
     def _build_run_bar(self, speed: str) -> None:
         bar = QToolBar("Run")
@@ -384,6 +388,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             return
         self.tools.close_finder()  # stops its pass
+        self.sweeps.close_sweep()  # stops a sweep under way
         self.inside.landscape.shutdown()
         self.controller.shutdown()
         self.documents.wait_for_tasks()

@@ -236,9 +236,11 @@ class SweepView(pg.GraphicsLayoutWidget):
         low, high = (band[0] for band in study.band(self.metric))
         if log:  # a log axis has no place for 0 (a target reached at epoch 0): the line leaves a gap there
             median, low, high = (np.where(v > 0, v, np.nan) for v in (median, low, high))
-        self.line.setData(x, median)
-        self.band_low.setData(x, low)
-        self.band_high.setData(x, high)
+        for item, values in ((self.line, median), (self.band_low, low), (self.band_high, high)):
+            if np.isfinite(values).any():  # gaps (NaN: no value yet) break the line
+                item.setData(x, values)
+            else:  # nothing yet: an empty item (all-NaN data makes pyqtgraph warn)
+                item.setData([], [])
         self.plot.setXRange(0, nx, padding=0)
         self.plot.enableAutoRange(axis="y")
 

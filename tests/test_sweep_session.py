@@ -1,0 +1,54 @@
+"""The window's sweep and seeds in session files: Run ▸ Sweep… opens the sweep window, a saved session holds the
+sweep's definition and results and the seeds setting, reopening restores them; a malformed sweep is refused."""
+
+import json
+
+import pytest
+
+from nnviz.core.seeds import SeedSettings
+from nnviz.core.session import SessionError, parse_session, session_text
+from nnviz.core.training import preset_config
+
+CONFIG = preset_config("sgd", n_samples=200, epochs=3)
+
+
+def sweep_window(qtbot, window):
+    window.sweep_action.trigger()
+    sw = window.sweeps.sweep_window()
+    assert sw is not None
+    qtbot.waitExposed(sw)
+    return sw
+
+
+def test_the_sweep_and_the_seeds_go_into_the_session_and_come_back(qtbot, make_window, tmp_path):
+    window = make_window(CONFIG)
+    window.sweeps.workers = 1
+    sw = sweep_window(qtbot, window)
+    sw.form.x.fill("learning_rate", 0.01, 0.3, "log", 3)
+    sw.form.y.fill(None)
+    with qtbot.waitSignal(sw.sweep_finished, timeout=60000):
+        sw.run_button.click()
+    results = sw.study.results()
+    assert len(results) == 3
+    window.controller.seeds.set_settings(SeedSettings(2, "data"))
+    path = tmp_path / "s.nnviz.json"
+    assert window.save_session_to(path)
+    doc = json.loads(path.read_text())
+    assert doc["sweep"] == sw.to_doc() and doc["seeds"]["count"] == 2
+
+    other = make_window(CONFIG)
+    assert other.sweeps.sweep_window() is None
+    assert other.open_session_from(path)
+    restored = other.sweeps.sweep_window()
+    assert restored is not None and restored.study.results() == results
+    assert restored.to_doc() == doc["sweep"]
+    assert other.controller.model.seeds.settings == SeedSettings(2, "data")
+
+
+def test_a_malformed_sweep_in_a_session_is_refused_naming_the_field():
+    from nnviz.core.specs import RunSpec, SharedSettings
+
+    text = session_text(SharedSettings(), [RunSpec()], sweep={"definition": {}, "results": []})
+    with pytest.raises(SessionError) as error:
+        parse_session(text, "f.json")
+    assert str(error.value).startswith("f.json: sweep.") and "\n" not in str(error.value)
