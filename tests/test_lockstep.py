@@ -131,3 +131,7 @@ def test_a_block_of_default_configs_matches_the_notebook_preset_start():
     result = train_configs([config.replace(epochs=0)] * MIN_BLOCK, workers=1)
     reference = run_config(config.replace(epochs=0))
     assert all(r.final_cost == pytest.approx(reference.final_cost, abs=1e-12) for r in result)
+
+
+def test_no_configs_train_nothing():
+    assert train_configs([], workers=2) == train_configs([], workers=1) == []

@@ -403,6 +403,8 @@ def train_configs(configs: Sequence[TrainConfig], target: float | None = None, h
             on_result(result)
 
     jobs = jobs_of(configs, workers)
+    if not jobs:
+        return []
     if scheduler is not None:
         cluster.train_on_cluster(jobs, target, history, scheduler, should_stop, deliver)
     elif workers == 1 or len(jobs) == 1:
