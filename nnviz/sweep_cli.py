@@ -8,7 +8,6 @@ diverged``. Floats at full precision; ``epochs_to_target`` empty when the cost n
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
 import time
@@ -18,7 +17,7 @@ from nnviz.core.cluster import EXTRA, check_scheduler
 from nnviz.core.cluster import available as cluster_available
 from nnviz.core.files import WriteError, write_atomic
 from nnviz.core.sweep import MAX_SEEDS, SEED_KINDS, Axis, CellResult, cell_config, grid, parse_axis, sweep
-from nnviz.core.text import quoted, shorten
+from nnviz.core.text import shorten
 from nnviz.options import (
     EXIT_FAILED,
     Parser,
@@ -27,6 +26,7 @@ from nnviz.options import (
     add_training_options,
     check_output_path,
     config_from_args,
+    integer_in,
     positive_number,
     usage_error,
     write_output,
@@ -48,17 +48,6 @@ def format_csv(axes: list[Axis], results: list[CellResult]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _count(name: str, low: int, high: int):
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{quoted(text)} is not an integer; allowed: {low} to {high}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{value} is out of range; allowed: {low} to {high}")
-        return value
-    return parse
-
 POSITIVE_COST = positive_number("a finite cost > 0")  # --target
 
 
@@ -72,13 +61,13 @@ def build_parser() -> Parser:
                  "duplicates dropped)")
     parser.add_argument("--x", required=True, metavar="AXIS", help="the first swept setting: " + axis_help)
     parser.add_argument("--y", metavar="AXIS", help="a second swept setting, as --x")
-    parser.add_argument("--seeds", type=_count("seeds", 1, MAX_SEEDS), default=1,
+    parser.add_argument("--seeds", type=integer_in(1, MAX_SEEDS), default=1,
                         help=f"repeat every cell over K seeds, 1 to {MAX_SEEDS} (seed i adds i to the seeds)")
     parser.add_argument("--seed-kind", choices=SEED_KINDS, default="init",
                         help="which seeds vary: init (initial weights, default), data, or both")
     parser.add_argument("--target", type=POSITIVE_COST, help="a cost to reach: epochs_to_target is the first epoch at "
                         "or below it")
-    parser.add_argument("--workers", type=_count("workers", 1, 256), default=None,
+    parser.add_argument("--workers", type=integer_in(1, 256), default=None,
                         help=f"threads training blocks of cells, 1 to 256 (default {os.cpu_count() or 1}: one a core)")
     parser.add_argument("--scheduler", metavar="ADDRESS",
                         help="train on a Dask cluster: its scheduler's address, e.g. tcp://HOST:8786 (needs "

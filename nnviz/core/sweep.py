@@ -424,6 +424,21 @@ def train_configs(configs: Sequence[TrainConfig], target: float | None = None, h
     return sorted(results, key=lambda r: r.index)
 
 
+def _collect(order: dict, should_stop: Callable[[], bool] | None, deliver: Callable[[CellResult], None]) -> bool:
+    """Hand each finished job's results (futures → first index in ``order``) to ``deliver``, jobs done together in
+    their order, until all are done (True) or ``should_stop()``, asked every POLL_S, says so (False). A job's
+    error (not Stopped: nothing asked it to stop) propagates."""
+    pending = set(order)
+    while pending:
+        if should_stop is not None and should_stop():
+            return False
+        done, pending = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
+        for future in sorted(done, key=order.get):
+            for result in future.result():
+                deliver(result)
+    return True
+
+
 def _train_in_threads(jobs, target, history, workers, should_stop, deliver) -> None:
     # The compiled kernels release the GIL: threads train in parallel with no process to start (a spawned
     # worker takes about a second to import numpy and load the kernels) and nothing to pickle.
@@ -434,15 +449,8 @@ def _train_in_threads(jobs, target, history, workers, should_stop, deliver) -> N
 
     executor = ThreadPoolExecutor(workers, thread_name_prefix="nnviz-sweep")
     order = {executor.submit(run_job, job, target, history, job_should_stop): job[0][0] for job in jobs}
-    pending = set(order)
     try:
-        while pending:
-            if should_stop is not None and should_stop():
-                return
-            done, pending = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
-            for future in sorted(done, key=order.get):
-                for result in future.result():  # a job's error (not Stopped: nothing asked it) propagates
-                    deliver(result)
+        _collect(order, should_stop, deliver)
     finally:
         # Stopped early (or an error, or Ctrl-C): jobs under way stop at their next epoch or chunk (a few ms)
         # and are dropped, those not started are cancelled.
@@ -488,18 +496,12 @@ def _train_in_processes(jobs, target, history, workers, should_stop, deliver) ->
     finally:
         if mask:
             signal.pthread_sigmask(signal.SIG_SETMASK, previous)
-    pending = set(order)
+    finished = False
     try:
-        while pending:
-            if should_stop is not None and should_stop():
-                return
-            done, pending = wait(pending, timeout=POLL_S, return_when=FIRST_COMPLETED)
-            for future in sorted(done, key=order.get):
-                for result in future.result():  # a job's error (not Stopped: nothing asked it) propagates
-                    deliver(result)
+        finished = _collect(order, should_stop, deliver)
     finally:
         # Stopped early: jobs under way stop at their next epoch or chunk (their results are dropped), those not
         # started are cancelled, and the workers end in the background (an interpreter takes ~0.2 s to exit;
         # the caller does not wait for that). Finished: the workers are waited for.
         event.set()
-        executor.shutdown(wait=not pending, cancel_futures=True)
+        executor.shutdown(wait=finished, cancel_futures=True)
