@@ -249,3 +249,14 @@ def test_train_configs_histories_equal_the_trainers_records(capsys):
     assert results[0].costs[0] != results[1].costs[0]  # other seeds, other start
     with pytest.raises(ValueError, match="seeds=0: must be an integer from 1 to 100"):
         seed_configs(SGD, 0)
+
+
+def test_numpy_engine_cells_train_in_worker_processes_with_the_same_results():
+    base = SGD.replace(engine="numpy", n_samples=100, epochs=2)
+    axis = [parse_axis("learning_rate=0.01:0.1:log:3")]
+    seen = []
+    results = sweep(base, axis, workers=2, on_result=seen.append)
+    assert results == sweep(base, axis, workers=1) and sorted(seen, key=lambda r: r.index) == results
+    timer = threading.Timer(0.3, lambda: None)
+    timer.start()
+    assert sweep(base.replace(epochs=10_000_000), axis, workers=2, should_stop=lambda: not timer.is_alive()) == []
