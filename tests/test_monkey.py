@@ -95,11 +95,11 @@ WEIGHTS = {
     "key": 14, "trigger": 8, "type": 24, "combo": 7, "speed": 2, "discretize": 1, "layers": 3, "seed_button": 2,
     "full_batch": 2, "lr_slider": 3, "add": 3, "notebook": 1, "remove": 2, "rename": 2, "colour": 2,
     "visible": 3, "select": 4, "timeline": 5, "maps": 4, "curves": 3, "save": 2, "open": 2, "open_bad": 1,
-    "export": 2, "new": 1, "reopen": 1, "run": 4, "settle": 2, "resize": 1, "view": 4,
+    "export": 2, "new": 1, "reopen": 1, "run": 4, "settle": 2, "resize": 1, "view": 4, "sweep": 2,
 }
 VIEWS = ["view_maps_action", "view_both_action", "view_network_action", "view_landscape_action", "update_sizes_action",
          "show_all", "unit",
-         "unit", "hover", "banner", "finder", "refit"]
+         "unit", "hover", "banner", "finder", "refit", "seeds", "summary"]
 
 
 def _args(rng: random.Random, name: str) -> list:
@@ -152,6 +152,8 @@ def _args(rng: random.Random, name: str) -> list:
         return [rng.randrange(50, 800)]
     if name == "view":
         return [rng.choice(VIEWS), rng.randrange(64), rng.randrange(300)]
+    if name == "sweep":
+        return [rng.randrange(64), rng.randrange(300)]
     if name == "resize":
         return [rng.choice([[900, 600], [1200, 800], [1000, 700], [1480, 900]])]
     return []
@@ -471,6 +473,11 @@ class Monkey:
                 if unit % 2:
                     dialog.apply_button.click()
                 dialog.close()
+        elif kind == "seeds":  # the Seeds control set to 1, 2 or 3 (training them in the background)
+            w.panel.seeds.count.setValue(1 + unit % 3)
+            w.panel.seeds.kind.setCurrentIndex(index % w.panel.seeds.kind.count())
+        elif kind == "summary":
+            w.seeds_summary_action.trigger()
         elif kind == "refit":
             if w.inside.landscape.view.isVisible():
                 w.inside.landscape.view.refit_button.click()
@@ -483,6 +490,24 @@ class Monkey:
                     net.open_unit(layer, chosen)
                 else:
                     net.hover_text(net.unit_rect(layer, chosen).center())
+
+    def do_sweep(self, index: int, unit: int) -> None:
+        """The sweep window opened; a 2- or 3-cell sweep run, cancelled, the window closed, or a cell added."""
+        sw = self.w.sweeps.open_sweep()
+        if sw is None:
+            return
+        QCoreApplication.processEvents()
+        what = unit % 4
+        if what == 0 and not sw.running:
+            sw.form.x.fill("learning_rate", 0.01, 0.3, "log", 2 + index % 2)
+            sw.form.y.fill(None)
+            sw.run_button.click()
+        elif what == 1:
+            sw.cancel_button.click()
+        elif what == 2:
+            sw.close()
+        elif sw.study is not None and sw.study.results():
+            sw.add_cell_run(0, 0)
 
     def do_layers(self, delta: int) -> None:
         panel = self.w.panel
