@@ -52,3 +52,26 @@ def test_a_malformed_sweep_in_a_session_is_refused_naming_the_field():
     with pytest.raises(SessionError) as error:
         parse_session(text, "f.json")
     assert str(error.value).startswith("f.json: sweep.") and "\n" not in str(error.value)
+
+
+def test_opening_a_session_while_a_sweep_runs_shows_the_sessions_sweep_alone(qtbot, make_window, tmp_path):
+    """Found by the monkey test: cells of the sweep under way reached the restored study (duplicates)."""
+    window = make_window(CONFIG)
+    window.sweeps.workers = 1
+    sw = sweep_window(qtbot, window)
+    sw.form.x.fill("learning_rate", 0.01, 0.3, "log", 3)
+    sw.form.y.fill(None)
+    with qtbot.waitSignal(sw.sweep_finished, timeout=60000):
+        sw.run_button.click()
+    path = tmp_path / "s.nnviz.json"
+    assert window.save_session_to(path)
+    saved = sw.study.results()
+    sw.form.x.fill("learning_rate", 0.01, 0.3, "log", 40)
+    sw.form.y.fill("momentum", 0.0, 0.9, "lin", 40)
+    sw.run_button.click()
+    qtbot.waitUntil(lambda: sw.study.done > 0, timeout=60000)
+    assert window.open_session_from(path)
+    qtbot.wait(300)  # news of the stopped sweep, had it been queued, would have arrived
+    restored = window.sweeps.sweep_window()
+    assert restored.study.results() == saved and not restored.running
+    assert restored.run_button.isEnabled()

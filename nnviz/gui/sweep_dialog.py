@@ -155,8 +155,16 @@ class SweepWindow(QMainWindow):
             self._update_buttons()
 
     def stop(self) -> None:
-        """Stop and wait for the sweep's thread (closing)."""
+        """Stop and wait for the sweep's thread (closing, or a session's sweep restored); the cells that
+        finished stay."""
+        if not self.running:
+            return
         self.runner.stop()
+        self._state = "idle"
+        self.progress.setVisible(False)
+        if self.study is not None:
+            self.status.setText(f"stopped: {self.study.done:,} of {self.study.definition.total:,} cells kept")
+        self._update_buttons()
 
     def closeEvent(self, event) -> None:  # noqa: N802 (Qt's name)
         self.stop()

@@ -103,19 +103,23 @@ class SweepRunner(QObject):
         thread.start()
 
     # News of an older worker still queued when a new sweep started is dropped: it belongs to another sweep.
+    def _current(self) -> bool:
+        sender = self.sender()  # None once the sender is gone: never the current sweep's
+        return sender is not None and sender is self.worker
+
     @Slot(object)
     def _on_results(self, batch) -> None:
-        if self.sender() is self.worker:
+        if self._current():
             self.results.emit(batch)
 
     @Slot(str)
     def _on_error(self, message: str) -> None:
-        if self.sender() is self.worker:
+        if self._current():
             self.errored.emit(message)
 
     @Slot(object)
     def _on_finished(self, returned) -> None:
-        if self.sender() is self.worker:
+        if self._current():
             self.finished.emit(returned)
 
     def cancel(self) -> None:
@@ -124,9 +128,11 @@ class SweepRunner(QObject):
             self.worker.request_stop()
 
     def stop(self) -> None:
-        """Stop and join (the stop flag, then quit, then wait)."""
+        """Stop and join (the stop flag, then quit, then wait). News of the stopped sweep still queued is dropped
+        (a session's sweep restored meanwhile must not receive its cells)."""
         if self.worker is not None:
             self.worker.request_stop()
         if self.thread is not None:
             self.thread.quit()
             self.thread.wait()
+        self.worker = self.thread = None
