@@ -48,7 +48,7 @@ SWEEPABLE = {
 AXIS_FORM = "NAME=LOW:HIGH:lin|log:COUNT, e.g. learning_rate=1e-3:1:log:30"
 POLL_S = 0.05  # how often a waiting sweep asks should_stop (cancelling takes at most this plus one chunk)
 MIN_BLOCK = 4  # fewer cells of a kind train one by one (a lockstep block of one is slower than the single kernel)
-MAX_BLOCK = 128
+MAX_BLOCK = 256
 BLOCK_VALUES = 4_000_000  # numbers in each of a block's parameter arrays, at most
 MP_CONTEXT = "spawn"  # fresh worker processes: safe when the caller has threads (the window), unlike fork
 
