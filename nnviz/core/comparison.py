@@ -26,7 +26,7 @@ from nnviz.core.health import MEASURE_POINTS, Health, UpdateSizes, measure
 from nnviz.core.health import warnings as health_warnings
 from nnviz.core.history import HISTORY_COLUMNS, INT_COLUMNS, TEST_COLUMNS, History  # noqa: F401 (re-exported)
 from nnviz.core.network import Layout, init_params
-from nnviz.core.seeds import SeedStore
+from nnviz.core.seeds import SeedSettings, SeedStore, shown_shared
 from nnviz.core.snapshots import SNAPSHOT_CAPACITY, SNAPSHOT_MAX_BYTES, SnapshotStore  # noqa: F401 (re-exported)
 from nnviz.core.specs import (  # noqa: F401 (re-exported)
     DISPLAY,
@@ -137,6 +137,9 @@ class Comparison:
         Parameter snapshots kept per run before thinning (see SnapshotStore).
     start : Start, optional
         The prepared data and initial weights (``prepare``); built here when not given.
+
+    ``shared`` stays the user's settings (seed 1 of the runs' seeds); the runs train from ``start``, prepared
+    for ``shown_shared``: the seed the seed settings show (``seeds.settings.shown``), seed 1 by default.
     """
 
     def __init__(self, shared: SharedSettings, runs: Iterable[RunSpec] = (), snapshot_capacity: int = SNAPSHOT_CAPACITY,
@@ -144,6 +147,8 @@ class Comparison:
         self.lock = threading.RLock()  # held for every change of the runs and every read that needs them steady
         self.snapshot_capacity = snapshot_capacity
         self.engine = engine or get_engine(shared.engine)
+        self.seeds = SeedStore()  # the runs repeated over seeds: the setting and each run's trained seeds
+        self._shared = shared  # the user's shared settings (start.shared adds the shown seed's offset)
         if start is None or start.shared != shared:
             start = prepare(shared, self.engine, previous=start)
         self.start = start
@@ -151,7 +156,6 @@ class Comparison:
         self.version = 0  # increases whenever runs are added, removed, restarted or replaced
         self._next_id = 0
         self._todo: list[int] = []  # runs still to train in the current round-robin round
-        self.seeds = SeedStore()  # the runs repeated over seeds: the setting and each run's trained seeds
         for spec in runs:
             self.add(spec)
 
@@ -159,7 +163,17 @@ class Comparison:
 
     @property
     def shared(self) -> SharedSettings:
+        """The user's shared settings: seed 1 of the runs' seeds (the live runs train from ``shown_shared``)."""
+        return self._shared
+
+    @property
+    def shown_shared(self) -> SharedSettings:
+        """The shared settings the live runs train from: ``shared`` with the shown seed's offset."""
         return self.start.shared
+
+    def effective(self, shared: SharedSettings | None = None, seeds: SeedSettings | None = None) -> SharedSettings:
+        """What the live runs would train from with ``shared`` and ``seeds`` (default: the comparison's)."""
+        return shown_shared(shared or self._shared, seeds or self.seeds.settings)
 
     @property
     def data(self) -> Dataset:
@@ -288,12 +302,19 @@ class Comparison:
                 run.spec = spec
             return effect
 
-    def set_shared(self, shared: SharedSettings, start: Start | None = None) -> str:
-        """New shared settings: every run back to epoch 0 on the new start (``prepare``d here if not given)."""
-        if start is None or start.shared != shared:
-            start = prepare(shared, self.engine, previous=self.start)
+    def set_shared(self, shared: SharedSettings, start: Start | None = None,
+                   seeds: SeedSettings | None = None) -> str:
+        """New shared settings (and seed settings, if given): every run back to epoch 0 on the new start,
+        ``prepare``d here for ``effective(shared, seeds)`` if not given (DISPLAY when ``start`` is the one the
+        runs have)."""
+        effective = self.effective(shared, seeds)
+        if start is None or start.shared != effective:
+            start = prepare(effective, self.engine, previous=self.start)
         with self.lock:
-            if shared == self.shared and start is self.start:
+            self._shared = shared
+            if seeds is not None:
+                self.seeds.set_settings(seeds)
+            if start is self.start:
                 return DISPLAY
             self.start = start
             self.engine = get_engine(shared.engine) if shared.engine != self.engine.name else self.engine
@@ -301,14 +322,19 @@ class Comparison:
             return RESTART_ALL
 
     def replace(self, shared: SharedSettings, specs: Iterable[RunSpec], start: Start | None = None,
-                saved: dict[str, History] | None = None) -> None:
+                saved: dict[str, History] | None = None, seeds: SeedSettings | None = None) -> None:
         """Every run replaced (a new comparison, an opened session). ``saved``: a session's histories by
-        run name, which those runs are retrained to (``restoring``) and checked against."""
+        run name, which those runs are retrained to (``restoring``) and checked against; ``seeds``: new seed
+        settings (default: the comparison's stay)."""
         specs = list(specs)
         check_unique_names(specs)
-        if start is None or start.shared != shared:
-            start = prepare(shared, self.engine, previous=self.start)
+        effective = self.effective(shared, seeds)
+        if start is None or start.shared != effective:
+            start = prepare(effective, self.engine, previous=self.start)
         with self.lock:
+            self._shared = shared
+            if seeds is not None:
+                self.seeds.set_settings(seeds)
             self.start = start
             self.engine = get_engine(shared.engine) if shared.engine != self.engine.name else self.engine
             self.runs = {}
@@ -334,12 +360,15 @@ class Comparison:
         """What ``restore`` needs to undo the next edits: the start and the runs as they are now
         (an edit that restarts runs replaces their Run objects and leaves these untouched)."""
         with self.lock:
-            return self.start, dict(self.runs), self.engine
+            return self.start, dict(self.runs), self.engine, self._shared, self.seeds.settings
 
     def restore(self, checkpoint: tuple) -> None:
-        """Undo back to a ``checkpoint``: its start and its runs, with everything they had trained."""
+        """Undo back to a ``checkpoint``: its start and its runs, with everything they had trained. The seed
+        settings come back too only when the runs brought back trained from another seed than they show now."""
         with self.lock:
-            self.start, runs, self.engine = checkpoint
+            self.start, runs, self.engine, self._shared, seeds = checkpoint
+            if self.effective() != self.start.shared:
+                self.seeds.set_settings(seeds)
             self.runs = dict(runs)
             self._todo = []
             self.version += 1

@@ -4,6 +4,10 @@ Seed ``i`` (0-based here; the user's "seed i + 1") of every run adds ``i`` to th
 or both (``sweep.seed_configs``), so seed i of two runs starts from the same weights on the same data:
 runs stay paired. Seed 0 (the user's "seed 1") is the run itself.
 
+The live runs (the maps, the runs' own curves) train from seed ``shown`` of the settings (the user's seed
+number, 1 by default): ``shown_shared`` gives the shared settings they start from, the user's own with that
+seed's offset. The seeds trained apart, and so the band, always count from the user's own settings.
+
 What a diverged seed contributes: the Trainer stops a run whose cost is no longer finite or rose above
 10 × its start; from the epoch after its last kept one up to the run's epochs, such a seed counts as cost
 **+inf** and accuracy **0** (the worst each can be). The band and the median therefore never look better by
@@ -14,6 +18,7 @@ seeds; one that interpolates towards +inf is +inf.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -25,11 +30,12 @@ from nnviz.core.optimizers import scheduled_learning_rate
 from nnviz.core.specs import DISPLAY, RunSpec, SharedSettings, edit_effect
 from nnviz.core.sweep import MAX_SEEDS, SEED_KINDS, seed_configs
 from nnviz.core.text import quoted
-from nnviz.core.training import TrainConfig
+from nnviz.core.training import MAX_SEED, TrainConfig
 
 BAND = (0.1, 0.9)  # the band's quantiles: 10 % to 90 % of the seeds
-SEED_COLUMNS = ("cost", "accuracy")  # the per-epoch values kept of every seed
-DIVERGED_VALUE = {"cost": math.inf, "accuracy": 0.0}  # what a diverged seed counts as after it diverged
+SEED_COLUMNS = ("cost", "accuracy", "test_cost", "test_accuracy")  # the per-epoch values kept of every seed
+# what a diverged seed counts as after it diverged
+DIVERGED_VALUE = {"cost": math.inf, "accuracy": 0.0, "test_cost": math.inf, "test_accuracy": 0.0}
 
 
 @dataclass(frozen=True)
@@ -39,6 +45,7 @@ class SeedSettings:
     count: int = 1  # seeds per run, 1 to MAX_SEEDS (1: each run alone)
     kind: str = "init"  # which seeds vary: init (initial weights), data, or both
     target: float | None = None  # a cost to reach (finite, > 0), for the summary's share not reaching it
+    shown: int = 1  # the seed the live runs train from (the maps show it), 1 to count
 
     def __post_init__(self):
         count = self.count
@@ -53,14 +60,50 @@ class SeedSettings:
                     or target <= 0:
                 raise ValueError(f"target={quoted(target)}: must be a finite cost > 0, or none")
             object.__setattr__(self, "target", float(target))
+        shown = self.shown
+        if isinstance(shown, bool) or not isinstance(shown, (int, np.integer)) or not 1 <= shown <= self.count:
+            raise ValueError(f"shown_seed={quoted(shown)}: must be an integer from 1 to the seed count "
+                             f"({self.count})")
+        object.__setattr__(self, "shown", int(shown))
 
     def to_dict(self) -> dict:
-        """Plain JSON-friendly dict: count, kind, target (null: none)."""
-        return {"count": self.count, "kind": self.kind, "target": self.target}
+        """Plain JSON-friendly dict: count, kind, target (null: none), shown."""
+        return {"count": self.count, "kind": self.kind, "target": self.target, "shown": self.shown}
+
+    def replace(self, **changes) -> SeedSettings:
+        """A copy with some fields changed (validated)."""
+        return dataclasses.replace(self, **changes)
 
     def trains_the_same(self, other: SeedSettings) -> bool:
-        """Whether ``other`` trains the same seeds (the target only changes the summary)."""
+        """Whether ``other`` trains the same seeds (the target only changes the summary, the shown seed only
+        which of them the live runs are)."""
         return (self.count, self.kind) == (other.count, other.kind)
+
+
+def shown_shared(shared: SharedSettings, settings: SeedSettings) -> SharedSettings:
+    """The shared settings the live runs train from: ``shared`` (the user's, seed 1) with seed
+    ``settings.shown``'s offset, shown − 1 added to init_seed and/or data_seed as ``settings.kind`` says (modulo
+    2³², as ``sweep.seeded``); ``shared`` itself for seed 1."""
+    offset = settings.shown - 1
+    if not offset:
+        return shared
+    changes = {}
+    if settings.kind in ("init", "both"):
+        changes["init_seed"] = (shared.init_seed + offset) % (MAX_SEED + 1)
+    if settings.kind in ("data", "both"):
+        changes["data_seed"] = (shared.data_seed + offset) % (MAX_SEED + 1)
+    return shared.replace(**changes)
+
+
+def shown_note(shared: SharedSettings, settings: SeedSettings) -> str:
+    """A short note of the seed the live runs show when it is not seed 1 (else ""), e.g. "maps: seed 3 (init
+    seed 1236)"."""
+    if settings.shown == 1:
+        return ""
+    seeded = shown_shared(shared, settings)
+    parts = [f"{label} seed {getattr(seeded, name)}" for name, label in (("init_seed", "init"), ("data_seed", "data"))
+             if getattr(seeded, name) != getattr(shared, name)]
+    return f"maps: seed {settings.shown} ({', '.join(parts)})"
 
 
 def run_seed_configs(shared: SharedSettings, specs: Sequence[RunSpec], settings: SeedSettings,
@@ -78,7 +121,8 @@ class SeedCurves:
     """The per-epoch cost and accuracy of every seed of one run, epoch 0 to the run's epochs.
 
     ``costs`` and ``accuracies`` are read-only arrays of shape (n_seeds, epochs + 1); after a seed diverged its
-    entries hold DIVERGED_VALUE (+inf cost, 0 accuracy). ``diverged[i]``: seed i diverged.
+    entries hold DIVERGED_VALUE (+inf cost, 0 accuracy). ``diverged[i]``: seed i diverged. ``test_costs`` and
+    ``test_accuracies`` are the same on the test set (None when the data has none).
     """
 
     costs: np.ndarray  # (n_seeds, epochs + 1), training cost with the L2 term
@@ -86,16 +130,27 @@ class SeedCurves:
     diverged: np.ndarray  # (n_seeds,) bool
     updates_per_epoch: int = 1  # parameter updates of one epoch (the same for every seed)
     samples_per_epoch: int = 1  # training samples of one epoch
+    test_costs: np.ndarray | None = None  # (n_seeds, epochs + 1), cost on the test set without the L2 term
+    test_accuracies: np.ndarray | None = None  # (n_seeds, epochs + 1)
 
     @classmethod
     def from_values(cls, config: TrainConfig, costs: Sequence[Sequence[float]],
-                    accuracies: Sequence[Sequence[float]], diverged: Sequence[bool]) -> SeedCurves:
+                    accuracies: Sequence[Sequence[float]], diverged: Sequence[bool],
+                    test_costs: Sequence[Sequence[float]] | None = None,
+                    test_accuracies: Sequence[Sequence[float]] | None = None) -> SeedCurves:
         """From each seed's per-epoch values (epoch 0 first; a diverged seed's up to its last kept epoch)."""
         epochs = config.epochs
         if not len(costs) == len(accuracies) == len(diverged) >= 1:
             raise ValueError("seeds: give the costs, accuracies and diverged flags of one seed or more")
+        if (test_costs is None) != (test_accuracies is None) or \
+                (test_costs is not None and not len(test_costs) == len(test_accuracies) == len(costs)):
+            raise ValueError("seeds: give the test costs and test accuracies of every seed, or neither")
         arrays = {}
-        for name, values in (("cost", costs), ("accuracy", accuracies)):
+        for name, values in (("cost", costs), ("accuracy", accuracies), ("test_cost", test_costs),
+                             ("test_accuracy", test_accuracies)):
+            if values is None:
+                arrays[name] = None
+                continue
             array = np.full((len(values), epochs + 1), DIVERGED_VALUE[name], dtype=np.float64)
             for i, seed in enumerate(values):
                 seed = np.asarray(seed, dtype=np.float64)[: epochs + 1]
@@ -109,17 +164,27 @@ class SeedCurves:
         flags.flags.writeable = False
         n_train = config.n_samples - held_out_size(config.n_samples, config.test_fraction)
         batch = min(config.batch_size, n_train)
-        return cls(arrays["cost"], arrays["accuracy"], flags, -(-n_train // batch), n_train)
+        return cls(arrays["cost"], arrays["accuracy"], flags, -(-n_train // batch), n_train,
+                   arrays["test_cost"], arrays["test_accuracy"])
 
     @classmethod
     def from_results(cls, config: TrainConfig, results: Sequence) -> SeedCurves:
-        """From ``sweep.train_configs(..., history=True)`` results of the run's seeds, seed 0 first."""
+        """From ``sweep.train_configs(..., history=True)`` results of the run's seeds, seed 0 first (with their
+        test columns when every result has them)."""
+        test = all(getattr(r, "test_costs", None) is not None for r in results)
         return cls.from_values(config, [r.costs for r in results], [r.accuracies for r in results],
-                               [r.diverged for r in results])
+                               [r.diverged for r in results],
+                               [r.test_costs for r in results] if test else None,
+                               [r.test_accuracies for r in results] if test else None)
 
     @property
     def count(self) -> int:
         return len(self.diverged)
+
+    @property
+    def has_test(self) -> bool:
+        """Whether the seeds' test columns are kept (the data has a test set)."""
+        return self.test_costs is not None
 
     @property
     def epochs(self) -> np.ndarray:
@@ -127,10 +192,14 @@ class SeedCurves:
         return np.arange(self.costs.shape[1])
 
     def values(self, column: str) -> np.ndarray:
-        """``costs`` or ``accuracies`` by column name ("cost" or "accuracy")."""
+        """The per-seed values of a column by name: "cost", "accuracy", "test_cost" or "test_accuracy"."""
         if column not in SEED_COLUMNS:
             raise ValueError(f"column={quoted(column)}: allowed are {', '.join(SEED_COLUMNS)}")
-        return self.costs if column == "cost" else self.accuracies
+        values = {"cost": self.costs, "accuracy": self.accuracies, "test_cost": self.test_costs,
+                  "test_accuracy": self.test_accuracies}[column]
+        if values is None:
+            raise ValueError(f"column={quoted(column)}: these seeds have no test set")
+        return values
 
 
 def quantiles(values: np.ndarray, qs: Sequence[float]) -> np.ndarray:
@@ -172,7 +241,7 @@ class SeedBand:
 
 
 def band(curves: SeedCurves, column: str = "cost") -> SeedBand:
-    """Median and 10–90 % band of a run's seeds for ``column`` ("cost" or "accuracy"), per epoch."""
+    """Median and 10–90 % band of a run's seeds for ``column`` (see SEED_COLUMNS), per epoch."""
     low, median, high = quantiles(curves.values(column), (BAND[0], 0.5, BAND[1]))
     for array in (low, median, high):
         array.flags.writeable = False

@@ -10,8 +10,10 @@ A session file is one JSON object::
                                                 (batch_size: an integer, or "full"; optimizer to update_order
                                                  optional: missing means the default)
      "histories": {run name: {epoch: [...], cost: [...], ...}},      (optional, per run)
-     "seeds": {"count": K, "kind": "init" | "data" | "both", "target": cost or null}}
-                                  (optional: every run repeated over K seeds; missing means K = 1)
+     "seeds": {"count": K, "kind": "init" | "data" | "both", "target": cost or null, "shown": 1 to K}}
+                                  (optional: every run repeated over K seeds; missing means K = 1; "shown":
+                                   the seed the runs themselves train from, optional, missing means 1;
+                                   "shared" holds seed 1's seeds all the same)
      "sweep": {definition, results}}  (optional: the sweep window's, see sweep_study.SweepStudy.to_doc)
 
 Floats are written with ``repr``, so a saved and reopened session holds the very same
@@ -338,8 +340,8 @@ class _Reader:
             if not _kind_ok(kind, given):
                 self.fail(f"seeds.{name}", f"must be {kind}, got {_describe(given)}")
             values[name] = _checkable(kind, given)
-            try:
-                SeedSettings(**{name: values[name]})
+            try:  # the shown seed against the count (checked before it)
+                SeedSettings(**{name: values[name]}, **({"count": values.get("count", 1)} if name == "shown" else {}))
             except ValueError as exc:  # "seeds=0: must be ...": the allowed part, and what the file holds
                 self.fail(f"seeds.{name}", f"{str(exc).split(': ', 1)[1]}, got {_describe(given)}")
         return SeedSettings(**values)
@@ -377,7 +379,8 @@ class _Reader:
         return shared, tuple(runs), histories
 
 
-_SEED_KINDS = {"count": "an integer", "kind": "text", "target": "a number"}  # the "seeds" object's keys
+# the "seeds" object's keys (the count before the shown seed: it is checked against the count)
+_SEED_KINDS = {"count": "an integer", "kind": "text", "target": "a number", "shown": "an integer"}
 _PARTIAL_NUMBER = re.compile(r"-?[0-9]*\.?[0-9]*(?:[eE][+-]?[0-9]*)?")
 _LITERALS = ("true", "false", "null", "NaN", "Infinity", "-Infinity")
 
