@@ -4,7 +4,7 @@ tells the views what changed.
 Views send intents (play, add a run, change a setting) and draw what the signals tell them,
 reading the model (``controller.model``) for the values; none keeps a copy of its state. Every
 edit goes through ``core.comparison.edit_effect``; the slow part of a data or network change
-(building the points, evaluating epoch 0) runs in a thread of its own (gui/jobs.py).
+(building the points, evaluating epoch 0) runs in a thread of its own (gui/jobs.py, controller_shared.py).
 """
 
 from __future__ import annotations
@@ -20,12 +20,10 @@ from nnviz.core.comparison import (
     Comparison,
     RunSpec,
     SharedSettings,
-    check_unique_names,
     edit_effect,
-    prepare,
 )
-from nnviz.core.history import History
 from nnviz.core.training import LIVE_FIELDS, NumpyEngine
+from nnviz.gui.controller_shared import SharedEdits
 from nnviz.gui.jobs import Jobs
 from nnviz.gui.seed_runner import SeedRunner
 from nnviz.gui.status import READY
@@ -42,8 +40,9 @@ RESTART_REASONS = {
 }
 
 
-class Controller(QObject):
-    """Intents in (the public methods), change signals out; views read the model for the values."""
+class Controller(SharedEdits, QObject):
+    """Intents in (the public methods), change signals out; views read the model for the values. The edits of
+    what every run shares (``set_shared``, ``replace``) and their preparation are in controller_shared.py."""
 
     runs_changed = Signal()  # runs added, removed, restarted, restyled or replaced: views rebuild from the model
     records_appended = Signal()  # new epochs in the model's histories (at most ~60 times a second)
@@ -73,7 +72,7 @@ class Controller(QObject):
         self.seeds = SeedRunner(self)  # the runs' seeds, trained in the background while the count is above 1
         self._undo = None  # (checkpoint, text) of the last edit that restarted runs
         self._play_when_ready = False
-        self._target: SharedSettings | None = None  # the shared settings being prepared
+        self._target = None  # the (shared, seed) settings being prepared (controller_shared.py)
         self._restoring = False  # a session's runs are being retrained (restored says how it went)
         self.replace(shared, specs, busy=f"preparing the training kernel and {shared.n_samples:,} points",
                      done_message=READY)
@@ -223,73 +222,6 @@ class Controller(QObject):
             self.message.emit(f"“{spec.name}” is back at epoch 0: {why} (Ctrl+Z: undo)", "")
         return effect
 
-    @property
-    def shared(self) -> SharedSettings:
-        """The shared settings the comparison has, or is being prepared with."""
-        return self._target if self._target is not None else self.model.shared
-
-    def set_shared(self, shared: SharedSettings) -> str:
-        """New data or network for every run; the points are built in a thread of their own, then every run
-        restarts from epoch 0. Returns DISPLAY when nothing changes, else RESTART_ALL. While a whole
-        comparison is being replaced (an opened session), the panel's values wait for it: DISPLAY."""
-        if self.jobs.pending("replace"):
-            return DISPLAY
-        if shared == self.shared:
-            return DISPLAY if shared == self.model.shared else RESTART_ALL
-        if shared == self.model.shared:  # back to what the model has: the preparation under way is void
-            self.jobs.cancel("shared")
-            self._target = None
-            self.state_changed.emit()
-            self.message.emit(READY, "")
-            return DISPLAY
-        self._target = shared
-        self.pause()
-        lost = self.model.trained_epochs()
-
-        def apply(start):
-            self._target = None
-            if lost:
-                self._checkpoint("the data or network change")
-            self.model.set_shared(shared, start)
-            self._after_edit()
-            self.message.emit("data or network changed: every run is back at epoch 0 (Ctrl+Z: undo)" if lost
-                              else READY, "")
-
-        self._prepare("shared", shared, apply)
-        return RESTART_ALL
-
-    def replace(self, shared: SharedSettings, specs: list[RunSpec], saved: dict[str, History] | None = None,
-                done_message: str = "", busy: str = "", applied=None) -> None:
-        """Replace the whole comparison (new comparison, an opened session), prepared in a thread of its own;
-        ``applied()`` is called once it is shown. Runs with a ``saved`` history are retrained to its last
-        epoch and checked against it (``restored`` says how that went)."""
-        check_unique_names(specs)
-        self.pause()
-        self._undo = None
-        self.jobs.cancel("shared")
-        self._target = None
-
-        def apply(start):
-            self.model.replace(shared, specs, start, saved)
-            self._restoring = self.model.restoring
-            ids = self.model.ids()
-            selected = ids[0] if ids else -1
-            changed, self._selected = selected != self._selected, selected
-            self.show_epoch(None)
-            self._after_edit()
-            if changed:
-                self.selection_changed.emit(selected)
-            if applied is not None:
-                applied()
-            if self._restoring:
-                self.message.emit(f"{done_message}: retraining the saved runs to show their maps and timeline…"
-                                  if done_message else "retraining the saved runs…", "")
-            elif done_message:
-                self.message.emit(done_message, "")
-            self._check_restored()  # a short retrain may have ended already, in the worker thread
-
-        self._prepare("replace", shared, apply, busy)
-
     def undo(self) -> bool:
         """Bring back the runs as they were before the last edit that restarted them."""
         if self._undo is None:
@@ -311,36 +243,6 @@ class Controller(QObject):
         self.worker.touch()
         self.runs_changed.emit()
         self.records_appended.emit()
-        self.state_changed.emit()
-
-    # ---- preparations in threads of their own (jobs.py) ------------------------------------------
-
-    @property
-    def busy(self) -> str:
-        """What is being prepared ("" when nothing is)."""
-        return self.jobs.busy
-
-    def _prepare(self, kind: str, shared: SharedSettings, apply, busy: str = "") -> None:
-        """``prepare`` the Start of ``shared`` in a thread of its own, then ``apply(start)`` here."""
-        previous = self.model.start
-        busy = busy or f"preparing {shared.n_samples:,} points and the network"
-        self.jobs.submit(kind, busy, lambda should_stop: prepare(shared, previous=previous, should_stop=should_stop),
-                         apply)
-        self.state_changed.emit()
-        self.message.emit(f"{busy}…", "")
-
-    def _on_job_done(self) -> None:
-        if not self.busy:
-            self.state_changed.emit()
-            if self._play_when_ready:
-                self._play_when_ready = False
-                self.play()
-
-    def _on_job_failed(self, text: str) -> None:
-        self._play_when_ready = False
-        self._target = None
-        self.runs_changed.emit()  # the panel shows the model's settings again
-        self.message.emit(f"could not prepare the data: {text}", "error")
         self.state_changed.emit()
 
     # ---- frames -------------------------------------------------------------------------------

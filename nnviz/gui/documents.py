@@ -125,9 +125,10 @@ class Documents(QObject):
                 self.add_recent(session.path)
             self.mark_saved()
 
+        # the seed settings with the runs: they train from the session's shown seed, as they did when saved
         self.controller.replace(session.shared, list(session.runs), dict(session.histories),
-                                done_message=f"opened {name}: {len(session.runs)} run(s)", applied=applied)
-        self.controller.seeds.set_settings(session.seeds)
+                                done_message=f"opened {name}: {len(session.runs)} run(s)", applied=applied,
+                                seeds=session.seeds)
         if session.sweep is not None and self.restore_sweep is not None:
             self.restore_sweep(session.sweep)
 

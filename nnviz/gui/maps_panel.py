@@ -45,9 +45,12 @@ def grid_columns(n: int, width: float, height: float, aspect: float = 1.0) -> in
     return max(range(1, n + 1), key=lambda columns: (side(columns), -columns))
 
 
-def map_title(name: str, colour: str, cost: float | None, epoch: int | None = None) -> str:
-    """Rich-text title: a swatch in the run's colour, its name, and the cost (and epoch) shown."""
+def map_title(name: str, colour: str, cost: float | None, epoch: int | None = None, seed: int = 1) -> str:
+    """Rich-text title: a swatch in the run's colour, its name, the seed the run trains from when it is not
+    seed 1 (its seeds over the seed settings), and the cost (and epoch) shown."""
     parts = [f"<span style='color: {colour}'>■</span>&nbsp;{html.escape(name)}"]
+    if seed != 1:
+        parts.append(f"seed {seed}")
     if epoch is not None:
         parts.append(f"epoch {epoch}")
     if cost is not None:
@@ -84,6 +87,7 @@ class MapsPanel(QWidget):
         self._points: MapPoints | None = None  # the data and the points every map draws, chosen once per set_data
         self._discretize = False
         self._large_id = -1
+        self._seed = 1  # the seed the runs train from (see SeedSettings.shown), named in the titles when not 1
         self._columns = 0
         self._aspect = 1.0  # width / height of the data's extent: wide data packs the maps in fewer columns
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
@@ -174,6 +178,20 @@ class MapsPanel(QWidget):
             self._update_map(run_id)
         elif self._large_id == run_id:
             self._update_large()
+
+    def set_seed(self, seed: int) -> None:
+        """The seed the runs train from (1: the user's own seeds); the titles name it when it is not 1."""
+        if seed != self._seed:
+            self._seed = seed
+            for run_id in self._maps:
+                self._update_title(run_id)
+            if self._large_id in self._runs:
+                self._update_large_title()
+
+    @property
+    def seed(self) -> int:
+        """The seed the titles name (1: none named)."""
+        return self._seed
 
     def set_discretize(self, on: bool) -> None:
         """Hard 0/1 maps instead of probabilities, in every view."""
@@ -291,12 +309,12 @@ class MapsPanel(QWidget):
     def _update_title(self, run_id: int) -> None:
         run = self._runs[run_id]
         cost = run.state[3] if run.state else None
-        self._maps[run_id].set_title(map_title(run.name, run.colour, cost))
+        self._maps[run_id].set_title(map_title(run.name, run.colour, cost, seed=self._seed))
 
     def _update_large_title(self) -> None:
         run = self._runs[self._large_id]
         cost, epoch = (run.state[3], run.state[4]) if run.state else (None, None)
-        self.large.set_title(map_title(run.name, run.colour, cost, epoch))
+        self.large.set_title(map_title(run.name, run.colour, cost, epoch, self._seed))
 
     def _reflow(self, force: bool = False) -> None:
         """Put the shown maps in the grid, in run order, with the columns that make them largest."""

@@ -6,7 +6,8 @@ edited since in a way ``edit_effect`` does not call DISPLAY) are trained again, 
 shared start, with ``sweep.train_configs`` in a thread of its own (processes by default). A newer job makes
 the one under way void; ``cancel()`` stops it within 100 ms (``train_configs`` asks every 50 ms) and keeps
 the runs whose seeds all finished. A cancelled set of runs is not trained again by itself until something
-changes, or ``train()`` is asked.
+changes, or ``train()`` is asked. The seeds always count from the user's shared settings (``model.shared``):
+the seed the live runs show (``SeedSettings.shown``) changes which start they train from, never the band.
 """
 
 from __future__ import annotations
@@ -79,11 +80,17 @@ class SeedRunner(QObject):
     # ---- intents -----------------------------------------------------------------------------------
 
     def set_settings(self, settings: SeedSettings) -> None:
-        """New seed settings (validated by SeedSettings); stale seeds are trained again."""
-        if settings == self.settings:
+        """New seed settings (validated by SeedSettings); stale seeds are trained again. Another shown seed
+        restarts the live runs from its start (the controller prepares it, as for a data change; the settings
+        apply once it is ready); the seeds trained stay current."""
+        controller = self.controller
+        if settings == controller.seed_settings:
             return
         self._cancelled = None
-        if self.model.seeds.set_settings(settings):
+        retrain = not settings.trains_the_same(self.settings)
+        if controller.set_shared(controller.shared, seeds=settings) != DISPLAY:
+            return  # applied with the new start: runs_changed trains what is stale then
+        if retrain:
             self._stop()
         self.changed.emit()
         self.train_stale()
@@ -105,7 +112,8 @@ class SeedRunner(QObject):
         model = self.model
         runs = {run_id: (shared, spec) for run_id, shared, spec
                 in model.seeds.stale([(run.id, model.shared, run.spec) for run in model])}
-        if self._job is not None and _covers(self._job["runs"], runs):
+        if self._job is not None and self._job["settings"].trains_the_same(self.settings) \
+                and _covers(self._job["runs"], runs):
             return
         if self._job is None and self._cancelled is not None and _covers(self._cancelled, runs):
             return
@@ -137,7 +145,7 @@ class SeedRunner(QObject):
         for run_id, (shared, spec) in runs.items():
             configs += seed_configs(spec.config(shared), count, settings.kind)
             owners += [run_id] * count
-        self._job = {"ticket": ticket, "runs": dict(runs), "owners": owners,
+        self._job = {"ticket": ticket, "runs": dict(runs), "owners": owners, "settings": settings,
                      "configs": configs, "results": {}, "done": 0, "count": count}
         workers = self.workers
 

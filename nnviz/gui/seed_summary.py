@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nnviz.core.seeds import SUMMARY_HEADERS, SeedSettings, summary_row
+from nnviz.core.seeds import SUMMARY_HEADERS, summary_row
 
 TARGET_TIP = ("A cost to reach: the last column gives the share of each run's seeds whose cost never got to it "
               "(empty: no target). Changing it trains nothing again.")
@@ -95,7 +95,7 @@ class SeedSummaryDock(QDockWidget):
         settings = self.runner.settings
         try:
             target = None if not text else float(text)
-            new = SeedSettings(settings.count, settings.kind, target)
+            new = settings.replace(target=target)
         except ValueError:
             self.runner.controller.message.emit(f"target cost: must be a finite cost > 0, or empty, not {text!r}",
                                                 "error")

@@ -7,7 +7,6 @@ from __future__ import annotations
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QLabel, QPushButton
 
-from nnviz.core.seeds import SeedSettings
 from nnviz.gui.seed_summary import SeedSummaryDock
 
 
@@ -46,7 +45,9 @@ class SeedViews:
 
     def refresh(self) -> None:
         """The control shows the model's settings; each run's band is its current seeds' (none: no band)."""
-        self.w.panel.seeds.show_settings(self.runner.settings)
+        controller = self.w.controller
+        self.w.panel.seeds.show_settings(controller.seed_settings, controller.shared)
+        self.w.maps.set_seed(controller.model.seeds.settings.shown)
         bands = self.w.curves.bands
         runs = list(self.w.controller.model)
         keys = {str(run.id) for run in runs}
@@ -55,9 +56,8 @@ class SeedViews:
         for run in runs:
             bands.set_run(str(run.id), self.runner.curves(run.id), run.spec.colour, run.spec.visible)
 
-    def _on_control(self, count: int, kind: str) -> None:
-        settings = self.runner.settings
-        self.runner.set_settings(SeedSettings(count, kind, settings.target))
+    def _on_control(self, count: int, kind: str, shown: int) -> None:
+        self.runner.set_settings(self.w.controller.seed_settings.replace(count=count, kind=kind, shown=shown))
 
     def _on_progress(self, done: int, total: int) -> None:
         busy = total > 0
