@@ -1,5 +1,6 @@
 """The seeds of each run on the curves: the median (dotted) and the 10–90 % band (a translucent fill) in the
-run's colour, on the cost and accuracy plots, behind the run's own curve (seed 1, the live run).
+run's colour, on the cost and accuracy plots, behind the run's own curve (the live run). When the data has a
+test set, the dashed test curves get theirs too (median dash-dotted, a lighter fill), by the same rules.
 
 The band's data are the model's (``core.seeds.band``), drawn as they are, except a +inf edge (more than 10 %
 of the seeds diverged): it is drawn at 10 × the run's epoch-0 median cost (training.DIVERGENCE_FACTOR: what
@@ -18,8 +19,10 @@ from nnviz.core.seeds import SeedBand, SeedCurves, band
 from nnviz.core.training import DIVERGENCE_FACTOR
 
 BAND_PLOTS = ("cost", "accuracy")  # the plots a run's seeds are drawn on
-FILL_ALPHA = 50  # of 255: the band's fill
-PARTS = ("low", "high", "median", "fill")
+FILL_ALPHA = 50  # of 255: the band's fill (the test band's: half of it)
+PARTS = ("low", "high", "median", "fill")  # a training band's items; a test band's are "test_" + these
+COLUMNS = {("cost", False): "cost", ("accuracy", False): "accuracy", ("cost", True): "test_cost",
+           ("accuracy", True): "test_accuracy"}  # (plot, test) -> the seeds' column drawn
 
 
 class SeedBands:
@@ -29,7 +32,7 @@ class SeedBands:
         self.view = view  # the CurvesView whose plots these are drawn on (its x axis is read at every draw)
         self._items: dict[str, dict[tuple[str, str], object]] = {}  # key -> (plot, part) -> item
         self._runs: dict[str, tuple[SeedCurves | None, object, bool]] = {}  # key -> (curves, colour, visible)
-        self._bands: dict[str, dict[str, SeedBand]] = {}  # key -> plot -> the band drawn
+        self._bands: dict[str, dict[tuple[str, bool], SeedBand]] = {}  # key -> (plot, test) -> the band drawn
         view.x_axis_combo.currentIndexChanged.connect(lambda *_: self.redraw())
 
     def set_run(self, key: str, curves: SeedCurves | None, colour, visible: bool = True) -> None:
@@ -38,35 +41,50 @@ class SeedBands:
             self.remove(key)
             return
         if key not in self._items:
-            self._items[key] = self._add()
+            self._items[key] = self._add("")
+        has_test = (BAND_PLOTS[0], "test_fill") in self._items[key]
+        if curves.has_test and not has_test:
+            self._items[key].update(self._add("test_"))
+        elif has_test and not curves.has_test:
+            self._drop({k: v for k, v in self._items[key].items() if k[1].startswith("test_")}, key)
         self._runs[key] = (curves, pg.mkColor(colour), bool(visible))
-        self._bands[key] = {plot: band(curves, plot) for plot in BAND_PLOTS}
+        self._bands[key] = {(plot, test): band(curves, column) for (plot, test), column in COLUMNS.items()
+                            if curves.has_test or not test}
         self._draw(key)
 
     def remove(self, key: str) -> None:
         items = self._items.pop(key, None)
         self._runs.pop(key, None)
         self._bands.pop(key, None)
-        for (plot, _), item in (items or {}).items():
+        self._drop(items or {})
+
+    def _drop(self, items: dict, key: str | None = None) -> None:
+        """Take ``items`` off their plots (and out of run ``key``'s items)."""
+        for (plot, part), item in items.items():
             self.view.plots[plot].removeItem(item)
+            if key is not None:
+                del self._items[key][plot, part]
 
     def keys(self) -> list[str]:
         """The runs with a band drawn."""
         return list(self._items)
 
     def items(self, key: str) -> dict[tuple[str, str], object]:
-        """A run's items by (plot, part): part "median", "low", "high" (PlotDataItems) or "fill"."""
+        """A run's items by (plot, part): part "median", "low", "high" (PlotDataItems) or "fill", and with a
+        test set the test band's "test_median", "test_low", "test_high", "test_fill"."""
         return dict(self._items[key])
 
-    def band(self, key: str, plot: str = "cost") -> SeedBand:
-        """The band drawn for a run on ``plot`` (the model's numbers, before any clipping)."""
-        return self._bands[key][plot]
+    def band(self, key: str, plot: str = "cost", test: bool = False) -> SeedBand:
+        """The band drawn for a run on ``plot``, of its training or ``test`` values (the model's numbers,
+        before any clipping); KeyError for a test band without a test set."""
+        return self._bands[key][plot, test]
 
     def redraw(self) -> None:
         for key in self._items:
             self._draw(key)
 
-    def _add(self) -> dict:
+    def _add(self, prefix: str) -> dict:
+        """A band's items on every plot: the training band's (``prefix`` "") or the test band's ("test_")."""
         items = {}
         for plot in BAND_PLOTS:
             target = self.view.plots[plot]
@@ -74,11 +92,11 @@ class SeedBands:
                 item = pg.PlotDataItem()
                 item.setZValue(-5)
                 target.addItem(item)
-                items[plot, part] = item
-            fill = pg.FillBetweenItem(items[plot, "low"], items[plot, "high"])
+                items[plot, prefix + part] = item
+            fill = pg.FillBetweenItem(items[plot, prefix + "low"], items[plot, prefix + "high"])
             fill.setZValue(-10)
             target.addItem(fill)
-            items[plot, "fill"] = fill
+            items[plot, prefix + "fill"] = fill
         return items
 
     def _draw(self, key: str) -> None:
@@ -93,17 +111,18 @@ class SeedBands:
         items = self._items[key]
         edge = pg.mkColor(colour)
         edge.setAlpha(90)
-        fill = pg.mkColor(colour)
-        fill.setAlpha(FILL_ALPHA)
-        for plot in BAND_PLOTS:
-            seeds = self._bands[key][plot]
+        for (plot, test), seeds in self._bands[key].items():
+            prefix = "test_" if test else ""
             top = DIVERGENCE_FACTOR * seeds.median[0] if plot == "cost" else 1.0
             for part in ("low", "high", "median"):
                 y = np.minimum(getattr(seeds, part), top) if plot == "cost" else getattr(seeds, part)
-                item = items[plot, part]
+                item = items[plot, prefix + part]
                 item.setData(x, y)
-                pen = pg.mkPen(colour, width=1, style=Qt.DotLine) if part == "median" else pg.mkPen(edge, width=1)
+                style = Qt.DashDotLine if test else Qt.DotLine
+                pen = pg.mkPen(colour, width=1, style=style) if part == "median" else pg.mkPen(edge, width=1)
                 item.setPen(pen)
                 item.setVisible(shown)
-            items[plot, "fill"].setBrush(pg.mkBrush(fill))
-            items[plot, "fill"].setVisible(shown)
+            fill = pg.mkColor(colour)
+            fill.setAlpha(FILL_ALPHA // 2 if test else FILL_ALPHA)
+            items[plot, prefix + "fill"].setBrush(pg.mkBrush(fill))
+            items[plot, prefix + "fill"].setVisible(shown)
