@@ -65,6 +65,7 @@ def test_the_maps_show_seed_three_without_retraining_the_band(window, qtbot):
     assert window.model.shared == SHARED and window.panel.fields["init_seed"].edit.text() == "1234"
     assert window.panel.seeds.note.text() == "maps: seed 3 (init seed 1236)"
     assert "seed 3" in window.maps.map_view(window.model.by_name("fast").id).title
+    assert window.seed_views.summary.note.text() == "4 seeds per run; maps: seed 3 (init seed 1236)"
     # the band: not retrained, the same numbers drawn
     assert started == [] and not runner.busy
     for run in window.model:

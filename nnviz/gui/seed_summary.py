@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from nnviz.core.seeds import SUMMARY_HEADERS, summary_row
+from nnviz.core.seeds import SUMMARY_HEADERS, shown_note, summary_row
 
 TARGET_TIP = ("A cost to reach: the last column gives the share of each run's seeds whose cost never got to it "
               "(empty: no target). Changing it trains nothing again.")
@@ -87,8 +87,9 @@ class SeedSummaryDock(QDockWidget):
                 else:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(r, c, item)
+        shown = shown_note(self.model().shared, settings)
         self.note.setText("one seed per run: set Seeds above 1 in the panel" if settings.count == 1
-                          else f"{settings.count} seeds per run")
+                          else f"{settings.count} seeds per run" + (f"; {shown}" if shown else ""))
 
     def _on_target(self) -> None:
         text = self.target.text().strip()
