@@ -43,7 +43,7 @@ def format_csv(axes: list[Axis], results: list[CellResult]) -> str:
     for r in results:
         values = [repr(r.values[axis.name]) for axis in axes]
         target = "" if r.epochs_to_target is None else str(r.epochs_to_target)
-        lines.append(",".join([*values, str(r.seed), repr(r.final_cost), repr(r.best_cost), target,
+        lines.append(",".join([*values, str(r.seed + 1), repr(r.final_cost), repr(r.best_cost), target,
                                repr(r.final_accuracy), "true" if r.diverged else "false"]))
     return "\n".join(lines) + "\n"
 
@@ -62,7 +62,8 @@ def build_parser() -> Parser:
     parser.add_argument("--x", required=True, metavar="AXIS", help="the first swept setting: " + axis_help)
     parser.add_argument("--y", metavar="AXIS", help="a second swept setting, as --x")
     parser.add_argument("--seeds", type=integer_in(1, MAX_SEEDS), default=1,
-                        help=f"repeat every cell over K seeds, 1 to {MAX_SEEDS} (seed i adds i to the seeds)")
+                        help=f"repeat every cell over K seeds, 1 to {MAX_SEEDS} (seed 1 is the run's own seeds, seed i "
+                        "adds i − 1 to them, as in compare --seeds)")
     parser.add_argument("--seed-kind", choices=SEED_KINDS, default="init",
                         help="which seeds vary: init (initial weights, default), data, or both")
     parser.add_argument("--target", type=POSITIVE_COST, help="a cost to reach: epochs_to_target is the first epoch at "
@@ -167,7 +168,7 @@ def summary(axes: list[Axis], results: list[CellResult], seconds: float, workers
     if finite:
         best = min(finite, key=lambda r: r.final_cost)
         where = ", ".join(f"{name}={value:g}" for name, value in best.values.items())
-        text += f"; least final cost {best.final_cost:.6f} at {where} (seed {best.seed})"
+        text += f"; least final cost {best.final_cost:.6f} at {where} (seed {best.seed + 1})"
     diverged = len(results) - len(finite)
     return text + (f"; diverged: {diverged} of {len(results)}" if diverged else "")
 

@@ -25,7 +25,7 @@ def test_two_axes_one_row_per_cell_in_grid_order(capsys):
         cell = run_cell(base, {"learning_rate": float(row["learning_rate"]), "momentum": float(row["momentum"])},
                         target=0.3)
         assert float(row["final_cost"]) == cell.final_cost and float(row["best_cost"]) == cell.best_cost
-        assert float(row["final_accuracy"]) == cell.final_accuracy and row["seed"] == "0"
+        assert float(row["final_accuracy"]) == cell.final_accuracy and row["seed"] == "1"  # 1-based, as compare --seeds
         assert row["epochs_to_target"] == ("" if cell.epochs_to_target is None else str(cell.epochs_to_target))
         assert row["diverged"] == ("true" if cell.diverged else "false")
     assert "6 cells (3 × 2)" in err.splitlines()[-1]
@@ -39,7 +39,7 @@ def test_one_axis_with_seeds_and_integer_values(capsys, tmp_path):
     text = out_file.read_text()
     assert text.splitlines()[0] == "batch_size," + ",".join(RESULT_COLUMNS)
     rows = read_csv(text)
-    assert [(r["batch_size"], r["seed"]) for r in rows] == [(b, s) for b in ("8", "16", "32", "64") for s in "01"]
+    assert [(r["batch_size"], r["seed"]) for r in rows] == [(b, s) for b in ("8", "16", "32", "64") for s in "12"]
     assert all(r["epochs_to_target"] == "" for r in rows)  # no --target
     seeded = run_cell(preset_config("mini-batch", epochs=2), {"batch_size": 16}, seed=1, seed_kind="data")
     assert float(rows[3]["final_cost"]) == seeded.final_cost

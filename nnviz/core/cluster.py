@@ -8,6 +8,7 @@ with ``dask scheduler`` on one machine and ``dask worker tcp://SCHEDULER:8786`` 
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -55,6 +56,38 @@ def _remote_job(job, target, history, event_name):
     return run_job(job, target, history, should_stop)
 
 
+def _connect(client_class, address: str, should_stop, poll_s: float):
+    """A Client of the scheduler at ``address``; None when ``should_stop()`` said so first (the attempt goes on
+    in a daemon thread until its timeout, and its client, if any, is closed). ValueError (one line) when the
+    scheduler cannot be reached within CONNECT_TIMEOUT_S."""
+    box: dict = {}
+    abandoned = threading.Event()
+
+    def connect() -> None:
+        try:
+            client = client_class(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
+        except (OSError, TimeoutError) as error:
+            box["error"] = error
+            return
+        if abandoned.is_set():
+            client.close()
+        else:
+            box["client"] = client
+
+    thread = threading.Thread(target=connect, name="nnviz-dask-connect", daemon=True)
+    thread.start()
+    while thread.is_alive():
+        if should_stop is not None and should_stop():
+            abandoned.set()
+            return None
+        thread.join(poll_s)
+    if "error" in box:
+        error = box["error"]
+        raise ValueError(f"scheduler {quoted(address)}: cannot connect within {CONNECT_TIMEOUT_S:g} s "
+                         f"({type(error).__name__}: {error})")
+    return box["client"]
+
+
 def train_on_cluster(jobs, target, history, scheduler: str, should_stop: Callable[[], bool] | None,
                      deliver: Callable, poll_s: float = 0.05) -> None:
     """Every job on the cluster at ``scheduler``; ``deliver(result)`` here as each job's results come back.
@@ -65,11 +98,9 @@ def train_on_cluster(jobs, target, history, scheduler: str, should_stop: Callabl
     except ImportError:
         raise ValueError(f"scheduler {quoted(address)}: a cluster needs the optional 'distributed' package: "
                          f"{EXTRA}") from None
-    try:
-        client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
-    except (OSError, TimeoutError) as error:
-        raise ValueError(f"scheduler {quoted(address)}: cannot connect within {CONNECT_TIMEOUT_S:g} s "
-                         f"({type(error).__name__}: {error})") from None
+    client = _connect(Client, address, should_stop, poll_s)
+    if client is None:  # stopped while connecting
+        return
     event_name = f"nnviz-stop-{uuid.uuid4().hex}"
     event = Event(event_name, client=client)
     futures = []
