@@ -57,9 +57,12 @@ class SweepWindow(QMainWindow):
         self.runner.results.connect(self._on_results)
         self.runner.finished.connect(self._on_finished)
         self.runner.errored.connect(self._on_error)
+        self._previous: SweepStudy | None = None  # the study shown before a Run (back on a failure with no cell)
         self._build()
         self.set_base(base, run_name)
         controller.runs_changed.connect(self.update_marks)
+        controller.runs_changed.connect(self.follow_selected_run)
+        controller.selection_changed.connect(self.follow_selected_run)
         self.resize(1100, 640)
 
     def _build(self) -> None:
@@ -122,6 +125,15 @@ class SweepWindow(QMainWindow):
                            f"{base.batch_size}, {base.epochs} epochs) with the swept settings, from the "
                            "comparison's data and initial weights.")
 
+    def follow_selected_run(self, *_) -> None:
+        """While no sweep runs, the next one trains the selected run as its settings are now."""
+        if self.running:
+            return
+        model = self.controller.model
+        run = model.runs.get(self.controller.selected_run_id)
+        if run is not None:
+            self.set_base(run.spec.config(model.shared), run.spec.name)
+
     @property
     def running(self) -> bool:
         return self._state != "idle"
@@ -130,10 +142,11 @@ class SweepWindow(QMainWindow):
         """Start the sweep the form says; False (the field marked and named) when the form is wrong."""
         if self.running:
             return False
+        self.follow_selected_run()
         definition = self.form.definition()
         if definition is None:
             return False
-        self.study = SweepStudy(definition)
+        self._previous, self.study = self.study, SweepStudy(definition)
         self.view.show_study(self.study, definition.metric)
         self.update_marks()
         self._state = "running"
@@ -196,6 +209,11 @@ class SweepWindow(QMainWindow):
         self.progress.setVisible(False)
         self._update_buttons()
         if returned is None:
+            if self.study is not None and self.study.done == 0 and self._previous is not None:
+                self.study = self._previous  # nothing trained: the map shown before stays
+                self.view.show_study(self.study)
+                self._draw_marks()
+                self._update_buttons()
             self.sweep_finished.emit("failed")
             return
         done, total = self.study.done, self.study.definition.total
@@ -209,6 +227,8 @@ class SweepWindow(QMainWindow):
 
     def _on_error(self, message: str) -> None:
         self.status.setText(f"the sweep failed: {message}")
+        if "scheduler" in message:
+            self.form.refuse(self.form.scheduler, message)
 
     def _metric_changed(self, metric: str) -> None:
         if self.study is not None:

@@ -22,6 +22,12 @@ SCHEDULER_FORM = re.compile(r"^(tcp|tls|ws|wss|ucx)://[A-Za-z0-9_.\-\[\]:]+:\d{1
 SEED_KIND_TIPS = {"init": "initial weights", "data": "the data", "both": "initial weights and data"}
 
 
+def setting_tip(name: str) -> str:
+    """The panel's tooltip of a setting, without what only the panel has (its slider)."""
+    lines = [line for line in TOOLTIPS.get(name, name).split("\n") if "drag" not in line.lower()]
+    return "\n".join(lines).strip() or name
+
+
 def default_range(name: str, base: TrainConfig) -> tuple[float, float, str]:
     """A first range for a setting, around the base's value where that makes sense: (low, high, scale)."""
     value = getattr(base, name)
@@ -43,7 +49,7 @@ class AxisRow:
             self.setting.addItem(NONE)
         for name, (allowed, _) in SWEEPABLE.items():
             self.setting.addItem(name)
-            tip = f"{TOOLTIPS.get(name, name)}\nSwept range allowed: {allowed}"
+            tip = f"{setting_tip(name)}\nSwept range allowed: {allowed}"
             self.setting.setItemData(self.setting.count() - 1, tip, Qt.ItemDataRole.ToolTipRole)
         self.low, self.high, self.count = FieldEdit(), FieldEdit(), FieldEdit()
         for edit, part in ((self.low, "low"), (self.high, "high"), (self.count, "count")):
@@ -66,7 +72,7 @@ class AxisRow:
     def set_tips(self) -> None:
         name = self.name()
         allowed = SWEEPABLE[name][0] if name else ""
-        self.setting.setToolTip(f"{TOOLTIPS.get(name, name)}\nSwept range allowed: {allowed}" if name
+        self.setting.setToolTip(f"{setting_tip(name)}\nSwept range allowed: {allowed}" if name
                                 else "Sweep a second setting (optional)")
         for edit, part in ((self.low, "first"), (self.high, "last")):
             edit.setToolTip(f"The {part} value of {name}; allowed: {allowed}" if name else "")
@@ -103,14 +109,16 @@ class SweepForm(QWidget):
         self.seeds, self.target, self.scheduler = FieldEdit(), FieldEdit(), FieldEdit()
         self.seeds.setObjectName("seeds")
         self.seeds.setText("1")
-        self.seeds.setToolTip(f"Train every grid point with seeds 0 to K − 1, K from 1 to {MAX_SEEDS}; the map shows "
-                              "the median over them")
+        self.seeds.setToolTip(f"Repeat every grid point over K seeds, 1 to {MAX_SEEDS}: seed 1 is the run's own "
+                              "seeds, seed i adds i − 1 to them; the map shows the median over them")
         self.seed_kind = QComboBox()
         self.seed_kind.setObjectName("seed_kind")
         for kind in SEED_KINDS:
             self.seed_kind.addItem(kind)
             self.seed_kind.setItemData(self.seed_kind.count() - 1, f"The seeds vary {SEED_KIND_TIPS[kind]}",
                                        Qt.ItemDataRole.ToolTipRole)
+        self.seed_kind.setToolTip("Which seeds vary from one seed to the next: init (the initial weights), data, "
+                                  "or both")
         self.target.setObjectName("target")
         self.target.setPlaceholderText("none")
         self.target.setToolTip("A cost to reach (> 0): epochs and updates to target are counted to it")
@@ -118,6 +126,8 @@ class SweepForm(QWidget):
         self.metric.setObjectName("metric")
         for name, (words, _, _) in METRICS.items():
             self.metric.addItem(words, name)
+        self.metric.setToolTip("What the map shows (the median over the seeds): final or best training cost, "
+                               "epochs or parameter updates to reach the target cost, final accuracy")
         self.metric.currentIndexChanged.connect(lambda *_: self.metric_changed.emit(self.metric.currentData()))
         self.scheduler.setObjectName("scheduler")
         self.scheduler.setPlaceholderText("this machine")
@@ -133,6 +143,8 @@ class SweepForm(QWidget):
         self.message.setObjectName("sweep_message")
         self.message.setWordWrap(True)
         self.message.setStyleSheet("color: #c0281e;")
+        self.message.setMinimumHeight(3 * self.message.fontMetrics().lineSpacing())
+        self.message.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(grid)
@@ -140,6 +152,15 @@ class SweepForm(QWidget):
         layout.addWidget(self.message)
         self.edits = [self.x.low, self.x.high, self.x.count, self.y.low, self.y.high, self.y.count, self.seeds,
                       self.target, self.scheduler, self.x.setting, self.y.setting]
+        for edit in self.edits:  # a refusal goes as soon as the user changes something
+            if isinstance(edit, FieldEdit):
+                edit.textEdited.connect(self._edited)
+            else:
+                edit.activated.connect(self._edited)
+
+    def _edited(self, *_) -> None:
+        if self.message.text():
+            self.clear_errors()
 
     # ---- filling -------------------------------------------------------------------------------------------
 
