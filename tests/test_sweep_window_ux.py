@@ -2,6 +2,7 @@
 before and marks the scheduler, a refusal goes once the field is edited and never moves the buttons, and the
 tooltips say what the form's fields do."""
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication
 
 from nnviz.core import cluster
@@ -72,3 +73,16 @@ def test_the_forms_tooltips(qtbot, make_window):
     assert "drag" not in sw.form.x.setting.toolTip().lower()
     assert "seed 1 is the run's own seeds" in sw.form.seeds.toolTip()
     assert sw.form.seed_kind.toolTip() and sw.form.metric.toolTip()
+
+
+def test_before_the_first_sweep_the_window_says_what_to_do_and_ctrl_enter_runs(qtbot, make_window):
+    window = make_window(CONFIG)
+    sw = sweep_window(qtbot, window)
+    assert sw.pages.currentWidget() is sw.placeholder and "press Run" in sw.placeholder.text()
+    sw.activateWindow()
+    sw.form.x.count.setFocus()
+    qtbot.waitUntil(sw.isActiveWindow, timeout=3000)
+    with qtbot.waitSignal(sw.sweep_finished, timeout=60000):
+        qtbot.keyClick(sw.form.x.count, Qt.Key.Key_Return, Qt.KeyboardModifier.ControlModifier)
+    assert sw.pages.currentWidget() is sw.view and len(sw.study.results()) == 3
+    assert "band" not in sw.view.legend.text  # one seed: no band to speak of

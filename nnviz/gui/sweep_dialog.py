@@ -12,6 +12,7 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
@@ -19,6 +20,7 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QProgressBar,
     QPushButton,
+    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -70,11 +72,11 @@ class SweepWindow(QMainWindow):
         self.form.metric_changed.connect(self._metric_changed)
         self.run_button = QPushButton("Run")
         self.run_button.setObjectName("sweep_run")
-        self.run_button.setToolTip("Train every cell of the grid (× seeds) from the shared start")
+        self.run_button.setToolTip("Train every cell of the grid (× seeds) from the shared start (Ctrl+Enter)")
         self.run_button.clicked.connect(self.run)
         self.cancel_button = QPushButton("Cancel")
         self.cancel_button.setObjectName("sweep_cancel")
-        self.cancel_button.setToolTip("Stop the sweep; the cells that finished stay")
+        self.cancel_button.setToolTip("Stop the sweep; the cells that finished stay (Esc)")
         self.cancel_button.clicked.connect(self.cancel)
         self.export_button = QPushButton("Export PNG…")
         self.export_button.setToolTip("Save the view as a PNG picture")
@@ -102,10 +104,22 @@ class SweepWindow(QMainWindow):
         self.view = SweepView()
         self.view.hovered.connect(self.readout.setText)
         self.view.cell_clicked.connect(self.add_cell_run)
+        # Before the first sweep: a word on what to do instead of empty axes.
+        self.placeholder = QLabel("No sweep yet: choose one or two settings on the left and press Run "
+                                  "(Ctrl+Enter).")
+        self.placeholder.setObjectName("sweep_placeholder")
+        self.placeholder.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.placeholder.setWordWrap(True)
+        self.pages = QStackedWidget()
+        self.pages.addWidget(self.placeholder)
+        self.pages.addWidget(self.view)
         central = QWidget()
         layout = QHBoxLayout(central)
         layout.addWidget(panel)
-        layout.addWidget(self.view, 1)
+        layout.addWidget(self.pages, 1)
+        QShortcut(QKeySequence("Ctrl+Return"), self, activated=self.run)
+        QShortcut(QKeySequence("Ctrl+Enter"), self, activated=self.run)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.cancel)
         self.setCentralWidget(central)
         self.status = QLabel("")
         self.progress = QProgressBar()
@@ -184,6 +198,7 @@ class SweepWindow(QMainWindow):
         super().closeEvent(event)
 
     def _update_buttons(self) -> None:
+        self.pages.setCurrentWidget(self.view if self.study is not None else self.placeholder)
         self.run_button.setEnabled(not self.running)
         self.cancel_button.setEnabled(self._state == "running")
         self.export_button.setEnabled(self.study is not None)

@@ -34,7 +34,10 @@ RED = "#d21e1e"
 def legend(study: SweepStudy, marks: int) -> str:
     """The legend under the plot: only what it shows (no red cross is drawn where nothing diverged)."""
     two = len(study.definition.axes) == 2
-    parts = ["line: median over the seeds · band: 10–90 % of the seeds"] if not two else []
+    parts = []
+    if not two:
+        parts.append("line: median over the seeds · band: 10–90 % of the seeds" if study.definition.seeds > 1
+                     else "line: the metric of each value")
     state = study.diverged()
     if (state == ALL).any():
         grey = "<span style='color:#969696'>■</span>" if two else ""
