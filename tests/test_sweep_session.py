@@ -75,3 +75,14 @@ def test_opening_a_session_while_a_sweep_runs_shows_the_sessions_sweep_alone(qtb
     restored = window.sweeps.sweep_window()
     assert restored.study.results() == saved and not restored.running
     assert restored.run_button.isEnabled()
+
+
+def test_the_seeds_are_remembered_at_the_next_start(qtbot, make_window, settings):
+    window = make_window(CONFIG)
+    window.controller.seeds.set_settings(SeedSettings(3, "both", shown=2))
+    qtbot.waitUntil(lambda: window.controller.seed_settings.shown == 2, timeout=10000)
+    window.close()
+    again = make_window(None, settings=settings)
+    qtbot.waitUntil(lambda: again.controller.seed_settings == SeedSettings(3, "both", shown=2), timeout=10000)
+    assert again.panel.seeds.count.value() == 3
+    assert again.model.shared.init_seed == CONFIG.init_seed  # the user's own seeds, the offset shown apart

@@ -22,6 +22,7 @@ from nnviz.core.comparison import (
     SharedSettings,
     edit_effect,
 )
+from nnviz.core.seeds import SeedSettings
 from nnviz.core.training import LIVE_FIELDS, NumpyEngine
 from nnviz.gui.controller_shared import SharedEdits
 from nnviz.gui.jobs import Jobs
@@ -55,7 +56,7 @@ class Controller(SharedEdits, QObject):
     restored = Signal(bool)  # an opened session's runs were retrained: True when every one matched its history
 
     def __init__(self, shared: SharedSettings, specs: list[RunSpec], epochs_per_second: float | None = None,
-                 parent: QObject | None = None):
+                 parent: QObject | None = None, seeds: SeedSettings | None = None):
         super().__init__(parent)
         # A placeholder of four points until the real comparison is prepared in a thread of its own (loading or
         # compiling the kernel, building the points): the window appears at once.
@@ -75,7 +76,7 @@ class Controller(SharedEdits, QObject):
         self._target = None  # the (shared, seed) settings being prepared (controller_shared.py)
         self._restoring = False  # a session's runs are being retrained (restored says how it went)
         self.replace(shared, specs, busy=f"preparing the training kernel and {shared.n_samples:,} points",
-                     done_message=READY)
+                     done_message=READY, seeds=seeds)
 
     def _start_worker(self) -> None:
         self.worker = TrainingWorker(self.model, self._speed)

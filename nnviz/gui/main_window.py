@@ -81,7 +81,9 @@ class MainWindow(QMainWindow):
         self._save_settings = True
         shared, specs = window_settings.initial_comparison(self.settings, config, restore_parameters)
         speed = str(self.settings.value("run/speed", DEFAULT_SPEED))
-        self.controller = Controller(shared, specs, SPEEDS.get(speed, SPEEDS[DEFAULT_SPEED]), self)
+        # The last comparison's seeds too (and the seed its maps showed), when it is the one reopened.
+        seeds = window_settings.last_seeds(self.settings, config, restore_parameters)
+        self.controller = Controller(shared, specs, SPEEDS.get(speed, SPEEDS[DEFAULT_SPEED]), self, seeds)
         self.documents = Documents(self, self.controller, self.settings)
         self.sweeps = SweepTools(self)  # the sweep window of the selected run (one at a time)
         self.documents.sweep_doc, self.documents.restore_sweep = self.sweeps.to_doc, self.sweeps.restore
@@ -105,6 +107,7 @@ class MainWindow(QMainWindow):
         self.seed_views = SeedViews(self)  # the Seeds control, the bands, progress and Cancel, the summary
         self._wire()
         window_settings.restore_view(self)
+
         self.views.runs_changed()
         self.statusline.set_message(f"{self.controller.busy}…" if self.controller.busy else READY)
         self._update_title()

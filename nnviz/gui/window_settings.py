@@ -7,6 +7,7 @@ import json
 from PySide6.QtCore import QSettings
 
 from nnviz.core.comparison import TRAINING_FIELDS, RunSpec, SharedSettings, preset_run
+from nnviz.core.seeds import SeedSettings
 from nnviz.core.session import SessionError, parse_session, session_text
 from nnviz.core.training import FIELDS, TrainConfig, load_presets
 from nnviz.gui.curves import X_AXES
@@ -48,6 +49,17 @@ def initial_comparison(settings: QSettings, config: TrainConfig | None,
     return comparison_of_config(TrainConfig(**load_presets()["sgd"]))
 
 
+def last_seeds(settings: QSettings, config: TrainConfig | None, restore: bool) -> SeedSettings | None:
+    """The seed settings of the comparison open at the last close, when the window reopens it (None: one seed)."""
+    if config is not None or not restore:
+        return None
+    try:
+        seeds = parse_session(str(settings.value("session/last") or ""), "the last comparison").seeds
+    except SessionError:
+        return None
+    return None if seeds == SeedSettings() else seeds
+
+
 def restore_view(window) -> None:
     """The window's geometry, splitter and view choices as they were at the last close."""
     s = window.settings
@@ -86,5 +98,6 @@ def save(window) -> None:
     s.setValue("view/network_show_all", window.network.show_all)
     s.setValue("window/maps_and_network", window.inside.map_splitter.saveState())
     s.setValue("window/curves_and_updates", window.inside.curve_splitter.saveState())
-    s.setValue("session/last", session_text(window.model.shared, window.model.specs()))
+    s.setValue("session/last", session_text(window.model.shared, window.model.specs(),
+                                            seeds=window.controller.seed_settings))
     s.sync()
