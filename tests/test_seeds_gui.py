@@ -93,7 +93,7 @@ def test_cancel_stops_the_seeds_and_keeps_them_stopped_until_asked(window, qtbot
     window.panel.seeds.count.setValue(50)
     assert window.controller.seeds.busy
     qtbot.waitUntil(lambda: window.seed_views.cancel_button.isVisible())
-    assert window.seed_views.label.text().startswith("seeds 0/100")
+    assert window.seed_views.label.text().startswith("seeds trained: 0 of 100")
     qtbot.mouseClick(window.seed_views.cancel_button, Qt.MouseButton.LeftButton)
     assert not window.controller.seeds.busy and not window.seed_views.cancel_button.isVisible()
     threads = [t for t in threading.enumerate() if t.name.startswith("nnviz-seeds-")]

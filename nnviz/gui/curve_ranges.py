@@ -160,8 +160,10 @@ class RangeFitter:
             self._x_set = target
             self._plots["cost"].setXRange(*target, padding=0.02)  # the other plots share its x axis
 
-    def fit_y(self, runs: Iterable[RunCurves], log_cost: bool) -> None:
-        """Each plot's y range to the values its visible runs show (``RunCurves.shown``)."""
+    def fit_y(self, runs: Iterable[RunCurves], log_cost: bool,
+              extra: Callable[[str], list[np.ndarray]] | None = None) -> None:
+        """Each plot's y range to the values its visible runs show (``RunCurves.shown``) and the arrays
+        ``extra(plot name)`` gives (the seeds' bands)."""
         if not self.following:
             return
         runs = list(runs)
@@ -169,6 +171,7 @@ class RangeFitter:
             log = name == "learning_rate" or (name == "cost" and log_cost)
             parts = [y for run in runs if run.visible
                      for (plot_name, _), y in run.shown.items() if plot_name == name and len(y)]
+            parts += extra(name) if extra is not None else []
             values = np.concatenate(parts) if parts else np.empty(0)
             if log:
                 values = values[values > 0]

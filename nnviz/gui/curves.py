@@ -155,9 +155,9 @@ class CurvesView(QWidget):
         for run in self._runs.values():
             if run.visible:
                 changed |= run.draw(state)
-        if changed or self._fit_y:
+        if self.bands.take_changed() or changed or self._fit_y:  # the ranges hold the seeds' bands too
             self._fit_y = False
-            self._ranges.fit_y(self._runs.values(), self._log_cost)
+            self._ranges.fit_y(self._runs.values(), self._log_cost, self.bands.values)
             self._update_marker()
 
     def set_has_test(self, on: bool) -> None:

@@ -5,7 +5,8 @@ test set, the dashed test curves get theirs too (median dash-dotted, a lighter f
 The band's data are the model's (``core.seeds.band``), drawn as they are, except a +inf edge (more than 10 %
 of the seeds diverged): it is drawn at 10 × the run's epoch-0 median cost (training.DIVERGENCE_FACTOR: what
 counts as diverged), above the fitted range, so the band runs off the top of the plot. The y ranges follow
-the runs' own curves, not the bands. On the "training time" x axis no band is drawn (seeds trained apart
+the runs' own curves and the bands' finite values as drawn (so a band trained before its run is seen at
+once). On the "training time" x axis no band is drawn (seeds trained apart
 have no clock of their own); on updates and samples the epochs are converted (the same for every seed).
 """
 
@@ -33,6 +34,7 @@ class SeedBands:
         self._items: dict[str, dict[tuple[str, str], object]] = {}  # key -> (plot, part) -> item
         self._runs: dict[str, tuple[SeedCurves | None, object, bool]] = {}  # key -> (curves, colour, visible)
         self._bands: dict[str, dict[tuple[str, bool], SeedBand]] = {}  # key -> (plot, test) -> the band drawn
+        self._changed = False  # a band was drawn, moved or hidden since the view last fitted its ranges
         view.x_axis_combo.currentIndexChanged.connect(lambda *_: self.redraw())
 
     def set_run(self, key: str, curves: SeedCurves | None, colour, visible: bool = True) -> None:
@@ -53,6 +55,7 @@ class SeedBands:
         self._draw(key)
 
     def remove(self, key: str) -> None:
+        self._changed = self._changed or key in self._items
         items = self._items.pop(key, None)
         self._runs.pop(key, None)
         self._bands.pop(key, None)
@@ -83,6 +86,28 @@ class SeedBands:
         for key in self._items:
             self._draw(key)
 
+    def take_changed(self) -> bool:
+        """Whether a band changed since the last call (the view then fits its ranges again)."""
+        changed, self._changed = self._changed, False
+        return changed
+
+    def values(self, plot: str) -> list[np.ndarray]:
+        """The finite values of the bands shown on ``plot`` (median, low, high), for the view's ranges."""
+        if self.view.x_axis == "seconds":
+            return []
+        out = []
+        for key, (_, _, visible) in self._runs.items():
+            if not visible:
+                continue
+            for (name, _), seeds in self._bands[key].items():
+                if name != plot:
+                    continue
+                top = DIVERGENCE_FACTOR * seeds.median[0] if plot == "cost" else np.inf
+                for v in (seeds.median, seeds.low, seeds.high):
+                    v = v[np.isfinite(v)]
+                    out.append(v[v <= top])
+        return out
+
     def _add(self, prefix: str) -> dict:
         """A band's items on every plot: the training band's (``prefix`` "") or the test band's ("test_")."""
         items = {}
@@ -100,6 +125,7 @@ class SeedBands:
         return items
 
     def _draw(self, key: str) -> None:
+        self._changed = True
         curves, colour, visible = self._runs[key]
         x_kind = self.view.x_axis
         shown = visible and x_kind != "seconds"

@@ -55,12 +55,13 @@ class SeedViews:
             bands.remove(key)
         for run in runs:
             bands.set_run(str(run.id), self.runner.curves(run.id), run.spec.colour, run.spec.visible)
+        self.w.curves.refresh()  # the ranges take the bands in, also while nothing trains
 
     def _on_control(self, count: int, kind: str, shown: int) -> None:
         self.runner.set_settings(self.w.controller.seed_settings.replace(count=count, kind=kind, shown=shown))
 
     def _on_progress(self, done: int, total: int) -> None:
         busy = total > 0
-        self.label.setText(f"seeds {done:,}/{total:,}" if busy else "")
+        self.label.setText(f"seeds trained: {done:,} of {total:,} (runs × seeds)" if busy else "")
         self.label.setVisible(busy)
         self.cancel_button.setVisible(busy)

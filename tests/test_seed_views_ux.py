@@ -1,0 +1,44 @@
+"""The seeds in the window as a new user found them: a band trained before its run is started is inside the
+plots' ranges, and the status bar says what its count counts."""
+
+import numpy as np
+
+from nnviz.core.seeds import SeedSettings
+from nnviz.core.training import preset_config
+
+CONFIG = preset_config("sgd", n_samples=200, epochs=20)
+
+
+def test_bands_of_untrained_runs_are_inside_the_fitted_ranges(qtbot, make_window):
+    window = make_window(CONFIG)
+    window.controller.seeds.workers = 1
+    window.controller.seeds.set_settings(SeedSettings(4))
+    key = None
+
+    def drawn():
+        nonlocal key
+        keys = window.curves.bands.keys()
+        key = keys[0] if keys else None
+        return key is not None
+
+    qtbot.waitUntil(drawn, timeout=30000)
+    assert window.epoch == 0  # nothing trained but the seeds
+    qtbot.waitUntil(lambda: window.curves.plots["cost"].vb.viewRange()[1][0] <=
+                    np.nanmin(window.curves.bands.band(key).median), timeout=5000)
+    low, high = window.curves.plots["cost"].vb.viewRange()[1]
+    median = window.curves.bands.band(key).median
+    assert low <= np.nanmin(median) and np.nanmax(median) <= high
+    accuracy = window.curves.bands.band(key, "accuracy").median
+    a_low, a_high = window.curves.plots["accuracy"].vb.viewRange()[1]
+    assert a_low <= accuracy.min() and accuracy.max() <= a_high
+
+
+def test_the_seed_progress_says_what_it_counts(qtbot, make_window):
+    window = make_window(CONFIG.replace(epochs=2000))
+    window.controller.seeds.workers = 1
+    window.controller.seeds.set_settings(SeedSettings(3))
+    label = window.seed_views.label
+    qtbot.waitUntil(label.isVisible, timeout=10000)
+    assert "runs × seeds" in label.text()
+    window.seed_views.cancel_button.click()
+    qtbot.waitUntil(lambda: not label.isVisible(), timeout=10000)
