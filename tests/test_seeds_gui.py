@@ -59,7 +59,7 @@ def test_three_seeds_draw_a_band_per_run_and_fill_the_summary(window, qtbot):
     rows = window.seed_views.summary.rows()
     assert [row[:2] for row in rows] == [["slow", "3"], ["fast", "3"]]
     costs = _seed_costs(window, window.model.by_name("fast"))
-    assert rows[1][2] == cost_text(float(np.median(costs[:, -1])))
+    assert rows[1][2] == cost_text(float(np.median(costs[:, -1])), 4)
     assert rows[1][5] == "0 %" and rows[1][6] == "—"
     target = float(np.median(costs[:, -1]))
     window.seed_views.summary.target.setText(repr(target))

@@ -350,9 +350,9 @@ class SeedStore:
 
 # ---- the summary as text -----------------------------------------------------------------------------------
 
-def cost_text(cost: float) -> str:
-    """A cost of the summary: 6 significant digits, "inf" for a diverged one."""
-    return "inf" if math.isinf(cost) else f"{cost:.6g}"
+def cost_text(cost: float, digits: int = 6) -> str:
+    """A cost of the summary: ``digits`` significant digits, "inf" for a diverged one."""
+    return "inf" if math.isinf(cost) else f"{cost:.{digits}g}"
 
 
 def share_text(share: float | None) -> str:
@@ -363,10 +363,10 @@ def share_text(share: float | None) -> str:
 SUMMARY_HEADERS = ("run", "seeds", "final cost median", "10–90 %", "final accuracy", "diverged", "missed target")
 
 
-def summary_row(name: str, summary: SeedSummary) -> tuple[str, ...]:
-    """The cells of one run in the summary table (see SUMMARY_HEADERS)."""
-    return (name, str(summary.seeds), cost_text(summary.final_cost_median),
-            f"{cost_text(summary.final_cost_low)} – {cost_text(summary.final_cost_high)}",
+def summary_row(name: str, summary: SeedSummary, digits: int = 6) -> tuple[str, ...]:
+    """The cells of one run in the summary table (see SUMMARY_HEADERS), costs to ``digits`` significant digits."""
+    return (name, str(summary.seeds), cost_text(summary.final_cost_median, digits),
+            f"{cost_text(summary.final_cost_low, digits)} – {cost_text(summary.final_cost_high, digits)}",
             f"{summary.final_accuracy_median:.4f}", share_text(summary.diverged_share),
             share_text(summary.missed_share))
 

@@ -24,6 +24,9 @@ TARGET_TIP = ("A cost to reach: the last column gives the share of each run's se
               "(empty: no target). Changing it trains nothing again.")
 
 
+MAX_TABLE_WIDTH = 760  # pixels: wider tables scroll
+
+
 class SeedSummaryDock(QDockWidget):
     """A table of the runs' seed summaries, read from the controller's SeedRunner whenever it changes."""
 
@@ -78,7 +81,7 @@ class SeedSummaryDock(QDockWidget):
         self.table.setRowCount(len(summaries))
         for r, (run_id, summary) in enumerate(summaries.items()):
             spec = runs[run_id]
-            cells = summary_row(spec.name, summary) if summary is not None else \
+            cells = summary_row(spec.name, summary, 4) if summary is not None else \
                 (spec.name, "training…" if self.runner.busy else "—", *[""] * (len(SUMMARY_HEADERS) - 2))
             for c, text in enumerate(cells):
                 item = QTableWidgetItem(text)
@@ -87,6 +90,10 @@ class SeedSummaryDock(QDockWidget):
                 else:
                     item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
                 self.table.setItem(r, c, item)
+        # Wide enough for every column (a narrow dock hid the spread, accuracy and shares behind a scroll bar).
+        self.table.resizeColumnsToContents()
+        self.table.setMinimumWidth(min(self.table.horizontalHeader().length() + 2 * self.table.frameWidth() + 4,
+                                       MAX_TABLE_WIDTH))
         shown = shown_note(self.model().shared, settings)
         self.note.setText("one seed per run: set Seeds above 1 in the panel" if settings.count == 1
                           else f"{settings.count} seeds per run" + (f"; {shown}" if shown else ""))
