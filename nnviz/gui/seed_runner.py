@@ -3,7 +3,7 @@
 ``SeedRunner`` belongs to the controller: it keeps the model's ``SeedStore`` (``model.seeds``) filled. When
 the runs change (``runs_changed``) or the seed settings do, the runs whose seeds are stale (never trained, or
 edited since in a way ``edit_effect`` does not call DISPLAY) are trained again, every seed of them from the
-shared start, with ``sweep.train_configs`` in a thread of its own (processes by default). A newer job makes
+shared start, with ``sweep.train_configs`` in a thread of its own (threads by default: the compiled kernels release the GIL). A newer job makes
 the one under way void; ``cancel()`` stops it within 100 ms (``train_configs`` asks every 50 ms) and keeps
 the runs whose seeds all finished. A cancelled set of runs is not trained again by itself until something
 changes, or ``train()`` is asked. The seeds always count from the user's shared settings (``model.shared``):
@@ -39,7 +39,7 @@ class SeedRunner(QObject):
     def __init__(self, controller):
         super().__init__(controller)
         self.controller = controller
-        self.workers: int | None = None  # processes training the seeds (None: one per core; 1: in this process)
+        self.workers: int | None = None  # threads training the seeds (None: one per core; 1: in this process)
         self._ticket = 0
         self._job: dict | None = None  # the job under way: ticket, runs {run id: (shared, spec, config)}, results
         self._cancelled: dict | None = None  # the runs of a cancelled job, left alone until something changes
