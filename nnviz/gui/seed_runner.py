@@ -1,13 +1,14 @@
 """The seeds of the comparison's runs, trained in the background while the seed count is above 1.
 
-``SeedRunner`` belongs to the controller: it keeps the model's ``SeedStore`` (``model.seeds``) filled. When
-the runs change (``runs_changed``) or the seed settings do, the runs whose seeds are stale (never trained, or
-edited since in a way ``edit_effect`` does not call DISPLAY) are trained again, every seed of them from the
-shared start, with ``sweep.train_configs`` in a thread of its own (threads by default: the compiled kernels release the GIL). A newer job makes
-the one under way void; ``cancel()`` stops it within 100 ms (``train_configs`` asks every 50 ms) and keeps
-the runs whose seeds all finished. A cancelled set of runs is not trained again by itself until something
-changes, or ``train()`` is asked. The seeds always count from the user's shared settings (``model.shared``):
-the seed the live runs show (``SeedSettings.shown``) changes which start they train from, never the band.
+``SeedRunner`` belongs to the controller: it keeps the model's ``SeedStore`` (``model.seeds``) filled. When the
+runs change (``runs_changed``) or the seed settings do, the runs whose seeds are stale (never trained, or edited
+since in a way ``edit_effect`` does not call DISPLAY) are trained again, every seed of them from the shared start,
+with ``sweep.train_configs`` in a thread of its own (its blocks on threads by default: the compiled kernels release
+the GIL). A newer job makes the one under way void; ``cancel()`` stops it within 100 ms (``train_configs`` asks
+every 50 ms) and keeps the runs whose seeds all finished. A cancelled set of runs is not trained again by itself
+until something changes, or ``train()`` is asked. The seeds always count from the user's shared settings
+(``model.shared``): the seed the live runs show (``SeedSettings.shown``) changes which start they train from, never
+the band.
 """
 
 from __future__ import annotations
