@@ -42,3 +42,26 @@ def test_the_seed_progress_says_what_it_counts(qtbot, make_window):
     assert "runs × seeds" in label.text()
     window.seed_views.cancel_button.click()
     qtbot.waitUntil(lambda: not label.isVisible(), timeout=10000)
+
+
+def test_a_window_opened_with_seeds_trains_them_and_the_summary_fits_its_table(qtbot, make_window):
+    window = make_window(CONFIG, seeds=SeedSettings(3, "data"))
+    qtbot.waitUntil(lambda: window.controller.seed_settings == SeedSettings(3, "data"), timeout=10000)
+    qtbot.waitUntil(lambda: bool(window.curves.bands.keys()), timeout=30000)
+    window.seed_views.show_summary()
+    table = window.seed_views.summary.table
+    assert table.rowCount() == len(window.model)
+    assert table.minimumWidth() >= table.horizontalHeader().length()  # every column in view, no scrolling
+
+
+def test_the_windows_seed_options_are_checked():
+    import pytest
+
+    from nnviz.gui.app import build_parser
+    from nnviz.options import UsageError
+
+    parser = build_parser()
+    assert parser.parse_args(["--seeds", "10", "--seed-kind", "both"]).seeds == 10
+    for bad in (["--seeds", "0"], ["--seeds", "101"], ["--seed-kind", "weights"]):
+        with pytest.raises((SystemExit, UsageError)):
+            parser.parse_args(bad)

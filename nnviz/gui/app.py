@@ -8,6 +8,7 @@ is ever raised inside Qt's code (a paint event, a slot).
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import tempfile
 import threading
@@ -16,7 +17,9 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from nnviz import version
+from nnviz.core.seeds import SeedSettings
 from nnviz.core.session import SessionError, load_session
+from nnviz.core.sweep import MAX_SEEDS, SEED_KINDS
 from nnviz.core.text import shorten
 from nnviz.gui.curves import X_AXES
 from nnviz.gui.export import ExportError, save_widget_png
@@ -33,6 +36,7 @@ from nnviz.options import (
     check_output_path,
     config_from_args,
     explicit_options,
+    integer_in,
 )
 
 SCREENSHOT_DELAY_MS = 300  # lets the last frame paint before the window is grabbed
@@ -57,6 +61,11 @@ def build_parser() -> Parser:
                              "network in their place (default: as last used)")
     parser.add_argument("--update-sizes", action="store_true",
                         help="show each layer's update size ‖ΔW‖/‖W‖ per epoch beside the curves")
+    parser.add_argument("--seeds", type=integer_in(1, MAX_SEEDS), metavar="K",
+                        help=f"repeat every run over K seeds, 1 to {MAX_SEEDS} (median and 10–90 %% band on the "
+                             "curves, the seeds summary shown); a scripted screenshot waits for them")
+    parser.add_argument("--seed-kind", choices=SEED_KINDS, default="init",
+                        help="with --seeds: which seeds vary, init (initial weights, default), data or both")
     parser.add_argument("--run", action="store_true", help="start training at once")
     parser.add_argument("--screenshot", metavar="PATH",
                         help="save a PNG of the window when the run ends (without --run: once drawn), then exit")
@@ -122,6 +131,9 @@ def run_gui(argv: list[str], interrupted: InterruptFlag | None = None) -> int:
             raise UsageError(f"{shorten(args.session, 160)}: the session has no runs")
         for warning in session.warnings:
             print(f"nnviz: warning: {warning}", file=sys.stderr)
+    seeds = None if args.seeds is None else SeedSettings(args.seeds, args.seed_kind)
+    if session is not None and seeds is not None:
+        session = dataclasses.replace(session, seeds=seeds)
 
     if interrupted:
         raise KeyboardInterrupt
@@ -139,7 +151,7 @@ def run_gui(argv: list[str], interrupted: InterruptFlag | None = None) -> int:
         settings = QSettings(f"{scratch.name}/nnviz.ini", QSettings.Format.IniFormat)
     else:
         settings = QSettings(ORGANIZATION, APPLICATION)
-    window = MainWindow(config, settings=settings, restore_parameters=config is None)
+    window = MainWindow(config, settings=settings, restore_parameters=config is None, seeds=seeds)
     window.set_save_settings(not scripted)
     if scripted:  # a scripted run trains as fast as possible: its figures, not its animation, are wanted
         window.speed.setCurrentIndex(window.speed.findText("as fast as possible"))
@@ -153,6 +165,8 @@ def run_gui(argv: list[str], interrupted: InterruptFlag | None = None) -> int:
         window.set_view_mode(args.view)
     if args.update_sizes:
         window.show_update_sizes(True)
+    if seeds is not None and seeds.count > 1:
+        window.seed_views.show_summary()
     outcome = {"code": 0}
 
     def end(code: int) -> None:
@@ -193,8 +207,9 @@ def run_gui(argv: list[str], interrupted: InterruptFlag | None = None) -> int:
             finish()
 
     def shoot_when_drawn() -> None:
-        # A landscape still being computed (its grid extended over the finished paths) is waited for.
-        if window.inside.landscape.computing:
+        # A landscape still being computed (its grid extended over the finished paths) is waited for, and so are
+        # the seeds under training.
+        if window.inside.landscape.computing or window.controller.seeds.busy:
             QTimer.singleShot(100, shoot_when_drawn)
         else:
             QTimer.singleShot(SCREENSHOT_DELAY_MS, shoot)

@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from nnviz.core.seeds import SeedSettings
 from nnviz.core.training import TrainConfig
 from nnviz.gui import window_settings
 from nnviz.gui.actions import DEFAULT_SPEED, SPEEDS, Actions
@@ -75,14 +76,15 @@ class MainWindow(QMainWindow):
     errored = Signal(str)
 
     def __init__(self, config: TrainConfig | None = None, settings: QSettings | None = None,
-                 restore_parameters: bool = True, confirm: bool = True):
+                 restore_parameters: bool = True, confirm: bool = True, seeds: SeedSettings | None = None):
         super().__init__()
         self.settings = settings if settings is not None else QSettings(ORGANIZATION, APPLICATION)
         self._save_settings = True
         shared, specs = window_settings.initial_comparison(self.settings, config, restore_parameters)
         speed = str(self.settings.value("run/speed", DEFAULT_SPEED))
         # The last comparison's seeds too (and the seed its maps showed), when it is the one reopened.
-        seeds = window_settings.last_seeds(self.settings, config, restore_parameters)
+        if seeds is None:
+            seeds = window_settings.last_seeds(self.settings, config, restore_parameters)
         self.controller = Controller(shared, specs, SPEEDS.get(speed, SPEEDS[DEFAULT_SPEED]), self, seeds)
         self.documents = Documents(self, self.controller, self.settings)
         self.sweeps = SweepTools(self)  # the sweep window of the selected run (one at a time)

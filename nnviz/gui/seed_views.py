@@ -29,7 +29,7 @@ class SeedViews:
         self.label.setVisible(False)
         self.cancel_button.setVisible(False)
         self.summary = SeedSummaryDock(window.controller, window)
-        window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, self.summary)
+        window.addDockWidget(Qt.DockWidgetArea.BottomDockWidgetArea, self.summary)  # a short table under all
         self.summary.setVisible(False)
         window.panel.seeds.changed.connect(self._on_control)
         runner.changed.connect(self.refresh)
@@ -42,6 +42,11 @@ class SeedViews:
         self.summary.setVisible(on)
         if on:
             self.summary.raise_()
+            # As tall as its table, no taller: the curves and maps keep the rest.
+            table = self.summary.table
+            count = max(len(self.w.controller.model), table.rowCount(), 4)
+            rows = table.horizontalHeader().sizeHint().height() + count * table.verticalHeader().defaultSectionSize()
+            self.w.resizeDocks([self.summary], [rows + 50], Qt.Orientation.Vertical)  # + the note, the margins
 
     def refresh(self) -> None:
         """The control shows the model's settings; each run's band is its current seeds' (none: no band)."""
