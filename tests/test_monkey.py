@@ -99,7 +99,7 @@ WEIGHTS = {
 }
 VIEWS = ["view_maps_action", "view_both_action", "view_network_action", "view_landscape_action", "update_sizes_action",
          "show_all", "unit",
-         "unit", "hover", "banner", "finder", "refit", "seeds", "summary"]
+         "unit", "hover", "banner", "finder", "refit", "seeds", "summary", "shown"]
 
 
 def _args(rng: random.Random, name: str) -> list:
@@ -478,6 +478,8 @@ class Monkey:
             w.panel.seeds.kind.setCurrentIndex(index % w.panel.seeds.kind.count())
         elif kind == "summary":
             w.seeds_summary_action.trigger()
+        elif kind == "shown":  # the maps show another of the seeds (restarting the live runs from its start)
+            w.panel.seeds.shown.setValue(1 + unit % w.panel.seeds.count.value())
         elif kind == "refit":
             if w.inside.landscape.view.isVisible():
                 w.inside.landscape.view.refit_button.click()
