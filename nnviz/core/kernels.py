@@ -20,7 +20,7 @@ from numba import literally, njit
 
 from nnviz.core.network import EPS, Layout, accuracy, cost, predict
 from nnviz.core.optimizers import OptimizerState, UpdateRule
-from nnviz.core.vecmath import exp_nonpositive, log_positive
+from nnviz.core.vecmath import exp_nonpositive
 
 # Hidden activations by code, as the kernels receive them.
 RELU, TANH = 0, 1
@@ -392,11 +392,11 @@ def evaluate_kernel(theta, offsets, shape, X, y, activation):
             # network.cost's t·log(p + ε) + (1 − t)·log(1 − p + ε); for a 0/1 label one term
             # is exactly zero, so computing only the other gives the same number.
             if t == 1.0:
-                total += log_positive(p + EPS)
+                total += math.log(p + EPS)
             elif t == 0.0:
-                total += log_positive(1.0 - p + EPS)
+                total += math.log(1.0 - p + EPS)
             else:
-                total += t * log_positive(p + EPS) + (1.0 - t) * log_positive(1.0 - p + EPS)
+                total += t * math.log(p + EPS) + (1.0 - t) * math.log(1.0 - p + EPS)
             correct += (p > 0.5) == (t > 0.5)
     return -(total / n), correct / n
 
