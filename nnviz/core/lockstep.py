@@ -50,8 +50,8 @@ BLOCK_FIELDS = ("dataset", "n_samples", "noise", "test_fraction", "data_seed", "
 
 
 # Rows of the per-cell constants array ``k`` the kernels take: (K_ROWS, cells).
-LR, MOMENTUM, RHO, EPSILON, BETA1, BETA2, L2 = range(7)
-K_ROWS = 7
+LR, MOMENTUM, RHO, EPSILON, BETA1, BETA2, L2, DAMPING = range(8)  # DAMPING: sgd's 1 − β, made once per block
+K_ROWS = 8
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -62,7 +62,7 @@ def _update(theta, first, second, grad, base, lo, hi, k, corr, optimizer):
     if optimizer == SGD:
         for p in range(lo, hi):
             for c in range(cells):
-                v = k[MOMENTUM, c] * first[p, c] + (1.0 - k[MOMENTUM, c]) * grad[p - base, c]
+                v = k[MOMENTUM, c] * first[p, c] + k[DAMPING, c] * grad[p - base, c]
                 first[p, c] = v
                 theta[p, c] -= k[LR, c] * v
     elif optimizer == HEAVY_BALL:
@@ -110,13 +110,13 @@ def _update_sample(theta, first, second, w0, n_in, n_out, acts, a_in, delta, gra
             for q in range(n_out):
                 p = w0 + j * n_out + q
                 for c in range(cells):
-                    v = k[MOMENTUM, c] * first[p, c] + (1.0 - k[MOMENTUM, c]) * (acts[a, c] * delta[q, c])
+                    v = k[MOMENTUM, c] * first[p, c] + k[DAMPING, c] * (acts[a, c] * delta[q, c])
                     first[p, c] = v
                     theta[p, c] -= k[LR, c] * v
         for q in range(n_out):
             p = b0 + q
             for c in range(cells):
-                v = k[MOMENTUM, c] * first[p, c] + (1.0 - k[MOMENTUM, c]) * delta[q, c]
+                v = k[MOMENTUM, c] * first[p, c] + k[DAMPING, c] * delta[q, c]
                 first[p, c] = v
                 theta[p, c] -= k[LR, c] * v
         return
@@ -145,6 +145,12 @@ def _corrections(optimizer, k, t, corr):
             corr[1, c] = 1.0 - math.pow(k[BETA2, c], t)
 
 
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def _term(total, a, w, add):
+    # total + a·w when ``add`` (the layer has a last input left to add), else total as it is.
+    return total + a * w if add else total
+
+
 @njit(cache=True, nogil=True, error_model="numpy")
 def _forward(theta, offsets, shape, x0, x1, acts, unit_offsets, activation, notebook):
     # One sample through every cell's network: acts[unit, cell]. Each cell's sums run over j in order, as in
@@ -166,23 +172,29 @@ def _forward(theta, offsets, shape, x0, x1, acts, unit_offsets, activation, note
             o = a_out + q
             for c in range(cells):
                 acts[o, c] = acts[a_in, c] * theta[w0 + q, c]
-            for j in range(1, n_in):
+            for j in range(1, n_in - 1):
                 w = w0 + j * n_out + q
                 for c in range(cells):
                     acts[o, c] += acts[a_in + j, c] * theta[w, c]
+            # The last input's term, the bias and the activation in one pass over the cells (the same sums in
+            # the same order: ((Σ + a·w) + b)); with one input there is no last term to add.
             b = b0 + q
+            j = n_in - 1
+            w = w0 + j * n_out + q
+            add = n_in > 1
             if last and notebook:
                 for c in range(cells):
-                    acts[o, c] = _notebook_sigmoid(acts[o, c] + theta[b, c])
+                    acts[o, c] = _notebook_sigmoid(_term(acts[o, c], acts[a_in + j, c], theta[w, c], add)
+                                                   + theta[b, c])
             elif last:
                 for c in range(cells):
-                    acts[o, c] = _sigmoid(acts[o, c] + theta[b, c])
+                    acts[o, c] = _sigmoid(_term(acts[o, c], acts[a_in + j, c], theta[w, c], add) + theta[b, c])
             elif activation == RELU:
                 for c in range(cells):
-                    acts[o, c] = max(acts[o, c] + theta[b, c], 0.0)
+                    acts[o, c] = max(_term(acts[o, c], acts[a_in + j, c], theta[w, c], add) + theta[b, c], 0.0)
             else:
                 for c in range(cells):
-                    acts[o, c] = _tanh(acts[o, c] + theta[b, c])
+                    acts[o, c] = _tanh(_term(acts[o, c], acts[a_in + j, c], theta[w, c], add) + theta[b, c])
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
@@ -330,7 +342,8 @@ def train_cells_kernel(theta, first, second, offsets, shape, X, y, batch_size, k
                        notebook):
     """All mini-batch steps over (X, y) for every cell, in place: kernels.train_epoch_kernel with each number a
     cell's own. theta, first, second: (parameters, cells) C-contiguous; k: (K_ROWS, cells) the cells' α, β, ρ,
-    ε, β₁, β₂, λ (rows LR ... L2); activation and optimizer: codes the block shares; t0: updates before this call."""
+    ε, β₁, β₂, λ and 1 − β (rows LR ... DAMPING); activation and optimizer: codes the block shares; t0: updates
+    before this call."""
     if X.shape[0] == 0:
         return
     has_l2 = False
@@ -400,6 +413,7 @@ class _Cells:
         for row, name in ((MOMENTUM, "momentum"), (RHO, "rho"), (EPSILON, "epsilon"), (BETA1, "beta1"),
                           (BETA2, "beta2"), (L2, "l2")):
             self.k[row] = [getattr(c, name) for c in configs]
+        self.k[DAMPING] = 1.0 - self.k[MOMENTUM]  # the same subtraction kernels._step makes at every step
 
     def keep(self, live: np.ndarray) -> None:
         """Only the cells at positions ``live`` go on (the arrays shrink, so finished cells cost nothing)."""
