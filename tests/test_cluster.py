@@ -49,6 +49,8 @@ def test_stopping_a_cluster_sweep_keeps_what_finished(scheduler):
 @pytest.mark.parametrize("address, words", [
     ("", "give the scheduler's address"),
     ("tcp://", "give the scheduler's address"),
+    ("tcp://localhost:notaport", "give the scheduler's address"),  # found in review: a thread's traceback
+    ("nonsense://x:1", "give the scheduler's address"),
     ("tcp://127.0.0.1:1", "cannot connect within"),
 ])
 def test_bad_schedulers_are_one_line_errors(address, words, monkeypatch):

@@ -135,3 +135,15 @@ def test_a_block_of_default_configs_matches_the_notebook_preset_start():
 
 def test_no_configs_train_nothing():
     assert train_configs([], workers=2) == train_configs([], workers=1) == []
+
+
+def test_big_batches_make_narrow_blocks_or_single_runs():
+    from nnviz.core.sweep import BLOCK_VALUES
+
+    big = [SMALL.replace(n_samples=40_000, batch_size=1_000_000, learning_rate=0.001 * (i + 1)) for i in range(64)]
+    jobs = jobs_of(big, workers=2)
+    units = sum(SMALL.shape) + 2 * max(SMALL.shape)
+    assert all(len(job) * 40_000 * units <= BLOCK_VALUES or len(job) == 1 for job in jobs)
+    assert sorted(i for job in jobs for i, _ in job) == list(range(64))
+    huge = [SMALL.replace(n_samples=1_000_000, batch_size=1_000_000, learning_rate=0.001 * (i + 1)) for i in range(8)]
+    assert all(len(job) == 1 for job in jobs_of(huge, workers=2))  # a million points a batch: one cell at a time

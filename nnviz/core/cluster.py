@@ -8,22 +8,28 @@ with ``dask scheduler`` on one machine and ``dask worker tcp://SCHEDULER:8786`` 
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 import uuid
 from collections.abc import Callable
 
-from nnviz.core.text import quoted
+from nnviz.core.text import quoted, shorten
 
 CONNECT_TIMEOUT_S = 10.0
+CLOSE_S = 2.0  # at most this long to close the connection when the sweep ends or stops
 STOP_CHECK_S = 0.05  # a job under way asks the cluster whether to stop at most this often (each ask is a round trip)
 EXTRA = "pip install 'nnviz[cluster]'"
 
 
+ADDRESS = re.compile(r"^(tcp|tls|ws|wss|ucx|inproc)://[^\s/:]+(:\d{1,5})?/?$|^[^\s/:]+:\d{1,5}$")
+
+
 def check_scheduler(address: str) -> str:
-    """``address`` stripped; ValueError (one line) unless it reads like a scheduler's address."""
+    """``address`` stripped; ValueError (one line) unless it reads like a scheduler's address:
+    PROTOCOL://HOST[:PORT] (tcp, tls, ws, wss, ucx, inproc) or HOST:PORT."""
     text = address.strip() if isinstance(address, str) else ""
-    if not text or " " in text or ("://" in text and not text.split("://", 1)[1]):
+    if not ADDRESS.match(text):
         raise ValueError(f"scheduler {quoted(address)}: give the scheduler's address, e.g. tcp://HOST:8786")
     return text
 
@@ -66,7 +72,7 @@ def _connect(client_class, address: str, should_stop, poll_s: float):
     def connect() -> None:
         try:
             client = client_class(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
-        except (OSError, TimeoutError) as error:
+        except Exception as error:  # OSError, TimeoutError, or whatever distributed says of the address
             box["error"] = error
             return
         if abandoned.is_set():
@@ -83,8 +89,8 @@ def _connect(client_class, address: str, should_stop, poll_s: float):
         thread.join(poll_s)
     if "error" in box:
         error = box["error"]
-        raise ValueError(f"scheduler {quoted(address)}: cannot connect within {CONNECT_TIMEOUT_S:g} s "
-                         f"({type(error).__name__}: {error})")
+        reason = shorten(f"{type(error).__name__}: {error}".replace("\n", " "), 160)
+        raise ValueError(f"scheduler {quoted(address)}: cannot connect within {CONNECT_TIMEOUT_S:g} s ({reason})")
     return box["client"]
 
 
@@ -121,6 +127,15 @@ def train_on_cluster(jobs, target, history, scheduler: str, should_stop: Callabl
                 for result in future.result():  # a job's error propagates
                     deliver(result)
     finally:
-        event.set()
-        client.cancel(futures)
-        client.close()
+        # The jobs under way are told to stop, the rest cancelled, the connection closed; a dead scheduler must
+        # not hold the caller (the window closing), so these goodbyes get CLOSE_S in a daemon thread.
+        def goodbye() -> None:
+            for step in (event.set, lambda: client.cancel(futures), lambda: client.close(timeout=CLOSE_S)):
+                try:
+                    step()
+                except Exception:  # the cluster is gone: nothing left to tell it
+                    pass
+
+        farewell = threading.Thread(target=goodbye, name="nnviz-dask-close", daemon=True)
+        farewell.start()
+        farewell.join(CLOSE_S)

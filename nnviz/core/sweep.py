@@ -22,10 +22,10 @@ from functools import lru_cache
 import numpy as np
 
 from nnviz.core import cluster, lockstep
-from nnviz.core.datasets import Dataset
+from nnviz.core.datasets import Dataset, held_out_size
 from nnviz.core.network import Layout, init_params
 from nnviz.core.text import quoted
-from nnviz.core.training import MAX_SEED, Stopped, TrainConfig, Trainer, get_engine
+from nnviz.core.training import CHUNK_WORK, MAX_SEED, Stopped, TrainConfig, Trainer, get_engine
 
 MAX_COUNT = 64  # values per axis
 SCALES = ("lin", "log")
@@ -49,7 +49,8 @@ AXIS_FORM = "NAME=LOW:HIGH:lin|log:COUNT, e.g. learning_rate=1e-3:1:log:30"
 POLL_S = 0.05  # how often a waiting sweep asks should_stop (cancelling takes at most this plus one chunk)
 MIN_BLOCK = 4  # fewer cells of a kind train one by one (a lockstep block of one is slower than the single kernel)
 MAX_BLOCK = 256
-BLOCK_VALUES = 4_000_000  # numbers in each of a block's parameter arrays, at most
+BLOCK_VALUES = 4_000_000  # numbers in each of a block's parameter (and batch activation) arrays, at most
+BATCH_WORK = 10 * CHUNK_WORK  # products in one batch of every cell of a block, at most (see block_width)
 MP_CONTEXT = "spawn"  # fresh worker processes: safe when the caller has threads (the window), unlike fork
 
 
@@ -330,12 +331,17 @@ def run_job(job: Sequence[tuple[int, TrainConfig]], target: float | None = None,
     return results
 
 
-def block_width(count: int, workers: int, size: int) -> int:
+def block_width(count: int, workers: int, size: int, batch: int = 1, units: int = 0) -> int:
     """Cells per lockstep block: up to MAX_BLOCK (wider blocks vectorise better), narrower when there are few
-    cells (every worker gets about two blocks, for balance) or many parameters (a block's arrays stay within
-    BLOCK_VALUES numbers each)."""
+    cells (every worker gets about two blocks, for balance), many parameters (a block's parameter arrays stay
+    within BLOCK_VALUES numbers each) or big batches (a batch's activations for every cell, batch × units, stay
+    within BLOCK_VALUES too, and one batch of every cell, the smallest piece a block can stop after, within
+    BATCH_WORK products: a full batch of 100,000 points stops in ~0.1 s, not seconds)."""
     width = min(MAX_BLOCK, max(MIN_BLOCK, -(-count // (2 * workers))))
-    return max(1, min(width, BLOCK_VALUES // max(size, 1)))
+    cap = BLOCK_VALUES // max(size, 1)
+    if batch > 1:
+        cap = min(cap, BLOCK_VALUES // max(batch * units, 1), BATCH_WORK // max(size * batch, 1))
+    return max(1, min(width, cap))
 
 
 def jobs_of(configs: Sequence[TrainConfig], workers: int = 1) -> list[list[tuple[int, TrainConfig]]]:
@@ -353,7 +359,13 @@ def jobs_of(configs: Sequence[TrainConfig], workers: int = 1) -> list[list[tuple
         if len(members) < MIN_BLOCK:
             jobs.extend([member] for member in members)
             continue
-        width = block_width(len(members), workers, Layout(members[0][1].shape).size)
+        first = members[0][1]
+        train = first.n_samples - held_out_size(first.n_samples, first.test_fraction)
+        units = sum(first.shape) + 2 * max(first.shape)  # activations, delta and the delta below
+        width = block_width(len(members), workers, Layout(first.shape).size, min(first.batch_size, train), units)
+        if width < MIN_BLOCK:  # batches too big to share: one cell after another
+            jobs.extend([member] for member in members)
+            continue
         count = -(-len(members) // width)
         if count > 1:  # a multiple of the workers, so that they finish together
             count = min(-(-count // workers) * workers, max(1, len(members) // MIN_BLOCK))
