@@ -155,6 +155,8 @@ def _broken(doc, path, value):
     (("seed_kind",), "weights", "sweep.seed_kind: seed_kind='weights'"),
     (("target",), "low", "sweep.target: target='low'"),
     (("metric",), "speed", "sweep.metric: metric='speed'"),
+    (("metric",), {}, "sweep.metric: must be text"),  # found in review: named the axes, unhashable type
+    (("axes", 0, "name"), ["x"], "sweep.axes[0].name: must be text"),
     (("base", "learning_rate"), -1, "sweep.base: learning_rate=-1"),
     (("base", "colour"), 1, "sweep.base.colour: unknown key"),
     (("axes",), [], "sweep.axes: must be a list of 1 or 2 axes"),

@@ -50,3 +50,9 @@ def test_log_is_within_two_ulp_of_libm():
     one = np.array([1.0])
     _logs(one, one)
     assert one[0] == 0.0
+
+
+def test_log_of_nan_is_nan():
+    x = np.array([math.nan, 0.5])
+    _logs(x, x)
+    assert math.isnan(x[0]) and x[1] == math.log(0.5)

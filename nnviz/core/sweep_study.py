@@ -285,6 +285,9 @@ def _definition(doc: Mapping) -> SweepDefinition:
     axes = []
     for k, raw in enumerate(doc["axes"]):
         raw = _object(f"axes[{k}]", raw, ("name", "low", "high", "scale", "count"))
+        for key in ("name", "scale"):
+            if not isinstance(raw[key], str):
+                _fail(f"axes[{k}].{key}", f"must be text, not {quoted(raw[key])}")
         try:
             axes.append(Axis(raw["name"], raw["low"], raw["high"], raw["scale"], raw["count"]))
         except (TypeError, ValueError) as exc:
@@ -293,6 +296,9 @@ def _definition(doc: Mapping) -> SweepDefinition:
         _fail("seeds", f"must be an integer from 1 to {MAX_SEEDS}, not {quoted(doc['seeds'])}")
     fields = {"run": doc.get("run", ""), "seed_kind": doc["seed_kind"], "target": doc["target"],
               "metric": doc.get("metric", "final_cost")}
+    for key in ("run", "seed_kind", "metric"):
+        if not isinstance(fields[key], str):
+            _fail(key, f"must be text, not {quoted(fields[key])}")
     try:
         return SweepDefinition(config, tuple(axes), doc["seeds"], **fields)
     except (TypeError, ValueError) as exc:

@@ -69,7 +69,7 @@ def exp_nonpositive(x):
 
 @njit(cache=True, nogil=True, inline="always", error_model="numpy")
 def log_positive(x):
-    """ln x for a positive, finite, normal x."""
+    """ln x for a positive, finite, normal x; NaN for NaN."""
     bits = _float_to_bits(x)
     m = _bits_to_float((bits & 0x000FFFFFFFFFFFFF) | 0x3FF0000000000000)  # x / 2^e, in [1, 2)
     high = m > 2.0 * SQRT_HALF  # then m/2 in [√½, 1) and e + 1
@@ -88,4 +88,5 @@ def log_positive(x):
     q = q * z + 1.0 / 7.0
     q = q * z + 1.0 / 5.0
     q = q * z + 1.0 / 3.0
-    return f * LN2_HI + (2.0 * s + (2.0 * s * z * q + f * LN2_LO))
+    result = f * LN2_HI + (2.0 * s + (2.0 * s * z * q + f * LN2_LO))
+    return result if x > 0.0 else x  # NaN stays NaN (a diverged cell's cost must not come out finite)
