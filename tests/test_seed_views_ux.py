@@ -65,3 +65,23 @@ def test_the_windows_seed_options_are_checked():
     for bad in (["--seeds", "0"], ["--seeds", "101"], ["--seed-kind", "weights"]):
         with pytest.raises((SystemExit, UsageError)):
             parser.parse_args(bad)
+
+
+def test_seed_kind_without_seeds_is_refused_and_a_sessions_seed_settings_stay(tmp_path, capsys):
+    from helpers import run_cli
+
+    from nnviz.core.session import load_session, session_text
+    from nnviz.core.specs import RunSpec, SharedSettings
+
+    code, _, err = run_cli(["--seed-kind", "data", "--screenshot", str(tmp_path / "x.png")], capsys)
+    assert code == 2 and "--seed-kind: give --seeds K too" in err
+    path = tmp_path / "s.nnviz.json"
+    path.write_text(session_text(SharedSettings(n_samples=100), [RunSpec(epochs=2)],
+                                 seeds=SeedSettings(4, "init", target=0.3, shown=3)))
+    from nnviz.gui.app import build_parser, seeds_from_args
+
+    session = load_session(path)
+    args = build_parser().parse_args(["--session", str(path), "--seeds", "2", "--seed-kind", "both"])
+    assert seeds_from_args(args, session) == SeedSettings(2, "both", target=0.3, shown=2)
+    args = build_parser().parse_args(["--seeds", "5"])
+    assert seeds_from_args(args) == SeedSettings(5) and seeds_from_args(build_parser().parse_args([])) is None

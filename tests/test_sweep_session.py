@@ -86,3 +86,22 @@ def test_the_seeds_are_remembered_at_the_next_start(qtbot, make_window, settings
     qtbot.waitUntil(lambda: again.controller.seed_settings == SeedSettings(3, "both", shown=2), timeout=10000)
     assert again.panel.seeds.count.value() == 3
     assert again.model.shared.init_seed == CONFIG.init_seed  # the user's own seeds, the offset shown apart
+
+
+def test_a_session_without_a_sweep_leaves_no_sweep_behind(qtbot, make_window, tmp_path):
+    """Found in review: the last comparison's sweep went into the next session's file."""
+    window = make_window(CONFIG)
+    window.sweeps.workers = 1
+    sw = sweep_window(qtbot, window)
+    sw.form.x.fill("learning_rate", 0.01, 0.3, "log", 3)
+    sw.form.y.fill(None)
+    with qtbot.waitSignal(sw.sweep_finished, timeout=60000):
+        sw.run_button.click()
+    plain = tmp_path / "plain.nnviz.json"
+    plain.write_text(session_text(window.model.shared, window.model.specs()))
+    assert window.open_session_from(plain)
+    assert sw.study is None and sw.pages.currentWidget() is sw.placeholder
+    again = tmp_path / "again.nnviz.json"
+    assert window.save_session_to(again)
+    assert "sweep" not in json.loads(again.read_text())
+    assert window.new_comparison() and window.sweeps.to_doc() is None

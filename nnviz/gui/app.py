@@ -64,7 +64,7 @@ def build_parser() -> Parser:
     parser.add_argument("--seeds", type=integer_in(1, MAX_SEEDS), metavar="K",
                         help=f"repeat every run over K seeds, 1 to {MAX_SEEDS} (median and 10–90 %% band on the "
                              "curves, the seeds summary shown); a scripted screenshot waits for them")
-    parser.add_argument("--seed-kind", choices=SEED_KINDS, default="init",
+    parser.add_argument("--seed-kind", choices=SEED_KINDS,
                         help="with --seeds: which seeds vary, init (initial weights, default), data or both")
     parser.add_argument("--run", action="store_true", help="start training at once")
     parser.add_argument("--screenshot", metavar="PATH",
@@ -74,6 +74,19 @@ def build_parser() -> Parser:
                              "then exit; the rows `nnviz compare --csv` writes for the same session")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     return parser
+
+
+def seeds_from_args(args, session=None) -> SeedSettings | None:
+    """The seed settings --seeds and --seed-kind ask for (None: none asked); with a session, its target and the
+    seed its maps show stay (the shown seed within the new count). UsageError for --seed-kind alone."""
+    if args.seeds is None:
+        if args.seed_kind is not None:
+            raise UsageError("--seed-kind: give --seeds K too (the seeds it varies)")
+        return None
+    kind = args.seed_kind or "init"
+    if session is None:
+        return SeedSettings(args.seeds, kind)
+    return session.seeds.replace(count=args.seeds, kind=kind, shown=min(session.seeds.shown, args.seeds))
 
 
 def configure_interpreter() -> None:
@@ -131,7 +144,7 @@ def run_gui(argv: list[str], interrupted: InterruptFlag | None = None) -> int:
             raise UsageError(f"{shorten(args.session, 160)}: the session has no runs")
         for warning in session.warnings:
             print(f"nnviz: warning: {warning}", file=sys.stderr)
-    seeds = None if args.seeds is None else SeedSettings(args.seeds, args.seed_kind)
+    seeds = seeds_from_args(args, session)
     if session is not None and seeds is not None:
         session = dataclasses.replace(session, seeds=seeds)
 

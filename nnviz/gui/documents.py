@@ -46,6 +46,7 @@ class Documents(QObject):
         # The window's sweep, saved with the session and restored from it (set by the window: SweepTools).
         self.sweep_doc: Callable[[], dict | None] | None = None
         self.restore_sweep: Callable[[dict], object] | None = None
+        self.clear_sweep: Callable[[], None] | None = None
         self.window = window
         self.controller = controller
         self.settings = settings
@@ -94,6 +95,8 @@ class Documents(QObject):
             return False
         self.path = None
         self.controller.replace(preset_shared("sgd"), [preset_run("sgd")], done_message="new comparison: press Start")
+        if self.clear_sweep is not None:
+            self.clear_sweep()
         return True
 
     def open_session_from(self, path: str | Path, ask: bool = True) -> bool:
@@ -131,6 +134,8 @@ class Documents(QObject):
                                 seeds=session.seeds)
         if session.sweep is not None and self.restore_sweep is not None:
             self.restore_sweep(session.sweep)
+        elif self.clear_sweep is not None:  # the last comparison's sweep must not go into this one's file
+            self.clear_sweep()
 
     def open_dialog(self) -> None:
         start = str(self.path.parent) if self.path else ""

@@ -89,6 +89,7 @@ class MainWindow(QMainWindow):
         self.documents = Documents(self, self.controller, self.settings)
         self.sweeps = SweepTools(self)  # the sweep window of the selected run (one at a time)
         self.documents.sweep_doc, self.documents.restore_sweep = self.sweeps.to_doc, self.sweeps.restore
+        self.documents.clear_sweep = self.sweeps.clear
         if not confirm:
             self.documents.ask = lambda text: True
         self.actions = Actions(self, self._handlers())

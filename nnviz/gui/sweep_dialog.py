@@ -146,7 +146,7 @@ class SweepWindow(QMainWindow):
         model = self.controller.model
         run = model.runs.get(self.controller.selected_run_id)
         if run is not None:
-            self.set_base(run.spec.config(model.shared), run.spec.name)
+            self.set_base(run.spec.config(model.shown_shared), run.spec.name)  # the runs' start (seed shown)
 
     @property
     def running(self) -> bool:
@@ -260,7 +260,7 @@ class SweepWindow(QMainWindow):
         marks = []
         for run_id in model.ids():
             spec = model[run_id].spec
-            cell = self.study.nearest_cell(spec.config(model.shared))
+            cell = self.study.nearest_cell(spec.config(model.shown_shared))
             if cell is not None:
                 marks.append((*cell, spec.colour, spec.name))
         return marks
@@ -316,6 +316,14 @@ class SweepWindow(QMainWindow):
         doc["metric"] = self.view.metric
         return doc
 
+    def clear(self) -> None:
+        """No sweep (another comparison was opened without one): the sweep under way stops, the map goes."""
+        self.stop()
+        self._previous = self.study = None
+        self.status.setText("")
+        self.readout.setText("")
+        self._update_buttons()
+
     def restore(self, doc) -> None:
         """Show a session's sweep (ValueError, one line naming the field, for a malformed one)."""
         study = SweepStudy.from_doc(doc)
@@ -351,7 +359,7 @@ class SweepTools:
             self.w.statusline.set_message("Sweep: wait until the data and network are ready" if run is not None
                                           else "Sweep: select a run first", "error")
             return None
-        config = run.spec.config(model.shared)
+        config = run.spec.config(model.shown_shared)
         window = self.sweep_window()
         if window is None:
             window = SweepWindow(self.c, config, run.spec.name, self.w, self.workers)
@@ -372,6 +380,12 @@ class SweepTools:
         """The sweep for the session file's optional "sweep" key, or None."""
         window = self.sweep_window()
         return None if window is None else window.to_doc()
+
+    def clear(self) -> None:
+        """Another comparison without a sweep: the sweep window, if open, shows none (nor saves one)."""
+        window = self.sweep_window()
+        if window is not None:
+            window.clear()
 
     def restore(self, doc) -> SweepWindow:
         """Open the sweep window on a session's sweep (ValueError naming the field when malformed)."""
