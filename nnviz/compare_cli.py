@@ -172,7 +172,7 @@ def build_parser() -> Parser:
     parser.add_argument("--target", type=positive_number("a finite cost > 0"), metavar="COST",
                         help="with --seeds: the summary gives the share of seeds whose cost never reached COST")
     parser.add_argument("--workers", type=integer_in(1, 256), default=None,
-                        help="with --seeds: processes training the seeds, 1 to 256 (default: one per core)")
+                        help="with --seeds: threads training the seeds, 1 to 256 (default: one per core)")
     parser.add_argument("--settings-csv", metavar="PATH", help="write every run's settings to PATH ('-' for "
                         "stdout), one row per run: name,colour,visible, its training settings (optimizer included), "
                         "then the shared data and network settings")

@@ -20,8 +20,8 @@ from nnviz.core.sweep import MAX_SEEDS, SEED_KINDS, Axis, CellResult, cell_confi
 from nnviz.core.text import shorten
 from nnviz.options import (
     EXIT_FAILED,
+    CountProgress,
     Parser,
-    TerminalBar,
     UsageError,
     add_training_options,
     check_output_path,
@@ -94,20 +94,6 @@ def axes_from_args(args) -> list[Axis]:
     return axes
 
 
-class SweepProgress(TerminalBar):
-    """Cells done of the total, and the time left."""
-
-    def __init__(self, total: int, stream=None):
-        super().__init__(stream)
-        self.total, self.done = total, 0
-
-    def __call__(self, result: CellResult) -> None:
-        self.done += 1
-        if self.due(self.done >= self.total):
-            left = (time.perf_counter() - self.start) / self.done * (self.total - self.done)
-            self.draw(self.done / max(self.total, 1), f"cells {self.done}/{self.total}, {left:.0f} s left ")
-
-
 def sweep_command(argv: list[str]) -> int:
     """`nnviz sweep ARGV`; returns the exit status, raises UsageError on bad options or a malformed axis."""
     args = build_parser().parse_args(argv)
@@ -131,14 +117,13 @@ def sweep_command(argv: list[str]) -> int:
         except ValueError as exc:
             raise usage_error(exc, cell.values) from None
 
-    progress = SweepProgress(len(cells))
+    progress = CountProgress(len(cells), "cells")
     start = time.perf_counter()
     try:
         with interrupts.raising():  # Ctrl-C stops the workers at once: exit 130, no file written
             results = sweep(base, axes, args.seeds, args.seed_kind, args.target, args.workers, on_result=progress,
                             scheduler=args.scheduler)
-    except ValueError as exc:  # the scheduler could not be reached (everything else was checked above)
-        progress.close()
+    except ValueError as exc:  # the scheduler could not be reached (every setting was checked above)
         print(f"{PROG}: error: --scheduler: {shorten(str(exc), 300)}", file=sys.stderr)
         return EXIT_FAILED
     finally:

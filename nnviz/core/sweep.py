@@ -1,9 +1,10 @@
 """Sweeps: one run's settings trained over a grid of one or two hyper-parameters, optionally over seeds.
 
-Every cell trains with the ordinary Trainer from the shared start: the data and the initial weights of a
-single `nnviz train` of that cell's settings, so a cell's numbers equal that run's. Cells are independent:
-``sweep`` spreads them over processes and hands back each result as it finishes; it can be stopped within
-100 ms and keeps the cells that finished.
+Every cell trains from the shared start (the data and the initial weights of a single `nnviz train` of that
+cell's settings) and equals that run: ``train_configs`` cuts the cells into lockstep blocks (lockstep.py: many
+cells of one network side by side, the same arithmetic as a single run) on threads, on processes for the numpy
+engine, or on a Dask cluster (cluster.py), and hands back each result as its block finishes; it can be stopped
+within 100 ms and keeps the cells that finished. ``run_config`` is the single-Trainer reference.
 """
 
 from __future__ import annotations
