@@ -26,6 +26,7 @@ from nnviz.core.health import MEASURE_POINTS, Health, UpdateSizes, measure
 from nnviz.core.health import warnings as health_warnings
 from nnviz.core.history import HISTORY_COLUMNS, INT_COLUMNS, TEST_COLUMNS, History  # noqa: F401 (re-exported)
 from nnviz.core.network import Layout, init_params
+from nnviz.core.run_queries import RunQueries
 from nnviz.core.seeds import SeedSettings, SeedStore, shown_shared
 from nnviz.core.snapshots import SNAPSHOT_CAPACITY, SNAPSHOT_MAX_BYTES, SnapshotStore  # noqa: F401 (re-exported)
 from nnviz.core.specs import (  # noqa: F401 (re-exported)
@@ -124,7 +125,7 @@ class Run:
         return self.trainer.epoch
 
 
-class Comparison:
+class Comparison(RunQueries):
     """Runs trained side by side from the same data and the same initial weights.
 
     Parameters
@@ -210,34 +211,6 @@ class Comparison:
     def ids(self) -> list[int]:
         with self.lock:
             return list(self.runs)
-
-    def by_name(self, name: str) -> Run:
-        for run in self:
-            if run.spec.name == name:
-                return run
-        raise KeyError(name)
-
-    def specs(self) -> list[RunSpec]:
-        return [run.spec for run in self]
-
-    def histories(self) -> dict[str, History]:
-        """Each run's history by run name, in run order."""
-        return {run.spec.name: run.history for run in self}
-
-    @property
-    def snapshot_nbytes(self) -> int:
-        """Bytes held by every run's parameter snapshots."""
-        return sum(run.snapshots.nbytes for run in self)
-
-    def unique_name(self, base: str) -> str:
-        """``base``, or a copy's name ``base (2)``, ``base (3)``, ... whichever no run has yet (specs.unique_name)."""
-        return unique_name(base, (run.spec.name for run in self))
-
-    def next_colour(self) -> str:
-        """The first palette colour no run uses (cycling when all are taken)."""
-        used = {run.spec.colour for run in self}
-        free = [c for c in PALETTE if c not in used]
-        return free[0] if free else PALETTE[self._next_id % len(PALETTE)]
 
     def _check_name(self, name: str, run_id: int | None = None) -> None:
         if any(run.spec.name == name and run.id != run_id for run in self.runs.values()):
@@ -373,16 +346,7 @@ class Comparison:
             self._todo = []
             self.version += 1
 
-    def trained_epochs(self) -> int:
-        """Epochs recorded by all runs together (what a restart would throw away)."""
-        return sum(len(run.history) - 1 for run in self)
-
     # ---- training ------------------------------------------------------------------------------
-
-    @property
-    def done(self) -> bool:
-        """True when no run has an epoch left to train (finished or diverged)."""
-        return all(run.trainer.done for run in self)
 
     @property
     def restoring(self) -> bool:
@@ -468,23 +432,6 @@ class Comparison:
             return
         run.saved = None
         run.restored = _same_history(saved, run.history)
-
-    def params_at(self, run_id: int, epoch: int | None = None) -> tuple[int, np.ndarray] | None:
-        """``(epoch, params)`` of a run's newest snapshot at or before ``epoch`` (None: its newest)."""
-        with self.lock:
-            run = self.runs.get(run_id)
-            if run is None:
-                return None
-            return run.snapshots.nearest(run.snapshots.last_epoch if epoch is None else epoch)
-
-    def health(self, run_id: int, epoch: int | None = None) -> Health | None:
-        """The Health of a run's parameters at its snapshot at or before ``epoch`` (None: its newest), measured
-        on up to health.MEASURE_POINTS training points; None when the run is gone."""
-        found = self.params_at(run_id, epoch)
-        if found is None:
-            return None
-        data = self.data
-        return measure(found[1], self.layout, self.shared.activation, data.X, data.y, MEASURE_POINTS)
 
     def run_to_end(self) -> None:
         """Step until every run has finished or diverged."""
