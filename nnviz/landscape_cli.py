@@ -19,7 +19,6 @@ The JSON object (``core.landscape.landscape_json``):
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 import time
@@ -35,7 +34,7 @@ from nnviz.core.landscape import (
     landscape_json,
     share_text,
 )
-from nnviz.core.text import quoted, shorten
+from nnviz.core.text import shorten
 from nnviz.options import (
     EXIT_DIVERGED,
     EXIT_FAILED,
@@ -43,6 +42,7 @@ from nnviz.options import (
     TerminalBar,
     UsageError,
     check_output_path,
+    integer_in,
     print_warnings,
     write_output,
 )
@@ -51,24 +51,13 @@ PROG = "nnviz landscape"
 PNG_WIDTH = 900  # pixels
 
 
-def _resolution(text: str) -> int:
-    allowed = f"an integer from {MIN_RESOLUTION} to {MAX_RESOLUTION}"
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{quoted(text)} is not an integer; allowed: {allowed}") from None
-    if not MIN_RESOLUTION <= value <= MAX_RESOLUTION:
-        raise argparse.ArgumentTypeError(f"{value} is out of range; allowed: {allowed}")
-    return value
-
-
 def build_parser() -> Parser:
     parser = Parser(prog=PROG,
                     description="Train several runs from the same initial weights on the same data, then compute "
                                 "the training cost over the plane their paths span (through the common start) and "
                                 "write it with every run's path as JSON, optionally as a picture.")
     add_comparison_options(parser)
-    parser.add_argument("--resolution", type=_resolution, default=DEFAULT_RESOLUTION,
+    parser.add_argument("--resolution", type=integer_in(MIN_RESOLUTION, MAX_RESOLUTION), default=DEFAULT_RESOLUTION,
                         help=f"grid points per axis, {MIN_RESOLUTION} to {MAX_RESOLUTION} "
                              f"(default {DEFAULT_RESOLUTION})")
     parser.add_argument("--json", required=True, metavar="OUT", help="write the landscape to OUT ('-' for stdout): "

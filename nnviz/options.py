@@ -249,13 +249,15 @@ class Progress(TerminalBar):
 def integer_in(low: int, high: int):
     """An argparse type: an integer from ``low`` to ``high``, refused in one line naming the range."""
 
+    allowed = f"an integer from {low} to {high}"
+
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
-            raise argparse.ArgumentTypeError(f"{quoted(text)} is not an integer; allowed: {low} to {high}") from None
+            raise argparse.ArgumentTypeError(f"{quoted(text)} is not an integer; allowed: {allowed}") from None
         if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{value} is out of range; allowed: {low} to {high}")
+            raise argparse.ArgumentTypeError(f"{value} is out of range; allowed: {allowed}")
         return value
 
     return parse

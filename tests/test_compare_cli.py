@@ -221,9 +221,9 @@ def test_one_seed_keeps_the_rows_and_adds_the_column(capsys):
 
 
 @pytest.mark.parametrize(("argv", "message"), [
-    (["--seeds", "0"], "argument --seeds: 0 is out of range; allowed: 1 to 100"),
-    (["--seeds", "101"], "argument --seeds: 101 is out of range; allowed: 1 to 100"),
-    (["--seeds", "two"], "argument --seeds: 'two' is not an integer; allowed: 1 to 100"),
+    (["--seeds", "0"], "argument --seeds: 0 is out of range; allowed: an integer from 1 to 100"),
+    (["--seeds", "101"], "argument --seeds: 101 is out of range; allowed: an integer from 1 to 100"),
+    (["--seeds", "two"], "argument --seeds: 'two' is not an integer; allowed: an integer from 1 to 100"),
     (["--seeds", "2", "--seed-kind", "weights"], "argument --seed-kind: 'weights': allowed: init, data, both"),
     (["--seeds", "2", "--target", "-1"], "argument --target: '-1': allowed: a finite cost > 0"),
     (["--seed-kind", "data"], "--seed-kind: only with --seeds K (K from 1 to 100)"),

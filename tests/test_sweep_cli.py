@@ -79,7 +79,7 @@ def test_png_marks_the_diverged_cells(capsys, tmp_path, qapp, y_axis):
     (["--x", "momentum=0:0.9:lin:3", "--y", "l2=0:1:log:3"], "--y: axis 'l2': a log axis needs low > 0"),
     (["--x", "momentum=0:0.9:lin:100"], "count 100 must be an integer from 1 to 64"),
     (["--x", "momentum=0:0.9:lin:3", "--y", "momentum=0:0.5:lin:2"], "--y: momentum is already swept by --x"),
-    (["--x", "momentum=0:0.9:lin:3", "--seeds", "0"], "--seeds: 0 is out of range; allowed: 1 to 100"),
+    (["--x", "momentum=0:0.9:lin:3", "--seeds", "0"], "--seeds: 0 is out of range; allowed: an integer from 1 to 100"),
     (["--x", "momentum=0:0.9:lin:3", "--workers", "0"], "--workers: 0 is out of range"),
     (["--x", "momentum=0:0.9:lin:3", "--seed-kind", "weights"], "--seed-kind"),
     (["--x", "momentum=0:0.9:lin:3", "--target", "-1"], "--target"),

@@ -20,7 +20,8 @@ def sweep_window(qtbot, window):
     return sw
 
 
-def test_the_sweep_and_the_seeds_go_into_the_session_and_come_back(qtbot, make_window, tmp_path):
+def swept_window(qtbot, make_window):
+    """A window whose sweep window has swept α over 3 values: (window, sweep window)."""
     window = make_window(CONFIG)
     window.sweeps.workers = 1
     sw = sweep_window(qtbot, window)
@@ -28,6 +29,11 @@ def test_the_sweep_and_the_seeds_go_into_the_session_and_come_back(qtbot, make_w
     sw.form.y.fill(None)
     with qtbot.waitSignal(sw.sweep_finished, timeout=60000):
         sw.run_button.click()
+    return window, sw
+
+
+def test_the_sweep_and_the_seeds_go_into_the_session_and_come_back(qtbot, make_window, tmp_path):
+    window, sw = swept_window(qtbot, make_window)
     results = sw.study.results()
     assert len(results) == 3
     window.controller.seeds.set_settings(SeedSettings(2, "data"))
@@ -56,13 +62,7 @@ def test_a_malformed_sweep_in_a_session_is_refused_naming_the_field():
 
 def test_opening_a_session_while_a_sweep_runs_shows_the_sessions_sweep_alone(qtbot, make_window, tmp_path):
     """Found by the monkey test: cells of the sweep under way reached the restored study (duplicates)."""
-    window = make_window(CONFIG)
-    window.sweeps.workers = 1
-    sw = sweep_window(qtbot, window)
-    sw.form.x.fill("learning_rate", 0.01, 0.3, "log", 3)
-    sw.form.y.fill(None)
-    with qtbot.waitSignal(sw.sweep_finished, timeout=60000):
-        sw.run_button.click()
+    window, sw = swept_window(qtbot, make_window)
     path = tmp_path / "s.nnviz.json"
     assert window.save_session_to(path)
     saved = sw.study.results()
@@ -90,13 +90,7 @@ def test_the_seeds_are_remembered_at_the_next_start(qtbot, make_window, settings
 
 def test_a_session_without_a_sweep_leaves_no_sweep_behind(qtbot, make_window, tmp_path):
     """Found in review: the last comparison's sweep went into the next session's file."""
-    window = make_window(CONFIG)
-    window.sweeps.workers = 1
-    sw = sweep_window(qtbot, window)
-    sw.form.x.fill("learning_rate", 0.01, 0.3, "log", 3)
-    sw.form.y.fill(None)
-    with qtbot.waitSignal(sw.sweep_finished, timeout=60000):
-        sw.run_button.click()
+    window, sw = swept_window(qtbot, make_window)
     plain = tmp_path / "plain.nnviz.json"
     plain.write_text(session_text(window.model.shared, window.model.specs()))
     assert window.open_session_from(plain)
