@@ -186,7 +186,13 @@ class SweepWindow(QMainWindow):
         finished stay."""
         if not self.running:
             return
-        self.runner.stop()
+        finished = self.runner.stop()
+        if self.study is not None:  # the last cells, whose batch had not reached the window yet
+            shown = {r.index for r in self.study.results()}
+            late = [r for r in finished if r.index not in shown]
+            if late:
+                self.study.add(late)
+                self.view.show_study(self.study)
         self._state = "idle"
         self.progress.setVisible(False)
         if self.study is not None:

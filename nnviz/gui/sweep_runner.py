@@ -33,6 +33,7 @@ class SweepWorker(QObject):
         self._lock = threading.Lock()
         self._pending: list = []
         self._sent = 0.0  # when the last batch went
+        self.returned: list | None = None  # what sweep() returned, once run() is over
 
     def request_stop(self) -> None:
         """Thread-safe: the sweep stops at its next poll (≤ 50 ms) and keeps the cells that finished."""
@@ -48,6 +49,7 @@ class SweepWorker(QObject):
         except Exception as exc:  # a failure becomes a message, never a silent dead thread
             self.errored.emit(f"{type(exc).__name__}: {shorten(str(exc), 200)}")
         self._flush(force=True)
+        self.returned = returned
         self.finished.emit(returned)
 
     def _on_result(self, result) -> None:
@@ -127,12 +129,15 @@ class SweepRunner(QObject):
         if self.worker is not None:
             self.worker.request_stop()
 
-    def stop(self) -> None:
-        """Stop and join (the stop flag, then quit, then wait). News of the stopped sweep still queued is dropped
-        (a session's sweep restored meanwhile must not receive its cells)."""
-        if self.worker is not None:
-            self.worker.request_stop()
+    def stop(self) -> list:
+        """Stop and join (the stop flag, then quit, then wait); returns every cell the sweep finished. News of the
+        stopped sweep still queued is dropped (a session's sweep restored meanwhile must not receive its cells),
+        so the caller takes the cells from here."""
+        worker = self.worker
+        if worker is not None:
+            worker.request_stop()
         if self.thread is not None:
             self.thread.quit()
             self.thread.wait()
         self.worker = self.thread = None
+        return list(worker.returned or []) if worker is not None else []
