@@ -135,6 +135,27 @@ def test_an_unreadable_file_is_one_line(tmp_path):
     assert str(caught.value) == f"{path}: cannot read: Permission denied"
 
 
+def test_a_file_that_cannot_be_read_is_one_line(tmp_path, monkeypatch):
+    path = tmp_path / "locked.csv"
+    path.write_text(GOOD)
+
+    def refuse(self):
+        raise PermissionError(13, "Permission denied", str(self))
+
+    monkeypatch.setattr(type(path), "read_bytes", refuse)
+    with pytest.raises(PointsError) as caught:
+        read_points(path)
+    assert str(caught.value) == f"{path}: cannot read: Permission denied"
+
+
+def test_a_file_too_large_is_refused_before_reading(tmp_path, monkeypatch):
+    path = tmp_path / "huge.csv"
+    path.write_text(GOOD * 100_000)  # 2.4 MB
+    monkeypatch.setattr(points_csv, "MAX_BYTES", 2**20)
+    with pytest.raises(PointsError, match=r"huge.csv: 2 MB; at most 1 MB \(1,000,000 points\)$"):
+        read_points(path)
+
+
 def test_more_points_than_allowed_are_refused(monkeypatch):
     monkeypatch.setattr(points_csv, "MAX_POINTS", 5)
     text = "x1,x2,label\n" + "\n".join(f"{i},{i},{i % 2}" for i in range(6)) + "\n"
