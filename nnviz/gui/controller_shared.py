@@ -57,12 +57,13 @@ class SharedEdits:
             return DISPLAY
         self._target = (shared, seeds)
         self.pause()
-        lost = model.trained_epochs()
         seed_only = shared == model.shared
         what = f"the change to seed {seeds.shown} on the maps" if seed_only else "the data or network change"
 
         def apply(start):
             self._target = None
+            # Counted now, not when asked: an epoch the worker was finishing then is in the histories by now.
+            lost = self.model.trained_epochs()
             if lost:
                 self._checkpoint(what)
             self.model.set_shared(shared, start, seeds)
