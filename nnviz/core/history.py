@@ -50,6 +50,13 @@ Y_COLUMNS = ("cost", "accuracy", "learning_rate", "test_cost", "test_accuracy") 
 RAM_ROWS = 2**18  # newest rows kept in RAM per run (18.9 MB at 9 columns); older ones go to a file
 
 
+def read_only(values) -> np.ndarray:
+    """A read-only float64 copy of ``values`` (a list or an array): per-epoch values handed out, never changed."""
+    array = np.array(values, dtype=np.float64)
+    array.flags.writeable = False
+    return array
+
+
 def _dtype(name: str):
     return np.int64 if name in INT_COLUMNS else np.float64
 

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nnviz.core.history import read_only
 from nnviz.core.network import Layout, l2_penalty
 from nnviz.core.training import Stopped, TrainConfig, get_engine
 
@@ -174,7 +175,7 @@ def find_learning_rate(config: TrainConfig, start, engine=None, low: float = LOW
             lowest = min(lowest, smoothed[i])
             if should_stop is not None and should_stop():
                 raise Stopped
-    rates, costs, smoothed = (_frozen(a[:done]) for a in (rates, costs, smoothed))
+    rates, costs, smoothed = (read_only(a[:done]) for a in (rates, costs, smoothed))
     suggestion, rule = suggest(rates, smoothed, edge)
     return LrFind(rates, costs, smoothed, edge, suggestion, rule, steps, float(low), float(high))
 
@@ -185,12 +186,6 @@ def _cost(engine, theta, layout, X, y, config: TrainConfig) -> float:
         return math.inf
     mean_cost, _ = engine.evaluate(theta, layout, X, y, config.activation)
     return float(mean_cost) + l2_penalty(theta, layout, config.l2)
-
-
-def _frozen(a: np.ndarray) -> np.ndarray:
-    a = a.copy()
-    a.flags.writeable = False
-    return a
 
 
 def suggest(rates: np.ndarray, smoothed: np.ndarray, edge: float | None) -> tuple[float, str]:

@@ -24,6 +24,7 @@ import numpy as np
 
 from nnviz.core import cluster, lockstep
 from nnviz.core.datasets import Dataset, held_out_size
+from nnviz.core.history import read_only
 from nnviz.core.network import Layout, init_params
 from nnviz.core.text import quoted
 from nnviz.core.training import CHUNK_WORK, MAX_SEED, Stopped, TrainConfig, Trainer, get_engine
@@ -217,12 +218,6 @@ def run_cell(base: TrainConfig, values: dict, target: float | None = None, seed:
     return replace(result, values=dict(values), seed=seed or 0)
 
 
-def _frozen(values: list) -> np.ndarray:
-    array = np.array(values, dtype=np.float64)
-    array.flags.writeable = False
-    return array
-
-
 def run_config(config: TrainConfig, target: float | None = None, should_stop: Callable[[], bool] | None = None,
                index: int = 0, history: bool = False) -> CellResult:
     """One run of ``config`` with the ordinary Trainer, summed up as a CellResult (values {}, seed 0)."""
@@ -250,10 +245,10 @@ def run_config(config: TrainConfig, target: float | None = None, should_stop: Ca
             reached = (record.epoch, record.updates)
     curves = {}
     if history:
-        curves = {"costs": _frozen([r.cost for r in records]), "accuracies": _frozen([r.accuracy for r in records])}
+        curves = {"costs": read_only([r.cost for r in records]), "accuracies": read_only([r.accuracy for r in records])}
         if trainer.has_test:
-            curves["test_costs"] = _frozen([r.test_cost for r in records])
-            curves["test_accuracies"] = _frozen([r.test_accuracy for r in records])
+            curves["test_costs"] = read_only([r.test_cost for r in records])
+            curves["test_accuracies"] = read_only([r.test_accuracy for r in records])
     return CellResult({}, 0, float(last.cost), float(best),
                       None if reached is None else reached[0], None if reached is None else reached[1],
                       float(last.accuracy), trainer.status == "diverged", last.epoch, index, **curves)
@@ -323,7 +318,7 @@ def run_job(job: Sequence[tuple[int, TrainConfig]], target: float | None = None,
         reached = int(block.epochs_to_target[position])
         curves = {}
         if history:
-            curves = {name: _frozen(values) for name, values in block.curves[position].items()}
+            curves = {name: read_only(values) for name, values in block.curves[position].items()}
         results.append(CellResult({}, 0, float(block.final_cost[position]), float(block.best_cost[position]),
                                   None if reached < 0 else reached,
                                   None if reached < 0 else int(block.updates_to_target[position]),
