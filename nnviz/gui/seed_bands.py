@@ -34,6 +34,7 @@ class SeedBands:
         self._items: dict[str, dict[tuple[str, str], object]] = {}  # key -> (plot, part) -> item
         self._runs: dict[str, tuple[SeedCurves | None, object, bool]] = {}  # key -> (curves, colour, visible)
         self._bands: dict[str, dict[tuple[str, bool], SeedBand]] = {}  # key -> (plot, test) -> the band drawn
+        self._ranges: dict[str, dict[str, list[np.ndarray]]] = {}  # key -> plot -> its finite values as drawn
         self._changed = False  # a band was drawn, moved or hidden since the view last fitted its ranges
         view.x_axis_combo.currentIndexChanged.connect(lambda *_: self.redraw())
 
@@ -49,9 +50,16 @@ class SeedBands:
             self._items[key].update(self._add("test_"))
         elif has_test and not curves.has_test:
             self._drop({k: v for k, v in self._items[key].items() if k[1].startswith("test_")}, key)
+        previous = self._runs.get(key)
+        if previous is not None and previous[0] is curves:  # the same seeds: only the colour or visibility
+            self._runs[key] = (curves, pg.mkColor(colour), bool(visible))
+            if previous[1] != self._runs[key][1] or previous[2] != bool(visible):
+                self._draw(key)
+            return
         self._runs[key] = (curves, pg.mkColor(colour), bool(visible))
         self._bands[key] = {(plot, test): band(curves, column) for (plot, test), column in COLUMNS.items()
                             if curves.has_test or not test}
+        self._ranges[key] = _range_values(self._bands[key])
         self._draw(key)
 
     def remove(self, key: str) -> None:
@@ -59,6 +67,7 @@ class SeedBands:
         items = self._items.pop(key, None)
         self._runs.pop(key, None)
         self._bands.pop(key, None)
+        self._ranges.pop(key, None)
         self._drop(items or {})
 
     def _drop(self, items: dict, key: str | None = None) -> None:
@@ -92,21 +101,11 @@ class SeedBands:
         return changed
 
     def values(self, plot: str) -> list[np.ndarray]:
-        """The finite values of the bands shown on ``plot`` (median, low, high), for the view's ranges."""
+        """The finite values of the bands shown on ``plot`` (median, low, high), for the view's ranges (made once
+        per band in set_run: the view asks at every frame it refits)."""
         if self.view.x_axis == "seconds":
             return []
-        out = []
-        for key, (_, _, visible) in self._runs.items():
-            if not visible:
-                continue
-            for (name, _), seeds in self._bands[key].items():
-                if name != plot:
-                    continue
-                top = DIVERGENCE_FACTOR * seeds.median[0] if plot == "cost" else np.inf
-                for v in (seeds.median, seeds.low, seeds.high):
-                    v = v[np.isfinite(v)]
-                    out.append(v[v <= top])
-        return out
+        return [v for key, (_, _, visible) in self._runs.items() if visible for v in self._ranges[key].get(plot, [])]
 
     def _add(self, prefix: str) -> dict:
         """A band's items on every plot: the training band's (``prefix`` "") or the test band's ("test_")."""
@@ -152,3 +151,15 @@ class SeedBands:
             fill.setAlpha(FILL_ALPHA // 2 if test else FILL_ALPHA)
             items[plot, prefix + "fill"].setBrush(pg.mkBrush(fill))
             items[plot, prefix + "fill"].setVisible(shown)
+
+
+def _range_values(bands: dict[tuple[str, bool], SeedBand]) -> dict[str, list[np.ndarray]]:
+    """Per plot, the finite values of a run's bands as drawn (a cost above 10 × the epoch-0 median runs off the
+    top and is left out), for the view's ranges."""
+    out: dict[str, list[np.ndarray]] = {}
+    for (plot, _), seeds in bands.items():
+        top = DIVERGENCE_FACTOR * seeds.median[0] if plot == "cost" else np.inf
+        for v in (seeds.median, seeds.low, seeds.high):
+            v = v[np.isfinite(v)]
+            out.setdefault(plot, []).append(v[v <= top])
+    return out
