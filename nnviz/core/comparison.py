@@ -51,7 +51,7 @@ from nnviz.core.specs import (  # noqa: F401 (re-exported)
 )
 from nnviz.core.training import EpochRecord, Evaluation, Stopped, TrainConfig, Trainer, get_engine
 
-DATA_FIELDS = ("dataset", "n_samples", "noise", "test_fraction", "data_seed")
+DATA_FIELDS = ("dataset", "n_samples", "noise", "test_fraction", "data_seed", "points", "keep_order")
 NETWORK_FIELDS = ("shape", "init_seed", "init")
 
 
@@ -83,10 +83,12 @@ def prepare(shared: SharedSettings, engine=None, data: Dataset | None = None, pr
     engine = engine or get_engine(shared.engine)
     same = previous is not None
     if data is None and same and all(getattr(previous.shared, f) == getattr(shared, f) for f in DATA_FIELDS):
-        data = previous.data
+        data = previous.data if previous.data.features == shared.features else \
+            previous.data.with_features(shared.features)
     if data is None:
-        data = Dataset.generate(shared.dataset, shared.n_samples, shared.noise, shared.data_seed,
-                                shared.test_fraction)
+        data = Dataset.of(shared)
+    elif data.features != shared.features:
+        data = data.with_features(shared.features)
     params = None
     if same and all(getattr(previous.shared, f) == getattr(shared, f) for f in NETWORK_FIELDS):
         params = previous.initial_params
@@ -97,7 +99,8 @@ def prepare(shared: SharedSettings, engine=None, data: Dataset | None = None, pr
         raise Stopped
     reference = Trainer(TrainConfig(**shared.to_dict()), engine, data=data, initial_params=params,
                         should_stop=should_stop)
-    health = measure(params, Layout(shared.shape), shared.activation, data.X, data.y, MEASURE_POINTS, should_stop)
+    health = measure(params, Layout(shared.shape), shared.activation, data.inputs, data.y, MEASURE_POINTS,
+                     should_stop)
     return Start(shared, data, params, reference.initial_evaluation, health)
 
 

@@ -7,7 +7,8 @@ global random state.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -109,6 +110,9 @@ def make_gaussians(n_samples: int = 1000, noise: float = 0.1, seed: int = 0):
     return _shuffled(X, _labels(n0, n1), rng)
 
 
+MAX_POINTS = 1_000_000  # the most points a data set (generated, drawn or loaded) may hold
+CUSTOM = "custom"  # the data set of a user's own points (drawn or loaded), held by the settings as Points
+
 # name -> generator(n_samples, noise, seed)
 DATASETS = {
     "hard": make_hard,
@@ -118,6 +122,122 @@ DATASETS = {
     "moons": make_moons,
     "gaussians": make_gaussians,
 }
+
+
+@dataclass(frozen=True, eq=False)
+class Points:
+    """A user's points (drawn or loaded) as a value: read-only arrays, equal and hashed by their contents, so
+    settings holding them compare, hash and pickle like any other setting."""
+
+    X: np.ndarray  # (n, 2) float64, finite
+    y: np.ndarray  # (n,) float64 in {0, 1}
+    classes: tuple[str, str] = ("0", "1")  # the original labels of class 0 and class 1, as text
+    digest: str = field(init=False, repr=False)  # sha-1 of the arrays and classes
+
+    def __post_init__(self):
+        X = np.array(self.X, dtype=np.float64).reshape(-1, 2)
+        y = np.array(self.y, dtype=np.float64).reshape(-1)
+        if len(X) != len(y):
+            raise ValueError(f"X, y: {len(X)} points but {len(y)} labels")
+        X.flags.writeable = y.flags.writeable = False
+        classes = tuple(str(c) for c in self.classes)
+        object.__setattr__(self, "X", X)
+        object.__setattr__(self, "y", y)
+        object.__setattr__(self, "classes", classes)
+        h = hashlib.sha1(X.tobytes())
+        h.update(y.tobytes())
+        h.update("\x00".join(classes).encode())
+        object.__setattr__(self, "digest", h.hexdigest())
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Points) and self.digest == other.digest
+
+    def __hash__(self) -> int:
+        return hash(self.digest)
+
+    def __repr__(self) -> str:
+        return f"Points({len(self)} points, classes {self.classes[0]!r}/{self.classes[1]!r}, {self.digest[:8]})"
+
+    def __getstate__(self):
+        return {"X": self.X, "y": self.y, "classes": self.classes, "digest": self.digest}
+
+    def __setstate__(self, state):
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+        self.X.flags.writeable = self.y.flags.writeable = False
+
+
+def shuffled(points: Points, data_seed: int, keep_order: bool = False) -> Points:
+    """The points in the notebook's shuffled order, ``numpy.random.RandomState(data_seed).permutation(n)``,
+    so that mini-batches mix the classes; ``points`` themselves when ``keep_order``."""
+    if keep_order:
+        return points
+    order = np.random.RandomState(data_seed).permutation(len(points))
+    return Points(points.X[order], points.y[order], points.classes)
+
+
+# Input features: what the network sees of a point (x1, x2). name -> function of the two columns.
+FEATURES = {
+    "x1": lambda x1, x2: x1,
+    "x2": lambda x1, x2: x2,
+    "x1^2": lambda x1, x2: x1 * x1,
+    "x2^2": lambda x1, x2: x2 * x2,
+    "x1*x2": lambda x1, x2: x1 * x2,
+    "sin(x1)": lambda x1, x2: np.sin(x1),
+    "sin(x2)": lambda x1, x2: np.sin(x2),
+}
+DEFAULT_FEATURES = ("x1", "x2")
+# Other spellings of the same features (spaces removed first): x1², x1**2, sin x1, sinx1, x2*x1 ...
+_FEATURE_ALIASES = {"x1²": "x1^2", "x2²": "x2^2", "x1**2": "x1^2", "x2**2": "x2^2", "x1x2": "x1*x2",
+                    "x2*x1": "x1*x2", "x1·x2": "x1*x2", "sinx1": "sin(x1)", "sinx2": "sin(x2)"}
+
+
+def feature_error(features) -> str:
+    """Why ``features`` is not a valid choice of inputs ("" when it is): one line naming the allowed ones."""
+    allowed = f"choose one or more of {', '.join(FEATURES)}, each once"
+    if not isinstance(features, (tuple, list)) or not features:
+        return f"features={features!r}: {allowed}"
+    for name in features:
+        if name not in FEATURES:
+            return f"features: {name!r} is not an input feature: {allowed}"
+    if len(set(features)) != len(features):
+        return f"features={','.join(features)}: a feature is listed twice: {allowed}"
+    return ""
+
+
+def parse_features(text: str) -> tuple[str, ...]:
+    """Features written as text, ``"x1,x2,x1*x2"`` (aliases such as ``x1²``, ``sin x1`` accepted), in the
+    canonical names and order of FEATURES; ValueError with the allowed names otherwise."""
+    names = []
+    for part in str(text).split(","):
+        key = "".join(part.split()).lower()
+        names.append(_FEATURE_ALIASES.get(key, key))
+    problem = feature_error(tuple(names))
+    if problem:
+        raise ValueError(problem)
+    return canonical_features(names)
+
+
+def canonical_features(features) -> tuple[str, ...]:
+    """The features in FEATURES' order (the order of the network's inputs does not depend on how they were
+    listed)."""
+    return tuple(name for name in FEATURES if name in set(features))
+
+
+def expand(X: np.ndarray, features=DEFAULT_FEATURES, dtype=np.float64) -> np.ndarray:
+    """The network's inputs for points ``X`` (n, 2): one column per feature, (n, len(features)), C-contiguous.
+    With the default features, ``X`` itself (as ``dtype``)."""
+    X = np.asarray(X, dtype=dtype)
+    if tuple(features) == DEFAULT_FEATURES:
+        return np.ascontiguousarray(X)
+    x1, x2 = X[:, 0], X[:, 1]
+    out = np.empty((len(X), len(features)), dtype=dtype)
+    for j, name in enumerate(features):
+        out[:, j] = FEATURES[name](x1, x2)
+    return out
 
 
 def make_dataset(name: str, n_samples: int, noise: float, seed: int):
@@ -154,10 +274,14 @@ class Dataset:
     Built from settings by ``Dataset.generate``; drawn or loaded points can be given directly.
     """
 
-    X: np.ndarray  # (n_train, 2) float64
+    X: np.ndarray  # (n_train, 2) float64, the points in the (x1, x2) plane
     y: np.ndarray  # (n_train, 1) float64 in {0, 1}
     X_test: np.ndarray  # (n_test, 2), n_test may be 0
     y_test: np.ndarray  # (n_test, 1)
+    features: tuple[str, ...] = DEFAULT_FEATURES  # what the network sees of a point (see FEATURES)
+    # The network's inputs: X and X_test expanded to the features, (n, len(features)); X itself by default.
+    inputs: np.ndarray = field(init=False, repr=False, compare=False)
+    inputs_test: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self):
         for name in ("X", "y", "X_test", "y_test"):
@@ -166,12 +290,36 @@ class Dataset:
                 a = a.copy()
             a.flags.writeable = False
             object.__setattr__(self, name, a)
+        problem = feature_error(self.features)
+        if problem:
+            raise ValueError(problem)
+        object.__setattr__(self, "features", tuple(self.features))
+        for name, source in (("inputs", self.X), ("inputs_test", self.X_test)):
+            a = source if self.features == DEFAULT_FEATURES else expand(source, self.features)
+            a.flags.writeable = False
+            object.__setattr__(self, name, a)
 
     @classmethod
-    def generate(cls, name: str, n_samples: int, noise: float, seed: int, test_fraction: float) -> Dataset:
+    def generate(cls, name: str, n_samples: int, noise: float, seed: int, test_fraction: float,
+                 features=DEFAULT_FEATURES) -> Dataset:
         """A named data set split into training and test points, as ``make_dataset`` and ``split_train_test``."""
         X, y = make_dataset(name, n_samples, noise, seed)
-        return cls(*split_train_test(X, y, test_fraction, seed))
+        return cls(*split_train_test(X, y, test_fraction, seed), features=features)
+
+    @classmethod
+    def of(cls, settings) -> Dataset:
+        """The data of settings (a TrainConfig or SharedSettings): a generated set, or the user's points (dataset
+        "custom") shuffled once with the data seed (unless keep_order), then split as the generated sets are."""
+        if settings.dataset != CUSTOM:
+            return cls.generate(settings.dataset, settings.n_samples, settings.noise, settings.data_seed,
+                                settings.test_fraction, settings.features)
+        points = shuffled(settings.points, settings.data_seed, settings.keep_order)
+        split = split_train_test(points.X, points.y.reshape(-1, 1), settings.test_fraction, settings.data_seed)
+        return cls(*split, features=settings.features)
+
+    def with_features(self, features) -> Dataset:
+        """The same points seen through other input features."""
+        return Dataset(self.X, self.y, self.X_test, self.y_test, features)
 
     @property
     def has_test(self) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnviz.core.datasets import DEFAULT_FEATURES, expand, feature_error
 from nnviz.core.network import ACTIVATIONS, Layout
 
 SIGMOID_CLIP = 80.0  # sigmoid(±80) is 0 or 1 in float32; clipping keeps exp from overflowing
@@ -31,9 +32,13 @@ class GridEvaluator:
         ``(x_min, x_max, y_min, y_max)`` of the area covered, with x_min < x_max and y_min < y_max.
     n : int
         Points per side, 2 to 2000.
+    features : sequence of str
+        The network's inputs (datasets.FEATURES) computed from each grid point's (x1, x2); layout.shape[0]
+        of them.
     """
 
-    def __init__(self, layout: Layout, activation: str, extent: tuple[float, float, float, float], n: int = 200):
+    def __init__(self, layout: Layout, activation: str, extent: tuple[float, float, float, float], n: int = 200,
+                 features=DEFAULT_FEATURES):
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation={activation!r}: allowed are {', '.join(ACTIVATIONS)}")
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 2 <= n <= 2000:
@@ -41,8 +46,12 @@ class GridEvaluator:
         x_min, x_max, y_min, y_max = (float(v) for v in extent)
         if not (np.isfinite([x_min, x_max, y_min, y_max]).all() and x_min < x_max and y_min < y_max):
             raise ValueError(f"extent={extent!r}: must be finite (x_min, x_max, y_min, y_max) with min < max")
+        problem = feature_error(tuple(features)) if isinstance(features, (tuple, list)) else feature_error(features)
+        if problem or len(features) != layout.shape[0]:
+            raise ValueError(problem or f"features={','.join(features)}: the network takes {layout.shape[0]} inputs")
         self.layout = layout
         self.activation = activation
+        self.features = tuple(features)
         self.extent = (x_min, x_max, y_min, y_max)
         self.n = int(n)
         cells = (np.arange(self.n) + 0.5) / self.n
@@ -52,7 +61,8 @@ class GridEvaluator:
         # column added along contiguous rows (numpy needs no scratch buffer for that).
         # Grid points in row-major order (x varies fastest), so the output reshapes to (n, n).
         gx, gy = np.meshgrid(self.xs, self.ys)
-        self._points = np.vstack([gx.ravel(), gy.ravel()]).astype(np.float32)  # (2, n²)
+        plane = np.column_stack([gx.ravel(), gy.ravel()])
+        self._points = np.ascontiguousarray(expand(plane, self.features).T, dtype=np.float32)  # (inputs, n²)
         pairs = list(zip(layout.shape[:-1], layout.shape[1:], strict=True))  # (n_in, n_out) per layer
         self._slices = [(int(start), n_in, n_out) for start, (n_in, n_out) in zip(layout.offsets, pairs, strict=False)]
         self._weights = [np.empty((n_out, n_in), dtype=np.float32) for n_in, n_out in pairs]  # W.T per layer

@@ -103,9 +103,9 @@ def _forward_block(theta, offsets, shape, X, start, m, acts, unit_offsets, activ
     the per-sample loops. ``notebook``: the output through the notebook's sigmoid.
     """
     n_layers = shape.shape[0] - 1
-    for r in range(m):
-        acts[0, r] = X[start + r, 0]
-        acts[1, r] = X[start + r, 1]
+    for j in range(shape[0]):  # the inputs: x1, x2 or the features
+        for r in range(m):
+            acts[j, r] = X[start + r, j]
     for layer in range(n_layers):
         n_in = shape[layer]
         n_out = shape[layer + 1]
@@ -189,8 +189,8 @@ def _train_per_sample(theta, first, second, offsets, shape, X, y, learning_rate,
     out = unit_offsets[n_layers]
     for i in range(X.shape[0]):
         c1, c2 = _bias_corrections(optimizer, beta1, beta2, t0 + i + 1)
-        acts[0] = X[i, 0]
-        acts[1] = X[i, 1]
+        for j in range(shape[0]):  # the inputs: x1, x2 or the features
+            acts[j] = X[i, j]
         for layer in range(n_layers):
             n_in = shape[layer]
             n_out = shape[layer + 1]
@@ -342,7 +342,7 @@ def train_epoch_kernel(theta, first, second, offsets, shape, X, y, batch_size, l
     batches take different loops (each the faster for its case) that compute the same numbers.
 
     theta, first (v, adam's m), second (s) : float64 (size,); offsets : int64 (n_layers + 1,);
-    shape : int64 (n_layers + 1,); X : float64 (n, 2) C-contiguous; y : float64 (n,);
+    shape : int64 (n_layers + 1,); X : float64 (n, shape[0]) C-contiguous (the inputs); y : float64 (n,);
     optimizer, activation : int codes; t0 : updates made before this call (adam's t goes on from it).
     """
     if X.shape[0] == 0:

@@ -431,7 +431,7 @@ def compute_landscape(comparison, resolution: int = DEFAULT_RESOLUTION, plane: P
         raise ValueError(f"l2={l2!r}: must be a finite number ≥ 0")
     paths = [_path(view, plane) for view in views]
     a, b = grid_axes(paths, resolution)
-    cost = grid_cost(plane, a, b, layout, activation, data.X, data.y, engine, l2, should_stop, progress)
+    cost = grid_cost(plane, a, b, layout, activation, data.inputs, data.y, engine, l2, should_stop, progress)
     cost.flags.writeable = False
     return Landscape(plane, a, b, cost, paths, float(l2))
 

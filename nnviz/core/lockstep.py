@@ -46,8 +46,8 @@ from nnviz.core.training import CHUNK_WORK, DIVERGENCE_FACTOR, EVAL_WORK, Stoppe
 from nnviz.core.vecmath import log_positive
 
 # Fields every cell of a block shares (the rest may differ from cell to cell).
-BLOCK_FIELDS = ("dataset", "n_samples", "noise", "test_fraction", "data_seed", "shape", "activation", "optimizer",
-                "update_order", "batch_size", "engine")
+BLOCK_FIELDS = ("dataset", "n_samples", "noise", "test_fraction", "data_seed", "points", "keep_order", "features",
+                "shape", "activation", "optimizer", "update_order", "batch_size", "engine")
 
 
 # Rows of the per-cell constants array ``k`` the kernels take: (K_ROWS, cells).
@@ -153,14 +153,15 @@ def _term(total, a, w, add):
 
 
 @njit(cache=True, nogil=True, error_model="numpy")
-def _forward(theta, offsets, shape, x0, x1, acts, unit_offsets, activation, notebook):
-    # One sample through every cell's network: acts[unit, cell]. Each cell's sums run over j in order, as in
+def _forward(theta, offsets, shape, X, i, acts, unit_offsets, activation, notebook):
+    # Sample X[i] through every cell's network: acts[unit, cell]. Each cell's sums run over j in order, as in
     # kernels._train_per_sample and kernels._forward_block.
     n_layers = shape.shape[0] - 1
     cells = theta.shape[1]
-    for c in range(cells):
-        acts[0, c] = x0
-        acts[1, c] = x1
+    for j in range(shape[0]):  # the inputs: x1, x2 or the features
+        x = X[i, j]
+        for c in range(cells):
+            acts[j, c] = x
     for layer in range(n_layers):
         n_in = shape[layer]
         n_out = shape[layer + 1]
@@ -243,7 +244,7 @@ def _train_per_sample(theta, first, second, offsets, shape, X, y, k, t0, has_l2,
     out = unit_offsets[n_layers]
     for i in range(X.shape[0]):
         _corrections(optimizer, k, t0 + i + 1, corr)
-        _forward(theta, offsets, shape, X[i, 0], X[i, 1], acts, unit_offsets, activation, notebook)
+        _forward(theta, offsets, shape, X, i, acts, unit_offsets, activation, notebook)
         t = y[i]
         if notebook:
             for c in range(cells):
@@ -285,7 +286,7 @@ def _train_batches(theta, first, second, offsets, shape, X, y, batch_size, k, t0
         t += 1
         _corrections(optimizer, k, t, corr)
         for r in range(m):
-            _forward(theta, offsets, shape, X[start + r, 0], X[start + r, 1], acts[r], unit_offsets, activation,
+            _forward(theta, offsets, shape, X, start + r, acts[r], unit_offsets, activation,
                      notebook)
         # As kernels._train_batches: the true order puts the mean's 1/m in the output delta, the notebook's
         # divides each layer's sums by m.
@@ -367,7 +368,7 @@ def evaluate_cells_kernel(theta, offsets, shape, X, y, activation, total, correc
     acts = np.empty((unit_offsets[n_layers + 1], cells))
     out = unit_offsets[n_layers]
     for i in range(X.shape[0]):
-        _forward(theta, offsets, shape, X[i, 0], X[i, 1], acts, unit_offsets, activation, False)
+        _forward(theta, offsets, shape, X, i, acts, unit_offsets, activation, False)
         t = y[i]
         if t == 1.0:
             for c in range(cells):
@@ -443,9 +444,9 @@ class _Block:
         self.optimizer = OPTIMIZER_CODES[first.optimizer]
         self.notebook = first.update_order == "notebook"
         self.batch_size = first.batch_size
-        self.X = np.ascontiguousarray(data.X, dtype=np.float64)
+        self.X = np.ascontiguousarray(data.inputs, dtype=np.float64)  # the network's inputs (the features)
         self.y = np.ascontiguousarray(data.y, dtype=np.float64).reshape(-1)
-        self.X_test = np.ascontiguousarray(data.X_test, dtype=np.float64)
+        self.X_test = np.ascontiguousarray(data.inputs_test, dtype=np.float64)
         self.y_test = np.ascontiguousarray(data.y_test, dtype=np.float64).reshape(-1)
         self.weight_rows = np.flatnonzero(self.layout.weight_mask())
         self.should_stop = should_stop

@@ -87,7 +87,7 @@ def _evaluation_points(n: int, size: int) -> np.ndarray:
 def _unpack(start):
     """(X, y, initial_params) of a comparison.Start or of a tuple."""
     if hasattr(start, "data") and hasattr(start, "initial_params"):
-        return start.data.X, start.data.y, start.initial_params
+        return start.data.inputs, start.data.y, start.initial_params
     X, y, params = start
     return X, y, params
 

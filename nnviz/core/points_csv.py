@@ -11,17 +11,16 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
 from itertools import repeat
 from pathlib import Path
 
 import numpy as np
 
+from nnviz.core.datasets import MAX_POINTS, Points, shuffled  # noqa: F401 (re-exported)
 from nnviz.core.files import csv_field, write_atomic
 from nnviz.core.text import quoted, shorten
 from nnviz.core.training import Stopped
 
-MAX_POINTS = 1_000_000  # the most points a file may hold
 MIN_POINTS = 4  # the fewest: enough for a training and a test point of each class
 MAX_BYTES = 256 * 2**20  # a file larger than this cannot hold MAX_POINTS sensible rows; refused before reading
 BLOCK_LINES = 65_536  # lines parsed at a time (between two checks of should_stop)
@@ -34,28 +33,6 @@ DEFAULT_NAMES = ("x1", "x2", "label")
 
 class PointsError(ValueError):
     """A file of points could not be read; ``str()`` is one line naming the file, line and column."""
-
-
-@dataclass(frozen=True)
-class Points:
-    """A user's points as a value (read-only arrays)."""
-
-    X: np.ndarray  # (n, 2) float64, finite
-    y: np.ndarray  # (n,) float64 in {0, 1}
-    classes: tuple[str, str] = ("0", "1")  # the original labels of class 0 and class 1, as text
-
-    def __post_init__(self):
-        X = np.array(self.X, dtype=np.float64).reshape(-1, 2)
-        y = np.array(self.y, dtype=np.float64).reshape(-1)
-        if len(X) != len(y):
-            raise ValueError(f"X, y: {len(X)} points but {len(y)} labels")
-        X.flags.writeable = y.flags.writeable = False
-        object.__setattr__(self, "X", X)
-        object.__setattr__(self, "y", y)
-        object.__setattr__(self, "classes", tuple(str(c) for c in self.classes))
-
-    def __len__(self) -> int:
-        return len(self.X)
 
 
 # Reading
@@ -420,15 +397,6 @@ def _checked(X, y, names: str) -> tuple[np.ndarray, np.ndarray]:
 
 
 # Order and scale
-
-def shuffled(points: Points, data_seed: int, keep_order: bool = False) -> Points:
-    """The points in the notebook's shuffled order, ``numpy.random.RandomState(data_seed).permutation(n)``,
-    so that mini-batches mix the classes; ``points`` themselves when ``keep_order``."""
-    if keep_order:
-        return points
-    order = np.random.RandomState(data_seed).permutation(len(points))
-    return Points(points.X[order], points.y[order], points.classes)
-
 
 def rescaled(points: Points) -> Points:
     """The points rescaled as the notebook rescales its generated ("hard") data: each feature centred on its

@@ -74,4 +74,4 @@ class RunQueries:
         if found is None:
             return None
         data = self.data
-        return measure(found[1], self.layout, self.shared.activation, data.X, data.y, MEASURE_POINTS)
+        return measure(found[1], self.layout, self.shared.activation, data.inputs, data.y, MEASURE_POINTS)

@@ -2,9 +2,14 @@
 
 A session file is one JSON object::
 
-    {"format": "nnviz-session", "version": 1,
-     "shared": {dataset, n_samples, noise, test_fraction, data_seed, shape, activation, init_seed, init, engine},
-                                                                    (init: optional, "notebook" when missing)
+    {"format": "nnviz-session", "version": 2,
+     "shared": {dataset, n_samples, noise, test_fraction, data_seed, keep_order, features, shape, activation,
+                init_seed, init, engine},
+                          (init: optional, "notebook" when missing; keep_order (false) and features (["x1", "x2"]):
+                           optional, new in version 2)
+     "points": {"classes": [class 0, class 1], "x1": [...], "x2": [...], "label": [0 or 1, ...]}
+                          (version 2, with dataset "custom": the user's points, in their own order, as drawn or
+                           loaded; "shared" then holds n_samples = their number)
      "runs": [{name, colour, visible, learning_rate, batch_size, momentum, optimizer, rho, epsilon, beta1,
                beta2, update_order, schedule, gamma, step_every, step_factor, l2, epochs}, ...],
                                                 (batch_size: an integer, or "full"; optimizer to update_order
@@ -44,6 +49,7 @@ from nnviz.core.comparison import (
     RunSpec,
     SharedSettings,
 )
+from nnviz.core.datasets import CUSTOM, MAX_POINTS, Points
 from nnviz.core.files import WriteError, csv_field, error_reason, long_csv, write_atomic
 from nnviz.core.seeds import SeedSettings
 from nnviz.core.specs import check_unique_names
@@ -51,19 +57,21 @@ from nnviz.core.sweep_study import SweepStudy
 from nnviz.core.text import FULL_BATCH, batch_size_text, quoted, short_setting_message, shorten
 
 FORMAT = "nnviz-session"
-VERSION = 1  # the newest version this code reads and the one it writes
+VERSION = 2  # the newest version this code reads and the one it writes (1: no custom points, no features)
 SUFFIX = ".nnviz.json"
-TOP_KEYS = ("format", "version", "shared", "runs", "histories", "seeds", "sweep")
+TOP_KEYS = ("format", "version", "shared", "runs", "histories", "seeds", "sweep", "points")
+POINT_KEYS = ("x1", "x2", "label")  # the "points" object's columns (and "classes", optional)
 MAX_DIGITS = 100  # longer integer literals are read as HugeInteger: no setting or column takes one
 MAX_INT64 = 2**63 - 1  # the largest value of an integer history column
 # Fields newer than version 1's first files: missing means the settings' default (init "notebook", optimizer
 # "sgd", rho 0.9, epsilon 1e-8, beta1 0.9, beta2 0.999, update_order "true"), so older files open as they trained.
-OPTIONAL_FIELDS = ("init", "optimizer", "rho", "epsilon", "beta1", "beta2", "update_order")
+OPTIONAL_FIELDS = ("init", "optimizer", "rho", "epsilon", "beta1", "beta2", "update_order", "keep_order", "features")
 
 # What JSON value each field takes, in words for the messages.
 _KINDS = {
     "dataset": "text", "n_samples": "an integer", "noise": "a number", "test_fraction": "a number",
-    "data_seed": "an integer", "shape": "a list of integers", "activation": "text", "init_seed": "an integer",
+    "data_seed": "an integer", "keep_order": "true or false", "features": "a list of text",
+    "shape": "a list of integers", "activation": "text", "init_seed": "an integer",
     "init": "text", "engine": "text", "name": "text", "colour": "text", "visible": "true or false",
     "learning_rate": "a number", "batch_size": "an integer", "momentum": "a number", "optimizer": "text",
     "rho": "a number", "epsilon": "a number", "beta1": "a number", "beta2": "a number", "update_order": "text",
@@ -163,13 +171,27 @@ def session_text(shared: SharedSettings, runs: Sequence[RunSpec],
     for name in histories or {}:
         if name not in names:
             raise ValueError(f"histories: {name!r} is the name of no run")
-    doc = {"format": FORMAT, "version": VERSION, "shared": shared.to_dict(), "runs": [_run_dict(run) for run in runs]}
+    settings = shared.to_dict()
+    points = settings.pop("points")
+    doc = {"format": FORMAT, "version": VERSION, "shared": settings, "runs": [_run_dict(run) for run in runs]}
     if seeds is not None and seeds != SeedSettings():
         doc["seeds"] = seeds.to_dict()
     if sweep is not None:
         doc["sweep"] = sweep
+    if points is not None:
+        doc["points"] = {"classes": list(points.classes)}  # the columns follow, one line each
     text = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
     text = text.replace(_indented_list(shared.shape), json.dumps(list(shared.shape)), 1)
+    text = text.replace(_indented_list(json.dumps(f) for f in shared.features),
+                        json.dumps(list(shared.features), ensure_ascii=False), 1)
+    if points is not None:
+        text = text.replace(_indented_list(json.dumps(c, ensure_ascii=False) for c in points.classes),
+                            json.dumps(list(points.classes), ensure_ascii=False), 1)
+        columns = (("x1", points.X[:, 0].tolist()), ("x2", points.X[:, 1].tolist()),
+                   ("label", points.y.astype(np.int64).tolist()))
+        lines = "".join(f',\n    "{name}": {json.dumps(values, allow_nan=False)}' for name, values in columns)
+        end = text.rindex("]\n  }")
+        text = text[: end + 1] + lines + text[end + 1:]
     if histories:
         blocks = []
         for name in names:
@@ -245,6 +267,8 @@ def _kind_ok(kind: str, value) -> bool:
         return isinstance(value, (int, float, HugeInteger)) and not isinstance(value, bool)
     if kind == "a list of integers":
         return isinstance(value, list) and all(_kind_ok("an integer", v) for v in value)
+    if kind == "a list of text":
+        return isinstance(value, list) and all(isinstance(v, str) for v in value)
     raise AssertionError(kind)
 
 
@@ -271,12 +295,12 @@ class _Reader:
             if key not in required and key not in optional:
                 self.warnings.append(f"{where + '.' if where else ''}{shorten(key)}: unknown key, ignored")
 
-    def settings(self, where: str, cls, names: Sequence[str], value):
-        """A SharedSettings or RunSpec from an object of its fields."""
+    def settings(self, where: str, cls, names: Sequence[str], value, given: dict | None = None):
+        """A SharedSettings or RunSpec from an object of its fields (``given``: fields read from elsewhere)."""
         value = self.obj(where, value)
         self.keys(where, value, [n for n in names if n not in OPTIONAL_FIELDS],
                   [n for n in names if n in OPTIONAL_FIELDS])
-        values, shown = {}, {}
+        values, shown = dict(given or {}), {}
         for name in names:
             if name not in value:
                 continue  # an optional field: the settings' default
@@ -328,6 +352,41 @@ class _Reader:
                 self.fail(f"{where}.epoch[{i}]", f"epochs must increase, got {epochs[i]} after {epochs[i - 1]}")
         return History.from_columns(value, has_test)
 
+    def points(self, value) -> Points:
+        """The "points" object: x1, x2 and label columns of equal length, classes optional."""
+        value = self.obj("points", value)
+        self.keys("points", value, POINT_KEYS, ("classes",))
+        columns = {}
+        for name in POINT_KEYS:
+            column = value[name]
+            if not isinstance(column, list):
+                self.fail(f"points.{name}", f"must be a list of numbers, got {_describe(column)}")
+            if len(column) > MAX_POINTS:
+                self.fail(f"points.{name}", f"has {len(column):,} values; at most {MAX_POINTS:,} points are allowed")
+            try:
+                array = np.array(column, dtype=np.float64)
+                good = np.isfinite(array) & (array == array.round() if name == "label" else True) \
+                    & ((array == 0) | (array == 1) if name == "label" else True)
+            except (TypeError, ValueError, OverflowError):
+                good = None
+            if good is None or not good.all() or any(isinstance(v, bool) for v in column):
+                allowed = "0 or 1" if name == "label" else "a finite number"
+                for i, v in enumerate(column):
+                    ok = not isinstance(v, (bool, str, list, dict)) and v is not None and \
+                        math.isfinite(_as_float(v)) and (name != "label" or v in (0, 1))
+                    if not ok:
+                        self.fail(f"points.{name}[{i}]", f"must be {allowed}, got {_describe(v)}")
+            columns[name] = array
+        lengths = {len(c) for c in columns.values()}
+        if len(lengths) > 1:
+            self.fail("points", "x1, x2 and label must have the same length, got "
+                      + ", ".join(f"{len(c)}" for c in columns.values()))
+        classes = value.get("classes", ["0", "1"])
+        if not (isinstance(classes, list) and len(classes) == 2 and all(isinstance(c, str) and c for c in classes)
+                and classes[0] != classes[1]):
+            self.fail("points.classes", f"must be a list of two different texts, got {_describe(classes)}")
+        return Points(np.column_stack([columns["x1"], columns["x2"]]), columns["label"], tuple(classes))
+
     def seeds(self, value) -> SeedSettings:
         """The "seeds" object: count, kind and target (each optional: missing means the default)."""
         value = self.obj("seeds", value)
@@ -359,7 +418,11 @@ class _Reader:
             version = _describe(version)
             self.fail("", f"version {version} is newer than this nnviz reads (up to {VERSION}); update nnviz")
         self.keys("", doc, TOP_KEYS[:4], TOP_KEYS[4:])
-        shared = self.settings("shared", SharedSettings, SHARED_FIELDS, doc["shared"])
+        points = self.points(doc["points"]) if "points" in doc else None
+        names = [name for name in SHARED_FIELDS if name != "points"]
+        shared = self.settings("shared", SharedSettings, names, doc["shared"], {"points": points})
+        if points is not None and shared.dataset != CUSTOM:
+            self.warnings.append(f"points: ignored: the data set is {shared.dataset!r}, not {CUSTOM!r}")
         if not isinstance(doc["runs"], list):
             self.fail("runs", f"must be a list [...], got {_describe(doc['runs'])}")
         runs: list[RunSpec] = []

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from nnviz.core.colours import colour_error
-from nnviz.core.datasets import held_out_size
+from nnviz.core.datasets import Points, held_out_size
 from nnviz.core.text import quoted
-from nnviz.core.training import LIVE_FIELDS, TrainConfig, preset_config
+from nnviz.core.training import LIVE_FIELDS, TrainConfig, preset_config, with_inputs
 
-SHARED_FIELDS = ("dataset", "n_samples", "noise", "test_fraction", "data_seed", "shape", "activation", "init_seed",
-                 "init", "engine")
+SHARED_FIELDS = ("dataset", "n_samples", "noise", "test_fraction", "data_seed", "points", "keep_order", "features",
+                 "shape", "activation", "init_seed", "init", "engine")
 TRAINING_FIELDS = ("learning_rate", "batch_size", "momentum", "optimizer", "rho", "epsilon", "beta1", "beta2",
                    "update_order", "schedule", "gamma", "step_every", "step_factor", "l2", "epochs")
 RUN_FIELDS = ("name", "colour", "visible", *TRAINING_FIELDS)
@@ -54,12 +54,16 @@ class SharedSettings:
     """What every run of a comparison shares; constructing an invalid one raises ValueError
     with TrainConfig's message (``field=value: allowed range``)."""
 
-    dataset: str = _DEFAULTS.dataset  # one of datasets.DATASETS
-    n_samples: int = _DEFAULTS.n_samples  # 4 to 1,000,000 (a multiple of 4 for "hard")
+    dataset: str = _DEFAULTS.dataset  # one of datasets.DATASETS, or "custom" (the user's points)
+    n_samples: int = _DEFAULTS.n_samples  # 4 to 1,000,000 (a multiple of 4 for "hard"); custom: len(points)
     noise: float = _DEFAULTS.noise  # 0 to 1
     test_fraction: float = _DEFAULTS.test_fraction  # 0 to 0.9 held out as a test set
     data_seed: int = _DEFAULTS.data_seed  # 0 to 2³²−1
-    shape: tuple[int, ...] = _DEFAULTS.shape  # (2, h1, ..., hk, 1), every h from 1 to 256
+    points: Points | None = None  # custom: the user's points; None for a generated set
+    keep_order: bool = _DEFAULTS.keep_order  # custom: keep the points' order instead of shuffling them
+    features: tuple[str, ...] = _DEFAULTS.features  # the network's inputs (datasets.FEATURES)
+    shape: tuple[int, ...] = _DEFAULTS.shape  # (inputs, h1, ..., hk, 1), every h from 1 to 256; inputs follow
+    #                                           the features
     activation: str = _DEFAULTS.activation  # relu or tanh
     init_seed: int = _DEFAULTS.init_seed  # 0 to 2³²−1
     init: str = _DEFAULTS.init  # initial weights: notebook, glorot or he
@@ -70,7 +74,9 @@ class SharedSettings:
             raise ValueError(f"shape={quoted(self.shape)}: must be (2, h1, ..., hk, 1) "
                              "with every h an integer from 1 to 256")
         object.__setattr__(self, "shape", tuple(int(v) if isinstance(v, np.integer) else v for v in self.shape))
-        TrainConfig(**self.to_dict())  # validates, with TrainConfig's messages
+        valid = TrainConfig(**self.to_dict())  # validates, with TrainConfig's messages
+        for name in ("n_samples", "points", "keep_order", "features"):  # as TrainConfig settles them
+            object.__setattr__(self, name, getattr(valid, name))
         _normalise_numbers(self)
 
     @classmethod
@@ -78,13 +84,14 @@ class SharedSettings:
         return cls(**{name: getattr(config, name) for name in SHARED_FIELDS})
 
     def replace(self, **changes) -> SharedSettings:
-        """A copy with some fields changed (validated)."""
-        return dataclasses.replace(self, **changes)
+        """A copy with some fields changed (validated); new features without a new shape resize its inputs."""
+        return dataclasses.replace(self, **with_inputs(self.shape, changes))
 
     def to_dict(self) -> dict:
-        """Plain JSON-friendly dict of every field."""
-        d = dataclasses.asdict(self)
+        """Dict of every field: plain JSON-friendly values, except ``points`` (a Points value, or None)."""
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         d["shape"] = list(self.shape)
+        d["features"] = list(self.features)
         return d
 
     @property

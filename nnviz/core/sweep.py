@@ -193,9 +193,16 @@ def cell_config(base: TrainConfig, values: dict, seed: int | None = None, seed_k
     return seeded(base.replace(**changes), seed, seed_kind)
 
 
+def _data(config: TrainConfig) -> Dataset:
+    return _cached_data(*(getattr(config, name) for name in DATA_KEY))
+
+
+DATA_KEY = ("dataset", "n_samples", "noise", "data_seed", "test_fraction", "points", "keep_order", "features")
+
+
 @lru_cache(maxsize=8)
-def _data(dataset: str, n_samples: int, noise: float, data_seed: int, test_fraction: float) -> Dataset:
-    return Dataset.generate(dataset, n_samples, noise, data_seed, test_fraction)
+def _cached_data(*values) -> Dataset:
+    return Dataset.of(TrainConfig().replace(**dict(zip(DATA_KEY, values, strict=True))))
 
 
 @lru_cache(maxsize=8)
@@ -221,7 +228,7 @@ def run_cell(base: TrainConfig, values: dict, target: float | None = None, seed:
 def run_config(config: TrainConfig, target: float | None = None, should_stop: Callable[[], bool] | None = None,
                index: int = 0, history: bool = False) -> CellResult:
     """One run of ``config`` with the ordinary Trainer, summed up as a CellResult (values {}, seed 0)."""
-    data = _data(config.dataset, config.n_samples, config.noise, config.data_seed, config.test_fraction)
+    data = _data(config)
     trainer = Trainer(config, get_engine(config.engine), data=data,
                       initial_params=_weights(config.shape, config.init_seed, config.init), should_stop=should_stop)
     record = trainer.initial_record()
@@ -310,7 +317,7 @@ def run_job(job: Sequence[tuple[int, TrainConfig]], target: float | None = None,
         return [run_config(config, target, should_stop, index, history)]
     configs = [config for _, config in job]
     first = configs[0]
-    data = _data(first.dataset, first.n_samples, first.noise, first.data_seed, first.test_fraction)
+    data = _data(first)
     initial = [_weights(c.shape, c.init_seed, c.init) for c in configs]
     block = lockstep.train_block(configs, data, initial, target, history, should_stop)
     results = []

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from nnviz.core.datasets import DATASETS, Dataset, held_out_size
+from nnviz.core.datasets import CUSTOM, DATASETS, DEFAULT_FEATURES, Dataset, Points, feature_error, held_out_size
 from nnviz.core.network import ACTIVATIONS, INITS, Layout, accuracy, cost, init_params, l2_penalty, predict
 from nnviz.core.optimizers import (
     OPTIMIZERS,
@@ -63,13 +63,17 @@ class TrainConfig:
     """Every parameter of one training run; constructing an invalid one raises ValueError."""
 
     # data
-    dataset: str = "hard"  # one of DATASETS
-    n_samples: int = 1000  # 4 to 1,000,000 (a multiple of 4 for "hard")
-    noise: float = 0.1  # 0 to 1, in units of the data's spread (unused by "hard")
+    dataset: str = "hard"  # one of DATASETS, or "custom" (the user's points)
+    n_samples: int = 1000  # 4 to 1,000,000 (a multiple of 4 for "hard"); custom: the number of points
+    noise: float = 0.1  # 0 to 1, in units of the data's spread (unused by "hard" and custom)
     test_fraction: float = 0.0  # 0 to 0.9 held out as a test set
     data_seed: int = 1337  # 0 to 2³²−1
+    points: Points | None = None  # custom: the user's points (drawn or loaded); None for a generated set
+    keep_order: bool = False  # custom: keep the points' order (else shuffled once with data_seed)
     # network
-    shape: tuple[int, ...] = (2, 3, 4, 1)  # (2, h1, ..., hk, 1), every h from 1 to 256
+    features: tuple[str, ...] = DEFAULT_FEATURES  # the inputs the network sees (datasets.FEATURES)
+    shape: tuple[int, ...] = (2, 3, 4, 1)  # (inputs, h1, ..., hk, 1), every h from 1 to 256; the input size
+    #                                         is always the number of features
     activation: str = "relu"  # hidden layers: relu or tanh; the output is a sigmoid
     init_seed: int = 1234  # 0 to 2³²−1
     init: str = "notebook"  # initial weights: notebook N(0, 0.5), glorot or he (see network.INITS)
@@ -93,8 +97,7 @@ class TrainConfig:
 
     def __post_init__(self):
         object.__setattr__(self, "shape", tuple(self.shape))
-        _check_choice("dataset", self.dataset, tuple(DATASETS))
-        _check_int("n_samples", self.n_samples, 4, 1_000_000)
+        self._check_data()
         if self.dataset == "hard" and self.n_samples % 4:
             raise ValueError(f"n_samples={self.n_samples}: the 'hard' data set needs a multiple of 4")
         _check_float("noise", self.noise, "from 0 to 1", lambda v: 0 <= v <= 1)
@@ -125,28 +128,59 @@ class TrainConfig:
         if self.n_samples - held_out_size(self.n_samples, self.test_fraction) < 1:
             raise ValueError(f"test_fraction={self.test_fraction}: leaves no training sample")
 
+    def _check_data(self):
+        _check_choice("dataset", self.dataset, (*DATASETS, CUSTOM))
+        if self.dataset == CUSTOM:
+            if not isinstance(self.points, Points) or len(self.points) < 1:
+                raise ValueError("dataset=custom: needs points (draw them, or open a CSV file of at least one point)")
+            object.__setattr__(self, "n_samples", len(self.points))  # the points say how many there are
+            _check_int("n_samples", self.n_samples, 1, 1_000_000)
+        else:
+            object.__setattr__(self, "points", None)  # a generated set's points come from its settings
+            _check_int("n_samples", self.n_samples, 4, 1_000_000)
+        if not isinstance(self.keep_order, (bool, np.bool_)):
+            raise ValueError(f"keep_order={quoted(self.keep_order)}: must be true or false")
+        object.__setattr__(self, "keep_order", bool(self.keep_order))
+        features = tuple(self.features) if isinstance(self.features, (tuple, list)) else self.features
+        problem = feature_error(features)
+        if problem:
+            raise ValueError(problem)
+        object.__setattr__(self, "features", features)
+
     def _check_shape(self):
-        allowed = "(2, h1, ..., hk, 1) with every h an integer from 1 to 256"
+        inputs = len(self.features)
+        allowed = f"({inputs}, h1, ..., hk, 1) with every h an integer from 1 to 256"
+        if self.features != DEFAULT_FEATURES:
+            allowed += f": the network's {inputs} inputs are the features"
         s = self.shape
         if len(s) < 2 or any(isinstance(v, bool) or not isinstance(v, (int, np.integer)) for v in s):
             raise ValueError(f"shape={s}: must be {allowed}")
-        if s[0] != 2 or s[-1] != 1 or any(not 1 <= h <= 256 for h in s[1:-1]):
+        if s[0] != inputs or s[-1] != 1 or any(not 1 <= h <= 256 for h in s[1:-1]):
             raise ValueError(f"shape={','.join(map(str, s))}: must be {allowed}")
 
     def replace(self, **changes) -> TrainConfig:
-        """A copy with some fields changed (validated)."""
-        return dataclasses.replace(self, **changes)
+        """A copy with some fields changed (validated); new features without a new shape resize its inputs."""
+        return dataclasses.replace(self, **with_inputs(self.shape, changes))
 
     def to_dict(self) -> dict:
-        """Plain JSON-friendly dict of every field."""
-        d = dataclasses.asdict(self)
+        """Dict of every field: plain JSON-friendly values, except ``points`` (a Points value, or None)."""
+        d = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
         d["shape"] = list(self.shape)
+        d["features"] = list(self.features)
         return d
 
     def update_rule(self) -> UpdateRule:
         """The optimiser and its constants, as the engines take them."""
         return UpdateRule(self.optimizer, self.momentum, self.rho, self.epsilon, self.beta1, self.beta2,
                           self.update_order)
+
+
+def with_inputs(shape: tuple[int, ...], changes: dict) -> dict:
+    """``changes`` with the shape's input size following new ``features`` when they change and the shape does not
+    (the hidden layers stay)."""
+    if "features" in changes and "shape" not in changes and isinstance(changes["features"], (tuple, list)):
+        return {**changes, "shape": (len(changes["features"]), *shape[1:])}
+    return changes
 
 
 FIELDS = tuple(f.name for f in dataclasses.fields(TrainConfig))
@@ -276,10 +310,10 @@ class Trainer:
         if like is not None:
             data, initial_params, initial = like.data, like.initial_record().params, like.initial_evaluation
         if data is None:
-            data = Dataset.generate(config.dataset, config.n_samples, config.noise, config.data_seed,
-                                    config.test_fraction)
+            data = Dataset.of(config)
         self.data = data
-        self.X, self.y, self.X_test, self.y_test = data.X, data.y, data.X_test, data.y_test
+        # The network sees the points through the features: its inputs, not the (x1, x2) of the plane.
+        self.X, self.y, self.X_test, self.y_test = data.inputs, data.y, data.inputs_test, data.y_test
         self.theta = init_params(config.shape, config.init_seed, config.init) if initial_params is None \
             else np.array(initial_params, dtype=np.float64)
         self.layout = Layout(config.shape)
