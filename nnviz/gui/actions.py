@@ -61,6 +61,8 @@ class Actions:
         action("export_window_action", "The &window as PNG…")
         action("export_curves_action", "The c&urves as PNG…")
         action("export_map_action", "The decision &map as PNG…")
+        action("export_animation_action", "The training as an &animation…",
+               tip="The decision maps (and cost curves) of the shown runs over the epochs trained, as GIF, MP4 or WebM")
         # The view: the maps, the maps beside the selected run's network, or the network in their place.
         self.view_group = QActionGroup(window)
         for name, text, key, tip in (
@@ -98,7 +100,7 @@ class Actions:
         file_menu.addSeparator()
         self.export_menu = file_menu.addMenu("&Export")
         for act in (self.export_csv_action, self.export_settings_action, self.export_window_action,
-                    self.export_curves_action, self.export_map_action):
+                    self.export_curves_action, self.export_map_action, self.export_animation_action):
             self.export_menu.addAction(act)
         file_menu.addSeparator()
         file_menu.addAction(self.quit_action)

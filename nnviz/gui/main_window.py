@@ -31,6 +31,7 @@ from nnviz.core.seeds import SeedSettings
 from nnviz.core.training import TrainConfig
 from nnviz.gui import window_settings
 from nnviz.gui.actions import DEFAULT_SPEED, SPEEDS, Actions
+from nnviz.gui.animation_dialog import AnimationExport
 from nnviz.gui.boundary_view import BoundaryView
 from nnviz.gui.controller import Controller
 from nnviz.gui.controls import ParameterPanel
@@ -53,7 +54,7 @@ MINIMUM_SIZE = (900, 600)  # every label stays readable down to this size
 ACTION_NAMES = ("start_action", "step_action", "reset_action", "undo_action", "quit_action", "about_action",
                 "new_action", "open_action", "save_action", "save_as_action", "save_histories_action",
                 "export_csv_action", "export_settings_action", "export_window_action", "export_curves_action",
-                "export_map_action",
+                "export_map_action", "export_animation_action",
                 "view_maps_action", "view_both_action", "view_network_action", "view_landscape_action",
                 "update_sizes_action", "seeds_summary_action", "sweep_action")
 
@@ -88,6 +89,7 @@ class MainWindow(QMainWindow):
         self.controller = Controller(shared, specs, SPEEDS.get(speed, SPEEDS[DEFAULT_SPEED]), self, seeds)
         self.documents = Documents(self, self.controller, self.settings)
         self.sweeps = SweepTools(self)  # the sweep window of the selected run (one at a time)
+        self.animation = AnimationExport(self)  # File ▸ Export ▸ Animation…: its dialog and its rendering thread
         self.documents.sweep_doc, self.documents.restore_sweep = self.sweeps.to_doc, self.sweeps.restore
         self.documents.clear_sweep = self.sweeps.clear
         if not confirm:
@@ -131,6 +133,7 @@ class MainWindow(QMainWindow):
                 "export_curves_action": lambda: d.export_png_dialog("the curves", "curves.png",
                                                                      self.export_curves_to),
                 "export_map_action": lambda: d.export_map_dialog(self.boundary),
+                "export_animation_action": lambda: self.animation.open_dialog(),
                 "view_maps_action": lambda: self.set_view_mode("maps"),
                 "view_both_action": lambda: self.set_view_mode("both"),
                 "view_network_action": lambda: self.set_view_mode("network"),
@@ -395,6 +398,7 @@ class MainWindow(QMainWindow):
             return
         self.tools.close_finder()  # stops its pass
         self.sweeps.close_sweep()  # stops a sweep under way
+        self.animation.shutdown()  # stops an animation being rendered (nothing written)
         self.inside.landscape.shutdown()
         self.controller.shutdown()
         self.documents.wait_for_tasks()
