@@ -71,7 +71,7 @@ class Start:
 
     @property
     def layout(self) -> Layout:
-        return Layout(self.shared.shape)
+        return Layout(self.shared.shape, self.shared.features)
 
 
 def prepare(shared: SharedSettings, engine=None, data: Dataset | None = None, previous: Start | None = None,

@@ -190,6 +190,9 @@ FEATURES = {
     "sin(x2)": lambda x1, x2: np.sin(x2),
 }
 DEFAULT_FEATURES = ("x1", "x2")
+# How each feature is written for people.
+FEATURE_LABELS = {"x1": "x₁", "x2": "x₂", "x1^2": "x₁²", "x2^2": "x₂²", "x1*x2": "x₁x₂", "sin(x1)": "sin x₁",
+                  "sin(x2)": "sin x₂"}
 # Other spellings of the same features (spaces removed first): x1², x1**2, sin x1, sinx1, x2*x1 ...
 _FEATURE_ALIASES = {"x1²": "x1^2", "x2²": "x2^2", "x1**2": "x1^2", "x2**2": "x2^2", "x1x2": "x1*x2",
                     "x2*x1": "x1*x2", "x1·x2": "x1*x2", "sinx1": "sin(x1)", "sinx2": "sin(x2)"}
@@ -224,7 +227,8 @@ def parse_features(text: str) -> tuple[str, ...]:
 def canonical_features(features) -> tuple[str, ...]:
     """The features in FEATURES' order (the order of the network's inputs does not depend on how they were
     listed)."""
-    return tuple(name for name in FEATURES if name in set(features))
+    chosen = set(features)
+    return tuple(name for name in FEATURES if name in chosen)
 
 
 def expand(X: np.ndarray, features=DEFAULT_FEATURES, dtype=np.float64) -> np.ndarray:

@@ -32,13 +32,13 @@ class GridEvaluator:
         ``(x_min, x_max, y_min, y_max)`` of the area covered, with x_min < x_max and y_min < y_max.
     n : int
         Points per side, 2 to 2000.
-    features : sequence of str
+    features : sequence of str, optional
         The network's inputs (datasets.FEATURES) computed from each grid point's (x1, x2); layout.shape[0]
-        of them.
+        of them. Default: the layout's (``Layout.inputs``).
     """
 
     def __init__(self, layout: Layout, activation: str, extent: tuple[float, float, float, float], n: int = 200,
-                 features=DEFAULT_FEATURES):
+                 features=None):
         if activation not in ACTIVATIONS:
             raise ValueError(f"activation={activation!r}: allowed are {', '.join(ACTIVATIONS)}")
         if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 2 <= n <= 2000:
@@ -46,6 +46,7 @@ class GridEvaluator:
         x_min, x_max, y_min, y_max = (float(v) for v in extent)
         if not (np.isfinite([x_min, x_max, y_min, y_max]).all() and x_min < x_max and y_min < y_max):
             raise ValueError(f"extent={extent!r}: must be finite (x_min, x_max, y_min, y_max) with min < max")
+        features = layout.inputs if features is None else features
         problem = feature_error(tuple(features)) if isinstance(features, (tuple, list)) else feature_error(features)
         if problem or len(features) != layout.shape[0]:
             raise ValueError(problem or f"features={','.join(features)}: the network takes {layout.shape[0]} inputs")
@@ -102,6 +103,10 @@ class GridEvaluator:
         a += 1.0
         np.reciprocal(a, out=a)
         return self._image
+
+    def input_values(self) -> np.ndarray:
+        """The input units' values over the grid, (inputs, n, n) float32: x1, x2 or their features."""
+        return self._points.reshape(-1, self.n, self.n)
 
     def layer_outputs(self) -> list[np.ndarray]:
         """Every unit's output over the grid as the last call computed it (no second forward pass): one
@@ -164,9 +169,13 @@ def grid_probabilities(theta: np.ndarray, layout: Layout, activation: str, xs: n
             return None
         end = min(first + block, total)
         k = np.arange(first, end)
-        a = np.empty((2, end - first), dtype=np.float32)
-        np.take(x32, k % xs.size, out=a[0])
-        np.take(y32, k // xs.size, out=a[1])
+        if layout.inputs == DEFAULT_FEATURES:
+            a = np.empty((2, end - first), dtype=np.float32)
+            np.take(x32, k % xs.size, out=a[0])
+            np.take(y32, k // xs.size, out=a[1])
+        else:  # the network's inputs are features of the plane's (x1, x2)
+            plane = np.column_stack([xs[k % xs.size], ys[k // xs.size]])
+            a = np.ascontiguousarray(expand(plane, layout.inputs).T, dtype=np.float32)
         for layer, (w32, b32) in enumerate(zip(weights, biases, strict=True)):
             a = w32 @ a
             a += b32

@@ -69,9 +69,18 @@ def accuracy(probabilities: np.ndarray, y: np.ndarray) -> float:
 
 @dataclass(frozen=True)
 class Layout:
-    """Where each layer's weights and biases sit in the flat parameter vector."""
+    """Where each layer's weights and biases sit in the flat parameter vector, and what the input units are."""
 
-    shape: tuple[int, ...]  # units per layer, input first: (2, h1, ..., hk, 1)
+    shape: tuple[int, ...]  # units per layer, input first: (inputs, h1, ..., hk, 1)
+    # The input units' features (datasets.FEATURES), shape[0] of them; None: the plane's x1, x2 (or unnamed).
+    features: tuple[str, ...] | None = None
+
+    @property
+    def inputs(self) -> tuple[str, ...]:
+        """The input units' features: ``features``, or x1, x2 for a network of two unnamed inputs."""
+        if self.features is not None:
+            return self.features
+        return ("x1", "x2") if self.shape[0] == 2 else tuple(f"input {i + 1}" for i in range(self.shape[0]))
 
     @property
     def n_layers(self) -> int:

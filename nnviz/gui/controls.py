@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import random
 
-from PySide6.QtCore import QTimer, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from nnviz.core.datasets import DATASETS
+from nnviz.core.datasets import CUSTOM, DATASETS
 from nnviz.core.network import ACTIVATIONS, INITS
 from nnviz.core.text import FULL_BATCH
 from nnviz.core.training import MAX_SEED, TrainConfig, load_presets
+from nnviz.gui.data_controls import FeaturePicker, keep_order_box
 from nnviz.gui.fields import (  # noqa: F401  (ALLOWED: what each field accepts, re-exported)
     ALLOWED,
     NOISE_UNUSED,
@@ -56,6 +57,8 @@ COMMIT_DELAY_MS = 400  # a typed Data or Network value is committed this long af
 RESTART_FIELDS = ("n_samples", "noise", "test_fraction", "data_seed", "hidden", "init_seed")  # typing is debounced
 NOTEBOOK_GAMMA = 0.015  # the notebook's decay: γ given when the exponential schedule is chosen with γ = 0
 DEFAULT_BATCH = "32"  # the batch size shown when "full batch" is unticked and no other size was typed
+CUSTOM_SAMPLES = "The number of your points: draw or erase points, or open another file, to change it."
+CUSTOM_NOISE = "Not used by your own points: they are used as they are."
 
 
 class ParameterPanel(QWidget):
@@ -83,6 +86,7 @@ class ParameterPanel(QWidget):
         self._config: TrainConfig | None = TrainConfig()
         self._valid = self._config  # the last valid config: each field is checked against it
         self._engine = TrainConfig().engine  # not a field of the panel: kept from the config last set
+        self._points = None  # the user's points (drawn or loaded) the "custom" data set offers, from the last config
         self._errors: dict[str, str] = {}
         forms = FieldForms(self._on_text, self.flush, RESTART_FIELDS)
         self.fields: dict[str, TextField] = forms.fields
@@ -97,6 +101,9 @@ class ParameterPanel(QWidget):
         self.dataset = QComboBox()
         self.dataset.addItems(list(DATASETS))
         forms.add_widget(data, "data set", "dataset", self.dataset)
+        self.keep_order = keep_order_box()
+        self.keep_order.toggled.connect(self._on_choice)
+        data.addRow("", self.keep_order)
         forms.add_text(data, "samples", "n_samples", parse_int)
         forms.add_text(data, "noise", "noise", parse_float)
         forms.add_text(data, "test fraction", "test_fraction", parse_float)
@@ -107,6 +114,9 @@ class ParameterPanel(QWidget):
 
         # ---- Network
         network = forms.group(layout, "Network")
+        self.features = FeaturePicker()
+        self.features.changed.connect(self._on_choice)
+        network.addRow("inputs", self.features)
         layer_buttons = QWidget()
         buttons = QHBoxLayout(layer_buttons)
         buttons.setContentsMargins(0, 0, 0, 0)
@@ -166,7 +176,11 @@ class ParameterPanel(QWidget):
         self._loading = True
         self._engine = config.engine
         try:
+            self._points = config.points or self._points  # a generated set keeps the points offered as custom
+            self._offer_custom()
             self.dataset.setCurrentText(config.dataset)
+            self.keep_order.setChecked(config.keep_order)
+            self.features.set_features(config.features)
             self.activation.setCurrentText(config.activation)
             self.init.setCurrentText(config.init)
             for name in ("n_samples", "data_seed", "init_seed"):
@@ -250,7 +264,10 @@ class ParameterPanel(QWidget):
             self._commit()
 
     def _values(self) -> tuple[dict, dict[str, str]]:
-        values = {"dataset": self.dataset.currentText(), "activation": self.activation.currentText(),
+        dataset = self.dataset.currentText()
+        values = {"dataset": dataset, "points": self._points if dataset == CUSTOM else None,
+                  "keep_order": self.keep_order.isChecked(), "features": self.features.features(),
+                  "activation": self.activation.currentText(),
                   "init": self.init.currentText(), "schedule": self.schedule.currentText(),
                   "optimizer": self.optimizer.currentText(), "update_order": self.update_order.currentText(),
                   "engine": self._engine}
@@ -265,6 +282,8 @@ class ParameterPanel(QWidget):
                 errors[name] = refusal_reason(name, field.edit.text())
                 continue
             values["shape" if name == "hidden" else name] = value
+        if "shape" in values:  # the inputs are the features
+            values["shape"] = (len(values["features"]), *values["shape"][1:])
         return values, errors
 
     def _validate(self) -> None:
@@ -331,10 +350,32 @@ class ParameterPanel(QWidget):
                 self._loading = False
         self._settled()
 
+    def _offer_custom(self) -> None:
+        """The data set box offers "custom" while there are points of the user's."""
+        index = self.dataset.findText(CUSTOM)
+        if self._points is not None and index < 0:
+            self.dataset.addItem(CUSTOM)
+            self.dataset.setItemData(self.dataset.count() - 1, f"Your {len(self._points):,} points (drawn or "
+                                     "opened with File ▸ Open data…)", Qt.ItemDataRole.ToolTipRole)
+        elif self._points is None and index >= 0:
+            self.dataset.removeItem(index)
+
     def _show_noise(self) -> None:
-        """Noise does nothing for 'hard': the field is greyed and says why."""
+        """Noise does nothing for 'hard' and a user's points: the field is greyed and says why; a user's points
+        set the number of samples, and may keep their order."""
+        custom = self.dataset.currentText() == CUSTOM
+        self._forms["Data"].setRowVisible(self.keep_order, custom)
+        samples = self.fields["n_samples"]
+        samples.edit.setEnabled(not custom)
+        samples.edit.setToolTip(CUSTOM_SAMPLES if custom else samples.tip)
+        if custom and self._points is not None and not self._loading:
+            loading, self._loading = self._loading, True
+            try:
+                samples.edit.setText(str(len(self._points)))
+            finally:
+                self._loading = loading
         field = self.fields["noise"]
-        used = self.dataset.currentText() != "hard"
+        used = self.dataset.currentText() not in ("hard", CUSTOM)
         if not used and "noise" in self._errors:  # a refused noise would block in a field that cannot be edited
             loading, self._loading = self._loading, True
             try:
@@ -342,7 +383,7 @@ class ParameterPanel(QWidget):
             finally:
                 self._loading = loading
         field.edit.setEnabled(used)
-        field.edit.setToolTip(field.tip if used else NOISE_UNUSED)
+        field.edit.setToolTip(field.tip if used else CUSTOM_NOISE if custom else NOISE_UNUSED)
 
     def _on_preset(self, index: int) -> None:
         name = self.preset.itemData(index)

@@ -260,11 +260,11 @@ class InsideViews:
             return
         data = model.data
         if model.layout.size * min(len(data.X), MEASURE_POINTS) <= SYNC_HEALTH_WORK:
-            self._on_measured(key, measure(params, model.layout, model.shared.activation, data.X, data.y,
+            self._on_measured(key, measure(params, model.layout, model.shared.activation, data.inputs, data.y,
                                            MEASURE_POINTS))
             return
         self._health_asked = key
-        self.probe.request(key, params, model.layout, model.shared.activation, data.X, data.y)
+        self.probe.request(key, params, model.layout, model.shared.activation, data.inputs, data.y)
 
     def _on_measured(self, key, health) -> None:
         if key == self._health_asked:

@@ -11,6 +11,7 @@ from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetricsF, QPainter, QPen
 from PySide6.QtWidgets import QToolTip, QWidget
 
+from nnviz.core.datasets import DEFAULT_FEATURES, FEATURE_LABELS
 from nnviz.core.grid import GridEvaluator, operations_per_point
 from nnviz.core.health import Health, percent
 from nnviz.core.network import Layout
@@ -63,20 +64,22 @@ def layer_name(layer: int, layers: int) -> str:
     return "inputs" if layer == 0 else "output" if layer == layers - 1 else f"hidden layer {layer}"
 
 
-def unit_name(layer: int, unit: int, shape: tuple[int, ...]) -> str:
-    """What a unit is called in read-outs; units are numbered from 1 ('hidden layer 2, unit 3 of 8')."""
+def unit_name(layer: int, unit: int, shape: tuple[int, ...], inputs: tuple[str, ...] = DEFAULT_FEATURES) -> str:
+    """What a unit is called in read-outs; units are numbered from 1 ('hidden layer 2, unit 3 of 8'); an input by
+    its feature ('input x₁²')."""
     if layer == 0:
-        return f"input x{'₁₂'[unit]}"
+        return f"input {FEATURE_LABELS.get(inputs[unit], inputs[unit])}"
     if layer == len(shape) - 1:
         return "output"
     return f"hidden layer {layer}, unit {unit + 1} of {shape[layer]}"
 
 
 def unit_text(layer: int, unit: int, shape: tuple[int, ...], bias: float | None, activation: str,
-              health: Health | None, value: float, x1: float, x2: float) -> str:
+              health: Health | None, value: float, x1: float, x2: float,
+              inputs: tuple[str, ...] = DEFAULT_FEATURES) -> str:
     """The read-out of a unit: its name, bias, the share of the data it is active (or saturated) on, and its
     value at (x1, x2)."""
-    parts = [unit_name(layer, unit, shape)]
+    parts = [unit_name(layer, unit, shape, inputs)]
     if bias is not None:
         parts.append(f"bias {bias:.4g}")
     if layer == len(shape) - 1:
@@ -97,9 +100,9 @@ def unit_text(layer: int, unit: int, shape: tuple[int, ...], bias: float | None,
     return " · ".join(parts)
 
 
-def line_text(lines: Lines, index: int, shape: tuple[int, ...]) -> str:
+def line_text(lines: Lines, index: int, shape: tuple[int, ...], inputs: tuple[str, ...] = DEFAULT_FEATURES) -> str:
     layer, source, target = (int(v) for v in lines.source[index])
-    return (f"weight {unit_name(layer, source, shape)} → {unit_name(layer + 1, target, shape)}: "
+    return (f"weight {unit_name(layer, source, shape, inputs)} → {unit_name(layer + 1, target, shape)}: "
             f"{lines.weight[index]:.4g}")
 
 
@@ -114,6 +117,7 @@ class Column:
     biases: np.ndarray | None  # (m,) the shown units' biases (None for the inputs)
     bias_max: float  # the layer's largest |b|
     note: str  # under the column: which units are shown
+    labels: tuple[str, ...] = ()  # the inputs' names (x₁, x₂ or their features), for the input column
 
 
 def cells_for(layout: Layout, work: float, cells: tuple[int, int]) -> int:
@@ -135,24 +139,23 @@ def grid_values(evaluator: GridEvaluator, params: np.ndarray) -> list[np.ndarray
     """Every column's values over the evaluator's grid, (units, n, n) float32 each: the inputs, then every
     layer's outputs from the one call."""
     evaluator(params)
-    n = evaluator.n
-    inputs = np.empty((2, n, n), dtype=np.float32)
-    inputs[0] = evaluator.xs[None, :]
-    inputs[1] = evaluator.ys[:, None]
-    return [inputs, *evaluator.layer_outputs()]
+    return [evaluator.input_values(), *evaluator.layer_outputs()]
 
 
 def column_scale(layer: int, values: np.ndarray, activation: str, layers: int, extent) -> Scale:
-    """Inputs: ±their largest |x|; tanh: −1..1; relu: 0..the layer's max over the grid; output: p 0..1."""
+    """Inputs: ±their largest |x| (a feature larger than the plane, e.g. x₁²: ±its largest value over the grid);
+    tanh: −1..1; relu: 0..the layer's max over the grid; output: p 0..1."""
     if layer == 0:
-        return diverging(max(abs(v) for v in extent))
+        plane = max(abs(v) for v in extent)
+        largest = float(np.abs(values).max()) if values.size else 0.0
+        return diverging(largest if largest > plane else plane)
     if layer == layers - 1:
         return probability()
     return diverging(1.0) if activation == "tanh" else sequential(float(values.max()))
 
 
 def build_columns(values: list[np.ndarray], views, shape: tuple[int, ...], activation: str, extent,
-                  show_all: bool) -> list[Column]:
+                  show_all: bool, inputs: tuple[str, ...] = DEFAULT_FEATURES) -> list[Column]:
     """The columns of a frame: layers wider than TOP_K ordered by their outgoing weights' norm, cut to the
     top TOP_K unless ``show_all``; one lookup-table operation per layer makes the shown units' images."""
     layers = len(shape)
@@ -171,7 +174,8 @@ def build_columns(values: list[np.ndarray], views, shape: tuple[int, ...], activ
         if layer > 0:
             b = views[layer - 1][1]
             biases, bias_max = b[units], float(np.max(np.abs(b)))
-        columns.append(Column(layer, units, scale, scale.images(grid[units]), biases, bias_max, note))
+        labels = tuple(FEATURE_LABELS.get(name, name) for name in inputs) if layer == 0 else ()
+        columns.append(Column(layer, units, scale, scale.images(grid[units]), biases, bias_max, note, labels))
     return columns
 
 
@@ -289,7 +293,7 @@ def draw_units(painter: QPainter, columns: list[Column], plan: Plan) -> None:
                                  QColor(POSITIVE_WEIGHT if bias >= 0 else NEGATIVE_WEIGHT))
             label = None
             if column.layer == 0:
-                label = ("x₁", "x₂")[int(column.units[k])]
+                label = column.labels[int(column.units[k])]
             elif side >= 44 and column.biases is not None:
                 label = f"b {float(column.biases[k]):.2g}"
             if label and side >= 22:

@@ -9,6 +9,7 @@ from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import QColor, QFontMetricsF, QImage, QPainter, QPen
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
+from nnviz.core.datasets import FEATURE_LABELS
 from nnviz.core.grid import GridEvaluator
 from nnviz.gui.map_drawing import Frame, class_sprites, draw_axes, draw_vertical, pixel_font
 from nnviz.gui.map_shared import BACKGROUND, FOREGROUND, MapPoints, fit_extent, nice_ticks, tick_label
@@ -62,9 +63,11 @@ class LargeUnit:
         cols = np.flatnonzero((ev.xs >= x0) & (ev.xs <= x1))
         inside = outputs[layer][:, rows][:, :, cols] if len(rows) and len(cols) else outputs[layer]
         scale = column_scale(layer, inside, activation, layers, extent)
-        label = ("x₁", "x₂")[unit] if layer == 0 else "P(class 1)" if layer == layers - 1 else f"{activation} output"
+        label = "P(class 1)" if layer == layers - 1 else f"{activation} output"
+        if layer == 0:
+            label = FEATURE_LABELS.get(layout.inputs[unit], layout.inputs[unit])
         self.page.map.show_values(outputs[layer][unit].copy(), ev.xs, ev.ys, scale, ev.extent, label)
-        name = unit_name(layer, unit, layout.shape)
+        name = unit_name(layer, unit, layout.shape, layout.inputs)
         self.page.set_title(f"{name} — {title}" if title else name)
 
     def values(self) -> np.ndarray | None:

@@ -302,7 +302,8 @@ class NetworkView(QWidget):
             return
         params, layout, activation = self._model
         views = layout.views(params)
-        columns = build_columns(self._outputs, views, layout.shape, activation, self._extent, self.show_all)
+        columns = build_columns(self._outputs, views, layout.shape, activation, self._extent, self.show_all,
+                                layout.inputs)
         plan = self._replan(columns)
         lines = select_lines([w for w, _ in views], [c.units for c in columns], list(plan.slots), plan.side)
         self.canvas.show_frame(columns, plan, lines)
@@ -346,12 +347,12 @@ class NetworkView(QWidget):
             return self._unit_text(layer, unit, float(self._outputs[layer][unit, i, j]),
                                    self._evaluator.xs[j], self._evaluator.ys[i])
         line = nearest_line(self.canvas.lines, pos.x(), pos.y())
-        return "" if line is None else line_text(self.canvas.lines, line, self._model[1].shape)
+        return "" if line is None else line_text(self.canvas.lines, line, self._model[1].shape, self._model[1].inputs)
 
     def _unit_text(self, layer: int, unit: int, value: float, x1: float, x2: float) -> str:
         params, layout, activation = self._model
         bias = float(layout.views(params)[layer - 1][1][unit]) if layer > 0 else None
-        return unit_text(layer, unit, layout.shape, bias, activation, self._health, value, x1, x2)
+        return unit_text(layer, unit, layout.shape, bias, activation, self._health, value, x1, x2, layout.inputs)
 
     def _canvas_hover(self, pos: QPointF | None) -> None:
         self._hover = pos

@@ -210,8 +210,9 @@ def checked_config(values: dict, errors: dict[str, str], base: TrainConfig,
         field = "hidden" if name == "shape" else name
         if field in errors or field not in texts:  # the choices of a combo box are all valid
             continue
+        together = {"features": values["features"]} if name == "shape" and "features" in values else {}
         try:
-            base.replace(**{name: value})
+            base.replace(**{name: value, **together})  # the shape's inputs follow the features
         except ValueError as exc:
             if is_range_error(str(exc)):  # a rule between fields is checked below, on all the values
                 errors[field] = refusal_reason(field, texts[field], str(exc))

@@ -1,0 +1,80 @@
+"""The panel's controls for the network's inputs (the feature picker) and a user's own points (keep their order).
+
+``FeaturePicker`` shows one toggle button per input feature (x₁, x₂, x₁², x₂², x₁x₂, sin x₁, sin x₂); at least one
+stays on. ``changed()`` is emitted when the user toggles one; ``set_features`` shows a choice without emitting.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QCheckBox, QGridLayout, QToolButton, QWidget
+
+from nnviz.core.datasets import DEFAULT_FEATURES, FEATURE_LABELS, FEATURES, canonical_features
+
+FEATURES_TIP = ("The inputs the network sees of each point (x₁, x₂): the first layer has one unit per input.\n"
+                "x₁² and x₂² let one unit draw a circle, x₁x₂ separates the quadrants of XOR, sin x₁ and sin x₂ a\n"
+                "wave: a feature can replace a hidden layer. The maps stay over the (x₁, x₂) plane.\n"
+                "At least one input stays on. Changing them restarts every run from new initial weights.")
+KEEP_ORDER_TIP = ("Keep your points in their own order (as drawn, or as the file lists them).\n"
+                  "Off: they are shuffled once with the data seed, as the notebook shuffles its data\n"
+                  "(numpy's RandomState(data seed).permutation), so that mini-batches mix the classes.")
+COLUMNS = 4  # buttons per row
+
+
+class FeaturePicker(QWidget):
+    """Toggle buttons choosing the network's input features; ``features()`` in FEATURES' order."""
+
+    changed = Signal()  # the user toggled a feature
+
+    def __init__(self, parent=None):
+        super().__init__(parent)
+        grid = QGridLayout(self)
+        grid.setContentsMargins(0, 0, 0, 0)
+        grid.setHorizontalSpacing(2)
+        grid.setVerticalSpacing(2)
+        self.buttons: dict[str, QToolButton] = {}
+        for i, name in enumerate(FEATURES):
+            button = QToolButton()
+            button.setText(FEATURE_LABELS[name])
+            button.setCheckable(True)
+            button.setObjectName(f"feature {name}")
+            button.setToolTip(f"Input {FEATURE_LABELS[name]}: on or off.\n{FEATURES_TIP}")
+            button.setAutoRaise(False)
+            button.toggled.connect(lambda on, n=name: self._on_toggled(n, on))
+            grid.addWidget(button, i // COLUMNS, i % COLUMNS)
+            self.buttons[name] = button
+        self.setToolTip(FEATURES_TIP)
+        self._loading = False
+        self.set_features(DEFAULT_FEATURES)
+
+    def features(self) -> tuple[str, ...]:
+        return canonical_features(name for name, button in self.buttons.items() if button.isChecked())
+
+    def set_features(self, features) -> None:
+        """Show ``features`` (no ``changed``)."""
+        self._loading = True
+        try:
+            for name, button in self.buttons.items():
+                button.setChecked(name in set(features))
+        finally:
+            self._loading = False
+
+    def _on_toggled(self, name: str, on: bool) -> None:
+        if self._loading:
+            return
+        if not on and not self.features():  # the last input cannot go: the network needs one
+            self._loading = True
+            try:
+                self.buttons[name].setChecked(True)
+            finally:
+                self._loading = False
+            return
+        self.changed.emit()
+
+
+def keep_order_box() -> QCheckBox:
+    """The "keep their order" check box of a user's points."""
+    box = QCheckBox("keep their order")
+    box.setObjectName("keep_order")
+    box.setToolTip(KEEP_ORDER_TIP)
+    return box
