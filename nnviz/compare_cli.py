@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import sys
 import time
+from pathlib import Path
 
 from nnviz import interrupts
 from nnviz.core.comparison import NOTEBOOK_PRESETS, PALETTE, SHARED_FIELDS, Comparison, RunSpec, SharedSettings
+from nnviz.core.datasets import CUSTOM
 from nnviz.core.files import settings_csv
 from nnviz.core.seeds import SeedCurves, SeedSettings, run_seed_configs, seed_columns, summarize, summary_table
 from nnviz.core.session import SessionError, comparison_csv, load_session, seeds_csv
@@ -22,14 +24,19 @@ from nnviz.options import (
     Parser,
     Progress,
     UsageError,
+    add_data_options,
+    check_data,
     check_output_path,
     config_from_args,
     explicit_options,
     final_warnings,
+    fit_inputs,
     integer_in,
+    load_data,
     one_of,
     positive_number,
     print_warnings,
+    settings_for_csv,
     usage_error,
     write_output,
 )
@@ -91,9 +98,11 @@ def _session_runs(path: str) -> tuple[SharedSettings, list[RunSpec]]:
 
 
 def comparison_from_args(args) -> tuple[SharedSettings, list[RunSpec]]:
-    """Shared settings and runs from parsed options; raises UsageError naming the option and the range."""
+    """Shared settings and runs from parsed options (the points of --data-csv read first, see options.load_data);
+    raises UsageError naming the option and the range."""
     if args.presets is not None and args.session is not None:
         raise UsageError("give either --presets or --session, not both")
+    load_data(args)
     explicit = explicit_options(args, SHARED_OPTIONS)
     training = explicit_options(args, RUN_OPTIONS)
     if args.session is None and args.presets is None and training:
@@ -106,10 +115,14 @@ def comparison_from_args(args) -> tuple[SharedSettings, list[RunSpec]]:
         shared, runs = _session_runs(args.session)
     else:
         shared, runs = _preset_runs(",".join(NOTEBOOK_PRESETS) if args.presets is None else args.presets, explicit)
+    explicit = fit_inputs(explicit, shared.features, shared.shape)  # a session's features, or --features
+    if explicit.get("dataset") == CUSTOM and "points" not in explicit and shared.points is None:
+        raise UsageError("--dataset custom: give your points with --data-csv PATH")
     try:
         shared = shared.replace(**explicit)
     except ValueError as exc:
         raise usage_error(exc, explicit) from None
+    check_data(shared, explicit)
     if training:
         if training.get("gamma", 0) > 0 and "schedule" not in training:
             training["schedule"] = "exponential"
@@ -158,6 +171,7 @@ def build_parser() -> Parser:
                      description="Train several runs from the same initial weights on the same data, one epoch "
                                  "of each in turn, and write their histories as one long-form CSV.")
     add_comparison_options(parser)
+    add_data_options(parser, " (shared by all runs; with --session: instead of its own)")
     parser.add_argument("--csv", help="write the runs' per-epoch records to PATH ('-' for stdout), one row per run "
                         "and epoch: run,epoch,cost,accuracy,learning_rate,updates,samples,elapsed_s[,test_cost,"
                         "test_accuracy]; with --seeds one row per run, seed and epoch: run,seed,epoch,... (elapsed_s "
@@ -175,7 +189,8 @@ def build_parser() -> Parser:
                         help="with --seeds: threads training the seeds, 1 to 256 (default: one per core)")
     parser.add_argument("--settings-csv", metavar="PATH", help="write every run's settings to PATH ('-' for "
                         "stdout), one row per run: name,colour,visible, its training settings (optimizer included), "
-                        "then the shared data and network settings")
+                        "then the shared data and network settings (your own points as the file's name and their "
+                        "count, the features as x1,x2,...)")
     return parser
 
 
@@ -228,10 +243,10 @@ def seed_curves(comparison: Comparison, trained: dict[int, list]) -> dict[str, S
 def compare_command(argv: list[str]) -> int:
     """`nnviz compare ARGV`; returns the exit status, raises UsageError on bad options or a bad session."""
     args = build_parser().parse_args(argv)
-    shared, runs = comparison_from_args(args)
     seeds = seeds_from_args(args)
     check_output_path("--csv", args.csv)
     check_output_path("--settings-csv", args.settings_csv)
+    shared, runs = comparison_from_args(args)
 
     comparison = Comparison(shared, runs)
     print_warnings(PROG, comparison.start.warnings())  # once: every run starts from the same weights
@@ -245,8 +260,10 @@ def compare_command(argv: list[str]) -> int:
         table = comparison_csv(comparison.histories(), comparison.has_test)
     if args.csv and not write_output(args.csv, table, PROG):
         return EXIT_FAILED
+    data_name = Path(args.data_csv).name if args.data_csv is not None else None
     if args.settings_csv and not write_output(args.settings_csv, settings_csv(
-            comparison.shared.to_dict(), [spec.to_dict() for spec in comparison.specs()]), PROG):
+            settings_for_csv(comparison.shared.to_dict(), data_name), [spec.to_dict() for spec in comparison.specs()]),
+            PROG):
         return EXIT_FAILED
     for run in comparison:
         print_warnings(PROG, final_warnings(comparison, run), f"run {quoted(run.spec.name)}")

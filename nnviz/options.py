@@ -12,11 +12,13 @@ import sys
 import time
 from pathlib import Path
 
-from nnviz.core.datasets import DATASETS
+from nnviz import interrupts
+from nnviz.core.datasets import CUSTOM, DATASETS, DEFAULT_FEATURES, FEATURES, parse_features
 from nnviz.core.files import WriteError, write_atomic
 from nnviz.core.health import new_warnings
 from nnviz.core.network import ACTIVATIONS
 from nnviz.core.optimizers import OPTIMIZERS, SCHEDULES, UPDATE_ORDERS
+from nnviz.core.points_csv import PointsError, read_points, rescaled
 from nnviz.core.text import FULL_BATCH, quoted, short_setting_message, shorten
 from nnviz.core.training import ENGINES, TrainConfig, load_presets
 from nnviz.interrupts import EXIT_INTERRUPTED  # noqa: F401 (re-exported: 130, Ctrl-C)
@@ -55,15 +57,29 @@ def _number(kind, allowed):
     return parse
 
 
+def _allowed_shape(features=DEFAULT_FEATURES) -> str:
+    inputs = len(features)
+    first = "2" if inputs == 2 else f"2 or {inputs} (the inputs follow the {inputs} features {','.join(features)})"
+    return f"comma-separated layer sizes starting with {first} and ending with 1, hidden sizes 1 to 256, e.g. 2,3,4,1"
+
+
 def _shape(text):
-    allowed = "comma-separated layer sizes starting with 2 and ending with 1, hidden sizes 1 to 256, e.g. 2,3,4,1"
     try:
         shape = tuple(int(part) for part in text.split(","))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{quoted(text)} is not a shape; allowed: {allowed}") from None
-    if len(shape) < 2 or shape[0] != 2 or shape[-1] != 1 or any(not 1 <= h <= 256 for h in shape[1:-1]):
-        raise argparse.ArgumentTypeError(f"{quoted(text)}; allowed: {allowed}")
+        raise argparse.ArgumentTypeError(f"{quoted(text)} is not a shape; allowed: {_allowed_shape()}") from None
+    # The first number is checked against the features later (fit_inputs): here only that it could be an input count.
+    if len(shape) < 2 or not 1 <= shape[0] <= len(FEATURES) or shape[-1] != 1 \
+            or any(not 1 <= h <= 256 for h in shape[1:-1]):
+        raise argparse.ArgumentTypeError(f"{quoted(text)}; allowed: {_allowed_shape()}")
     return shape
+
+
+def _features(text):
+    try:
+        return parse_features(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("features: ")) from None
 
 
 def _batch_size(text):
@@ -74,12 +90,13 @@ def _batch_size(text):
 
 # option, TrainConfig field, parser, help (with the allowed range)
 TRAINING_OPTIONS = [
-    ("--dataset", "dataset", str, f"data set: {', '.join(DATASETS)}"),
+    ("--dataset", "dataset", str, f"data set: {', '.join(DATASETS)} (your own points: --data-csv)"),
     ("--samples", "n_samples", _number(int, "an integer from 4 to 1,000,000"),
      "number of points, 4 to 1,000,000 (a multiple of 4 for 'hard')"),
     ("--noise", "noise", _number(float, "0 to 1"), "noise in units of the data's spread, 0 to 1 (unused by 'hard')"),
     ("--test-fraction", "test_fraction", _number(float, "0 to 0.9"), "fraction held out as a test set, 0 to 0.9"),
-    ("--shape", "shape", _shape, "layer sizes, e.g. 2,3,4,1 (input 2, output 1, hidden 1 to 256)"),
+    ("--shape", "shape", _shape, "layer sizes, e.g. 2,3,4,1 (input 2, output 1, hidden 1 to 256; with --features "
+     "the inputs follow the features: 2,8,1 and 3,8,1 with three features both mean 3 inputs, 8 hidden, 1 output)"),
     ("--activation", "activation", str, f"hidden activation: {', '.join(ACTIVATIONS)}"),
     ("--alpha", "learning_rate", _number(float, "a finite number > 0"), "learning rate α > 0"),
     ("--batch-size", "batch_size", _batch_size, "mini-batch size ≥ 1 (1 = per-sample SGD, 'full' = full batch)"),
@@ -110,7 +127,13 @@ TRAINING_OPTIONS = [
      "default); glorot N(0, 2/(fan_in+fan_out)), biases 0; he N(0, 2/fan_in), biases 0 (these two: variances)"),
     ("--engine", "engine", str, f"training engine: {', '.join(ENGINES)} (default compiled)"),
 ]
-OPTION_OF_FIELD = {field: option for option, field, _, _ in TRAINING_OPTIONS}
+# The data and input options of `train`, `compare`, `sweep` and the window (add_data_options), by field: set on the
+# parsed arguments by load_data (points, dataset) or argparse (keep_order, features), None when not given.
+DATA_FIELDS = ("points", "keep_order", "features")
+FEATURES_HELP = (f"the network's inputs, comma-separated, from {', '.join(FEATURES)} (default x1,x2; x1², x1x2, "
+                 "sin x1 ... also accepted); the first layer has one input per feature, listed in this order")
+OPTION_OF_FIELD = {field: option for option, field, _, _ in TRAINING_OPTIONS} | {
+    "points": "--data-csv", "keep_order": "--keep-order", "features": "--features"}
 
 
 def usage_error(exc: ValueError, values: dict | None = None) -> UsageError:
@@ -124,32 +147,134 @@ def usage_error(exc: ValueError, values: dict | None = None) -> UsageError:
 
 
 def add_training_options(parser: argparse.ArgumentParser) -> None:
-    """The options that build a TrainConfig, shared by `train` and the window."""
+    """The options that build a TrainConfig, shared by `train`, `sweep`, `lr-find` and the window."""
     presets = load_presets()
     parser.add_argument("--preset", choices=list(presets), help="start from a preset of the notebook (default sgd)")
     for option, field, kind, text in TRAINING_OPTIONS:
         parser.add_argument(option, dest=field, type=kind, default=None, help=text)
 
 
+def add_data_options(parser: argparse.ArgumentParser, suffix: str = "") -> None:
+    """--data-csv, --keep-order, --rescale and --features (`train`, `compare`, `sweep` and the window); ``suffix``
+    ends each help text (e.g. " (shared by all runs)")."""
+    parser.add_argument("--data-csv", metavar="PATH", help="train on your own points: a CSV file of two feature "
+                        "columns and a label column (two distinct values, mapped to 0 and 1 in sorted order), with "
+                        "or without a header, separated by commas, semicolons or tabs; up to 1,000,000 points. They "
+                        "are shuffled once with --data-seed (numpy's RandomState(seed).permutation), then a "
+                        "--test-fraction is held out" + suffix)
+    parser.add_argument("--keep-order", action="store_const", const=True, default=None,
+                        help="with custom points: keep the file's order instead of shuffling it" + suffix)
+    parser.add_argument("--rescale", action="store_true",
+                        help="with --data-csv: rescale the points as the notebook rescales its data: each feature "
+                        "minus its mean, divided by its variance (not the standard deviation); off by default")
+    parser.add_argument("--features", dest="features", type=_features, default=None, help=FEATURES_HELP + suffix)
+
+
+def load_data(args: argparse.Namespace) -> None:
+    """Read the points of --data-csv (once; a bar on a terminal, Ctrl-C stops at once: KeyboardInterrupt), rescaled
+    with --rescale, into ``args.points``, and make ``args.dataset`` custom. Nothing without --data-csv.
+
+    Raises UsageError with the reader's one-line message (the file, line and column) or for options that
+    contradict the file (--dataset, --samples, --rescale alone).
+    """
+    path = getattr(args, "data_csv", None)
+    if path is None:
+        if getattr(args, "rescale", False):
+            raise UsageError("--rescale: only with --data-csv PATH (it rescales the file's points)")
+        return
+    if getattr(args, "points", None) is not None:  # loaded already
+        return
+    if args.dataset is not None:
+        raise UsageError(f"--dataset {shorten(args.dataset, 40)}: not with --data-csv (the file's points are the data)")
+    if args.n_samples is not None:
+        raise UsageError("--samples: not with --data-csv (every point of the file is used)")
+    progress = FractionProgress(f"reading {shorten(Path(path).name, 60)}")
+    try:
+        with interrupts.raising():
+            points = read_points(path, progress=progress)
+    except PointsError as exc:
+        raise UsageError(f"--data-csv {exc}") from None
+    finally:
+        progress.close()
+    if args.rescale:
+        try:
+            points = rescaled(points)
+        except ValueError as exc:
+            raise UsageError(f"--rescale: {exc}") from None
+    args.points, args.dataset = points, CUSTOM
+
+
 def explicit_options(args: argparse.Namespace, options=TRAINING_OPTIONS) -> dict:
-    """The TrainConfig fields given on the command line, by field name."""
-    return {field: getattr(args, field) for _, field, _, _ in options if getattr(args, field, None) is not None}
+    """The TrainConfig fields given on the command line, by field name; with the data options among ``options``
+    (--dataset), also those of add_data_options (the points once load_data has read them)."""
+    fields = [field for _, field, _, _ in options]
+    if "dataset" in fields:
+        fields += DATA_FIELDS
+    return {field: getattr(args, field) for field in fields if getattr(args, field, None) is not None}
+
+
+def fit_inputs(explicit: dict, features, shape) -> dict:
+    """``explicit`` options changing settings of ``features`` and ``shape``, with the network's input count following
+    the features: --shape's first number may be 2 (the hidden layers are taken, the inputs follow the features)
+    or the number of features; new features without --shape keep the hidden layers of ``shape``.
+
+    Raises UsageError for a --shape whose first number is neither.
+    """
+    features = explicit.get("features", features)
+    inputs = len(features)
+    if "shape" in explicit:
+        given = explicit["shape"]
+        if given[0] == inputs:
+            return explicit
+        if given[0] != 2:
+            raise UsageError(f"--shape: {quoted(','.join(map(str, given)))}; allowed: {_allowed_shape(features)}")
+        return {**explicit, "shape": (inputs, *given[1:])}
+    if "features" in explicit:
+        return {**explicit, "shape": (inputs, *shape[1:])}
+    return explicit
+
+
+def check_data(settings, explicit: dict) -> None:
+    """Refuse --keep-order for a generated data set and a custom data set without points, in one line."""
+    if settings.dataset != CUSTOM and explicit.get("keep_order"):
+        raise UsageError("--keep-order: only with your own points (--data-csv PATH, or a session that holds them)")
 
 
 def config_from_args(args: argparse.Namespace, default_preset: str = "sgd") -> TrainConfig:
-    """TrainConfig from parsed options: the preset's values, overridden by explicit options.
+    """TrainConfig from parsed options: the preset's values, overridden by explicit options (the points of
+    --data-csv read first, see load_data).
 
     Raises UsageError naming the option, the value and the allowed range.
     """
+    load_data(args)
     values = dict(load_presets()[args.preset or default_preset])
-    explicit = explicit_options(args)
+    defaults = TrainConfig()
+    explicit = fit_inputs(explicit_options(args), values.get("features", defaults.features),
+                          tuple(values.get("shape", defaults.shape)))
     values.update(explicit)
     if explicit.get("gamma", 0) > 0 and "schedule" not in explicit:
         values["schedule"] = "exponential"
+    if values.get("dataset") == CUSTOM and values.get("points") is None:
+        raise UsageError("--dataset custom: give your points with --data-csv PATH")
     try:
-        return TrainConfig(**values)
+        config = TrainConfig(**values)
     except ValueError as exc:
         raise usage_error(exc, values) from None
+    check_data(config, explicit)
+    return config
+
+
+def settings_for_csv(settings: dict, data_name: str | None = None) -> dict:
+    """Settings (``to_dict()``) as a settings CSV shows them: custom points as their file's name and their count
+    (never the points themselves), the features as ``x1,x2,...``."""
+    shown = dict(settings)
+    if "points" in shown:
+        points = shown["points"]
+        count = "" if points is None else f"{len(points):,} points"
+        shown["points"] = f"{data_name} ({count})" if data_name and count else count
+    if "features" in shown:
+        shown["features"] = ",".join(shown["features"])
+    return shown
 
 
 def check_output_path(option: str, path: str | None) -> None:
@@ -286,6 +411,19 @@ class CountProgress(TerminalBar):
         if self.due(self.done >= self.total):
             left = (time.perf_counter() - self.start) / self.done * (self.total - self.done)
             self.draw(self.done / max(self.total, 1), f"{self.what} {self.done}/{self.total}, {left:.0f} s left ")
+
+
+class FractionProgress(TerminalBar):
+    """A task measured as the fraction done (e.g. of a file read): percent and the time left."""
+
+    def __init__(self, what: str, stream=None):
+        super().__init__(stream)
+        self.what = what
+
+    def __call__(self, fraction: float) -> None:
+        if self.due(fraction >= 1) and fraction > 0:
+            left = (time.perf_counter() - self.start) * (1 - fraction) / fraction
+            self.draw(fraction, f"{self.what} {fraction:.0%}, {left:.0f} s left ")
 
 
 def positive_number(allowed: str):

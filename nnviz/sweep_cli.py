@@ -23,6 +23,7 @@ from nnviz.options import (
     CountProgress,
     Parser,
     UsageError,
+    add_data_options,
     add_training_options,
     check_output_path,
     config_from_args,
@@ -56,6 +57,7 @@ def build_parser() -> Parser:
                     "hyper-parameters (× seeds), every cell from the shared start, and write one CSV row per cell "
                     "and seed.")
     add_training_options(parser)
+    add_data_options(parser)
     axis_help = ("NAME=LOW:HIGH:lin|log:COUNT, NAME one of learning_rate, momentum, rho, beta1, beta2, epsilon, "
                  "batch_size, gamma, l2, epochs; COUNT 1 to 64 (batch_size and epochs are rounded to integers, "
                  "duplicates dropped)")
@@ -97,7 +99,6 @@ def axes_from_args(args) -> list[Axis]:
 def sweep_command(argv: list[str]) -> int:
     """`nnviz sweep ARGV`; returns the exit status, raises UsageError on bad options or a malformed axis."""
     args = build_parser().parse_args(argv)
-    base = config_from_args(args)
     axes = axes_from_args(args)
     check_output_path("--csv", args.csv)
     if args.scheduler is not None:
@@ -110,6 +111,7 @@ def sweep_command(argv: list[str]) -> int:
     if args.png == "-":
         raise UsageError("--png -: give a file name (a picture is not written to stdout)")
     check_output_path("--png", args.png)
+    base = config_from_args(args)  # reads the points of --data-csv
     cells = grid(axes, args.seeds)
     for cell in cells[:: args.seeds]:  # a value this run's settings refuse: one line naming it, before any work
         try:

@@ -14,6 +14,7 @@ from nnviz.options import (
     EXIT_FAILED,
     Parser,
     Progress,
+    add_data_options,
     add_training_options,
     check_output_path,
     config_from_args,
@@ -35,6 +36,7 @@ def format_csv(history: History) -> str:
 def build_parser() -> Parser:
     parser = Parser(prog=PROG, description="Train headless and write one CSV row per epoch.")
     add_training_options(parser)
+    add_data_options(parser)
     parser.add_argument("--csv", help="write the per-epoch records to PATH ('-' for stdout)")
     return parser
 
@@ -42,8 +44,8 @@ def build_parser() -> Parser:
 def train_command(argv: list[str]) -> int:
     """`nnviz train ARGV`; returns the exit status, raises UsageError on bad options."""
     args = build_parser().parse_args(argv)
-    config = config_from_args(args)
     check_output_path("--csv", args.csv)
+    config = config_from_args(args)  # reads the points of --data-csv
 
     # One run of the comparison model, as the window and `compare` train it (data, weights, history, snapshots).
     # Two snapshots are enough: the command line has no timeline.
