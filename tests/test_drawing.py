@@ -154,3 +154,30 @@ def test_brush_spacing_holds_over_many_small_moves_and_jitter_stays_bounded():
     np.testing.assert_array_equal(again.press(0.0, 0.0), noisy[:1])  # seeded
     with pytest.raises(ValueError, match="spacing"):
         Brush(spacing=0.0)
+
+
+def test_erase_along_removes_the_points_near_the_segment_only():
+    X = np.array([[0.0, 0.0], [5.0, 0.4], [10.0, -0.3], [5.0, 2.0], [11.0, 0.0], [-0.6, 0.0], [5.0, -0.6]])
+    d = Drawing(X, np.zeros(len(X)))
+    d.begin()
+    assert d.erase_along((0.0, 0.0), (10.0, 0.0), 0.5) == 3  # (0, 0), (5, 0.4), (10, -0.3), within 0.5
+    assert d.erase_along((0.0, 0.0), (10.0, 0.0), 0.5) == 0  # already erased
+    assert d.erase_along((10.0, 0.0), (10.0, 0.0), 1.0) == 1  # a point: a disc; (11, 0) at 1.0
+    d.finish()
+    np.testing.assert_array_equal(d.X, [[5.0, 2.0], [-0.6, 0.0], [5.0, -0.6]])
+
+
+def test_erasing_matches_a_brute_force_search_on_many_points():
+    rng = np.random.default_rng(8)
+    X = rng.normal(size=(20_000, 2))
+    d = Drawing(X, np.ones(len(X)))
+    d.begin()
+    d.erase_along((-1.0, -0.5), (0.8, 0.3), 0.1)
+    a, b = np.array([-1.0, -0.5]), np.array([0.8, 0.3])
+    t = np.clip((X - a) @ (b - a) / ((b - a) @ (b - a)), 0, 1)
+    expected = np.flatnonzero(np.linalg.norm(X - (a + t[:, None] * (b - a)), axis=1) <= 0.1)
+    assert len(expected) > 50
+    np.testing.assert_array_equal(d.pending[2], expected)
+    nearest = d.erase_nearest(0.0, 0.0)
+    left = np.setdiff1d(np.arange(len(X)), expected)
+    assert nearest == left[np.argmin(np.hypot(X[left, 0], X[left, 1]))]

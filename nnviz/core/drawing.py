@@ -122,11 +122,28 @@ class Drawing:
 
     def erase_within(self, x1: float, x2: float, radius: float) -> int:
         """Erase every point within ``radius`` of (x1, x2); how many were erased."""
+        return self.erase_along((x1, x2), (x1, x2), radius)
+
+    def erase_along(self, start, end, radius: float) -> int:
+        """Erase every point within ``radius`` of the segment from ``start`` to ``end`` (each (x1, x2)): the
+        cursor's path between two mouse events, in one pass over the points; how many were erased."""
         self._check_open()
-        d2 = self._distances(x1, x2)
-        if d2 is None:
+        (ax, ay), (bx, by) = (float(v) for v in start), (float(v) for v in end)
+        X = self._X
+        # The points in the segment's box first: four comparisons, then exact distances for those only.
+        near = (X[:, 0] >= min(ax, bx) - radius) & (X[:, 0] <= max(ax, bx) + radius)
+        near &= (X[:, 1] >= min(ay, by) - radius) & (X[:, 1] <= max(ay, by) + radius)
+        if self._erased is not None:
+            near &= ~self._erased
+        index = np.flatnonzero(near)
+        if not len(index):
             return 0
-        index = np.flatnonzero(d2 <= radius * radius)
+        P = X[index] - (ax, ay)
+        step = np.array([bx - ax, by - ay])
+        length2 = float(step @ step)
+        t = np.clip(P @ step / length2, 0.0, 1.0) if length2 > 0 else np.zeros(len(P))
+        off = P - np.outer(t, step)
+        index = index[np.einsum("ij,ij->i", off, off) <= radius * radius]
         self._mark(index)
         return len(index)
 
