@@ -8,7 +8,6 @@ from pathlib import Path
 
 from nnviz import interrupts
 from nnviz.core.comparison import NOTEBOOK_PRESETS, PALETTE, SHARED_FIELDS, Comparison, RunSpec, SharedSettings
-from nnviz.core.datasets import CUSTOM
 from nnviz.core.files import settings_csv
 from nnviz.core.seeds import SeedCurves, SeedSettings, run_seed_configs, seed_columns, summarize, summary_table
 from nnviz.core.session import SessionError, comparison_csv, load_session, seeds_csv
@@ -25,12 +24,10 @@ from nnviz.options import (
     Progress,
     UsageError,
     add_data_options,
-    check_data,
     check_output_path,
     config_from_args,
     explicit_options,
     final_warnings,
-    fit_inputs,
     integer_in,
     load_data,
     one_of,
@@ -38,6 +35,7 @@ from nnviz.options import (
     print_warnings,
     settings_for_csv,
     usage_error,
+    with_options,
     write_output,
 )
 
@@ -115,14 +113,7 @@ def comparison_from_args(args) -> tuple[SharedSettings, list[RunSpec]]:
         shared, runs = _session_runs(args.session)
     else:
         shared, runs = _preset_runs(",".join(NOTEBOOK_PRESETS) if args.presets is None else args.presets, explicit)
-    explicit = fit_inputs(explicit, shared.features, shared.shape)  # a session's features, or --features
-    if explicit.get("dataset") == CUSTOM and "points" not in explicit and shared.points is None:
-        raise UsageError("--dataset custom: give your points with --data-csv PATH")
-    try:
-        shared = shared.replace(**explicit)
-    except ValueError as exc:
-        raise usage_error(exc, explicit) from None
-    check_data(shared, explicit)
+    shared = with_options(shared, explicit)  # the inputs follow a session's features, or --features
     if training:
         if training.get("gamma", 0) > 0 and "schedule" not in training:
             training["schedule"] = "exponential"

@@ -234,6 +234,29 @@ def fit_inputs(explicit: dict, features, shape) -> dict:
     return explicit
 
 
+def data_overrides(args: argparse.Namespace) -> dict:
+    """The settings add_data_options gave (the custom points of --data-csv once read, --keep-order, --features): with a
+    session, they replace its own."""
+    found = {field: getattr(args, field) for field in DATA_FIELDS if getattr(args, field, None) is not None}
+    if "points" in found:
+        found["dataset"] = CUSTOM
+    return found
+
+
+def with_options(shared, explicit: dict):
+    """``shared`` settings (e.g. a session's) with explicit options applied, --shape's inputs following the features
+    (fit_inputs); UsageError naming the option otherwise."""
+    explicit = fit_inputs(explicit, shared.features, shared.shape)
+    if explicit.get("dataset") == CUSTOM and "points" not in explicit and shared.points is None:
+        raise UsageError("--dataset custom: give your points with --data-csv PATH")
+    try:
+        changed = shared.replace(**explicit)
+    except ValueError as exc:
+        raise usage_error(exc, explicit) from None
+    check_data(changed, explicit)
+    return changed
+
+
 def check_data(settings, explicit: dict) -> None:
     """Refuse --keep-order for a generated data set and a custom data set without points, in one line."""
     if settings.dataset != CUSTOM and explicit.get("keep_order"):

@@ -12,6 +12,7 @@ import dataclasses
 import sys
 import tempfile
 import threading
+from argparse import Namespace
 
 from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
@@ -32,11 +33,15 @@ from nnviz.options import (
     EXIT_INTERRUPTED,
     Parser,
     UsageError,
+    add_data_options,
     add_training_options,
     check_output_path,
     config_from_args,
+    data_overrides,
     explicit_options,
     integer_in,
+    load_data,
+    with_options,
 )
 
 SCREENSHOT_DELAY_MS = 300  # lets the last frame paint before the window is grabbed
@@ -52,8 +57,10 @@ def build_parser() -> Parser:
     parser = Parser(prog="nnviz", description="Open the window: train live and watch the decision boundary. "
                      "`nnviz train --help` trains headless.")
     add_training_options(parser)
+    add_data_options(parser, " (with --session: instead of its own)")
     parser.add_argument("--session", metavar="FILE.nnviz.json",
-                        help="open a saved comparison (its shared settings, runs and any histories)")
+                        help="open a saved comparison (its shared settings, runs and any histories); of the "
+                             "options above only --data-csv, --keep-order, --rescale and --features go with it")
     parser.add_argument("--x-axis", choices=list(X_AXES), help="what the curves' x axis counts (default: as last used)")
     parser.add_argument("--log-cost", action="store_true", help="logarithmic cost axis")
     parser.add_argument("--view", choices=list(VIEW_MODES),
@@ -127,15 +134,19 @@ def run_gui(argv: list[str], interrupted: InterruptFlag | None = None) -> int:
     if args.version:
         print(f"nnviz {version()}")
         return 0
-    explicit = args.preset is not None or bool(explicit_options(args))
     scripted = bool(args.screenshot or args.export_csv)  # runs once and exits
-    config = config_from_args(args) if explicit or scripted else None
     check_output_path("--screenshot", args.screenshot)
     check_output_path("--export-csv", args.export_csv)
+    load_data(args)  # the points of --data-csv: a bar on a terminal, Ctrl-C stops
+    overrides = data_overrides(args) if args.session is not None else {}  # replace the session's own
+    explicit = args.preset is not None or any(field not in overrides for field in explicit_options(args))
+    if args.session is not None and explicit:
+        raise UsageError("give either --session or training options, not both (with a session: only --data-csv, "
+                         "--keep-order, --rescale and --features)")
+    config = config_from_args(args if args.session is None else Namespace(preset=None)) if explicit or scripted \
+        else None
     session = None
     if args.session is not None:
-        if explicit:
-            raise UsageError("give either --session or training options, not both")
         try:
             session = load_session(args.session)
         except SessionError as exc:
@@ -144,6 +155,10 @@ def run_gui(argv: list[str], interrupted: InterruptFlag | None = None) -> int:
             raise UsageError(f"{shorten(args.session, 160)}: the session has no runs")
         for warning in session.warnings:
             print(f"nnviz: warning: {warning}", file=sys.stderr)
+        if overrides:  # its histories were trained on the data the options replace
+            shared = with_options(session.shared, overrides)
+            if shared != session.shared:
+                session = dataclasses.replace(session, shared=shared, histories={})
     seeds = seeds_from_args(args, session)
     if session is not None and seeds is not None:
         session = dataclasses.replace(session, seeds=seeds)
