@@ -348,6 +348,12 @@ def write_points(path: str | os.PathLike, X: np.ndarray, y: np.ndarray, classes:
     Raises ValueError (one line) for arrays of the wrong shape or values, or classes that would not read back;
     files.WriteError (an OSError) when the file cannot be written.
     """
+    write_atomic(path, points_text(X, y, classes, X_test, y_test))
+
+
+def points_text(X: np.ndarray, y: np.ndarray, classes: tuple[str, str] = ("0", "1"), X_test: np.ndarray | None = None,
+                y_test: np.ndarray | None = None) -> str:
+    """The CSV text ``write_points`` writes (see there); ValueError for arrays or classes it refuses."""
     classes = tuple(str(c) for c in classes)
     _check_classes(classes)
     sets = [("train", X, y, "X, y")]
@@ -365,7 +371,7 @@ def write_points(path: str | os.PathLike, X: np.ndarray, y: np.ndarray, classes:
         lines.extend(f"{a!r},{b!r},{texts[label]}"
                      for a, b, label in zip(features[:, 0].tolist(), features[:, 1].tolist(),
                                             labels.astype(np.int64).tolist(), strict=True))
-    write_atomic(path, "\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"
 
 
 def _check_classes(classes: tuple[str, ...]) -> None:

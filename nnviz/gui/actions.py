@@ -51,6 +51,9 @@ class Actions:
         action("about_action", "&About nnviz")
         action("new_action", "&New comparison", "Ctrl+N", "One run of the sgd preset, at epoch 0")
         action("open_action", "&Open session…", QKeySequence.StandardKey.Open)
+        action("open_data_action", "Open &data…", "Ctrl+Shift+O",
+               "Train on your own points: a CSV file of two feature columns and a label column")
+        action("export_data_action", "&Export data as CSV…", tip="The training and test points with their labels")
         action("save_action", "&Save session", QKeySequence.StandardKey.Save)
         action("save_as_action", "Save session &as…", "Ctrl+Shift+S")
         action("save_histories_action", "Save session with &histories…",
@@ -94,6 +97,9 @@ class Actions:
         file_menu.addAction(self.new_action)
         file_menu.addAction(self.open_action)
         recent_menu = file_menu.addMenu("Open &recent")
+        file_menu.addSeparator()
+        file_menu.addAction(self.open_data_action)
+        file_menu.addAction(self.export_data_action)
         file_menu.addSeparator()
         for act in (self.save_action, self.save_as_action, self.save_histories_action):
             file_menu.addAction(act)

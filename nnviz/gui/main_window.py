@@ -36,6 +36,7 @@ from nnviz.gui.boundary_view import BoundaryView
 from nnviz.gui.controller import Controller
 from nnviz.gui.controls import ParameterPanel
 from nnviz.gui.curves import CurvesView
+from nnviz.gui.data_files import DataFiles
 from nnviz.gui.documents import Documents
 from nnviz.gui.inside_views import VIEW_MODES, InsideViews
 from nnviz.gui.maps_panel import MapsPanel
@@ -52,7 +53,8 @@ ORGANIZATION = "nnviz"
 APPLICATION = "nnviz"
 MINIMUM_SIZE = (900, 600)  # every label stays readable down to this size
 ACTION_NAMES = ("start_action", "step_action", "reset_action", "undo_action", "quit_action", "about_action",
-                "new_action", "open_action", "save_action", "save_as_action", "save_histories_action",
+                "new_action", "open_action", "open_data_action", "export_data_action", "save_action", "save_as_action",
+                "save_histories_action",
                 "export_csv_action", "export_settings_action", "export_window_action", "export_curves_action",
                 "export_map_action", "export_animation_action",
                 "view_maps_action", "view_both_action", "view_network_action", "view_landscape_action",
@@ -88,6 +90,7 @@ class MainWindow(QMainWindow):
             seeds = window_settings.last_seeds(self.settings, config, restore_parameters)
         self.controller = Controller(shared, specs, SPEEDS.get(speed, SPEEDS[DEFAULT_SPEED]), self, seeds)
         self.documents = Documents(self, self.controller, self.settings)
+        self.data_files = DataFiles(self.documents)  # File ▸ Open data… and Export data as CSV…
         self.sweeps = SweepTools(self)  # the sweep window of the selected run (one at a time)
         self.animation = AnimationExport(self)  # File ▸ Export ▸ Animation…: its dialog and its rendering thread
         self.documents.sweep_doc, self.documents.restore_sweep = self.sweeps.to_doc, self.sweeps.restore
@@ -126,6 +129,7 @@ class MainWindow(QMainWindow):
         return {"start_action": self.toggle_play, "step_action": self.step, "reset_action": self.reset,
                 "undo_action": c.undo, "quit_action": self.close, "about_action": self._about,
                 "new_action": self.new_comparison, "open_action": d.open_dialog, "save_action": d.save,
+                "open_data_action": self.data_files.open_dialog, "export_data_action": self.data_files.export_dialog,
                 "save_as_action": d.save_as, "save_histories_action": lambda: d.save_as(histories=True),
                 "export_csv_action": d.export_csv_dialog,
                 "export_settings_action": d.export_settings_dialog,

@@ -1,0 +1,84 @@
+"""File ▸ Open data… and File ▸ Export data as CSV… in the window: points read off the GUI thread become the data
+set "custom" (rescaled only when asked, shuffled unless kept in order), every run restarts from the same weights, a
+malformed file changes nothing and says its line and column, and an exported file opens back to the same points."""
+
+import numpy as np
+from helpers import ready
+
+from nnviz.core.datasets import Dataset, Points
+from nnviz.core.points_csv import read_points, rescaled, write_points
+from nnviz.core.training import preset_config
+
+RNG = np.random.default_rng(11)
+X = RNG.normal(2.0, 3.0, size=(40, 2))
+Y = (X[:, 0] > 2).astype(float)
+
+
+def opened(qtbot, window, path, **options):
+    window.data_files.open_from(path, **options)
+    qtbot.waitUntil(lambda: window.model.shared.dataset == "custom" and ready(window), timeout=20000)
+
+
+def test_open_data_trains_every_run_on_the_files_points_from_the_same_weights(qtbot, make_window, tmp_path):
+    path = tmp_path / "mine.csv"
+    write_points(path, X, Y, ("no", "yes"))
+    window = make_window(preset_config("sgd", n_samples=100, epochs=5))
+    window.controller.add_run(window.model.specs()[0].replace(name="fast", learning_rate=0.1))
+    qtbot.waitUntil(lambda: ready(window) and len(window.model) == 2)
+    opened(qtbot, window, path)
+    shared = window.model.shared
+    assert shared.points == Points(X, Y, ("no", "yes")) and not shared.keep_order
+    order = np.random.RandomState(shared.data_seed).permutation(40)
+    assert np.array_equal(window.model.data.X, X[order])  # shuffled once with the data seed
+    starts = [window.model.params_at(run_id, 0)[1] for run_id in window.model.ids()]
+    assert np.array_equal(starts[0], starts[1])
+    assert window.panel.dataset.currentText() == "custom" and window.panel.fields["n_samples"].edit.text() == "40"
+
+
+def test_rescale_and_keep_order_are_taken_only_when_asked(qtbot, make_window, tmp_path):
+    path = tmp_path / "mine.csv"
+    write_points(path, X, Y)
+    window = make_window(preset_config("sgd", n_samples=100, epochs=5))
+    opened(qtbot, window, path, rescale=True, keep_order=True)
+    expected = rescaled(read_points(path))
+    assert window.model.shared.points == expected
+    assert np.array_equal(window.model.data.X, expected.X)  # the file's order
+
+
+def test_a_malformed_file_changes_nothing_and_names_its_line_and_column(qtbot, make_window, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("x1,x2,label\n1,2,0\n3,4,1\n5,oops,1\n7,8,0\n")
+    window = make_window(preset_config("sgd", n_samples=100, epochs=5))
+    before = window.model.shared
+    window.data_files.open_from(path)
+    qtbot.waitUntil(lambda: window.alert is not None and window.alert.isVisible(), timeout=10000)
+    assert "line 4, column x2" in window.alert.text()
+    assert window.model.shared == before
+
+
+def test_export_data_writes_the_training_and_test_points_that_open_back_the_same(qtbot, make_window, tmp_path):
+    window = make_window(preset_config("sgd", n_samples=100, epochs=5, test_fraction=0.2))
+    path = tmp_path / "out.csv"
+    window.data_files.export_to(path)
+    qtbot.waitUntil(path.exists, timeout=10000)
+    data = window.model.data
+    back = read_points(path)
+    assert np.array_equal(back.X, np.vstack([data.X, data.X_test]))
+    assert np.array_equal(back.y, np.concatenate([data.y[:, 0], data.y_test[:, 0]]))
+    assert "set" in path.read_text().splitlines()[0]
+    # opened again (its order kept), the comparison holds exactly those points
+    opened(qtbot, window, path, keep_order=True)
+    assert window.model.shared.points == Points(np.vstack([data.X, data.X_test]),
+                                                np.concatenate([data.y[:, 0], data.y_test[:, 0]]))
+    assert np.array_equal(window.model.data.X, Dataset.of(window.model.shared).X)
+
+
+def test_the_open_data_dialog_refuses_a_missing_file_in_one_line(qtbot, make_window, tmp_path):
+    window = make_window(preset_config("sgd", n_samples=100, epochs=5))
+    window.open_data_action.trigger()
+    dialog = window.data_files.dialog
+    assert dialog is not None and dialog.isVisible() and not dialog.rescale.isChecked()
+    dialog.path.setText(str(tmp_path / "nothing.csv"))
+    dialog.buttons.accepted.emit()
+    assert "no such file" in dialog.message.text() and dialog.isVisible()
+    dialog.reject()
