@@ -149,9 +149,11 @@ def test_brush_spacing_holds_over_many_small_moves_and_jitter_stays_bounded():
     points, noisy = np.vstack(points), np.vstack(noisy)
     np.testing.assert_allclose(points[:, 0], np.arange(0.0, 100.0, 8.0))
     assert noisy.shape == points.shape
-    assert np.abs(noisy - points).max() <= 2.0 and not np.array_equal(noisy, points)
+    assert np.abs(noisy - points).max() <= 2.0 and not np.array_equal(noisy[1:], points[1:])
+    np.testing.assert_array_equal(noisy[0], [0.0, 0.0])  # a click puts its point where it is
     again = Brush(spacing=8.0, jitter=2.0, seed=4)
-    np.testing.assert_array_equal(again.press(0.0, 0.0), noisy[:1])  # seeded
+    again.press(0.0, 0.0)
+    np.testing.assert_array_equal(again.move(20.0, 0.0), noisy[1:3])  # seeded: the same drag, the same points
     with pytest.raises(ValueError, match="spacing"):
         Brush(spacing=0.0)
 

@@ -237,7 +237,8 @@ class Drawing:
 
 class Brush:
     """Where a drag puts points: one at the press, then one every ``spacing`` of travel along the path
-    (in pixels), each moved by a uniform jitter of up to ``jitter`` (seeded: the same drag, the same points)."""
+    (in pixels), each of those moved by a uniform jitter of up to ``jitter`` (seeded: the same drag, the same
+    points)."""
 
     def __init__(self, spacing: float = PAINT_SPACING, jitter: float = PAINT_JITTER, seed: int = 0):
         if not spacing > 0:
@@ -250,10 +251,10 @@ class Brush:
         self._travelled = 0.0  # travel since the last point
 
     def press(self, x: float, y: float) -> np.ndarray:
-        """The points of a press at (x, y): (1, 2)."""
+        """The point of a press at (x, y), where it was clicked (no jitter): (1, 2)."""
         self._last = np.array([x, y], dtype=np.float64)
         self._travelled = 0.0
-        return self._jittered(self._last[None, :])
+        return self._last[None, :].copy()
 
     def move(self, x: float, y: float) -> np.ndarray:
         """The points of a move of the cursor to (x, y): (k, 2), k ≥ 0 (none before a press)."""

@@ -101,6 +101,7 @@ class BoundaryView(pg.GraphicsLayoutWidget):
 
         self._data_extent = (-1.0, 1.0, -1.0, 1.0)  # data bounds + margin
         self._extent = self._data_extent  # what the plot shows: the above, widened to the plot's aspect
+        self._held: tuple[float, float, float, float] | None = None  # hold_extent: shown whatever the data
         self._grid_extent = None  # what the current grid covers (== _extent unless set_probabilities)
         self._evaluator: GridEvaluator | None = None
         self._model: tuple[np.ndarray, Layout, str] | None = None  # last (theta copy, layout, activation)
@@ -174,6 +175,12 @@ class BoundaryView(pg.GraphicsLayoutWidget):
         self._scatter.show(points)
         self._points = points
         self._data_extent = points.extent
+        self._fit_extent()
+
+    def hold_extent(self, extent: tuple[float, float, float, float] | None) -> None:
+        """Keep the plot on ``extent`` (x_min, x_max, y_min, y_max) whatever the data, e.g. while points are drawn
+        (the map must not move under the mouse); None: follow the data again."""
+        self._held = None if extent is None else tuple(float(v) for v in extent)
         self._fit_extent()
 
     def set_model(self, theta: np.ndarray, layout: Layout, activation: str) -> None:
@@ -342,7 +349,7 @@ class BoundaryView(pg.GraphicsLayoutWidget):
     def _fit_extent(self, *_) -> None:
         """Widen the data extent to the plot's pixel aspect so that, with the aspect locked, the map
         fills the plot instead of leaving bands of background; re-evaluate when it changes."""
-        extent = fit_extent(self._data_extent, self.plot.vb.width(), self.plot.vb.height())
+        extent = fit_extent(self._held or self._data_extent, self.plot.vb.width(), self.plot.vb.height())
         if np.allclose(extent, self._extent, rtol=0, atol=1e-9 * max(map(abs, extent))):
             return
         self._extent = extent

@@ -38,6 +38,7 @@ from nnviz.gui.controls import ParameterPanel
 from nnviz.gui.curves import CurvesView
 from nnviz.gui.data_files import DataFiles
 from nnviz.gui.documents import Documents
+from nnviz.gui.drawing import DrawingMode
 from nnviz.gui.inside_views import VIEW_MODES, InsideViews
 from nnviz.gui.maps_panel import MapsPanel
 from nnviz.gui.run_list import RunListPanel
@@ -114,6 +115,7 @@ class MainWindow(QMainWindow):
         self.tools = RunTools(self)  # adding sets of runs, the learning-rate finder
         self.seed_views = SeedViews(self)  # the Seeds control, the bands, progress and Cancel, the summary
         self._wire()
+        self.drawing = DrawingMode(self)  # points drawn on the map (D): the data every run trains on
         window_settings.restore_view(self)
 
         self.views.runs_changed()
@@ -127,7 +129,8 @@ class MainWindow(QMainWindow):
     def _handlers(self) -> dict:
         c, d = self.controller, self.documents
         return {"start_action": self.toggle_play, "step_action": self.step, "reset_action": self.reset,
-                "undo_action": c.undo, "quit_action": self.close, "about_action": self._about,
+                "undo_action": lambda: self.drawing.undo() or c.undo(),  # drawing mode: its strokes first
+                "quit_action": self.close, "about_action": self._about,
                 "new_action": self.new_comparison, "open_action": d.open_dialog, "save_action": d.save,
                 "open_data_action": self.data_files.open_dialog, "export_data_action": self.data_files.export_dialog,
                 "save_as_action": d.save_as, "save_histories_action": lambda: d.save_as(histories=True),
