@@ -187,10 +187,15 @@ def _train_per_sample(theta, first, second, offsets, shape, X, y, learning_rate,
     delta = np.empty(widest)
     delta_below = np.empty(widest)
     out = unit_offsets[n_layers]
+    n_inputs = shape[0]
     for i in range(X.shape[0]):
         c1, c2 = _bias_corrections(optimizer, beta1, beta2, t0 + i + 1)
-        for j in range(shape[0]):  # the inputs: x1, x2 or the features
-            acts[j] = X[i, j]
+        if n_inputs == 2:  # x1, x2 (or two features): unrolled, as fast as before features existed
+            acts[0] = X[i, 0]
+            acts[1] = X[i, 1]
+        else:
+            for j in range(n_inputs):  # the features
+                acts[j] = X[i, j]
         for layer in range(n_layers):
             n_in = shape[layer]
             n_out = shape[layer + 1]

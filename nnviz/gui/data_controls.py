@@ -19,6 +19,9 @@ KEEP_ORDER_TIP = ("Keep your points in their own order (as drawn, or as the file
                   "Off: they are shuffled once with the data seed, as the notebook shuffles its data\n"
                   "(numpy's RandomState(data seed).permutation), so that mini-batches mix the classes.")
 COLUMNS = 4  # buttons per row
+# An input that is on stands out (the platform's checked look is faint).
+BUTTON_STYLE = ("QToolButton { padding: 1px 6px; border: 1px solid #b8b8b8; border-radius: 3px; color: #6b6b6b; }"
+                "QToolButton:checked { background: #d6e6f5; border-color: #1f77b4; color: #0b3c68; }")
 
 
 class FeaturePicker(QWidget):
@@ -40,6 +43,7 @@ class FeaturePicker(QWidget):
             button.setObjectName(f"feature {name}")
             button.setToolTip(f"Input {FEATURE_LABELS[name]}: on or off.\n{FEATURES_TIP}")
             button.setAutoRaise(False)
+            button.setStyleSheet(BUTTON_STYLE)
             button.toggled.connect(lambda on, n=name: self._on_toggled(n, on))
             grid.addWidget(button, i // COLUMNS, i % COLUMNS)
             self.buttons[name] = button
