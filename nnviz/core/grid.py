@@ -46,6 +46,8 @@ class GridEvaluator:
         x_min, x_max, y_min, y_max = (float(v) for v in extent)
         if not (np.isfinite([x_min, x_max, y_min, y_max]).all() and x_min < x_max and y_min < y_max):
             raise ValueError(f"extent={extent!r}: must be finite (x_min, x_max, y_min, y_max) with min < max")
+        if features is None and layout.features is None and layout.shape[0] != 2:
+            raise ValueError(f"features: the network takes {layout.shape[0]} inputs: name their features")
         features = layout.inputs if features is None else features
         problem = feature_error(tuple(features)) if isinstance(features, (tuple, list)) else feature_error(features)
         if problem or len(features) != layout.shape[0]:
