@@ -95,8 +95,7 @@ TRAINING_OPTIONS = [
      "number of points, 4 to 1,000,000 (a multiple of 4 for 'hard')"),
     ("--noise", "noise", _number(float, "0 to 1"), "noise in units of the data's spread, 0 to 1 (unused by 'hard')"),
     ("--test-fraction", "test_fraction", _number(float, "0 to 0.9"), "fraction held out as a test set, 0 to 0.9"),
-    ("--shape", "shape", _shape, "layer sizes, e.g. 2,3,4,1 (input 2, output 1, hidden 1 to 256; with --features "
-     "the inputs follow the features: 2,8,1 and 3,8,1 with three features both mean 3 inputs, 8 hidden, 1 output)"),
+    ("--shape", "shape", _shape, "layer sizes, e.g. 2,3,4,1 (input 2, output 1, hidden 1 to 256)"),
     ("--activation", "activation", str, f"hidden activation: {', '.join(ACTIVATIONS)}"),
     ("--alpha", "learning_rate", _number(float, "a finite number > 0"), "learning rate α > 0"),
     ("--batch-size", "batch_size", _batch_size, "mini-batch size ≥ 1 (1 = per-sample SGD, 'full' = full batch)"),
@@ -131,7 +130,9 @@ TRAINING_OPTIONS = [
 # parsed arguments by load_data (points, dataset) or argparse (keep_order, features), None when not given.
 DATA_FIELDS = ("points", "keep_order", "features")
 FEATURES_HELP = (f"the network's inputs, comma-separated, from {', '.join(FEATURES)} (default x1,x2; x1², x1x2, "
-                 "sin x1 ... also accepted); the first layer has one input per feature, listed in this order")
+                 "sin x1 ... also accepted). The first layer has one input per feature, in this order: --shape's "
+                 "first number may stay 2 (its hidden layers are kept), so 2,8,1 and 3,8,1 with three features both "
+                 "give 3 inputs, 8 hidden units, 1 output")
 OPTION_OF_FIELD = {field: option for option, field, _, _ in TRAINING_OPTIONS} | {
     "points": "--data-csv", "keep_order": "--keep-order", "features": "--features"}
 
@@ -167,7 +168,8 @@ def add_data_options(parser: argparse.ArgumentParser, suffix: str = "") -> None:
     parser.add_argument("--rescale", action="store_true",
                         help="with --data-csv: rescale the points as the notebook rescales its data: each feature "
                         "minus its mean, divided by its variance (not the standard deviation); off by default")
-    parser.add_argument("--features", dest="features", type=_features, default=None, help=FEATURES_HELP + suffix)
+    parser.add_argument("--features", dest="features", type=_features, default=None, metavar="NAMES",
+                        help=FEATURES_HELP + suffix)
 
 
 def load_data(args: argparse.Namespace) -> None:
