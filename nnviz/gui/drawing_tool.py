@@ -57,7 +57,9 @@ class DrawingTool(QObject):
         self._hint.setParentItem(plot.vb)
         self._hint.anchor(itemPos=(0.5, 0.5), parentPos=(0.5, 0.5))
         self._hint.setVisible(False)
-        view.viewport().installEventFilter(self)
+        self._viewport = view.viewport()
+        self._viewport.installEventFilter(self)
+        view.destroyed.connect(self._forget_view)
 
     # ---- state ----------------------------------------------------------------------------------
 
@@ -68,7 +70,9 @@ class DrawingTool(QObject):
     def set_enabled(self, on: bool) -> None:
         """Draw with the mouse (a crosshair cursor), or leave the map to its own mouse handling."""
         self._enabled = bool(on)
-        viewport = self.view.viewport()
+        viewport = self._viewport
+        if viewport is None:
+            return
         if self._enabled:
             viewport.setCursor(Qt.CursorShape.CrossCursor)
         else:
@@ -195,7 +199,7 @@ class DrawingTool(QObject):
         self._erased.setData(pos=self._drawing.X[erased[:MAX_DRAWN_POINTS]])
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
-        if not self._enabled or watched is not self.view.viewport():
+        if not self._enabled or watched is not self._viewport:
             return False
         kind = event.type()
         if kind in (QEvent.Type.MouseButtonPress, QEvent.Type.MouseButtonDblClick):
@@ -209,6 +213,10 @@ class DrawingTool(QObject):
             self.release()
             return True
         return False
+
+    def _forget_view(self, *_) -> None:
+        self._enabled = False  # the map is being deleted: its last events are not strokes
+        self._viewport = None
 
     def _scene(self, event) -> QPointF:
         return self.view.mapToScene(event.position().toPoint())
