@@ -58,6 +58,7 @@ class AnimationDialog(QDialog):
         self.path.setToolTip("The file to write; its extension is the format: .gif, .mp4 or .webm")
         self.browse = QPushButton("Browse…")
         self.browse.setToolTip("Choose the file in a save dialog")
+        self.browse.setAutoDefault(False)  # Enter exports, whichever field has the focus
         self.browse.clicked.connect(self._browse)
         row = QHBoxLayout()
         row.addWidget(self.path, 1)
@@ -128,7 +129,6 @@ class AnimationDialog(QDialog):
         self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Cancel)
         self.export_button = self.buttons.addButton("Export", QDialogButtonBox.ButtonRole.AcceptRole)
         self.export_button.setObjectName("animation_export")
-        self.export_button.setDefault(True)  # Enter
         self.export_button.setToolTip("Render and write the file (Enter); Esc closes without writing")
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
@@ -137,6 +137,10 @@ class AnimationDialog(QDialog):
         layout.addWidget(self.summary)
         layout.addWidget(self.message)
         layout.addWidget(self.buttons)
+        # Enter exports: the default button is set once the buttons are in the dialog (before, Qt makes the first
+        # auto-default button, Cancel, the default when the dialog shows).
+        self.buttons.button(QDialogButtonBox.StandardButton.Cancel).setAutoDefault(False)
+        self.export_button.setDefault(True)
 
         self.path.textChanged.connect(self._update)
         for box in (self.width_box, self.fps, self.seconds, self.first, self.last):
@@ -326,11 +330,13 @@ class AnimationExport(QObject):
 
     @Slot(int, int)
     def _on_progress(self, done: int, total: int) -> None:
-        if self._current() and self.progress_dialog is not None:
-            self.progress_dialog.setMaximum(total)
-            self.progress_dialog.setValue(done)
-            self.progress_dialog.setLabelText(f"Rendering {Path(self.worker.options.path).name}: frame "
-                                              f"{min(done, total - 1):,} of {total - 1:,}…")
+        dialog = self.progress_dialog
+        if not self._current() or dialog is None:
+            return
+        dialog.setLabelText(f"Rendering {Path(self.worker.options.path).name}: frame {min(done, total - 1):,} of "
+                            f"{total - 1:,}…")
+        dialog.setMaximum(total)
+        dialog.setValue(done)  # last: a modal QProgressDialog processes events here (the end may arrive)
 
     @Slot(str)
     def _on_error(self, message: str) -> None:
