@@ -220,3 +220,15 @@ def test_a_missing_library_says_how_to_install_it(tmp_path, film, monkeypatch, m
         export_animation(film, AnimationOptions(str(tmp_path / f"a{suffix}"), **SMALL))
     assert str(missing.value).endswith("pip install 'nnviz[animation]'") and "\n" not in str(missing.value)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_window_and_the_command_line_start_without_the_animation_libraries():
+    import subprocess
+
+    from helpers import ROOT
+
+    code = ("import sys, nnviz.cli, nnviz.gui.app, nnviz.gui.main_window, nnviz.core.animation; "
+            "print(sorted(m for m in ('PIL', 'imageio', 'imageio_ffmpeg') if m in sys.modules))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT,
+                            env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert result.returncode == 0 and result.stdout.strip() == "[]", result.stderr[-2000:]

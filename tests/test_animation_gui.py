@@ -5,7 +5,7 @@ import sys
 
 import imageio.v3 as iio
 import pytest
-from helpers import run_to_end
+from helpers import run_main, run_to_end
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 
@@ -154,3 +154,32 @@ def test_a_failure_is_shown_in_a_message_box(qtbot, trained, out):
         dialog.export_button.click()
     assert "a.gif: cannot write" in failed.args[0]
     assert trained.alert is not None and "cannot write" in trained.alert.text()
+
+
+def test_the_scripted_window_trains_renders_and_exits(tmp_path):
+    from nnviz.core.comparison import RunSpec, SharedSettings
+    from nnviz.core.session import save_session
+
+    session = tmp_path / "two.nnviz.json"
+    shared = SharedSettings(dataset="moons", n_samples=100, noise=0.2, shape=(2, 4, 1), engine="numpy")
+    save_session(session, shared, [RunSpec("fast", "#1f77b4", learning_rate=0.5, batch_size=10, epochs=20),
+                                   RunSpec("slow", "#d62728", learning_rate=0.05, batch_size=10, epochs=20)])
+    out = tmp_path / "training.gif"
+    done = run_main("--session", str(session), "--run", "--animation", str(out), "--animation-seconds", "2")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stderr.strip().splitlines()[-1] == f"saved {out}"
+    frames = iio.imread(out, index=None)
+    assert frames.shape[0] == 40 and frames.shape[2] == 800  # 2 s at 20 frames per second, 800 px: the defaults
+    assert (frames[0] != frames[-1]).any()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--animation", "a.png"], "--animation: path='a.png': the name must end in .gif, .mp4 or .webm"),
+    (["--animation", "a.gif", "--animation-seconds", "601"],
+     "--animation-seconds: 601 is out of range; allowed: an integer from 1 to 600"),
+    (["--animation-seconds", "5"], "--animation-seconds: give --animation OUT too"),
+    (["--animation", "no-such-folder/a.gif"], "--animation no-such-folder/a.gif: folder"),
+])
+def test_scripted_bad_values_exit_2_in_one_line(tmp_path, args, message):
+    done = run_main(*args)
+    assert done.returncode == 2 and message in done.stderr and len(done.stderr.strip().splitlines()) == 1

@@ -1,5 +1,10 @@
 """`python main.py [--preset NAME] [training options] [--session FILE] [--view maps|both|network]
-[--update-sizes] [--run] [--screenshot PATH] [--export-csv PATH]`: the window.
+[--update-sizes] [--run] [--screenshot PATH] [--export-csv PATH] [--animation OUT.gif|.mp4|.webm
+[--animation-seconds S]]`: the window.
+
+`--session F --run --animation OUT.gif` trains the runs to their epochs, renders the training as an animation
+(800 px wide, 20 frames per second, S seconds, default 10: File ▸ Export ▸ The training as an animation… with its
+defaults) in a thread, and exits 0; Ctrl-C stops it with nothing written.
 
 Ctrl-C in the terminal closes the window from its event loop (its workers stopped) and exits
 with status 130: the signal handler only sets a flag that a timer reads, so no KeyboardInterrupt
@@ -18,6 +23,8 @@ from PySide6.QtCore import QSettings, QTimer
 from PySide6.QtWidgets import QApplication
 
 from nnviz import version
+from nnviz.core.animation import DEFAULTS as ANIMATION_DEFAULTS
+from nnviz.core.animation import SECONDS_RANGE, AnimationOptions, MissingLibrary, require
 from nnviz.core.seeds import SeedSettings
 from nnviz.core.session import SessionError, load_session
 from nnviz.core.sweep import MAX_SEEDS, SEED_KINDS
@@ -79,6 +86,14 @@ def build_parser() -> Parser:
     parser.add_argument("--export-csv", metavar="PATH",
                         help="write the long-form CSV of all runs when the run ends (without --run: once drawn), "
                              "then exit; the rows `nnviz compare --csv` writes for the same session")
+    parser.add_argument("--animation", metavar="OUT",
+                        help="write the training as an animation when the run ends (without --run: of what is "
+                             "trained), then exit: OUT ends in .gif, .mp4 or .webm (the format); every shown run's "
+                             "map and the cost curves, 800 px wide, 20 frames per second, epochs spaced in log(1 + "
+                             "epoch); needs pip install 'nnviz[animation]'")
+    parser.add_argument("--animation-seconds", type=integer_in(*SECONDS_RANGE), metavar="S",
+                        help=f"with --animation: its length in seconds, {SECONDS_RANGE[0]} to {SECONDS_RANGE[1]} "
+                             f"(default {ANIMATION_DEFAULTS['seconds']:g})")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
     return parser
 
@@ -94,6 +109,22 @@ def seeds_from_args(args, session=None) -> SeedSettings | None:
     if session is None:
         return SeedSettings(args.seeds, kind)
     return session.seeds.replace(count=args.seeds, kind=kind, shown=min(session.seeds.shown, args.seeds))
+
+
+def animation_from_args(args) -> AnimationOptions | None:
+    """The animation --animation and --animation-seconds ask for (None: none); UsageError naming the option."""
+    if args.animation is None:
+        if args.animation_seconds is not None:
+            raise UsageError("--animation-seconds: give --animation OUT too (the animation it is the length of)")
+        return None
+    check_output_path("--animation", args.animation)
+    seconds = ANIMATION_DEFAULTS["seconds"] if args.animation_seconds is None else args.animation_seconds
+    try:
+        options = AnimationOptions(args.animation, seconds=seconds)
+        require(options.format)
+    except (ValueError, MissingLibrary) as exc:
+        raise UsageError(f"--animation: {exc}") from None
+    return options
 
 
 def configure_interpreter() -> None:
@@ -134,9 +165,10 @@ def run_gui(argv: list[str], interrupted: InterruptFlag | None = None) -> int:
     if args.version:
         print(f"nnviz {version()}")
         return 0
-    scripted = bool(args.screenshot or args.export_csv)  # runs once and exits
+    scripted = bool(args.screenshot or args.export_csv or args.animation)  # runs once and exits
     check_output_path("--screenshot", args.screenshot)
     check_output_path("--export-csv", args.export_csv)
+    animation = animation_from_args(args)
     load_data(args)  # the points of --data-csv: a bar on a terminal, Ctrl-C stops
     overrides = data_overrides(args) if args.session is not None else {}  # replace the session's own
     explicit = args.preset is not None or any(field not in overrides for field in explicit_options(args))
@@ -226,9 +258,22 @@ def run_gui(argv: list[str], interrupted: InterruptFlag | None = None) -> int:
         end(outcome["code"])
 
     def when_done() -> None:
-        # The CSV first (the histories are complete now), then the screenshot once the last frame is painted.
+        # The CSV first (the histories are complete now), then the animation, then the screenshot once the last
+        # frame is painted.
         if args.export_csv and not export_csv():
             return
+        if animation is not None:
+            animate()
+        else:
+            after_animation()
+
+    def animate() -> None:
+        runner = window.animation  # its thread; closing the window (Ctrl-C) stops it, nothing written
+        runner.saved.connect(lambda path: (print(f"saved {shorten(path, 160)}", file=sys.stderr), after_animation()))
+        runner.failed.connect(lambda message: fail(f"--animation {message}"))
+        runner.start(animation)
+
+    def after_animation() -> None:
         if args.screenshot:
             shoot_when_drawn()
         else:
