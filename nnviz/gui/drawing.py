@@ -202,7 +202,8 @@ class DrawingMode(QObject):
         self._state_changed()
         if on:
             self.w.maps.setFocus()
-            self._say(EMPTY_HINT if self._is_empty() else "drawing: " + self.hint.text())
+            self._say(EMPTY_HINT if self._is_empty() else
+                      "drawing mode: each stroke restarts every run on the points drawn (Esc or D: done)")
         self.changed.emit()
         return on
 

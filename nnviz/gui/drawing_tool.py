@@ -14,12 +14,14 @@ from collections.abc import Callable
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import QEvent, QObject, QPoint, QPointF, Qt, Signal
+from PySide6.QtGui import QColor
 
 from nnviz.core.drawing import ERASE_RADIUS, PICK_RADIUS, Brush, Drawing
 from nnviz.gui.boundary_view import BoundaryView
-from nnviz.gui.map_shared import CLASS_COLORS, FOREGROUND, MAX_DRAWN_POINTS
+from nnviz.gui.map_shared import CLASS_COLORS, FOREGROUND
 
 EMPTY_HINT = "draw points: left click class 0, right click class 1"
+MAX_CROSSES = 500  # erased points crossed out at most (the eraser's path shows the rest; the map draws a subset)
 _PREVIEW_Z = 4  # over the map's points and its contour
 
 
@@ -42,6 +44,7 @@ class DrawingTool(QObject):
         self._brush = Brush()
         self._last: tuple[float, float] | None = None  # the stroke's last position, in the plane
         self._said_full = False
+        self._crossed = 0
 
         plot = view.plot
         self._added = []  # preview of the added points, one item per class
@@ -53,6 +56,12 @@ class DrawingTool(QObject):
         self._erased = pg.ScatterPlotItem(size=9, symbol="x", pen=None, brush=pg.mkBrush(FOREGROUND))
         self._erased.setZValue(_PREVIEW_Z)
         plot.addItem(self._erased)
+        # The eraser's path, as wide as what it erases (the crosses alone would hide nothing on dense data).
+        self._trail = pg.PlotCurveItem(pen=pg.mkPen(QColor(60, 60, 60, 60), width=2 * ERASE_RADIUS,
+                                                    cap=Qt.PenCapStyle.RoundCap, join=Qt.PenJoinStyle.RoundJoin))
+        self._trail.setZValue(_PREVIEW_Z)
+        plot.addItem(self._trail)
+        self._path: list[tuple[float, float]] = []  # the eraser's path during a stroke, in the plane
         self._hint = pg.LabelItem(EMPTY_HINT, color=FOREGROUND, size="12pt")
         self._hint.setParentItem(plot.vb)
         self._hint.anchor(itemPos=(0.5, 0.5), parentPos=(0.5, 0.5))
@@ -122,7 +131,9 @@ class DrawingTool(QObject):
         self._label = None if erase else (self.current_class if button == Qt.MouseButton.LeftButton
                                           else 1 - self.current_class)
         self._said_full = False
+        self._crossed = 0
         self._last = self.data_position(scene_pos)
+        self._path = [self._last]
         if self._label is None:
             drawing.erase_nearest(*self._last, max_distance=PICK_RADIUS * self._pixel())
             self._brush.press(scene_pos.x(), scene_pos.y())
@@ -138,6 +149,7 @@ class DrawingTool(QObject):
         here = self.data_position(scene_pos)
         if self._label is None:
             self._drawing.erase_along(self._last, here, ERASE_RADIUS * self._pixel())
+            self._path.append(here)
         else:
             self._paint(self._brush.move(scene_pos.x(), scene_pos.y()))
         self._last = here
@@ -168,6 +180,8 @@ class DrawingTool(QObject):
         """The map shows the applied data: no more preview."""
         for item in (*self._added, self._erased):
             item.setData(pos=np.empty((0, 2)))
+        self._trail.setData([], [])
+        self._crossed = 0
 
     # ---- internals ------------------------------------------------------------------------------
 
@@ -195,8 +209,14 @@ class DrawingTool(QObject):
         added_X, added_y, erased = self._drawing.pending
         for label, item in enumerate(self._added):
             item.setData(pos=added_X[added_y == label])
-        # The erased points crossed out (the map still draws them until the stroke is applied).
-        self._erased.setData(pos=self._drawing.X[erased[:MAX_DRAWN_POINTS]])
+        # The erased points crossed out (the map still draws them until the stroke is applied), and the eraser's
+        # path when it was dragged.
+        if len(erased) != self._crossed:
+            self._crossed = len(erased)
+            self._erased.setData(pos=self._drawing.X[erased[:MAX_CROSSES]])
+        if self._label is None and len(self._path) > 1:
+            path = np.array(self._path)
+            self._trail.setData(path[:, 0], path[:, 1])
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
         if not self._enabled or watched is not self._viewport:
