@@ -247,3 +247,16 @@ def test_drawing_needs_a_shown_run(qtbot, make_window):
     window.controller.edit_run(window.selected_run_id, visible=False)
     assert not window.drawing.set_active(True)
     assert not window.drawing.draw_action.isChecked() and "tick a run" in window.message.text()
+
+
+def test_leaving_the_large_map_or_showing_the_network_in_its_place_leaves_drawing_mode(qtbot, window):
+    c = window.controller
+    c.add_run(c.model[window.selected_run_id].spec.replace(name="second"))
+    qtbot.waitUntil(lambda: ready(window) and len(window.model) == 2, timeout=20000)
+    assert window.drawing.set_active(True) and window.maps.back_button.isVisible()
+    window.maps.back_button.click()
+    assert not window.drawing.active and window.maps.large_run_id == -1
+    assert window.drawing.set_active(True) and window.maps.large_run_id != -1
+    window.view_network_action.trigger()
+    assert not window.drawing.active
+    assert window.drawing.set_active(True) and window.inside.mode == "maps"  # the maps come back to draw on

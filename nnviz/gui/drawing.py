@@ -73,6 +73,10 @@ class DrawingMode(QObject):
         self.c.runs_changed.connect(self._runs_changed)
         self.c.state_changed.connect(self._state_changed)
         window.maps.large_changed.connect(lambda run_id: self.set_active(False) if run_id == -1 else None)
+        # The network or the landscape in the maps' place (after the window has switched): no map to draw on.
+        window.actions.view_group.triggered.connect(self._view_changed)
+        window.view_mode.activated.connect(self._view_changed)
+        window.panel.changed.connect(self._state_changed)  # after the window's own: it sets Undo for the model
         self._enable()
 
     # ---- construction ---------------------------------------------------------------------------
@@ -349,6 +353,10 @@ class DrawingMode(QObject):
             text = (f"left click: class {self.current_class} · right click: class {1 - self.current_class} · drag: "
                     "paint · Shift+click: erase")
         self.hint.setText(f"  {text} · C: switch class · Ctrl+Z: undo stroke · Esc: done")
+
+    def _view_changed(self, *_) -> None:
+        if self.w.inside.mode not in ("maps", "both"):
+            self.set_active(False)
 
     def _leave(self) -> None:
         self.set_active(False)
