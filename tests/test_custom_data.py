@@ -156,7 +156,8 @@ def test_gradients_match_finite_differences_with_features_on(activation):
         up, down = theta.copy(), theta.copy()
         up[i] += h
         down[i] -= h
-        numeric = (cost(predict(up, layout, X, activation), y) - cost(predict(down, layout, X, activation), y)) / (2 * h)
+        numeric = (cost(predict(up, layout, X, activation), y)
+                   - cost(predict(down, layout, X, activation), y)) / (2 * h)
         assert grad[i] == pytest.approx(numeric, rel=1e-5, abs=1e-8)
 
 
@@ -241,3 +242,20 @@ def test_malformed_custom_points_in_a_session_are_refused_by_place(change, where
 def test_default_features_are_the_plane_itself():
     assert DEFAULT_FEATURES == ("x1", "x2") and Dataset.of(TrainConfig()).inputs is Dataset.of(TrainConfig()).X \
         or np.array_equal(Dataset.of(TrainConfig()).inputs, Dataset.of(TrainConfig()).X)
+
+
+def test_a_sweep_over_custom_points_is_saved_without_a_second_copy_of_them_and_reopens():
+    from nnviz.core.sweep import parse_axis
+    from nnviz.core.sweep_study import SweepDefinition, SweepStudy
+
+    shared = SharedSettings(dataset="custom", points=POINTS).replace(features=("x1", "x2", "x1*x2"))
+    base = RunSpec(name="mine").config(shared)
+    study = SweepStudy(SweepDefinition(base, (parse_axis("learning_rate=0.01:0.1:log:3"),), 1, run="mine"))
+    doc = study.to_doc()
+    assert "points" not in doc["base"] and doc["base"]["features"] == ["x1", "x2", "x1*x2"]
+    text = session_text(shared, [RunSpec(name="mine")], sweep=doc)
+    json.loads(text)  # plain JSON
+    session = parse_session(text)
+    assert SweepStudy.from_doc(session.sweep, session.shared.points).definition.base == base
+    with pytest.raises(ValueError, match="sweep.base: dataset=custom: needs points"):
+        SweepStudy.from_doc(doc)

@@ -96,7 +96,9 @@ WEIGHTS = {
     "full_batch": 2, "lr_slider": 3, "add": 3, "notebook": 1, "remove": 2, "rename": 2, "colour": 2,
     "visible": 3, "select": 4, "timeline": 5, "maps": 4, "curves": 3, "save": 2, "open": 2, "open_bad": 1,
     "export": 2, "new": 1, "reopen": 1, "run": 4, "settle": 2, "resize": 1, "view": 4, "sweep": 2,
+    "features": 2, "data": 2,
 }
+DATA_ACTIONS = ["open", "open", "open_rescaled", "open_kept", "open_bad", "export", "keep_order"]
 VIEWS = ["view_maps_action", "view_both_action", "view_network_action", "view_landscape_action", "update_sizes_action",
          "show_all", "unit",
          "unit", "hover", "banner", "finder", "refit", "seeds", "summary", "shown"]
@@ -154,6 +156,10 @@ def _args(rng: random.Random, name: str) -> list:
         return [rng.choice(VIEWS), rng.randrange(64), rng.randrange(300)]
     if name == "sweep":
         return [rng.randrange(64), rng.randrange(300)]
+    if name == "features":
+        return [rng.randrange(7)]
+    if name == "data":
+        return [rng.choice(DATA_ACTIONS)]
     if name == "resize":
         return [rng.choice([[900, 600], [1200, 800], [1000, 700], [1480, 900]])]
     return []
@@ -671,6 +677,33 @@ class Monkey:
               "curves": lambda: w.export_curves_to(path, width), "map": lambda: w.export_map_to(path, width)}[kind]()
         if not ok:
             raise MonkeyFailure("export failed", f"{kind}: {self._alert_text()}")
+
+    def do_features(self, index: int) -> None:
+        """Toggle one of the panel's input features (the last one on stays on)."""
+        buttons = list(self.w.panel.features.buttons.values())
+        buttons[index % len(buttons)].click()
+
+    def do_data(self, kind: str) -> None:
+        """File > Open data (good, rescaled, in the file's order, malformed), Export data, or 'keep their order'."""
+        import numpy as np
+
+        from nnviz.core.points_csv import write_points
+
+        w = self.w
+        good, bad = self.folder / "points.csv", self.folder / "bad-points.csv"
+        if not good.exists():
+            rng = np.random.default_rng(5)
+            X = rng.normal(size=(60, 2))
+            write_points(good, X, (X[:, 0] * X[:, 1] > 0).astype(float), ("a", "b"))
+            bad.write_text("x1,x2,label\n1,2,a\n3,nan,b\n")
+        if kind == "export":
+            w.data_files.export_to(self.folder / "export-points.csv")
+        elif kind == "keep_order":
+            if w.panel.keep_order.isVisible():
+                w.panel.keep_order.click()
+        else:
+            w.data_files.open_from(bad if kind == "open_bad" else good, rescale=kind == "open_rescaled",
+                                   keep_order=kind == "open_kept")
 
     def do_new(self) -> None:
         self.w.new_action.trigger()

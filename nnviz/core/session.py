@@ -489,7 +489,7 @@ def parse_session(text: str, source: str = "<session>") -> Session:
     sweep = None
     if "sweep" in doc:
         try:
-            SweepStudy.from_doc(doc["sweep"])
+            SweepStudy.from_doc(doc["sweep"], shared.points)
         except ValueError as exc:  # "sweep.axes[0].low: must be ...": the field and what is allowed
             raise SessionError(f"{source}: {shorten(str(exc), 300)}") from None
         sweep = doc["sweep"]

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nnviz.core.datasets import Points
 from nnviz.core.sweep import MAX_SEEDS, SEED_KINDS, Axis, CellResult, cell_config, grid
 from nnviz.core.text import quoted
 from nnviz.core.training import FIELDS, TrainConfig
@@ -235,17 +236,20 @@ class SweepStudy:
             columns["index"].append((i * ny + j) * seeds + seed)  # the cell's place in grid(axes, seeds)
             for name in RESULT_COLUMNS[1:]:
                 columns[name].append(getattr(result, name))
-        return {"run": d.run, "base": d.base.to_dict(),
+        base = d.base.to_dict()
+        del base["points"]  # a user's points are the session's own ("points"), given back to from_doc
+        return {"run": d.run, "base": base,
                 "axes": [{"name": a.name, "low": a.low, "high": a.high, "scale": a.scale, "count": a.count}
                          for a in d.axes],
                 "seeds": d.seeds, "seed_kind": d.seed_kind, "target": d.target, "metric": d.metric,
                 "results": columns}
 
     @classmethod
-    def from_doc(cls, doc) -> SweepStudy:
+    def from_doc(cls, doc, points: Points | None = None) -> SweepStudy:
         """The study ``to_doc`` wrote; ValueError with one line naming the field (``sweep.results.final_cost[3]:
-        ...``) for anything else."""
-        return _read(doc)
+        ...``) for anything else. ``points``: the user's points a base on the "custom" data set trains on (the
+        session's own)."""
+        return _read(doc, points)
 
 
 # ---- reading a document -------------------------------------------------------------------------------------
@@ -274,10 +278,10 @@ def _object(where: str, value, required: tuple, optional: tuple = ()) -> dict:
     return value
 
 
-def _definition(doc: Mapping) -> SweepDefinition:
-    base = _object("base", doc["base"], (), FIELDS)
+def _definition(doc: Mapping, points: Points | None) -> SweepDefinition:
+    base = _object("base", doc["base"], (), tuple(name for name in FIELDS if name != "points"))
     try:
-        config = TrainConfig(**base)
+        config = TrainConfig(**base, points=points)
     except (TypeError, ValueError) as exc:
         _fail("base", str(exc))
     if not isinstance(doc["axes"], list) or not 1 <= len(doc["axes"]) <= 2:
@@ -307,9 +311,9 @@ def _definition(doc: Mapping) -> SweepDefinition:
         _fail(field if field in fields else "axes", message)
 
 
-def _read(doc) -> SweepStudy:
+def _read(doc, points: Points | None) -> SweepStudy:
     doc = _object("", doc, ("base", "axes", "seeds", "seed_kind", "target", "results"), ("run", "metric"))
-    definition = _definition(doc)
+    definition = _definition(doc, points)
     columns = _object("results", doc["results"], RESULT_COLUMNS)
     lengths = {len(v) if isinstance(v, list) else -1 for v in columns.values()}
     if len(lengths) != 1 or -1 in lengths:

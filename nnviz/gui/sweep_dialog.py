@@ -332,7 +332,7 @@ class SweepWindow(QMainWindow):
 
     def restore(self, doc) -> None:
         """Show a session's sweep (ValueError, one line naming the field, for a malformed one)."""
-        study = SweepStudy.from_doc(doc)
+        study = SweepStudy.from_doc(doc, self.controller.shared.points)
         self.stop()
         self._state = "idle"
         self.study = study
@@ -395,7 +395,7 @@ class SweepTools:
 
     def restore(self, doc) -> SweepWindow:
         """Open the sweep window on a session's sweep (ValueError naming the field when malformed)."""
-        study = SweepStudy.from_doc(doc)  # checked before any window changes
+        study = SweepStudy.from_doc(doc, self.c.shared.points)  # checked before any window changes
         window = self.sweep_window()
         if window is None:
             window = SweepWindow(self.c, study.definition.base, study.definition.run, self.w, self.workers)
