@@ -44,7 +44,9 @@ SPACINGS = ("log", "linear")
 GRID = "grid"  # the layout with every run as small multiples (else: a run's name, shown large)
 DEFAULTS = {"width": 800, "fps": 20, "seconds": 10.0, "spacing": "log", "layout": GRID, "curves": True}
 INSTALL = "pip install 'nnviz[animation]'"
-GIF_PALETTE_SAMPLES = 5  # frames the GIF's one palette is chosen from
+VIDEO_BLOCK_BYTES = 2**22  # a frame goes to ffmpeg in blocks of this size, with a stop check between them
+GIF_PALETTE_SAMPLES = 5  # frames the GIF's one palette is chosen from ...
+GIF_PALETTE_PIXELS = 200_000  # ... by median cut over this many of their pixels (a fixed random choice)
 # ffmpeg settings: H.264 at constant quality (crf 20: no visible loss on flat colours), streamable; VP9 likewise.
 VIDEO_OPTIONS = {
     "mp4": ("libx264", ["-crf", "20", "-preset", "medium", "-movflags", "+faststart"]),
@@ -346,7 +348,7 @@ def export_animation(film: Film, options: AnimationOptions, progress: Callable[[
     epochs = frame_epochs(first, last, count, options.spacing)
     large = None if options.layout == GRID else options.layout
     painter = FramePainter(film, options.width, large, options.curves, first, last, options.spacing,
-                           even=fmt != "gif")
+                           even=fmt != "gif", should_stop=stop)
     if fmt == "gif" and options.width * painter.height * count > GIF_MAX_PIXELS:
         raise ValueError(f"seconds={options.seconds:g}: a GIF of {count:,} frames of {options.width} × "
                          f"{painter.height} pixels is too large to make (at most {GIF_MAX_PIXELS:,} pixels in all); "
@@ -389,7 +391,15 @@ def _write_gif(tmp: Path, frames: Iterator[np.ndarray], painter, epochs: np.ndar
         if image is None:
             raise Stopped
         samples.append(image)
-    montage = Image.fromarray(np.concatenate(samples, axis=0))
+    # Median cut over a fixed random share of the samples' pixels (the whole of 5 large frames would take seconds,
+    # not stoppable) plus the flat colours every frame draws, so those are in the palette exactly.
+    pixels = np.concatenate([sample.reshape(-1, 3) for sample in samples])
+    if len(pixels) > GIF_PALETTE_PIXELS:
+        pixels = pixels[np.random.default_rng(0).choice(len(pixels), GIF_PALETTE_PIXELS, replace=False)]
+    flat = np.repeat(np.array(painter.key_colours(), dtype=np.uint8), len(pixels) // 200 + 1, axis=0)
+    if stop():
+        raise Stopped
+    montage = Image.fromarray(np.concatenate([pixels, flat]).reshape(-1, 1, 3))
     palette = montage.quantize(256, method=Image.Quantize.MEDIANCUT, dither=Image.Dither.NONE)
 
     def indexed() -> Iterator[Image.Image]:
@@ -413,9 +423,14 @@ def _write_video(tmp: Path, frames: Iterator[np.ndarray], fmt: str, width: int, 
                                          macro_block_size=1, pix_fmt_out="yuv420p", output_params=params,
                                          ffmpeg_log_level="error")
     writer.send(None)
+    rows = max(1, VIDEO_BLOCK_BYTES // (3 * width))
     try:
         for frame in frames:
-            writer.send(np.ascontiguousarray(frame))
+            frame = np.ascontiguousarray(frame)
+            for start in range(0, height, rows):  # ffmpeg reads a byte stream: a frame may go in blocks
+                if stop():
+                    raise Stopped
+                writer.send(frame[start:start + rows])
     except BaseException:
         with contextlib.suppress(_Abort, StopIteration, Exception):
             writer.throw(_Abort)

@@ -3,7 +3,8 @@
 ``FramePainter`` lays the picture out once (the maps as small multiples or one run large, the cost curves
 below them), draws what never changes (the data points, the curves, the axes) once, and then paints one frame
 per call: each map's probabilities (``GridEvaluator``), its 0.5 contour, the titles and the curves' marker.
-Everything is drawn at ``SUPERSAMPLE`` times the size and reduced, so lines, dots and text are smooth.
+Frames are composed at their own size (the heat maps are smooth, Pillow's text is antialiased); what Pillow would
+draw jagged (the contours, the dots, the curves) is drawn at ``SUPERSAMPLE`` times the size and reduced first.
 
 The colours are the window's (``nnviz.gui.map_shared``, copied here because core never imports gui; a test
 checks they agree).
@@ -35,7 +36,7 @@ GRID_LINE = "#dcdcdc"  # the curves' grid lines
 MARKER_LINE = "#9a9a9a"  # the curves' line at the frame's epoch, and the time bar's elapsed part
 TRACK = "#e6e6e6"  # the time bar's part still to come
 
-SUPERSAMPLE = 2  # frames are drawn this many times larger, then reduced (smooth lines and dots)
+SUPERSAMPLE = 2  # lines and dots are drawn this many times larger, then reduced (antialiased)
 REFERENCE_WIDTH = 800  # pixels: text and lines are scaled by width / this
 MAX_POINTS_LARGE = 5000  # data points drawn on a large map (a fixed random subset beyond)
 MAX_POINTS_SMALL = 2000  # on each small multiple
@@ -95,11 +96,12 @@ def make_evaluator(layout, activation: str, extent, n: int, features) -> GridEva
 @dataclass
 class _Map:
     run: object  # the FilmRun shown
-    title: tuple[int, int]  # left, top of its title (output pixels × SUPERSAMPLE)
-    box: tuple[int, int, int, int]  # left, top, right, bottom of the plot (× SUPERSAMPLE)
+    title: tuple[int, int]  # left, top of its title
+    box: tuple[int, int, int, int]  # left, top, right, bottom of the plot
     extent: tuple[float, float, float, float]  # the data area the plot shows
     evaluator: GridEvaluator
     points: object  # RGBA image of the data points over the plot (transparent elsewhere)
+    red: object  # RGB image of the plot's size in the contour's colour, pasted through the contour's mask
 
 
 def _subset(X: np.ndarray, y: np.ndarray, cap: int) -> tuple[np.ndarray, np.ndarray]:
@@ -121,8 +123,14 @@ def _number(value: float) -> str:
     return f"{value:g}" if abs(value) >= 1e-3 or value == 0 else f"{value:.0e}"
 
 
+def _reduced(image):
+    """An RGBA image drawn SUPERSAMPLE times too large, reduced with its colours weighted by their alpha (no dark
+    fringe where a dot meets the transparent background)."""
+    return image.convert("RGBa").reduce(SUPERSAMPLE).convert("RGBA")
+
+
 class FramePainter:
-    """Draws the frames of one animation; ``frame(epoch, should_stop)`` -> ndarray (height, width, 3) uint8.
+    """Draws the frames of one animation; ``frame(epoch, fraction, should_stop)`` -> ndarray (height, width, 3).
 
     Parameters
     ----------
@@ -139,17 +147,24 @@ class FramePainter:
     spacing : "log" or "linear"
         How epochs are spaced over the frames: the curves' x axis is log(1 + epoch) or epoch to match, so
         their marker moves at a steady pace.
+    should_stop : callable, optional
+        Asked while the fixed parts are drawn: training.Stopped when it says so.
     """
 
     def __init__(self, film, width: int, large: str | None, curves: bool, first: int, last: int, spacing: str,
-                 even: bool = False):
+                 even: bool = False, should_stop: Callable[[], bool] | None = None):
         from PIL import Image, ImageDraw
+
+        from nnviz.core.training import Stopped
+
+        def check() -> None:
+            if should_stop is not None and should_stop():
+                raise Stopped
 
         self.film, self.width, self.curves_on = film, int(width), bool(curves)
         self.first, self.last, self.spacing = int(first), int(last), spacing
         runs = [r for r in film.runs if r.name == large] if large is not None else list(film.runs)
         self.scale = scale = self.width / REFERENCE_WIDTH
-        ss = SUPERSAMPLE
         self.margin = margin = round(8 * scale)
         self.header = round(30 * scale)  # the epoch, and the bar of the time elapsed below it
         data = film.data
@@ -186,6 +201,7 @@ class FramePainter:
         test = _subset(data.X_test, data.y_test.reshape(-1), cap) if len(data.X_test) else None
         self.maps: list[_Map] = []
         for k, run in enumerate(runs):
+            check()
             row, column = divmod(k, columns)
             left = margin + round(column * (cell_w + gap))
             title_top = top + row * (title_h + plot_h + gap)
@@ -193,28 +209,39 @@ class FramePainter:
             shown = fit_extent(extent, plot_w, plot_h)
             evaluator = make_evaluator(film.layout, film.activation, shown, cells, features)
             points = self._points_layer(box, shown, train, test, compact)
-            self.maps.append(_Map(run, (left * ss, title_top * ss), tuple(v * ss for v in box), shown, evaluator,
-                                  points))
+            self.maps.append(_Map(run, (left, title_top), box, shown, evaluator, points,
+                                  Image.new("RGB", (plot_w, plot_h), CONTOUR_COLOR)))
         self.lut = probability_lut()
+        self.line_width = (2.0 if compact else 2.5) * scale * SUPERSAMPLE
 
-        # What never changes: the background with the curves (axes, lines, legend) drawn once.
-        self.base = Image.new("RGB", (self.width * ss, self.height * ss), BACKGROUND)
-        if self.curves_on:
-            self._draw_curves(ImageDraw.Draw(self.base))
+        # What never changes: the background with the curves (axes, lines, legend), drawn once.
+        check()
+        self.base = Image.new("RGB", (self.width, self.height), BACKGROUND)
+        if self.curves_on:  # drawn on the curves' area alone (SUPERSAMPLE times its size), then reduced
+            big = Image.new("RGB", (self.width * SUPERSAMPLE, self.curves_height * SUPERSAMPLE), BACKGROUND)
+            self._draw_curves(ImageDraw.Draw(big), big)
+            check()
+            self.base.paste(big.reduce(SUPERSAMPLE), (0, self.curves_top))
+            self.dots = {run.name: self._dot(run.colour) for run in film.runs}
         self._image, self._draw = Image, ImageDraw
+
+    def key_colours(self) -> list[tuple[int, int, int]]:
+        """The flat colours every frame draws with (a GIF's palette must hold them exactly)."""
+        named = [BACKGROUND, FOREGROUND, NOTE_COLOR, CONTOUR_COLOR, GRID_LINE, MARKER_LINE, TRACK, *CLASS_COLORS]
+        return [rgb(c) for c in named + [run.colour for run in self.film.runs]]
 
     # ---- what never changes ------------------------------------------------------------------------
 
-    def _to_plot(self, box, extent, xy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Data coordinates -> pixels of a plot ``box`` (output pixels) showing ``extent``, × SUPERSAMPLE."""
+    def _to_plot(self, box, extent, xy: np.ndarray, factor: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
+        """Data coordinates -> pixels from a plot ``box``'s top left corner, showing ``extent``, × ``factor``."""
         left, top, right, bottom = box
         x_min, x_max, y_min, y_max = extent
-        px = (left + (xy[:, 0] - x_min) / (x_max - x_min) * (right - left)) * SUPERSAMPLE
-        py = (top + (y_max - xy[:, 1]) / (y_max - y_min) * (bottom - top)) * SUPERSAMPLE
+        px = (xy[:, 0] - x_min) / (x_max - x_min) * (right - left) * factor
+        py = (y_max - xy[:, 1]) / (y_max - y_min) * (bottom - top) * factor
         return px, py
 
     def _points_layer(self, box, extent, train, test, compact: bool):
-        """The data points over a plot, as a transparent RGBA image the size of the plot (× SUPERSAMPLE)."""
+        """The data points over a plot, as a transparent RGBA image the size of the plot."""
         from PIL import Image, ImageDraw
 
         ss, s = SUPERSAMPLE, self.scale
@@ -227,8 +254,7 @@ class FramePainter:
             if points is None:
                 continue
             X, y = points
-            px, py = self._to_plot(box, extent, X)
-            px, py = px - left * ss, py - top * ss
+            px, py = self._to_plot(box, extent, X, ss)
             for label, colour in enumerate(CLASS_COLORS):
                 mine = y == label
                 for u, v in zip(px[mine].tolist(), py[mine].tolist(), strict=True):
@@ -237,13 +263,27 @@ class FramePainter:
                         draw.ellipse(corners, fill=rgb(colour) + (255,), outline=(255, 255, 255, 170), width=outline)
                     else:
                         draw.ellipse(corners, outline=rgb(colour) + (255,), width=max(1, round(1.4 * s * ss)))
-        return layer
+        return _reduced(layer)
+
+    def _dot(self, colour: str):
+        """The curves' marker of a run: a dot in its colour with a white ring, RGBA, antialiased."""
+        from PIL import Image, ImageDraw
+
+        radius = 3.5 * self.scale * SUPERSAMPLE
+        side = 2 * math.ceil(radius + SUPERSAMPLE)
+        side += -side % SUPERSAMPLE
+        image = Image.new("RGBA", (side, side), (0, 0, 0, 0))
+        c = side / 2
+        ImageDraw.Draw(image).ellipse((c - radius, c - radius, c + radius, c + radius), fill=rgb(colour) + (255,),
+                                      outline=(255, 255, 255, 255), width=max(1, round(self.scale * SUPERSAMPLE)))
+        return _reduced(image)
 
     def _curve_x(self, epochs: np.ndarray) -> np.ndarray:
         e = np.asarray(epochs, dtype=np.float64)
         return np.log1p(e) if self.spacing == "log" else e
 
-    def _draw_curves(self, draw) -> None:
+    def _draw_curves(self, draw, image) -> None:
+        """The curves' axes, grid, labels, lines and legend on ``image`` (SUPERSAMPLE times the frame's size)."""
         ss, s = SUPERSAMPLE, self.scale
         tick_font, label_font = font(round(11 * s * ss)), font(round(12 * s * ss))
         lo_x, hi_x = self._curve_x(np.array([self.first, self.last]))
@@ -274,33 +314,32 @@ class FramePainter:
         self.curve_box = box = (round(left), top, right, bottom)
         self.curve_x_range = (lo_x, hi_x)
         fg = rgb(FOREGROUND)
-        x_ticks = self._epoch_ticks()
-        # Grid lines and tick labels.
+        thin = max(1, round(s * ss))
+        oy = self.curves_top  # ``image`` starts at the curves' top
+        box = (box[0], box[1] - oy, box[2], box[3] - oy)
         for value, text in zip(y_ticks, y_labels, strict=True):
-            v = self._cost_pixel(value)
-            draw.line([(box[0] * ss, v), (box[2] * ss, v)], fill=rgb(GRID_LINE), width=max(1, round(s * ss)))
+            v = (self._cost_pixel(value) - oy) * ss
+            draw.line([(box[0] * ss, v), (box[2] * ss, v)], fill=rgb(GRID_LINE), width=thin)
             draw.text((box[0] * ss - round(5 * s * ss), v), text, fill=fg, font=tick_font, anchor="rm")
-        for epoch in x_ticks:
-            u = self._epoch_pixel(epoch)
-            draw.line([(u, box[1] * ss), (u, box[3] * ss)], fill=rgb(GRID_LINE), width=max(1, round(s * ss)))
+        for epoch in self._epoch_ticks():
+            u = self._epoch_pixel(epoch) * ss
+            draw.line([(u, box[1] * ss), (u, box[3] * ss)], fill=rgb(GRID_LINE), width=thin)
             draw.text((u, box[3] * ss + round(4 * s * ss)), f"{epoch:,}", fill=fg, font=tick_font, anchor="ma")
-        draw.rectangle([box[0] * ss, box[1] * ss, box[2] * ss, box[3] * ss], outline=fg, width=max(1, round(s * ss)))
+        draw.rectangle([box[0] * ss, box[1] * ss, box[2] * ss, box[3] * ss], outline=fg, width=thin)
         x_label = "epoch (log scale)" if self.spacing == "log" else "epoch"
-        draw.text(((box[0] + box[2]) / 2 * ss, self.curves_top * ss + (self.curves_height - round(4 * s)) * ss),
+        draw.text(((box[0] + box[2]) / 2 * ss, (self.curves_height - round(4 * s)) * ss),
                   x_label, fill=fg, font=label_font, anchor="md")
-        centre = (box[1] + box[3]) / 2 * ss
-        self._vertical_text(draw, "cost" + (" (log)" if self.log_cost else ""),
-                            (self.margin * ss, centre), label_font)
+        self._vertical_text(image, draw, "cost" + (" (log)" if self.log_cost else ""),
+                            (self.margin * ss, (box[1] + box[3]) / 2 * ss), label_font)
         # The curves, each as at most a few points per pixel column (min and max of the rows in it).
-        width = max(1, round(1.6 * s * ss))
         for run in self.film.runs:
             u, v = self._curve_points(run)
             if len(u) > 1:
-                draw.line(list(zip(u.tolist(), v.tolist(), strict=True)), fill=rgb(run.colour), width=width,
-                          joint="curve")
+                draw.line(list(zip((u * ss).tolist(), ((v - oy) * ss).tolist(), strict=True)), fill=rgb(run.colour),
+                          width=max(1, round(1.6 * s * ss)), joint="curve")
         self._legend(draw, label_font)
 
-    def _vertical_text(self, draw, text: str, at, text_font) -> None:
+    def _vertical_text(self, image, draw, text: str, at, text_font) -> None:
         from PIL import Image, ImageDraw
 
         w = round(draw.textlength(text, font=text_font)) + 4
@@ -308,18 +347,16 @@ class FramePainter:
         label = Image.new("RGBA", (w, h), (0, 0, 0, 0))
         ImageDraw.Draw(label).text((w / 2, h / 2), text, fill=rgb(FOREGROUND) + (255,), font=text_font, anchor="mm")
         label = label.rotate(90, expand=True)
-        self.base.paste(label, (round(at[0]), round(at[1] - label.height / 2)), label)
+        image.paste(label, (round(at[0]), round(at[1] - label.height / 2)), label)
 
     def _legend(self, draw, text_font) -> None:
         ss, s = SUPERSAMPLE, self.scale
         if len(self.film.runs) < 2:
             return
-        line = round(18 * s * ss)
-        pad = round(5 * s * ss)
-        row_h = round(15 * s * ss)
+        line, pad, row_h = round(18 * s * ss), round(5 * s * ss), round(15 * s * ss)
         names = [run.name for run in self.film.runs]
         text_w = max(draw.textlength(n, font=text_font) for n in names)
-        right, top = self.curve_box[2] * ss - pad, self.curve_box[1] * ss + pad
+        right, top = self.curve_box[2] * ss - pad, (self.curve_box[1] - self.curves_top) * ss + pad
         left = right - (line + 2 * pad + text_w + pad)
         bottom = top + pad + row_h * len(names) + pad // 2
         draw.rectangle([left, top, right, bottom], fill=(255, 255, 255), outline=rgb(GRID_LINE),
@@ -349,12 +386,12 @@ class FramePainter:
     def _epoch_pixel(self, epoch) -> np.ndarray | float:
         left, _, right, _ = self.curve_box
         lo, hi = self.curve_x_range
-        return (left + (self._curve_x(epoch) - lo) / (hi - lo) * (right - left)) * SUPERSAMPLE
+        return left + (self._curve_x(epoch) - lo) / (hi - lo) * (right - left)
 
     def _cost_pixel(self, value) -> np.ndarray | float:
         _, top, _, bottom = self.curve_box
         lo, hi = self.cost_range
-        return (bottom - (np.asarray(value, dtype=np.float64) - lo) / (hi - lo) * (bottom - top)) * SUPERSAMPLE
+        return bottom - (np.asarray(value, dtype=np.float64) - lo) / (hi - lo) * (bottom - top)
 
     def _cost_value(self, cost) -> np.ndarray:
         cost = np.asarray(cost, dtype=np.float64)
@@ -370,7 +407,7 @@ class FramePainter:
         u = np.asarray(self._epoch_pixel(run.cost_epochs[inside]))
         v = np.asarray(self._cost_pixel(self._cost_value(run.costs[inside])))
         if len(u) > 4 * (self.curve_box[2] - self.curve_box[0]):
-            column = np.floor(u / SUPERSAMPLE).astype(np.int64)
+            column = np.floor(u * SUPERSAMPLE).astype(np.int64)
             starts = np.flatnonzero(np.r_[True, column[1:] != column[:-1]])
             top, low = np.minimum.reduceat(v, starts), np.maximum.reduceat(v, starts)
             u = np.repeat(u[starts], 2)
@@ -383,7 +420,7 @@ class FramePainter:
               should_stop: Callable[[], bool] | None = None) -> np.ndarray | None:
         """The picture at ``epoch`` (each run at its newest snapshot at or before it) with the time bar filled to
         ``fraction`` (0..1, the frame's place in the animation): (height, width, 3) uint8. None as soon as
-        ``should_stop()`` says so (asked before each map).
+        ``should_stop()`` says so (asked twice a map: a large frame takes several of the 100 ms a stop may take).
 
         The bar grows by a pixel or more a frame while there are no more frames than it has pixels, so no two
         frames are the same (a GIF writer would merge them into one)."""
@@ -392,17 +429,14 @@ class FramePainter:
         canvas = self.base.copy()
         draw = ImageDraw.Draw(canvas)
         fg = rgb(FOREGROUND)
-        title_font = font(round(12 * s * ss)) if len(self.maps) > 1 else font(round(14 * s * ss))
-        header_font = font(round(16 * s * ss), bold=True)
-        text_y = (self.margin + 10 * s) * ss
-        draw.text((self.margin * ss, text_y), f"epoch {epoch:,}", fill=fg, font=header_font, anchor="lm")
+        text_y = self.margin + 10 * s
+        draw.text((self.margin, text_y), f"epoch {epoch:,}", fill=fg, font=font(round(16 * s), bold=True),
+                  anchor="lm")
         note = f"epochs {self.first:,} to {self.last:,}, " + ("spaced logarithmically" if self.spacing == "log"
                                                               else "spaced evenly")
-        draw.text(((self.width - self.margin) * ss, text_y), note,
-                  fill=rgb(NOTE_COLOR), font=font(round(11 * s * ss)), anchor="rm")
-        contour = rgb(CONTOUR_COLOR)
-        line_width = max(1, round((1.6 if len(self.maps) > 1 else 2.0) * s * ss))
-        marks = []
+        draw.text((self.width - self.margin, text_y), note, fill=rgb(NOTE_COLOR), font=font(round(11 * s)),
+                  anchor="rm")
+        title_font = font(round((12 if len(self.maps) > 1 else 14) * s))
         for item in self.maps:
             if should_stop is not None and should_stop():
                 return None
@@ -412,29 +446,31 @@ class FramePainter:
             index = np.clip(np.rint(p[::-1] * 255), 0, 255).astype(np.uint8)
             heat = Image.fromarray(self.lut[index], "RGB").resize((right - left, bottom - top), Image.BILINEAR)
             canvas.paste(heat, (left, top))
+            if should_stop is not None and should_stop():
+                return None
             segments = marching_squares(p, 0.5, item.evaluator.xs, item.evaluator.ys)
             if len(segments):
-                px, py = self._to_plot(tuple(v // ss for v in item.box), item.extent, segments)
-                ends = np.column_stack([px, py]).reshape(-1, 4).tolist()
-                for x0, y0, x1, y1 in ends:
-                    draw.line([(x0, y0), (x1, y1)], fill=contour, width=line_width)
+                mask = Image.new("L", ((right - left) * ss, (bottom - top) * ss), 0)
+                px, py = self._to_plot(item.box, item.extent, segments, ss)
+                self._contour(ImageDraw.Draw(mask), px, py)
+                canvas.paste(item.red, (left, top), mask.reduce(ss))
             canvas.paste(item.points, (left, top), item.points)
-            draw.rectangle([left, top, right - 1, bottom - 1], outline=(200, 200, 200), width=max(1, round(s * ss)))
+            draw.rectangle([left, top, right - 1, bottom - 1], outline=(200, 200, 200), width=max(1, round(s)))
             self._title(draw, item, shown, cost, title_font)
-            marks.append((item.run, shown, cost))
+        if should_stop is not None and should_stop():
+            return None
         if self.curves_on:
-            u = float(self._epoch_pixel(min(max(epoch, self.first), self.last)))
+            u = round(float(self._epoch_pixel(min(max(epoch, self.first), self.last))))
             _, top, _, bottom = self.curve_box
-            draw.line([(u, top * ss), (u, bottom * ss)], fill=rgb(MARKER_LINE), width=max(1, round(1.2 * s * ss)))
-            radius = 3.5 * s * ss
+            draw.line([(u, top + 1), (u, bottom - 1)], fill=rgb(MARKER_LINE), width=max(1, round(1.2 * s)))
             for run in self.film.runs:
                 shown, _, cost = run.at(epoch)
                 if cost is None or not math.isfinite(cost) or (self.log_cost and cost <= 0):
                     continue
+                dot = self.dots[run.name]
                 x, y = float(self._epoch_pixel(shown)), float(self._cost_pixel(self._cost_value(cost)))
-                draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=rgb(run.colour),
-                             outline=(255, 255, 255), width=max(1, round(s * ss)))
-        out = np.array(canvas.reduce(ss))
+                canvas.paste(dot, (round(x - dot.width / 2), round(y - dot.height / 2)), dot)
+        out = np.array(canvas)
         top = self.margin + round(22 * s)
         bar = out[top:top + max(2, round(3 * s)), self.margin:self.width - self.margin]
         filled = round(min(max(fraction, 0.0), 1.0) * bar.shape[1])
@@ -442,17 +478,27 @@ class FramePainter:
         bar[:, filled:] = rgb(TRACK)
         return out
 
+    def _contour(self, draw, px: np.ndarray, py: np.ndarray) -> None:
+        """The 0.5 contour's segments on a mask (SUPERSAMPLE times the plot's size), with round ends so the
+        segments join without gaps."""
+        width = max(1, round(self.line_width))
+        radius = width / 2
+        ends = np.column_stack([px, py]).reshape(-1, 4).tolist()
+        for x0, y0, x1, y1 in ends:
+            draw.line([(x0, y0), (x1, y1)], fill=255, width=width)
+            draw.ellipse((x1 - radius, y1 - radius, x1 + radius, y1 + radius), fill=255)
+
     def _title(self, draw, item: _Map, shown: int, cost, title_font) -> None:
-        ss, s = SUPERSAMPLE, self.scale
+        s = self.scale
         left, top = item.title
-        centre_y = top + round(9 * s * ss)
+        centre_y = top + round(9 * s)
         parts = [item.run.name, f"epoch {shown:,}"]
         if cost is not None:
             parts.append(f"cost {cost:.3g}" if math.isfinite(cost) else "diverged")
         text = " — ".join(parts)
-        side = round(9 * s * ss)
-        width = side + round(5 * s * ss) + draw.textlength(text, font=title_font)
-        start = left + ((item.box[2] - item.box[0]) - width) / 2
-        draw.rectangle([start, centre_y - side / 2, start + side, centre_y + side / 2], fill=rgb(item.run.colour))
-        draw.text((start + side + round(5 * s * ss), centre_y), text, fill=rgb(FOREGROUND), font=title_font,
-                  anchor="lm")
+        side = round(9 * s)
+        width = side + round(5 * s) + draw.textlength(text, font=title_font)
+        start = round(left + ((item.box[2] - item.box[0]) - width) / 2)
+        draw.rectangle([start, centre_y - side // 2, start + side, centre_y - side // 2 + side],
+                       fill=rgb(item.run.colour))
+        draw.text((start + side + round(5 * s), centre_y), text, fill=rgb(FOREGROUND), font=title_font, anchor="lm")
