@@ -82,3 +82,14 @@ def test_the_open_data_dialog_refuses_a_missing_file_in_one_line(qtbot, make_win
     dialog.buttons.accepted.emit()
     assert "no such file" in dialog.message.text() and dialog.isVisible()
     dialog.reject()
+
+
+def test_the_next_start_reopens_the_users_points(qtbot, make_window, tmp_path):
+    path = tmp_path / "mine.csv"
+    write_points(path, X, Y, ("no", "yes"))
+    window = make_window(preset_config("sgd", n_samples=100, epochs=5))
+    opened(qtbot, window, path, keep_order=True)
+    window.close()
+    again = make_window()
+    assert again.model.shared.dataset == "custom" and again.model.shared.points == Points(X, Y, ("no", "yes"))
+    assert again.model.shared.keep_order and np.array_equal(again.model.data.X, X)

@@ -6,7 +6,7 @@ import json
 
 from PySide6.QtCore import QSettings
 
-from nnviz.core.comparison import TRAINING_FIELDS, RunSpec, SharedSettings, preset_run
+from nnviz.core.comparison import TRAINING_FIELDS, RunSpec, SharedSettings, preset_run, preset_shared
 from nnviz.core.seeds import SeedSettings
 from nnviz.core.session import SessionError, parse_session, session_text
 from nnviz.core.training import FIELDS, TrainConfig, load_presets
@@ -15,6 +15,9 @@ from nnviz.gui.inside_views import VIEW_MODES
 from nnviz.gui.panel_forms import matching_presets
 
 DEFAULT_SIZE = (1480, 900)
+# A user's points are remembered with the last comparison up to this many (4 MB of settings); more would slow every
+# start: the next start then shows the notebook's data (the points stay in the user's file and sessions).
+MAX_REMEMBERED_POINTS = 100_000
 
 
 def comparison_of_config(config: TrainConfig) -> tuple[SharedSettings, list[RunSpec]]:
@@ -98,6 +101,8 @@ def save(window) -> None:
     s.setValue("view/network_show_all", window.network.show_all)
     s.setValue("window/maps_and_network", window.inside.map_splitter.saveState())
     s.setValue("window/curves_and_updates", window.inside.curve_splitter.saveState())
-    s.setValue("session/last", session_text(window.model.shared, window.model.specs(),
-                                            seeds=window.controller.seed_settings))
+    shared = window.model.shared
+    if shared.points is not None and len(shared.points) > MAX_REMEMBERED_POINTS:
+        shared = preset_shared().replace(features=shared.features, shape=shared.shape)  # too big for the settings
+    s.setValue("session/last", session_text(shared, window.model.specs(), seeds=window.controller.seed_settings))
     s.sync()
