@@ -247,7 +247,7 @@ class AnimationExport(QObject):
         if self._last_path:
             return self._last_path
         session = getattr(self.window.documents, "path", None)
-        folder = Path(session).parent if session else Path.cwd()
+        folder = Path(session).resolve().parent if session else Path.cwd()
         return str(folder / "training.gif")
 
     def open_dialog(self) -> AnimationDialog | None:
@@ -294,6 +294,7 @@ class AnimationExport(QObject):
         progress.setAutoClose(False)
         progress.setAutoReset(False)
         progress.setMinimumDuration(0)
+        progress.setMinimumWidth(progress.fontMetrics().horizontalAdvance("M") * 34)  # room for "frame N of M"
         progress.canceled.connect(self.cancel)
         progress.setValue(0)
         self.progress_dialog, self.worker, self.thread = progress, worker, thread
