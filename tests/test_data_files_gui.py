@@ -93,3 +93,36 @@ def test_the_next_start_reopens_the_users_points(qtbot, make_window, tmp_path):
     again = make_window()
     assert again.model.shared.dataset == "custom" and again.model.shared.points == Points(X, Y, ("no", "yes"))
     assert again.model.shared.keep_order and np.array_equal(again.model.data.X, X)
+
+
+def test_a_session_of_many_points_is_saved_and_opened_in_the_background(qtbot, make_window, tmp_path):
+    from nnviz.gui.documents import BIG_SESSION_POINTS
+
+    rng = np.random.default_rng(2)
+    n = BIG_SESSION_POINTS + 1000
+    many = Points(rng.normal(size=(n, 2)), (rng.random(n) > 0.5).astype(float))
+    window = make_window(preset_config("sgd", n_samples=100, epochs=5))
+    window.controller.set_shared(window.controller.shared.replace(dataset="custom", points=many))
+    qtbot.waitUntil(lambda: window.model.shared.points == many and ready(window), timeout=30000)
+    path = tmp_path / "many.nnviz.json"
+    window.documents.path = path
+    window.save_action.trigger()  # returns at once: written in a thread
+    qtbot.waitUntil(lambda: path.exists() and window.documents.path == path, timeout=30000)
+    qtbot.waitUntil(lambda: not any(t.is_alive() for t in window.documents.background.tasks), timeout=30000)
+    window.controller.set_shared(window.controller.shared.replace(dataset="circle", n_samples=100))
+    qtbot.waitUntil(lambda: window.model.shared.dataset == "circle" and ready(window), timeout=30000)
+    assert window.open_recent(str(path))
+    qtbot.waitUntil(lambda: window.model.shared.points == many and ready(window), timeout=30000)
+
+
+def test_the_run_settings_csv_shows_custom_points_as_their_count(qtbot, make_window, tmp_path):
+    window = make_window(preset_config("sgd", n_samples=100, epochs=5))
+    window.controller.set_shared(window.controller.shared.replace(dataset="custom", points=Points(X, Y)))
+    qtbot.waitUntil(lambda: window.model.shared.dataset == "custom" and ready(window), timeout=20000)
+    path = tmp_path / "settings.csv"
+    window.documents.ask_file = lambda *args: str(path)
+    window.export_settings_action.trigger()
+    qtbot.waitUntil(path.exists, timeout=10000)
+    header, row = path.read_text().splitlines()[:2]
+    values = dict(zip(header.split(","), row.split(","), strict=False))
+    assert values["points"] == "40 points" and values["dataset"] == "custom" and "Points(" not in row

@@ -446,15 +446,18 @@ def test_the_file_menu_holds_sessions_recent_files_and_exports(window):
     menus = {action.text(): action.menu() for action in window.menuBar().actions()}
     file_actions = menus["&File"].actions()
     for action in (window.new_action, window.open_action, window.save_action, window.save_as_action,
-                   window.save_histories_action, window.quit_action):
+                   window.save_histories_action, window.quit_action, window.open_data_action,
+                   window.export_data_action):
         assert action in file_actions
+    assert window.open_data_action.shortcut().toString() == "Ctrl+Shift+O"
     assert window.recent_menu.menuAction() in file_actions and window.export_menu.menuAction() in file_actions
     assert window.open_action.shortcut().toString() == "Ctrl+O"
     assert window.save_action.shortcut().toString() == "Ctrl+S"
     assert window.save_as_action.shortcut().toString() == "Ctrl+Shift+S"
     assert window.export_menu.actions() == [window.export_csv_action, window.export_settings_action,
                                             window.export_window_action,
-                                            window.export_curves_action, window.export_map_action]
+                                            window.export_curves_action, window.export_map_action,
+                                            window.export_animation_action]
 
 
 def test_with_a_test_set_the_csv_has_the_test_columns(qtbot, window, tmp_path):

@@ -11,31 +11,25 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QSettings, Qt, Signal
-from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QProgressDialog, QWidget
+from PySide6.QtCore import QObject, QSettings, Qt
+from PySide6.QtWidgets import QFileDialog, QInputDialog, QMessageBox, QWidget
 
 from nnviz.core.comparison import preset_run, preset_shared
 from nnviz.core.files import WriteError, settings_csv, write_atomic
 from nnviz.core.session import SUFFIX, Session, SessionError, comparison_csv, load_session, session_text
 from nnviz.core.text import shorten
+from nnviz.gui.background import Background, Cancelled
 from nnviz.gui.controller import Controller
 from nnviz.gui.export import ExportError, png_bytes, save_csv, save_map_png, save_plot_png, save_widget_png
+from nnviz.options import settings_for_csv
 
 MAX_RECENT = 8  # entries of File → Open recent
 MAP_WIDTHS = (400, 8000, 1600)  # decision-map PNG export: smallest, largest, default width in pixels
 SESSION_FILTER = f"nnviz sessions (*{SUFFIX});;JSON (*.json);;All files (*)"
-PROGRESS_DELAY_MS = 300  # a background write shows its progress dialog only if it takes longer
-
-
-class Cancelled(Exception):
-    """The user cancelled a background write: nothing was written."""
-
-
-class _Bridge(QObject):
-    done = Signal(object)
-    failed = Signal(str)
-    cancelled = Signal()
-    progress = Signal(float)
+# Sessions holding a user's many points take a second or more to write or read: done in the background (with
+# progress and Cancel) from the menus above these sizes.
+BIG_SESSION_POINTS = 20_000
+BIG_SESSION_BYTES = 4 * 2**20
 
 
 class Documents(QObject):
@@ -53,9 +47,9 @@ class Documents(QObject):
         self.path: Path | None = None  # the file the comparison was last opened from or saved to
         self.alert: QMessageBox | None = None  # the last message box (non-blocking, freed when closed)
         self.ask: Callable[[str], bool] = self._ask  # replaced in scripted runs: never ask
-        self.tasks: list[threading.Thread] = []  # background writes under way
         self._saved_version = None  # the model's state when its trained epochs were last saved
-        self._tasks_cancel: list = []  # the cancel events of background writes under way
+        # big writes and reads in threads of their own, with progress and Cancel
+        self.background = Background(window, lambda text, kind: controller.message.emit(text, kind), self.show_alert)
         controller.restored.connect(lambda ok: self.mark_saved() if ok else None)  # the session holds them
 
     # ---- messages --------------------------------------------------------------------------
@@ -99,10 +93,11 @@ class Documents(QObject):
             self.clear_sweep()
         return True
 
-    def open_session_from(self, path: str | Path, ask: bool = True) -> bool:
-        """Open a session file; on any problem show its message and leave the open comparison as it was."""
+    def open_session_from(self, path: str | Path, ask: bool = True, session: Session | None = None) -> bool:
+        """Open a session file (``session``: read already); on any problem show its message and leave the open
+        comparison as it was."""
         try:
-            session = load_session(path)
+            session = session or load_session(path)
         except SessionError as exc:
             self.show_alert(str(exc))
             return False
@@ -141,7 +136,27 @@ class Documents(QObject):
         start = str(self.path.parent) if self.path else ""
         path, _ = QFileDialog.getOpenFileName(self.window, "Open session", start, SESSION_FILTER)
         if path:
-            self.open_session_from(path)
+            self.open_big_or_small(path)
+
+    def open_big_or_small(self, path: str | Path) -> bool:
+        """Open a session; a big one (a user's many points) is read in the background, with progress and Cancel
+        (True: its reading started)."""
+        try:
+            big = Path(path).stat().st_size > BIG_SESSION_BYTES
+        except OSError:
+            big = False
+        if not big:
+            return self.open_session_from(path)
+
+        def read(progress, cancelled):
+            try:
+                return load_session(path)
+            except SessionError as exc:
+                raise ValueError(str(exc)) from None
+
+        self.run_in_background(f"Reading {shorten(Path(path).name, 60)}", read,
+                               lambda session: self.open_session_from(path, session=session))
+        return True
 
     def save_session_to(self, path: str | Path, histories: bool = False) -> bool:
         """Write the comparison (and, if asked, every run's history) to ``path``; False with a message on failure."""
@@ -164,7 +179,25 @@ class Documents(QObject):
         if self.path is None:
             self.save_as()
         else:
-            self.save_session_to(self.path)
+            self._save_big_or_small(self.path)
+
+    def _save_big_or_small(self, path) -> None:
+        """Save without histories; a session of many points of the user's is written in the background."""
+        model = self.controller.model
+        if model.shared.points is None or len(model.shared.points) <= BIG_SESSION_POINTS:
+            self.save_session_to(path)
+            return
+        shared, specs, seeds, sweep = model.shared, model.specs(), model.seeds.settings, self._sweep()
+
+        def write(progress, cancelled):
+            _write_unless(cancelled, path, session_text(shared, specs, None, seeds, sweep))
+
+        def saved(_):
+            self.path = Path(path)
+            self.add_recent(path)
+            self.controller.message.emit(f"saved {path}", "done")
+
+        self.run_in_background(f"Saving {Path(path).name}", write, saved)
 
     def save_as(self, histories: bool = False) -> None:
         start = str(self.path) if self.path else f"comparison{SUFFIX}"
@@ -175,7 +208,7 @@ class Documents(QObject):
         if not path.endswith(".json"):
             path += SUFFIX
         if not histories:
-            self.save_session_to(path)
+            self._save_big_or_small(path)
             return
         model = self.controller.model
         shared, specs, saved, seeds, sweep = model.shared, model.specs(), model.histories(), model.seeds.settings, \
@@ -222,7 +255,7 @@ class Documents(QObject):
             self.settings.setValue("session/recent", [p for p in self.recent_sessions() if p != path])
             self.show_alert(f"{path}: no such file; removed from the recent sessions")
             return False
-        return self.open_session_from(path)
+        return self.open_big_or_small(path)
 
     # ---- exports -----------------------------------------------------------------------------
 
@@ -277,7 +310,7 @@ class Documents(QObject):
         if not path:
             return
         model = self.controller.model
-        text = settings_csv(model.shared.to_dict(), [spec.to_dict() for spec in model.specs()])
+        text = settings_csv(settings_for_csv(model.shared.to_dict()), [spec.to_dict() for spec in model.specs()])
         self.run_in_background(f"Writing {Path(path).name}",
                                lambda progress, cancelled: _write_unless(cancelled, path, text),
                                lambda _: self.controller.message.emit(f"saved {path}", "done"))
@@ -306,75 +339,12 @@ class Documents(QObject):
                                lambda _: self.controller.message.emit(f"saved {path}", "done"))
 
     def run_in_background(self, title: str, work: Callable, done: Callable) -> threading.Thread:
-        """``work(progress, cancelled)`` in a thread, with a progress dialog (after PROGRESS_DELAY_MS) whose
-        Cancel makes ``cancelled()`` true and drops the result; ``done(result)`` runs here after success."""
-        bridge = _Bridge(self)
-        cancel = threading.Event()
-        dialog = QProgressDialog(title + "…", "Cancel", 0, 0, self.window)  # busy until a progress report
-        dialog.setWindowModality(Qt.WindowModality.WindowModal)
-        dialog.setMinimumDuration(PROGRESS_DELAY_MS)
-        dialog.setAutoClose(False)
-        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
-        dialog.canceled.connect(cancel.set)
-        dialog.setValue(0)  # starts the dialog's delay: it shows only if the work takes longer
-
-        def finish():
-            dialog.canceled.disconnect(cancel.set)  # closing a QProgressDialog emits canceled
-            dialog.close()
-            bridge.deleteLater()
-
-        def succeeded(result):
-            finish()
-            if not cancel.is_set():
-                done(result)
-            else:
-                self.controller.message.emit(f"{title}: cancelled", "")
-
-        def failed(text):
-            finish()
-            if cancel.is_set():
-                self.controller.message.emit(f"{title}: cancelled", "")
-            else:
-                self.show_alert(text)
-
-        def cancelled():
-            finish()
-            self.controller.message.emit(f"{title}: cancelled, nothing written", "")
-
-        bridge.done.connect(succeeded)
-        bridge.failed.connect(failed)
-        bridge.cancelled.connect(cancelled)
-        def progressed(fraction: float) -> None:
-            if not cancel.is_set():
-                dialog.setMaximum(1000)
-                dialog.setValue(int(1000 * fraction))
-
-        bridge.progress.connect(progressed)
-
-        def run():
-            try:
-                result = work(bridge.progress.emit, cancel.is_set)
-            except Cancelled:
-                bridge.cancelled.emit()
-            except Exception as exc:  # every failure becomes a message: a dead thread would be silent
-                bridge.failed.emit(str(exc) if isinstance(exc, (OSError, ExportError, ValueError))
-                                   else f"{type(exc).__name__}: {exc}")
-            else:
-                bridge.done.emit(result)
-
-        thread = threading.Thread(target=run, name="nnviz-export", daemon=True)
-        self.tasks = [t for t in self.tasks if t.is_alive()] + [thread]
-        self._tasks_cancel = [c for c in self._tasks_cancel if not c.is_set()] + [cancel]
-        thread.start()
-        return thread
+        """``work(progress, cancelled)`` in a thread with a progress dialog and Cancel (see gui/background.py)."""
+        return self.background.run(title, work, done)
 
     def wait_for_tasks(self, timeout: float = 30.0) -> None:
-        """The window is closing: cancel the background work (a map being drawn stops within ~100 ms) and let
-        a write under way end, so that no half-done file or temporary file is left."""
-        for cancel in self._tasks_cancel:
-            cancel.set()
-        for thread in self.tasks:
-            thread.join(timeout)
+        """The window is closing: cancel the background work and let a write under way end."""
+        self.background.wait(timeout)
 
 
 def _write_unless(cancelled: Callable[[], bool], path, data: str | bytes) -> None:
