@@ -126,3 +126,15 @@ def test_the_run_settings_csv_shows_custom_points_as_their_count(qtbot, make_win
     header, row = path.read_text().splitlines()[:2]
     values = dict(zip(header.split(","), row.split(","), strict=False))
     assert values["points"] == "40 points" and values["dataset"] == "custom" and "Points(" not in row
+
+
+def test_no_two_actions_of_the_window_share_a_shortcut(window):
+    from PySide6.QtGui import QAction
+
+    seen = {}
+    for action in window.findChildren(QAction):
+        for key in action.shortcuts():
+            text = key.toString()
+            assert text not in seen, f"{text}: {seen.get(text)} and {action.text()}"
+            seen[text] = action.text()
+    assert seen["Ctrl+Shift+I"] == window.open_data_action.text()

@@ -449,7 +449,7 @@ def test_the_file_menu_holds_sessions_recent_files_and_exports(window):
                    window.save_histories_action, window.quit_action, window.open_data_action,
                    window.export_data_action):
         assert action in file_actions
-    assert window.open_data_action.shortcut().toString() == "Ctrl+Shift+O"
+    assert window.open_data_action.shortcut().toString() == "Ctrl+Shift+I"
     assert window.recent_menu.menuAction() in file_actions and window.export_menu.menuAction() in file_actions
     assert window.open_action.shortcut().toString() == "Ctrl+O"
     assert window.save_action.shortcut().toString() == "Ctrl+S"

@@ -51,7 +51,7 @@ class Actions:
         action("about_action", "&About nnviz")
         action("new_action", "&New comparison", "Ctrl+N", "One run of the sgd preset, at epoch 0")
         action("open_action", "&Open session…", QKeySequence.StandardKey.Open)
-        action("open_data_action", "Open &data…", "Ctrl+Shift+O",
+        action("open_data_action", "Open &data…", "Ctrl+Shift+I",
                "Train on your own points: a CSV file of two feature columns and a label column")
         action("export_data_action", "&Export data as CSV…", tip="The training and test points with their labels")
         action("save_action", "&Save session", QKeySequence.StandardKey.Save)
