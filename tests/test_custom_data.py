@@ -259,3 +259,34 @@ def test_a_sweep_over_custom_points_is_saved_without_a_second_copy_of_them_and_r
     assert SweepStudy.from_doc(session.sweep, session.shared.points).definition.base == base
     with pytest.raises(ValueError, match="sweep.base: dataset=custom: needs points"):
         SweepStudy.from_doc(doc)
+
+
+@pytest.mark.parametrize("session_points", [None, Points(RNG.normal(size=(30, 2)), RNG.random(30) > 0.5)])
+def test_a_sweep_over_other_points_than_the_sessions_is_saved_with_its_own_and_reopens_on_them(session_points):
+    # A sweep run on the user's points, then the data changed (a generated set, or another file): the session
+    # holds the sweep's points with it, so it reopens, and on the points the sweep trained on.
+    from nnviz.core.sweep import parse_axis
+    from nnviz.core.sweep_study import SweepDefinition, SweepStudy
+
+    base = RunSpec(name="mine").config(SharedSettings(dataset="custom", points=POINTS))
+    study = SweepStudy(SweepDefinition(base, (parse_axis("learning_rate=0.01:0.1:log:3"),), 1, run="mine"))
+    shared = SharedSettings() if session_points is None else SharedSettings(dataset="custom", points=session_points)
+    text = session_text(shared, [RunSpec(name="mine")], sweep=study.to_doc())
+    session = parse_session(text)
+    assert session.shared == shared
+    assert SweepStudy.from_doc(session.sweep, session.shared.points).definition.base == base
+    again = parse_session(session_text(session.shared, session.runs,
+                                       sweep=SweepStudy.from_doc(session.sweep, session.shared.points).to_doc()))
+    assert SweepStudy.from_doc(again.sweep, again.shared.points).definition.base == base
+
+
+def test_a_sweeps_own_points_that_are_malformed_are_refused_by_place():
+    from nnviz.core.sweep import parse_axis
+    from nnviz.core.sweep_study import SweepDefinition, SweepStudy
+
+    base = RunSpec(name="mine").config(SharedSettings(dataset="custom", points=POINTS))
+    study = SweepStudy(SweepDefinition(base, (parse_axis("learning_rate=0.01:0.1:log:3"),), 1, run="mine"))
+    doc = json.loads(session_text(SharedSettings(), [RunSpec(name="mine")], sweep=study.to_doc()))
+    doc["sweep"]["points"]["label"][4] = 2
+    with pytest.raises(SessionError, match=r"sweep\.points\.label\[4\]: must be 0 or 1"):
+        parse_session(json.dumps(doc))

@@ -19,7 +19,9 @@ A session file is one JSON object::
                                   (optional: every run repeated over K seeds; missing means K = 1; "shown":
                                    the seed the runs themselves train from, optional, missing means 1;
                                    "shared" holds seed 1's seeds all the same)
-     "sweep": {definition, results}}  (optional: the sweep window's, see sweep_study.SweepStudy.to_doc)
+     "sweep": {definition, results}}  (optional: the sweep window's, see sweep_study.SweepStudy.to_doc; a sweep of
+                                   dataset "custom" trains on "points", or on its own "points" object when it
+                                   was run on other points than the session's)
 
 Floats are written with ``repr``, so a saved and reopened session holds the very same
 numbers. Loading checks everything and raises SessionError with one line naming the
@@ -176,8 +178,11 @@ def session_text(shared: SharedSettings, runs: Sequence[RunSpec],
     doc = {"format": FORMAT, "version": VERSION, "shared": settings, "runs": [_run_dict(run) for run in runs]}
     if seeds is not None and seeds != SeedSettings():
         doc["seeds"] = seeds.to_dict()
+    sweep_points = getattr(sweep, "points", None)  # a SweepDoc's base's points
+    if sweep_points is not None and sweep_points == points:
+        sweep_points = None  # the session's own: given back to the sweep when read
     if sweep is not None:
-        doc["sweep"] = sweep
+        doc["sweep"] = sweep if sweep_points is None else {**sweep, "points": _SWEEP_POINTS}
     if points is not None:
         doc["points"] = {"classes": list(points.classes)}  # the columns follow, one line each
     text = json.dumps(doc, indent=2, ensure_ascii=False, allow_nan=False)
@@ -192,6 +197,8 @@ def session_text(shared: SharedSettings, runs: Sequence[RunSpec],
         lines = "".join(f',\n    "{name}": {json.dumps(values, allow_nan=False)}' for name, values in columns)
         end = text.rindex("]\n  }")
         text = text[: end + 1] + lines + text[end + 1:]
+    if sweep_points is not None:  # the sweep trained on other points than the session's: they go with it
+        text = text.replace(json.dumps(_SWEEP_POINTS), _points_object(sweep_points, "    "), 1)
     if histories:
         blocks = []
         for name in names:
@@ -202,6 +209,18 @@ def session_text(shared: SharedSettings, runs: Sequence[RunSpec],
             blocks.append(f"    {json.dumps(name, ensure_ascii=False)}: {{\n" + ",\n".join(lines) + "\n    }")
         text = text[: -len("\n}")] + ',\n  "histories": {\n' + ",\n".join(blocks) + "\n  }\n}"
     return text + "\n"
+
+
+_SWEEP_POINTS = "\x00the sweep's points\x00"  # stands for them in the JSON until written a column a line
+
+
+def _points_object(points: Points, indent: str) -> str:
+    """A "points" object (classes, then the x1, x2 and label columns, one a line) as JSON, its lines indented."""
+    columns = (("classes", list(points.classes)), ("x1", points.X[:, 0].tolist()), ("x2", points.X[:, 1].tolist()),
+               ("label", points.y.astype(np.int64).tolist()))
+    lines = ",\n".join(f'{indent}  "{name}": {json.dumps(values, ensure_ascii=False, allow_nan=False)}'
+                        for name, values in columns)
+    return "{\n" + lines + f"\n{indent}}}"
 
 
 def _run_dict(run: RunSpec) -> dict:

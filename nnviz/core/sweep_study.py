@@ -20,7 +20,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnviz.core.datasets import Points
+from nnviz.core.datasets import MAX_POINTS, Points
 from nnviz.core.sweep import MAX_SEEDS, SEED_KINDS, Axis, CellResult, cell_config, grid
 from nnviz.core.text import quoted
 from nnviz.core.training import FIELDS, TrainConfig
@@ -42,6 +42,14 @@ NONE, SOME, ALL = 0, 1, 2  # diverged(): no finished seed diverged, some did, ev
 RESULT_COLUMNS = ("index", "final_cost", "best_cost", "epochs_to_target", "updates_to_target", "final_accuracy",
                   "diverged", "epochs")
 DOC_KEYS = ("run", "base", "axes", "seeds", "seed_kind", "target", "metric", "results")
+POINT_COLUMNS = ("x1", "x2", "label")  # the optional "points" object's columns (and "classes")
+
+
+class SweepDoc(dict):
+    """A study as JSON values (``SweepStudy.to_doc``), carrying its base's points (``points``, None for a generated
+    set) for the session, which writes them with the sweep when they are not the session's own."""
+
+    points: Points | None = None
 
 
 @dataclass(frozen=True)
@@ -226,8 +234,9 @@ class SweepStudy:
 
     # ---- sessions --------------------------------------------------------------------------------------------
 
-    def to_doc(self) -> dict:
-        """The study as JSON values: the definition, and the finished cells as columns (grid order)."""
+    def to_doc(self) -> SweepDoc:
+        """The study as JSON values: the definition, and the finished cells as columns (grid order). The base's
+        points are not among them: ``SweepDoc.points`` carries them (see session.session_text)."""
         d = self.definition
         ny, seeds = d.shape[0], d.seeds
         columns = {name: [] for name in RESULT_COLUMNS}
@@ -237,18 +246,20 @@ class SweepStudy:
             for name in RESULT_COLUMNS[1:]:
                 columns[name].append(getattr(result, name))
         base = d.base.to_dict()
-        del base["points"]  # a user's points are the session's own ("points"), given back to from_doc
-        return {"run": d.run, "base": base,
-                "axes": [{"name": a.name, "low": a.low, "high": a.high, "scale": a.scale, "count": a.count}
-                         for a in d.axes],
-                "seeds": d.seeds, "seed_kind": d.seed_kind, "target": d.target, "metric": d.metric,
-                "results": columns}
+        del base["points"]  # a user's points: the session's own ("points"), or the sweep's own "points"
+        doc = SweepDoc({"run": d.run, "base": base,
+                        "axes": [{"name": a.name, "low": a.low, "high": a.high, "scale": a.scale, "count": a.count}
+                                 for a in d.axes],
+                        "seeds": d.seeds, "seed_kind": d.seed_kind, "target": d.target, "metric": d.metric,
+                        "results": columns})
+        doc.points = d.base.points
+        return doc
 
     @classmethod
     def from_doc(cls, doc, points: Points | None = None) -> SweepStudy:
         """The study ``to_doc`` wrote; ValueError with one line naming the field (``sweep.results.final_cost[3]:
         ...``) for anything else. ``points``: the user's points a base on the "custom" data set trains on (the
-        session's own)."""
+        session's own), unless the doc holds its own "points" (columns x1, x2, label and classes)."""
         return _read(doc, points)
 
 
@@ -276,6 +287,28 @@ def _object(where: str, value, required: tuple, optional: tuple = ()) -> dict:
         if key not in value:
             _fail(f"{where}.{key}" if where else str(key), "missing")
     return value
+
+
+def _points(value) -> Points:
+    """The sweep's own points: columns x1, x2 (finite numbers) and label (0 or 1) of one length, classes."""
+    value = _object("points", value, POINT_COLUMNS, ("classes",))
+    columns = []
+    for name in POINT_COLUMNS:
+        column = value[name]
+        if not isinstance(column, list) or len(column) > MAX_POINTS:
+            _fail(f"points.{name}", f"must be a list of at most {MAX_POINTS:,} numbers")
+        allowed = "0 or 1" if name == "label" else "a finite number"
+        for i, v in enumerate(column):
+            if not _is_number(v) or (name == "label" and v not in (0, 1)):
+                _fail(f"points.{name}[{i}]", f"must be {allowed}, not {quoted(v)}")
+        columns.append(np.array(column, dtype=np.float64))
+    if len({len(c) for c in columns}) > 1:
+        _fail("points", "x1, x2 and label must have the same length")
+    classes = value.get("classes", ["0", "1"])
+    if not (isinstance(classes, list) and len(classes) == 2 and all(isinstance(c, str) and c for c in classes)
+            and classes[0] != classes[1]):
+        _fail("points.classes", f"must be a list of two different texts, not {quoted(classes)}")
+    return Points(np.column_stack(columns[:2]), columns[2], tuple(classes))
 
 
 def _definition(doc: Mapping, points: Points | None) -> SweepDefinition:
@@ -312,8 +345,8 @@ def _definition(doc: Mapping, points: Points | None) -> SweepDefinition:
 
 
 def _read(doc, points: Points | None) -> SweepStudy:
-    doc = _object("", doc, ("base", "axes", "seeds", "seed_kind", "target", "results"), ("run", "metric"))
-    definition = _definition(doc, points)
+    doc = _object("", doc, ("base", "axes", "seeds", "seed_kind", "target", "results"), ("run", "metric", "points"))
+    definition = _definition(doc, _points(doc["points"]) if "points" in doc else points)
     columns = _object("results", doc["results"], RESULT_COLUMNS)
     lengths = {len(v) if isinstance(v, list) else -1 for v in columns.values()}
     if len(lengths) != 1 or -1 in lengths:
