@@ -138,3 +138,21 @@ def test_no_two_actions_of_the_window_share_a_shortcut(window):
             assert text not in seen, f"{text}: {seen.get(text)} and {action.text()}"
             seen[text] = action.text()
     assert seen["Ctrl+Shift+I"] == window.open_data_action.text()
+
+
+def test_too_many_points_to_remember_keep_the_other_shared_settings_at_the_next_start(qtbot, make_window, monkeypatch):
+    # Found in review: the notebook's data came back with the notebook's network too (activation, seeds, init).
+    from nnviz.gui import window_settings
+
+    monkeypatch.setattr(window_settings, "MAX_REMEMBERED_POINTS", 10)
+    window = make_window(preset_config("sgd", n_samples=100, epochs=5, activation="tanh", init_seed=7, init="he",
+                                       data_seed=99, test_fraction=0.25))
+    window.controller.set_shared(window.controller.shared.replace(dataset="custom", points=Points(X, Y),
+                                                                  features=("x1", "x2", "x1^2")))
+    qtbot.waitUntil(lambda: window.model.shared.dataset == "custom" and ready(window), timeout=20000)
+    before = window.model.shared
+    window.close()
+    again = make_window().model.shared
+    assert again.dataset != "custom" and again.points is None
+    for name in ("activation", "init_seed", "init", "data_seed", "test_fraction", "features", "shape", "engine"):
+        assert getattr(again, name) == getattr(before, name), name

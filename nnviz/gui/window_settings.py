@@ -103,6 +103,8 @@ def save(window) -> None:
     s.setValue("window/curves_and_updates", window.inside.curve_splitter.saveState())
     shared = window.model.shared
     if shared.points is not None and len(shared.points) > MAX_REMEMBERED_POINTS:
-        shared = preset_shared().replace(features=shared.features, shape=shared.shape)  # too big for the settings
+        notebook = preset_shared()  # too big for the settings: the notebook's data, every other setting kept
+        shared = shared.replace(dataset=notebook.dataset, n_samples=notebook.n_samples, noise=notebook.noise,
+                                points=None, keep_order=False)
     s.setValue("session/last", session_text(shared, window.model.specs(), seeds=window.controller.seed_settings))
     s.sync()
