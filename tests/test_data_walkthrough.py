@@ -1,0 +1,35 @@
+"""What a teacher or a student meets using their own data, input features and the animation export in the window
+(issue 12), found by using the window under Xvfb: each test fails on the code before its fix."""
+
+import numpy as np
+from helpers import ready
+
+from nnviz.core.points_csv import write_points
+from nnviz.core.training import preset_config
+
+RNG = np.random.default_rng(5)
+X = RNG.normal(0.0, 1.0, size=(60, 2))
+Y = (X[:, 0] * X[:, 1] > 0).astype(float)
+
+
+def test_the_status_line_says_what_a_data_file_gave_after_the_runs_restart_on_it(qtbot, make_window, tmp_path):
+    path = tmp_path / "lesson.csv"
+    write_points(path, X, Y, ("blue", "red"))
+    window = make_window(preset_config("sgd", n_samples=100, epochs=5))
+    window.data_files.open_from(path)
+    qtbot.waitUntil(lambda: window.model.shared.dataset == "custom" and ready(window), timeout=20000)
+    qtbot.waitUntil(lambda: window.message.text().startswith("lesson.csv: 60 points"), timeout=5000)
+    assert "blue → class 0, red → class 1" in window.message.text()
+    qtbot.wait(200)  # nothing later replaces it (the restart's own "ready" line came first)
+    assert window.message.text().startswith("lesson.csv: 60 points")
+
+
+def test_opening_a_file_after_training_keeps_the_undo_hint(qtbot, make_window, tmp_path):
+    path = tmp_path / "lesson.csv"
+    write_points(path, X, Y)
+    window = make_window(preset_config("sgd", n_samples=100, epochs=5))
+    window.controller.step()
+    qtbot.waitUntil(lambda: window.model.trained_epochs() > 0 and ready(window), timeout=20000)
+    window.data_files.open_from(path)
+    qtbot.waitUntil(lambda: window.message.text().startswith("lesson.csv: 60 points"), timeout=20000)
+    assert window.message.text().endswith("(Ctrl+Z: undo)")
