@@ -33,3 +33,19 @@ def test_opening_a_file_after_training_keeps_the_undo_hint(qtbot, make_window, t
     window.data_files.open_from(path)
     qtbot.waitUntil(lambda: window.message.text().startswith("lesson.csv: 60 points"), timeout=20000)
     assert window.message.text().endswith("(Ctrl+Z: undo)")
+
+
+def test_cancelling_the_reading_of_a_data_file_says_nothing_changed(qtbot, make_window, tmp_path):
+    from PySide6.QtWidgets import QProgressDialog, QPushButton
+
+    path = tmp_path / "big.csv"
+    many = RNG.normal(size=(300_000, 2))
+    write_points(path, many, (many[:, 0] > 0).astype(float))
+    window = make_window(preset_config("sgd", n_samples=100, epochs=5))
+    before = window.model.shared
+    window.data_files.open_from(path)
+    dialog = next(d for d in window.findChildren(QProgressDialog) if d.labelText().startswith("Reading big.csv"))
+    dialog.findChild(QPushButton).click()  # its Cancel button
+    qtbot.waitUntil(lambda: window.message.text().startswith("Reading big.csv: cancelled"), timeout=20000)
+    assert window.message.text() == "Reading big.csv: cancelled, nothing changed"
+    assert window.model.shared == before

@@ -39,9 +39,10 @@ class Background:
         self.tasks: list[threading.Thread] = []  # jobs under way
         self._tasks_cancel: list = []  # their cancel events
 
-    def run(self, title: str, work: Callable, done: Callable) -> threading.Thread:
+    def run(self, title: str, work: Callable, done: Callable, unchanged: str = "nothing written") -> threading.Thread:
         """``work(progress, cancelled)`` in a thread, with a progress dialog (after PROGRESS_DELAY_MS) whose
-        Cancel makes ``cancelled()`` true and drops the result; ``done(result)`` runs here after success."""
+        Cancel makes ``cancelled()`` true and drops the result; ``done(result)`` runs here after success.
+        ``unchanged`` says what a Cancel leaves as it was ("nothing written"; a file read: "nothing changed")."""
         bridge = _Bridge(self.window)
         cancel = threading.Event()
         dialog = QProgressDialog(title + "…", "Cancel", 0, 0, self.window)  # busy until a progress report
@@ -62,18 +63,18 @@ class Background:
             if not cancel.is_set():
                 done(result)
             else:
-                self.say(f"{title}: cancelled", "")
+                self.say(f"{title}: cancelled, {unchanged}", "")
 
         def failed(text):
             finish()
             if cancel.is_set():
-                self.say(f"{title}: cancelled", "")
+                self.say(f"{title}: cancelled, {unchanged}", "")
             else:
                 self.show_alert(text)
 
         def cancelled():
             finish()
-            self.say(f"{title}: cancelled, nothing written", "")
+            self.say(f"{title}: cancelled, {unchanged}", "")
 
         bridge.done.connect(succeeded)
         bridge.failed.connect(failed)

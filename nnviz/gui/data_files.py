@@ -150,7 +150,7 @@ class DataFiles:
             else:
                 self.controller.message.emit(said, "done")
 
-        self.documents.run_in_background(f"Reading {shorten(name, 60)}", work, done)
+        self.documents.run_in_background(f"Reading {shorten(name, 60)}", work, done, "nothing changed")
 
     def _say_when_applied(self, said: str) -> None:
         """Show ``said`` once the new points are in place: the runs restart in a thread of their own, and the

@@ -155,7 +155,7 @@ class Documents(QObject):
                 raise ValueError(str(exc)) from None
 
         self.run_in_background(f"Reading {shorten(Path(path).name, 60)}", read,
-                               lambda session: self.open_session_from(path, session=session))
+                               lambda session: self.open_session_from(path, session=session), "nothing changed")
         return True
 
     def save_session_to(self, path: str | Path, histories: bool = False) -> bool:
@@ -338,9 +338,11 @@ class Documents(QObject):
         self.run_in_background(f"Drawing the map at {width:,} px", render,
                                lambda _: self.controller.message.emit(f"saved {path}", "done"))
 
-    def run_in_background(self, title: str, work: Callable, done: Callable) -> threading.Thread:
-        """``work(progress, cancelled)`` in a thread with a progress dialog and Cancel (see gui/background.py)."""
-        return self.background.run(title, work, done)
+    def run_in_background(self, title: str, work: Callable, done: Callable,
+                          unchanged: str = "nothing written") -> threading.Thread:
+        """``work(progress, cancelled)`` in a thread with a progress dialog and Cancel (see gui/background.py);
+        ``unchanged`` says what a Cancel leaves as it was."""
+        return self.background.run(title, work, done, unchanged)
 
     def wait_for_tasks(self, timeout: float = 30.0) -> None:
         """The window is closing: cancel the background work and let a write under way end."""
