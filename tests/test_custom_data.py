@@ -290,3 +290,20 @@ def test_a_sweeps_own_points_that_are_malformed_are_refused_by_place():
     doc["sweep"]["points"]["label"][4] = 2
     with pytest.raises(SessionError, match=r"sweep\.points\.label\[4\]: must be 0 or 1"):
         parse_session(json.dumps(doc))
+
+
+def test_many_points_written_a_block_at_a_time_read_back_exactly():
+    # The columns are written and read in blocks (so the window's thread is not held up by one long call): the text
+    # is what one json.dumps of each column writes, and the very same numbers come back.
+    from nnviz.core.session import JSON_BLOCK
+
+    rng = np.random.default_rng(9)
+    n = 2 * JSON_BLOCK + 7
+    X = rng.normal(size=(n, 2)) * 10.0 ** rng.integers(-300, 300, size=(n, 2))
+    points = Points(X, rng.random(n) > 0.5)
+    text = session_text(SharedSettings(dataset="custom", points=points), [RunSpec()])
+    doc = json.loads(text)
+    for name, column in (("x1", X[:, 0]), ("x2", X[:, 1]), ("label", points.y.astype(np.int64))):
+        assert f'"{name}": {json.dumps(column.tolist())}' in text
+        assert doc["points"][name] == column.tolist()
+    assert parse_session(text).shared.points == points

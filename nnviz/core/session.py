@@ -65,6 +65,7 @@ TOP_KEYS = ("format", "version", "shared", "runs", "histories", "seeds", "sweep"
 POINT_KEYS = ("x1", "x2", "label")  # the "points" object's columns (and "classes", optional)
 MAX_DIGITS = 100  # longer integer literals are read as HugeInteger: no setting or column takes one
 MAX_INT64 = 2**63 - 1  # the largest value of an integer history column
+JSON_BLOCK = 8192  # numbers of a long column written or read by one call into json's C code (under ~5 ms each)
 # Fields newer than version 1's first files: missing means the settings' default (init "notebook", optimizer
 # "sgd", rho 0.9, epsilon 1e-8, beta1 0.9, beta2 0.999, update_order "true"), so older files open as they trained.
 OPTIONAL_FIELDS = ("init", "optimizer", "rho", "epsilon", "beta1", "beta2", "update_order", "keep_order", "features")
@@ -125,6 +126,10 @@ def _checkable(kind: str, value):
 def _parse_int(text: str):
     digits = len(text.lstrip("-"))
     return HugeInteger(text.startswith("-"), digits) if digits > MAX_DIGITS else int(text)
+
+
+def _parse_float(text: str) -> float:
+    return float(text)
 
 
 def _as_float(value) -> float:
@@ -192,9 +197,8 @@ def session_text(shared: SharedSettings, runs: Sequence[RunSpec],
     if points is not None:
         text = text.replace(_indented_list(json.dumps(c, ensure_ascii=False) for c in points.classes),
                             json.dumps(list(points.classes), ensure_ascii=False), 1)
-        columns = (("x1", points.X[:, 0].tolist()), ("x2", points.X[:, 1].tolist()),
-                   ("label", points.y.astype(np.int64).tolist()))
-        lines = "".join(f',\n    "{name}": {json.dumps(values, allow_nan=False)}' for name, values in columns)
+        columns = (("x1", points.X[:, 0]), ("x2", points.X[:, 1]), ("label", points.y.astype(np.int64)))
+        lines = "".join(f',\n    "{name}": {_json_column(values)}' for name, values in columns)
         end = text.rindex("]\n  }")
         text = text[: end + 1] + lines + text[end + 1:]
     if sweep_points is not None:  # the sweep trained on other points than the session's: they go with it
@@ -216,11 +220,17 @@ _SWEEP_POINTS = "\x00the sweep's points\x00"  # stands for them in the JSON unti
 
 def _points_object(points: Points, indent: str) -> str:
     """A "points" object (classes, then the x1, x2 and label columns, one a line) as JSON, its lines indented."""
-    columns = (("classes", list(points.classes)), ("x1", points.X[:, 0].tolist()), ("x2", points.X[:, 1].tolist()),
-               ("label", points.y.astype(np.int64).tolist()))
-    lines = ",\n".join(f'{indent}  "{name}": {json.dumps(values, ensure_ascii=False, allow_nan=False)}'
-                        for name, values in columns)
+    columns = (("classes", json.dumps(list(points.classes), ensure_ascii=False)), ("x1", _json_column(points.X[:, 0])),
+               ("x2", _json_column(points.X[:, 1])), ("label", _json_column(points.y.astype(np.int64))))
+    lines = ",\n".join(f'{indent}  "{name}": {values}' for name, values in columns)
     return "{\n" + lines + f"\n{indent}}}"
+
+
+def _json_column(values: np.ndarray) -> str:
+    """A column of numbers as ``json.dumps(values.tolist())`` writes it, made a block at a time: one call for a
+    million numbers holds the interpreter lock for half a second, and the window (a save in the background) froze."""
+    return "[" + ", ".join(json.dumps(values[i:i + JSON_BLOCK].tolist(), allow_nan=False)[1:-1]
+                           for i in range(0, len(values), JSON_BLOCK)) + "]"
 
 
 def _run_dict(run: RunSpec) -> dict:
@@ -484,7 +494,9 @@ def _decode(text: str, source: str, warnings: list[str]):
     if not text.strip():
         raise SessionError(f"{source}: empty file, not an nnviz session")
     try:
-        return json.loads(text, object_pairs_hook=pairs, parse_int=_parse_int)
+        # parse_float in Python, as parse_int: json's C scanner lets other threads run only when it calls back
+        # into Python, and a million points read in the background froze the window for 0.7 s.
+        return json.loads(text, object_pairs_hook=pairs, parse_int=_parse_int, parse_float=_parse_float)
     except json.JSONDecodeError as exc:
         where = f"{exc.msg.removesuffix(' at')} at line {exc.lineno} column {exc.colno}"
         # An unterminated string, or an error at the very end or on a cut word or number
