@@ -49,3 +49,19 @@ def test_cancelling_the_reading_of_a_data_file_says_nothing_changed(qtbot, make_
     qtbot.waitUntil(lambda: window.message.text().startswith("Reading big.csv: cancelled"), timeout=20000)
     assert window.message.text() == "Reading big.csv: cancelled, nothing changed"
     assert window.model.shared == before
+
+
+def test_new_data_says_what_it_does_to_the_users_own_points(qtbot):
+    from nnviz.core.datasets import Points
+    from nnviz.core.training import TrainConfig
+    from nnviz.gui.controls import ParameterPanel
+
+    panel = ParameterPanel()
+    qtbot.addWidget(panel)
+    generated = panel.new_data.toolTip()
+    assert "another data set" in generated
+    panel.set_config(TrainConfig(dataset="custom", points=Points(X, Y), n_samples=len(X)))
+    custom = panel.new_data.toolTip()
+    assert "Your points stay as they are" in custom and "shuffles" in custom and "test set" in custom
+    panel.dataset.setCurrentText("circle")
+    assert panel.new_data.toolTip() == generated

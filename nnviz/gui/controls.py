@@ -59,6 +59,9 @@ NOTEBOOK_GAMMA = 0.015  # the notebook's decay: γ given when the exponential sc
 DEFAULT_BATCH = "32"  # the batch size shown when "full batch" is unticked and no other size was typed
 CUSTOM_SAMPLES = "The number of your points: draw or erase points, or open another file, to change it."
 CUSTOM_NOISE = "Not used by your own points: they are used as they are."
+NEW_DATA = "Draw another data set: a new random data seed."
+CUSTOM_NEW_DATA = ("Your points stay as they are: a new random data seed shuffles them again and holds out\n"
+                   "another test set (with 'keep their order' and test fraction 0, the seed changes nothing).")
 
 
 class ParameterPanel(QWidget):
@@ -108,7 +111,7 @@ class ParameterPanel(QWidget):
         forms.add_text(data, "noise", "noise", parse_float)
         forms.add_text(data, "test fraction", "test_fraction", parse_float)
         self.new_data = QPushButton("new data")
-        self.new_data.setToolTip("Draw another data set: a new random data seed.")
+        self.new_data.setToolTip(NEW_DATA)
         self.new_data.clicked.connect(lambda: self._new_seed("data_seed"))
         forms.add_text(data, "data seed", "data_seed", parse_int, extra=self.new_data)
 
@@ -368,6 +371,7 @@ class ParameterPanel(QWidget):
         samples = self.fields["n_samples"]
         samples.edit.setEnabled(not custom)
         samples.edit.setToolTip(CUSTOM_SAMPLES if custom else samples.tip)
+        self.new_data.setToolTip(CUSTOM_NEW_DATA if custom else NEW_DATA)
         if custom and self._points is not None and not self._loading:
             loading, self._loading = self._loading, True
             try:
