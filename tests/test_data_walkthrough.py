@@ -65,3 +65,21 @@ def test_new_data_says_what_it_does_to_the_users_own_points(qtbot):
     assert "Your points stay as they are" in custom and "shuffles" in custom and "test set" in custom
     panel.dataset.setCurrentText("circle")
     assert panel.new_data.toolTip() == generated
+
+
+def test_turning_the_last_input_off_says_why_it_stays_on(qtbot):
+    from PySide6.QtWidgets import QToolTip
+
+    from nnviz.gui.data_controls import FeaturePicker
+
+    picker = FeaturePicker()
+    qtbot.addWidget(picker)
+    picker.show()
+    qtbot.waitExposed(picker)
+    changes = []
+    picker.changed.connect(lambda: changes.append(picker.features()))
+    picker.buttons["x1"].click()
+    assert picker.features() == ("x2",) and not QToolTip.isVisible()
+    picker.buttons["x2"].click()  # the last one
+    assert picker.features() == ("x2",) and changes == [("x2",)]
+    assert QToolTip.isVisible() and "x₂ is the network's only input" in QToolTip.text()

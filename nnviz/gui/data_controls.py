@@ -1,13 +1,14 @@
 """The panel's controls for the network's inputs (the feature picker) and a user's own points (keep their order).
 
 ``FeaturePicker`` shows one toggle button per input feature (x₁, x₂, x₁², x₂², x₁x₂, sin x₁, sin x₂); at least one
-stays on. ``changed()`` is emitted when the user toggles one; ``set_features`` shows a choice without emitting.
+stays on (a click on the last one says so in a tooltip). ``changed()`` is emitted when the user toggles one;
+``set_features`` shows a choice without emitting.
 """
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QCheckBox, QGridLayout, QToolButton, QWidget
+from PySide6.QtCore import QPoint, Signal
+from PySide6.QtWidgets import QCheckBox, QGridLayout, QToolButton, QToolTip, QWidget
 
 from nnviz.core.datasets import DEFAULT_FEATURES, FEATURE_LABELS, FEATURES, canonical_features
 
@@ -18,6 +19,7 @@ FEATURES_TIP = ("The inputs the network sees of each point (x₁, x₂): the fir
 KEEP_ORDER_TIP = ("Keep your points in their own order (as drawn, or as the file lists them).\n"
                   "Off: they are shuffled once with the data seed, as the notebook shuffles its data\n"
                   "(numpy's RandomState(data seed).permutation), so that mini-batches mix the classes.")
+LAST_INPUT = "{} is the network's only input: turn another input on first"
 COLUMNS = 4  # buttons per row
 # An input that is on stands out (the platform's checked look is faint).
 BUTTON_STYLE = ("QToolButton { padding: 1px 6px; border: 1px solid #b8b8b8; border-radius: 3px; color: #6b6b6b; }"
@@ -67,11 +69,15 @@ class FeaturePicker(QWidget):
         if self._loading:
             return
         if not on and not self.features():  # the last input cannot go: the network needs one
+            button = self.buttons[name]
             self._loading = True
             try:
-                self.buttons[name].setChecked(True)
+                button.setChecked(True)
             finally:
                 self._loading = False
+            # Said where the user clicked: a click that changes nothing would look broken.
+            QToolTip.showText(button.mapToGlobal(QPoint(0, button.height())), LAST_INPUT.format(FEATURE_LABELS[name]),
+                              button)
             return
         self.changed.emit()
 
