@@ -83,3 +83,31 @@ def test_turning_the_last_input_off_says_why_it_stays_on(qtbot):
     picker.buttons["x2"].click()  # the last one
     assert picker.features() == ("x2",) and changes == [("x2",)]
     assert QToolTip.isVisible() and "x₂ is the network's only input" in QToolTip.text()
+
+
+def _feature_view(qtbot, features, health_epoch=None):
+    from dataclasses import replace
+
+    from nnviz.core.health import measure
+    from nnviz.core.network import Layout, init_params
+    from nnviz.gui.network_view import NetworkView
+
+    view = NetworkView()
+    qtbot.addWidget(view)
+    view.resize(900, 600)
+    view.show()
+    layout = Layout((len(features), 4, 1), features)
+    params = init_params(layout.shape, 2, "glorot")
+    y = (X[:, 0] > 0).astype(float)
+    view.set_data(X * 3, y)  # a plane wider than a sine's ±1
+    health = None if health_epoch is None else replace(measure(params, layout, "tanh", X * 3, y), epoch=health_epoch)
+    view.show_network(params, layout, "tanh", health=health)
+    qtbot.waitUntil(lambda: view.resolution > 0)
+    return view
+
+
+def test_hovering_an_input_unit_gives_no_epoch_an_input_does_not_have(qtbot):
+    view = _feature_view(qtbot, ("x1", "sin(x1)"), health_epoch=7)
+    text = view.hover_text(view.unit_rect(0, 1).center())
+    assert text.startswith("input sin x₁ · value") and "epoch" not in text
+    assert "(at epoch 7)" in view.hover_text(view.unit_rect(1, 0).center())  # a hidden unit's share is of then

@@ -94,7 +94,7 @@ def unit_text(layer: int, unit: int, shape: tuple[int, ...], bias: float | None,
         what = "value"
     if layer > 0 and health is not None:
         parts.append(f"layer's ‖∂J/∂W‖ {health.gradient[layer - 1]:.2g}")
-    if health is not None and health.epoch is not None:
+    if layer > 0 and health is not None and health.epoch is not None:  # an input is the same at every epoch
         parts[-1] += f" (at epoch {health.epoch:,})"
     parts.append(f"{what} {value:.4g} at x₁ = {x1:.3g}, x₂ = {x2:.3g}")
     return " · ".join(parts)
