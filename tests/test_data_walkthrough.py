@@ -111,3 +111,15 @@ def test_hovering_an_input_unit_gives_no_epoch_an_input_does_not_have(qtbot):
     text = view.hover_text(view.unit_rect(0, 1).center())
     assert text.startswith("input sin x₁ · value") and "epoch" not in text
     assert "(at epoch 7)" in view.hover_text(view.unit_rect(1, 0).center())  # a hidden unit's share is of then
+
+
+def test_an_input_shown_large_has_a_colour_scale_of_its_own_range(qtbot):
+    view = _feature_view(qtbot, ("x1", "sin(x1)"))
+    assert view.column_scale_range(0)[1] > 3  # the column: one scale for x₁ and sin x₁
+    view.open_unit(0, 1)
+    low, high = view.large_scale_range()
+    values = view.large_map()
+    assert low == -high and 0.9 < high <= 1.0  # sin x₁'s own range, not the plane's
+    assert np.abs(values).max() > 0.9
+    view.open_unit(0, 0)
+    assert view.large_scale_range()[1] > 3  # x₁ spans the plane

@@ -14,7 +14,7 @@ from nnviz.core.grid import GridEvaluator
 from nnviz.gui.map_drawing import Frame, class_sprites, draw_axes, draw_vertical, pixel_font
 from nnviz.gui.map_shared import BACKGROUND, FOREGROUND, MapPoints, fit_extent, nice_ticks, tick_label
 from nnviz.gui.network_canvas import cells_for, column_scale, grid_values, reuse_evaluator, unit_name
-from nnviz.gui.network_paint import Scale, qimage
+from nnviz.gui.network_paint import Scale, diverging, qimage
 
 LEFT, RIGHT, TOP, BOTTOM = 58, 86, 10, 46  # pixels around the plot: y axis, colour bar, x axis
 LARGE_WORK = 500_000_000  # multiply-adds the large unit's grid may cost (~12 ms here) ...
@@ -57,12 +57,16 @@ class LargeUnit:
                                                cells_for(layout, LARGE_WORK, LARGE_CELLS))
         outputs = grid_values(ev, params)
         layers = len(layout.shape)
-        # The column's scale rule over the data's plane (the page shows a wider one): the same colours as small.
+        # The column's scale rule over the data's plane (the page shows a wider one): the same colours as small;
+        # an input, shown alone, on its own range over that plane.
         x0, x1, y0, y1 = extent
         rows = np.flatnonzero((ev.ys >= y0) & (ev.ys <= y1))
         cols = np.flatnonzero((ev.xs >= x0) & (ev.xs <= x1))
         inside = outputs[layer][:, rows][:, :, cols] if len(rows) and len(cols) else outputs[layer]
-        scale = column_scale(layer, inside, activation, layers, extent)
+        if layer == 0:  # one input alone, on its own range: sin x₁ (±1) on the plane's ±6 would look blank
+            scale = diverging(float(np.abs(inside[unit]).max()) or 1.0)
+        else:
+            scale = column_scale(layer, inside, activation, layers, extent)
         label = "P(class 1)" if layer == layers - 1 else f"{activation} output"
         if layer == 0:
             label = FEATURE_LABELS.get(layout.inputs[unit], layout.inputs[unit])
