@@ -123,3 +123,26 @@ def test_an_input_shown_large_has_a_colour_scale_of_its_own_range(qtbot):
     assert np.abs(values).max() > 0.9
     view.open_unit(0, 0)
     assert view.large_scale_range()[1] > 3  # x₁ spans the plane
+
+
+def test_an_animation_refusal_leads_with_the_field_as_the_dialog_labels_it(qtbot, make_window, tmp_path):
+    from helpers import run_to_end
+    from PySide6.QtCore import Qt
+
+    window = make_window(preset_config("sgd", n_samples=100, epochs=10))
+    run_to_end(qtbot, window)
+    window.export_animation_action.trigger()
+    dialog = window.animation.dialog
+    qtbot.waitUntil(dialog.isVisible)
+    dialog.path.setText(str(tmp_path / "lesson.gif"))
+    dialog.first.setValue(8)
+    dialog.last.setValue(3)
+    qtbot.keyClick(dialog, Qt.Key.Key_Return)
+    assert dialog.isVisible() and dialog.message.text().startswith("epochs: ")
+    dialog.first.setValue(0)
+    dialog.last.setValue(10)
+    dialog.fps.setValue(60)
+    qtbot.keyClick(dialog, Qt.Key.Key_Return)
+    assert dialog.message.text().startswith("speed: ") and "50 frames per second" in dialog.message.text()
+    dialog.reject()
+    assert list(tmp_path.glob("lesson*")) == []

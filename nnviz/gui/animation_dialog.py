@@ -8,6 +8,7 @@ dialog whose Cancel stops it within 100 ms with nothing written, and says where 
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from pathlib import Path
@@ -38,6 +39,18 @@ FILTERS = "GIF (*.gif);;MP4 video (*.mp4);;WebM video (*.webm)"
 FORMAT_NOTES = {"gif": "GIF — plays everywhere (slides, web pages); largest file",
                 "mp4": "MP4 (H.264) — small, for slides and video players",
                 "webm": "WebM (VP9) — small, for web pages"}
+
+
+# The options' names in the core's messages -> the dialog's labels of their fields.
+FIELD_LABELS = {"path": "file", "fps": "speed", "seconds": "duration", "first_epoch": "epochs", "last_epoch": "epochs",
+                "layout": "maps"}
+
+
+def worded(message: str) -> str:
+    """A refusal led by the label of the field it names as the dialog shows it ("speed: fps=60: …")."""
+    name = re.match(r"(\w+)=", message)
+    label = FIELD_LABELS.get(name.group(1)) if name else None
+    return f"{label}: {message}" if label else message
 
 
 class AnimationDialog(QDialog):
@@ -177,7 +190,7 @@ class AnimationDialog(QDialog):
             options = self.options()
             core.require(options.format)
         except (ValueError, core.MissingLibrary) as exc:
-            self.message.setText(str(exc))
+            self.message.setText(worded(str(exc)))
             return
         self.chosen = options
         super().accept()
