@@ -307,3 +307,9 @@ def test_many_points_written_a_block_at_a_time_read_back_exactly():
         assert f'"{name}": {json.dumps(column.tolist())}' in text
         assert doc["points"][name] == column.tolist()
     assert parse_session(text).shared.points == points
+
+
+def test_features_listed_in_any_order_are_the_inputs_in_their_own_order():
+    config = TrainConfig(features=("x2", "x1"))
+    assert config.features == ("x1", "x2") and config == TrainConfig()
+    assert SharedSettings().replace(features=["sin(x1)", "x1"]).features == ("x1", "sin(x1)")

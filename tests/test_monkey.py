@@ -96,8 +96,10 @@ WEIGHTS = {
     "full_batch": 2, "lr_slider": 3, "add": 3, "notebook": 1, "remove": 2, "rename": 2, "colour": 2,
     "visible": 3, "select": 4, "timeline": 5, "maps": 4, "curves": 3, "save": 2, "open": 2, "open_bad": 1,
     "export": 2, "new": 1, "reopen": 1, "run": 4, "settle": 2, "resize": 1, "view": 4, "sweep": 2,
-    "features": 2, "data": 2,
+    "features": 2, "data": 2, "draw": 5,
 }
+DRAW_ACTIONS = ["toggle", "toggle", "click", "click", "right", "shift", "drag", "class", "eraser", "clear", "undo",
+                "escape"]
 DATA_ACTIONS = ["open", "open", "open_rescaled", "open_kept", "open_bad", "export", "keep_order"]
 VIEWS = ["view_maps_action", "view_both_action", "view_network_action", "view_landscape_action", "update_sizes_action",
          "show_all", "unit",
@@ -158,6 +160,8 @@ def _args(rng: random.Random, name: str) -> list:
         return [rng.randrange(64), rng.randrange(300)]
     if name == "features":
         return [rng.randrange(7)]
+    if name == "draw":
+        return [rng.choice(DRAW_ACTIONS), round(rng.random(), 3), round(rng.random(), 3)]
     if name == "data":
         return [rng.choice(DATA_ACTIONS)]
     if name == "resize":
@@ -655,7 +659,7 @@ class Monkey:
             doc["runs"][0]["learning_rate"] = float("nan")
             path.write_text(json.dumps(doc))
         elif kind == "negative":
-            doc["shared"]["n_samples"] = -5
+            doc["shared"]["data_seed"] = -5  # (n_samples is the points' own count for custom data)
             path.write_text(json.dumps(doc))
         elif kind == "huge_history":
             doc.setdefault("histories", {})[doc["runs"][0]["name"]] = {"epoch": [0, 2**63], "cost": [1.0, 1.0]}
@@ -677,6 +681,34 @@ class Monkey:
               "curves": lambda: w.export_curves_to(path, width), "map": lambda: w.export_map_to(path, width)}[kind]()
         if not ok:
             raise MonkeyFailure("export failed", f"{kind}: {self._alert_text()}")
+
+    def do_draw(self, kind: str, u: float, v: float) -> None:
+        """The drawing mode: toggled (D), clicks (left, right, Shift) and a drag at (u, v) of the map, the class
+        switch, the eraser, Clear, Undo stroke, Esc."""
+        from PySide6.QtCore import QPoint, Qt
+
+        drawing = self.w.drawing
+        if kind == "toggle":
+            drawing.draw_action.trigger()
+            return
+        if not drawing.active and not drawing.set_active(True):  # as a user presses D before drawing
+            return
+        actions = {"class": drawing.switch_action, "eraser": drawing.eraser_action, "clear": drawing.clear_action,
+                   "undo": drawing.undo_stroke_action, "escape": drawing.leave_action}
+        if kind in actions:
+            actions[kind].trigger()
+            return
+        port = drawing.tool.view.viewport()
+        at = QPoint(int(u * max(port.width() - 1, 1)), int(v * max(port.height() - 1, 1)))
+        button = Qt.MouseButton.RightButton if kind == "right" else Qt.MouseButton.LeftButton
+        modifier = Qt.KeyboardModifier.ShiftModifier if kind == "shift" else Qt.KeyboardModifier.NoModifier
+        if kind == "drag":
+            self.qtbot.mousePress(port, button, modifier, at)
+            for step in range(1, 6):
+                self.qtbot.mouseMove(port, QPoint(at.x() + 9 * step, at.y() + 4 * step))
+            self.qtbot.mouseRelease(port, button, modifier, QPoint(at.x() + 45, at.y() + 20))
+        else:
+            self.qtbot.mouseClick(port, button, modifier, at)
 
     def do_features(self, index: int) -> None:
         """Toggle one of the panel's input features (the last one on stays on)."""

@@ -13,7 +13,16 @@ from pathlib import Path
 
 import numpy as np
 
-from nnviz.core.datasets import CUSTOM, DATASETS, DEFAULT_FEATURES, Dataset, Points, feature_error, held_out_size
+from nnviz.core.datasets import (
+    CUSTOM,
+    DATASETS,
+    DEFAULT_FEATURES,
+    Dataset,
+    Points,
+    canonical_features,
+    feature_error,
+    held_out_size,
+)
 from nnviz.core.network import ACTIVATIONS, INITS, Layout, accuracy, cost, init_params, l2_penalty, predict
 from nnviz.core.optimizers import (
     OPTIMIZERS,
@@ -145,7 +154,7 @@ class TrainConfig:
         problem = feature_error(features)
         if problem:
             raise ValueError(problem)
-        object.__setattr__(self, "features", features)
+        object.__setattr__(self, "features", canonical_features(features))  # the inputs in FEATURES' order
 
     def _check_shape(self):
         inputs = len(self.features)
