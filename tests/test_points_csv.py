@@ -277,3 +277,15 @@ def test_two_hundred_thousand_rows_are_read():
     assert np.array_equal(points.X, x)
     assert np.array_equal(points.y, labels.astype(float))
     assert points.classes == ("no", "yes")
+
+
+@pytest.mark.parametrize("ending", ["\n", "\r\n", "\r"])
+def test_a_file_split_into_lines_a_piece_at_a_time_reads_the_same(monkeypatch, ending):
+    text = csv_text(Y01, header=("x1", "x2", "label")).replace("\n", ending)
+    whole = read_points(text)
+    monkeypatch.setattr(points_csv, "PIECE_CHARS", 5)  # pieces end inside lines, numbers and line endings
+    pieces = read_points(text)
+    assert np.array_equal(pieces.X, whole.X) and np.array_equal(pieces.y, whole.y) and len(pieces) == len(X)
+    bad = text.replace("3.0", "3.x", 1)
+    with pytest.raises(PointsError, match="line 3, column x1"):
+        read_points(bad)

@@ -24,6 +24,7 @@ from nnviz.core.training import Stopped
 MIN_POINTS = 4  # the fewest: enough for a training and a test point of each class
 MAX_BYTES = 256 * 2**20  # a file larger than this cannot hold MAX_POINTS sensible rows; refused before reading
 BLOCK_LINES = 65_536  # lines parsed at a time (between two checks of should_stop)
+PIECE_CHARS = 1 << 20  # characters split into lines at a time (each call short: the GIL is released between)
 SNIFF_LINES = 10  # lines looked at to choose the separator
 SEPARATORS = ("\t", ";", ",")  # in order of preference when several fit
 LABEL_NAMES = ("label", "class", "target", "y")  # header names taken for the label column, the first found
@@ -173,9 +174,34 @@ def _features(column: list[str], name: str, line_nos: np.ndarray) -> tuple[np.nd
     return values, None
 
 
+def _split_lines(text: str, should_stop) -> list[str]:
+    """``text.replace("\\r\\n", "\\n").replace("\\r", "\\n").split("\\n")``, a piece of about PIECE_CHARS at a time:
+    one call over a whole big file would hold the GIL (and freeze the window) for a tenth of a second."""
+    lines: list[str] = []
+    pos, n = 0, len(text)
+    while True:
+        if should_stop is not None and should_stop():
+            raise Stopped
+        end = pos + PIECE_CHARS
+        if end >= n:
+            lines.extend(text[pos:].replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+            return lines
+        cut = max(text.rfind("\n", pos, end), text.rfind("\r", pos, end - 1))  # a "\r\n" stays whole
+        if cut < pos:  # a line longer than a piece: to its end
+            found = [i for i in (text.find("\n", end), text.find("\r", end)) if i >= 0]
+            if not found:
+                lines.extend(text[pos:].replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+                return lines
+            cut = min(found)
+        if text[cut] == "\r" and cut + 1 < n and text[cut + 1] == "\n":
+            cut += 1
+        lines.extend(text[pos:cut + 1].replace("\r\n", "\n").replace("\r", "\n").split("\n")[:-1])
+        pos = cut + 1
+
+
 def _parse(text: str, should_stop, progress) -> Points:
     """Points from CSV text; PointsError (without the file's name) for anything wrong."""
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = _split_lines(text, should_stop)
     first = next((i for i, line in enumerate(lines) if line.strip()), None)
     if first is None:
         raise PointsError("empty file: no points")
