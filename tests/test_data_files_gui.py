@@ -156,3 +156,21 @@ def test_too_many_points_to_remember_keep_the_other_shared_settings_at_the_next_
     assert again.dataset != "custom" and again.points is None
     for name in ("activation", "init_seed", "init", "data_seed", "test_fraction", "features", "shape", "engine"):
         assert getattr(again, name) == getattr(before, name), name
+
+
+def test_a_session_with_a_sweep_over_its_points_opens_from_other_data(qtbot, make_window, tmp_path):
+    from nnviz.core.session import save_session
+    from nnviz.core.specs import RunSpec, SharedSettings
+    from nnviz.core.sweep import parse_axis
+    from nnviz.core.sweep_study import SweepDefinition, SweepStudy
+
+    shared = SharedSettings(dataset="custom", points=Points(X, Y))
+    spec = RunSpec(name="mine", epochs=5)
+    study = SweepStudy(SweepDefinition(spec.config(shared), (parse_axis("learning_rate=0.01:0.1:log:3"),), 1,
+                                       run="mine"))
+    path = tmp_path / "exercise.nnviz.json"
+    save_session(path, shared, [spec], sweep=study.to_doc())
+    window = make_window(preset_config("sgd", n_samples=100, epochs=5))  # the notebook's data, not the points
+    assert window.open_session_from(path)
+    qtbot.waitUntil(lambda: window.model.shared == shared and ready(window), timeout=20000)
+    assert window.documents.alert is None or not window.documents.alert.isVisible()

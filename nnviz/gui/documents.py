@@ -39,7 +39,7 @@ class Documents(QObject):
         super().__init__(window)
         # The window's sweep, saved with the session and restored from it (set by the window: SweepTools).
         self.sweep_doc: Callable[[], dict | None] | None = None
-        self.restore_sweep: Callable[[dict], object] | None = None
+        self.restore_sweep: Callable[..., object] | None = None  # (sweep doc, the session's points)
         self.clear_sweep: Callable[[], None] | None = None
         self.window = window
         self.controller = controller
@@ -128,7 +128,7 @@ class Documents(QObject):
                                 done_message=f"opened {name}: {len(session.runs)} run(s)", applied=applied,
                                 seeds=session.seeds)
         if session.sweep is not None and self.restore_sweep is not None:
-            self.restore_sweep(session.sweep)
+            self.restore_sweep(session.sweep, session.shared.points)
         elif self.clear_sweep is not None:  # the last comparison's sweep must not go into this one's file
             self.clear_sweep()
 

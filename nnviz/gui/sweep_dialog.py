@@ -330,9 +330,10 @@ class SweepWindow(QMainWindow):
         self.readout.setText("")
         self._update_buttons()
 
-    def restore(self, doc) -> None:
-        """Show a session's sweep (ValueError, one line naming the field, for a malformed one)."""
-        study = SweepStudy.from_doc(doc, self.controller.shared.points)
+    def restore(self, doc, points=None) -> None:
+        """Show a session's sweep (ValueError, one line naming the field, for a malformed one); ``points``: the
+        session's own points, which a sweep over them was saved without."""
+        study = SweepStudy.from_doc(doc, points)
         self.stop()
         self._state = "idle"
         self.study = study
@@ -393,12 +394,13 @@ class SweepTools:
         if window is not None:
             window.clear()
 
-    def restore(self, doc) -> SweepWindow:
-        """Open the sweep window on a session's sweep (ValueError naming the field when malformed)."""
-        study = SweepStudy.from_doc(doc, self.c.shared.points)  # checked before any window changes
+    def restore(self, doc, points=None) -> SweepWindow:
+        """Open the sweep window on a session's sweep (ValueError naming the field when malformed); ``points``: the
+        session's own points (the comparison may still be being replaced by the session's)."""
+        study = SweepStudy.from_doc(doc, points)  # checked before any window changes
         window = self.sweep_window()
         if window is None:
             window = SweepWindow(self.c, study.definition.base, study.definition.run, self.w, self.workers)
-        window.restore(doc)
+        window.restore(doc, points)
         window.show()
         return window
