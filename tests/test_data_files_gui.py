@@ -174,3 +174,19 @@ def test_a_session_with_a_sweep_over_its_points_opens_from_other_data(qtbot, mak
     assert window.open_session_from(path)
     qtbot.waitUntil(lambda: window.model.shared == shared and ready(window), timeout=20000)
     assert window.documents.alert is None or not window.documents.alert.isVisible()
+
+
+def test_a_big_file_is_read_in_a_process_of_its_own_with_the_same_points(qtbot, make_window, tmp_path, monkeypatch):
+    from nnviz.gui import data_files
+
+    monkeypatch.setattr(data_files, "APART_BYTES", 0)  # every file is "big"
+    path = tmp_path / "mine.csv"
+    write_points(path, X, Y, ("no", "yes"))
+    window = make_window(preset_config("sgd", n_samples=100, epochs=5))
+    opened(qtbot, window, path)
+    assert window.model.shared.points == Points(X, Y, ("no", "yes"))
+    bad = tmp_path / "bad.csv"
+    bad.write_text("x1,x2,label\n1,2,0\n3,4,1\n5,oops,1\n")
+    window.data_files.open_from(bad)
+    qtbot.waitUntil(lambda: window.alert is not None and window.alert.isVisible(), timeout=20000)
+    assert "line 4, column x2" in window.alert.text()

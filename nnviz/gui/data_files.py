@@ -30,10 +30,12 @@ from nnviz.core.comparison import RESTART_ALL
 from nnviz.core.datasets import CUSTOM, MAX_POINTS
 from nnviz.core.files import write_atomic
 from nnviz.core.points_csv import Points, points_text, read_points, rescaled
+from nnviz.core.points_process import read_points_apart
 from nnviz.core.text import shorten
 from nnviz.core.training import Stopped
 from nnviz.gui.documents import Cancelled, Documents
 
+APART_BYTES = 2 * 2**20  # files larger than this are read in a process of their own (core/points_process.py)
 CSV_FILTER = "CSV files (*.csv *.tsv *.txt);;All files (*)"
 RESCALE_TIP = ("Centre each feature on its mean, then divide it by its variance, as the notebook rescales its\n"
                "generated data (the variance, not the standard deviation). Off: the points are used as they are.")
@@ -135,7 +137,12 @@ class DataFiles:
 
         def work(progress, cancelled):
             try:
-                points = read_points(path, cancelled, progress)
+                big = Path(path).stat().st_size > APART_BYTES
+            except OSError:
+                big = False  # read_points says what is wrong with the path
+            try:
+                # a big file in a process of its own: parsing in a thread would hold the GIL the window needs
+                points = (read_points_apart if big else read_points)(path, cancelled, progress)
             except Stopped:
                 raise Cancelled from None
             return rescaled(points) if rescale else points
