@@ -107,3 +107,15 @@ def test_cancel_stops_the_seeds_and_keeps_them_stopped_until_asked(window, qtbot
     assert window.controller.seeds.busy
     window.controller.seeds.cancel()
     assert not window.controller.seeds.busy
+
+
+def test_seeds_still_training_when_the_seed_count_changes_under_them_are_dropped_quietly(window, qtbot):
+    slow = [run.spec.replace(epochs=3000) for run in window.model]
+    window.controller.replace(window.model.shared, slow)
+    qtbot.waitUntil(lambda: not window.controller.busy, timeout=20000)
+    window.panel.seeds.count.setValue(2)
+    qtbot.waitUntil(lambda: window.controller.seeds.busy, timeout=5000)
+    window.model.seeds.set_settings(SeedSettings())  # as a session of one seed sets it, the job still running
+    qtbot.waitUntil(lambda: not window.controller.seeds.busy, timeout=30000)
+    qtbot.wait(200)
+    assert all(window.controller.seeds.curves(run.id) is None for run in window.model)

@@ -181,6 +181,8 @@ class SeedRunner(QObject):
         job = self._job
         if job is None or ticket != job["ticket"]:
             return
+        if not job["settings"].trains_the_same(self.settings):
+            return  # the seed settings changed under the job (a session opened): stale; train_stale follows
         job["done"] += 1
         run_id = job["owners"][result.index]
         mine = job["results"].setdefault(run_id, {})
