@@ -2,10 +2,11 @@
 restarts from the same new weights, the "custom" data set appears with the points, its sample count is theirs."""
 
 import numpy as np
+import pytest
 from helpers import ready
 
 from nnviz.core.datasets import Dataset, Points, expand
-from nnviz.core.network import init_params
+from nnviz.core.network import init_params, predict
 from nnviz.core.training import preset_config
 
 RNG = np.random.default_rng(3)
@@ -82,3 +83,19 @@ def test_the_network_view_shows_the_feature_units_with_their_own_maps(qtbot):
         assert np.allclose(view.unit_map(0, unit), expected, atol=1e-5)
     view.open_unit(0, 1)
     assert "x₂²" in view.large_title
+
+
+def test_hovering_a_map_of_a_network_on_features_reads_out_its_probability(qtbot, make_window):
+    from PySide6.QtCore import QPoint
+
+    window = make_window(preset_config("sgd", n_samples=100, epochs=5))
+    window.panel.features.buttons["x1*x2"].click()
+    qtbot.waitUntil(lambda: window.model.shared.features == ("x1", "x2", "x1*x2") and ready(window), timeout=20000)
+    view = window.boundary
+    layout = window.model.layout
+    theta = window.model.params_at(window.model.ids()[0], 0)[1]
+    expected = predict(theta, layout, expand(np.array([[0.3, -0.2]]), layout.inputs), "relu")[0, 0]
+    assert view.probability_at(0.3, -0.2) == pytest.approx(expected, abs=1e-12)
+    port = view.viewport()
+    qtbot.mouseMove(port, QPoint(port.width() // 2, port.height() // 2))  # raised in the event handler before
+    qtbot.mouseMove(port, QPoint(port.width() // 3, port.height() // 3))

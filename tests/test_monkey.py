@@ -685,6 +685,7 @@ class Monkey:
     def do_draw(self, kind: str, u: float, v: float) -> None:
         """The drawing mode: toggled (D), clicks (left, right, Shift) and a drag at (u, v) of the map, the class
         switch, the eraser, Clear, Undo stroke, Esc."""
+        import shiboken6
         from PySide6.QtCore import QPoint, Qt
 
         drawing = self.w.drawing
@@ -703,10 +704,15 @@ class Monkey:
         button = Qt.MouseButton.RightButton if kind == "right" else Qt.MouseButton.LeftButton
         modifier = Qt.KeyboardModifier.ShiftModifier if kind == "shift" else Qt.KeyboardModifier.NoModifier
         if kind == "drag":
+            # Each event lets Qt process what is queued (a frame, a prepared start that rebuilds the maps): the map
+            # under the mouse may be gone by the next one, and a deleted widget must not be sent events.
             self.qtbot.mousePress(port, button, modifier, at)
             for step in range(1, 6):
+                if not (shiboken6.isValid(port) and drawing.active and drawing.tool.view.viewport() is port):
+                    return
                 self.qtbot.mouseMove(port, QPoint(at.x() + 9 * step, at.y() + 4 * step))
-            self.qtbot.mouseRelease(port, button, modifier, QPoint(at.x() + 45, at.y() + 20))
+            if shiboken6.isValid(port):
+                self.qtbot.mouseRelease(port, button, modifier, QPoint(at.x() + 45, at.y() + 20))
         else:
             self.qtbot.mouseClick(port, button, modifier, at)
 

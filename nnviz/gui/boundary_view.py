@@ -10,6 +10,7 @@ import pyqtgraph.exporters
 from PySide6.QtCore import Qt, Signal
 
 from nnviz.core.contour import marching_squares
+from nnviz.core.datasets import expand
 from nnviz.core.files import write_atomic
 from nnviz.core.grid import GridEvaluator
 from nnviz.core.network import Layout, predict
@@ -377,7 +378,8 @@ class BoundaryView(pg.GraphicsLayoutWidget):
         before any map)."""
         if self._model is not None:
             theta, layout, activation = self._model
-            return float(predict(theta, layout, np.array([[x1, x2]]), activation)[0, 0])
+            inputs = expand(np.array([[x1, x2]]), layout.inputs)  # the network sees the point's features
+            return float(predict(theta, layout, inputs, activation)[0, 0])
         if not self._grid_shown or self._grid_extent is None:
             return math.nan
         x_min, x_max, y_min, y_max = self._grid_extent

@@ -9,6 +9,7 @@ mode has applied it to the comparison and the map shows the new data.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable
 
 import numpy as np
@@ -219,6 +220,16 @@ class DrawingTool(QObject):
             self._trail.setData(path[:, 0], path[:, 1])
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802 (Qt's name)
+        # An exception must not leave an event filter: PySide 6.11 crashes storing it (PepException_GetArgs). A
+        # failure drops the stroke and goes to sys.excepthook (the terminal, pytest-qt's capture) instead.
+        try:
+            return self._filter(watched, event)
+        except Exception:
+            self.cancel()
+            sys.excepthook(*sys.exc_info())
+            return True
+
+    def _filter(self, watched, event) -> bool:
         if not self._enabled or watched is not self._viewport:
             return False
         kind = event.type()
