@@ -12,7 +12,6 @@ checks they agree).
 
 from __future__ import annotations
 
-import inspect
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -87,10 +86,8 @@ def font(pixels: int, bold: bool = False):
 
 
 def make_evaluator(layout, activation: str, extent, n: int, features) -> GridEvaluator:
-    """The one place a GridEvaluator is made: with the data's input features when the evaluator takes them."""
-    if features is not None and "features" in inspect.signature(GridEvaluator).parameters:
-        return GridEvaluator(layout, activation, extent, n, features=features)
-    return GridEvaluator(layout, activation, extent, n)
+    """The one place a GridEvaluator is made, evaluating the data's input features of every grid point."""
+    return GridEvaluator(layout, activation, extent, n, features=features)
 
 
 @dataclass
@@ -129,7 +126,148 @@ def _reduced(image):
     return image.convert("RGBa").reduce(SUPERSAMPLE).convert("RGBA")
 
 
-class FramePainter:
+class _CurvePainting:
+    """The cost curves below the maps: a mix-in of FramePainter (it reads the painter's film, scale, size, epoch
+    range and spacing)."""
+
+    def _curve_x(self, epochs: np.ndarray) -> np.ndarray:
+        e = np.asarray(epochs, dtype=np.float64)
+        return np.log1p(e) if self.spacing == "log" else e
+
+    def _draw_curves(self, draw, image) -> None:
+        """The curves' axes, grid, labels, lines and legend on ``image`` (SUPERSAMPLE times the frame's size)."""
+        ss, s = SUPERSAMPLE, self.scale
+        tick_font, label_font = font(round(11 * s * ss)), font(round(12 * s * ss))
+        lo_x, hi_x = self._curve_x(np.array([self.first, self.last]))
+        hi_x = hi_x if hi_x > lo_x else lo_x + 1.0
+        costs = []
+        for run in self.film.runs:
+            inside = (run.cost_epochs >= self.first) & (run.cost_epochs <= self.last) & np.isfinite(run.costs)
+            costs.append(run.costs[inside])
+        values = np.concatenate(costs) if costs else np.empty(0)
+        self.log_cost = bool(values.size and values.min() > 0)
+        if values.size == 0:
+            low, high = 0.0, 1.0
+        elif self.log_cost:
+            low, high = math.log10(values.min()), math.log10(values.max())
+        else:
+            low, high = float(values.min()), float(values.max())
+        if high - low < 1e-9:
+            low, high = low - 0.5, high + 0.5
+        pad = 0.05 * (high - low)
+        self.cost_range = (low - pad, high + pad)
+        y_ticks = self._cost_ticks(*self.cost_range)
+        y_labels = [_number(10 ** v if self.log_cost else v) for v in y_ticks]
+        label_w = max((draw.textlength(t, font=tick_font) for t in y_labels), default=0) / ss
+        left = self.margin + round(16 * s) + label_w + round(8 * s)
+        top = self.curves_top + round(6 * s)
+        bottom = self.curves_top + self.curves_height - round(34 * s)
+        right = self.width - self.margin - round(6 * s)
+        self.curve_box = box = (round(left), top, right, bottom)
+        self.curve_x_range = (lo_x, hi_x)
+        fg = rgb(FOREGROUND)
+        thin = max(1, round(s * ss))
+        oy = self.curves_top  # ``image`` starts at the curves' top
+        box = (box[0], box[1] - oy, box[2], box[3] - oy)
+        for value, text in zip(y_ticks, y_labels, strict=True):
+            v = (self._cost_pixel(value) - oy) * ss
+            draw.line([(box[0] * ss, v), (box[2] * ss, v)], fill=rgb(GRID_LINE), width=thin)
+            draw.text((box[0] * ss - round(5 * s * ss), v), text, fill=fg, font=tick_font, anchor="rm")
+        for epoch in self._epoch_ticks():
+            u = self._epoch_pixel(epoch) * ss
+            draw.line([(u, box[1] * ss), (u, box[3] * ss)], fill=rgb(GRID_LINE), width=thin)
+            draw.text((u, box[3] * ss + round(4 * s * ss)), f"{epoch:,}", fill=fg, font=tick_font, anchor="ma")
+        draw.rectangle([box[0] * ss, box[1] * ss, box[2] * ss, box[3] * ss], outline=fg, width=thin)
+        x_label = "epoch (log scale)" if self.spacing == "log" else "epoch"
+        draw.text(((box[0] + box[2]) / 2 * ss, (self.curves_height - round(4 * s)) * ss),
+                  x_label, fill=fg, font=label_font, anchor="md")
+        self._vertical_text(image, draw, "cost" + (" (log)" if self.log_cost else ""),
+                            (self.margin * ss, (box[1] + box[3]) / 2 * ss), label_font)
+        # The curves, each as at most a few points per pixel column (min and max of the rows in it).
+        for run in self.film.runs:
+            u, v = self._curve_points(run)
+            if len(u) > 1:
+                draw.line(list(zip((u * ss).tolist(), ((v - oy) * ss).tolist(), strict=True)), fill=rgb(run.colour),
+                          width=max(1, round(1.6 * s * ss)), joint="curve")
+        self._legend(draw, label_font)
+
+    def _vertical_text(self, image, draw, text: str, at, text_font) -> None:
+        from PIL import Image, ImageDraw
+
+        w = round(draw.textlength(text, font=text_font)) + 4
+        h = round(text_font.size * 1.3)
+        label = Image.new("RGBA", (w, h), (0, 0, 0, 0))
+        ImageDraw.Draw(label).text((w / 2, h / 2), text, fill=rgb(FOREGROUND) + (255,), font=text_font, anchor="mm")
+        label = label.rotate(90, expand=True)
+        image.paste(label, (round(at[0]), round(at[1] - label.height / 2)), label)
+
+    def _legend(self, draw, text_font) -> None:
+        ss, s = SUPERSAMPLE, self.scale
+        if len(self.film.runs) < 2:
+            return
+        line, pad, row_h = round(18 * s * ss), round(5 * s * ss), round(15 * s * ss)
+        names = [run.name for run in self.film.runs]
+        text_w = max(draw.textlength(n, font=text_font) for n in names)
+        right, top = self.curve_box[2] * ss - pad, (self.curve_box[1] - self.curves_top) * ss + pad
+        left = right - (line + 2 * pad + text_w + pad)
+        bottom = top + pad + row_h * len(names) + pad // 2
+        draw.rectangle([left, top, right, bottom], fill=(255, 255, 255), outline=rgb(GRID_LINE),
+                       width=max(1, round(s * ss)))
+        for k, run in enumerate(self.film.runs):
+            y = top + pad + row_h * k + row_h / 2
+            draw.line([(left + pad, y), (left + pad + line, y)], fill=rgb(run.colour), width=max(1, round(2 * s * ss)))
+            draw.text((left + 2 * pad + line, y), run.name, fill=rgb(FOREGROUND), font=text_font, anchor="lm")
+
+    def _cost_ticks(self, low: float, high: float) -> list[float]:
+        if not self.log_cost:
+            return nice_ticks(low, high, 5)
+        decades = [float(d) for d in range(math.ceil(low), math.floor(high) + 1)]
+        if len(decades) >= 3:
+            return decades
+        fine = [math.log10(m) + d for d in range(math.floor(low), math.ceil(high) + 1) for m in (1, 2, 5)]
+        return [v for v in fine if low <= v <= high] or [low, high]
+
+    def _epoch_ticks(self) -> list[int]:
+        first, last = self.first, max(self.last, self.first + 1)
+        if self.spacing == "linear":
+            return [int(v) for v in nice_ticks(first, last, 6) if float(v).is_integer()]
+        candidates = [0] + [m * 10 ** d for d in range(0, 9) for m in (1, 3)]
+        ticks = [e for e in candidates if first <= e <= last]
+        return ticks if len(ticks) <= 8 else [e for e in ticks if e == 0 or str(e).startswith("1")]
+
+    def _epoch_pixel(self, epoch) -> np.ndarray | float:
+        left, _, right, _ = self.curve_box
+        lo, hi = self.curve_x_range
+        return left + (self._curve_x(epoch) - lo) / (hi - lo) * (right - left)
+
+    def _cost_pixel(self, value) -> np.ndarray | float:
+        _, top, _, bottom = self.curve_box
+        lo, hi = self.cost_range
+        return bottom - (np.asarray(value, dtype=np.float64) - lo) / (hi - lo) * (bottom - top)
+
+    def _cost_value(self, cost) -> np.ndarray:
+        cost = np.asarray(cost, dtype=np.float64)
+        if not self.log_cost:
+            return cost
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.log10(cost)
+
+    def _curve_points(self, run) -> tuple[np.ndarray, np.ndarray]:
+        inside = (run.cost_epochs >= self.first) & (run.cost_epochs <= self.last) & np.isfinite(run.costs)
+        if self.log_cost:
+            inside &= run.costs > 0
+        u = np.asarray(self._epoch_pixel(run.cost_epochs[inside]))
+        v = np.asarray(self._cost_pixel(self._cost_value(run.costs[inside])))
+        if len(u) > 4 * (self.curve_box[2] - self.curve_box[0]):
+            column = np.floor(u * SUPERSAMPLE).astype(np.int64)
+            starts = np.flatnonzero(np.r_[True, column[1:] != column[:-1]])
+            top, low = np.minimum.reduceat(v, starts), np.maximum.reduceat(v, starts)
+            u = np.repeat(u[starts], 2)
+            v = np.column_stack([top, low]).reshape(-1)
+        return u, v
+
+
+class FramePainter(_CurvePainting):
     """Draws the frames of one animation; ``frame(epoch, fraction, should_stop)`` -> ndarray (height, width, 3).
 
     Parameters
@@ -277,142 +415,6 @@ class FramePainter:
         ImageDraw.Draw(image).ellipse((c - radius, c - radius, c + radius, c + radius), fill=rgb(colour) + (255,),
                                       outline=(255, 255, 255, 255), width=max(1, round(self.scale * SUPERSAMPLE)))
         return _reduced(image)
-
-    def _curve_x(self, epochs: np.ndarray) -> np.ndarray:
-        e = np.asarray(epochs, dtype=np.float64)
-        return np.log1p(e) if self.spacing == "log" else e
-
-    def _draw_curves(self, draw, image) -> None:
-        """The curves' axes, grid, labels, lines and legend on ``image`` (SUPERSAMPLE times the frame's size)."""
-        ss, s = SUPERSAMPLE, self.scale
-        tick_font, label_font = font(round(11 * s * ss)), font(round(12 * s * ss))
-        lo_x, hi_x = self._curve_x(np.array([self.first, self.last]))
-        hi_x = hi_x if hi_x > lo_x else lo_x + 1.0
-        costs = []
-        for run in self.film.runs:
-            inside = (run.cost_epochs >= self.first) & (run.cost_epochs <= self.last) & np.isfinite(run.costs)
-            costs.append(run.costs[inside])
-        values = np.concatenate(costs) if costs else np.empty(0)
-        self.log_cost = bool(values.size and values.min() > 0)
-        if values.size == 0:
-            low, high = 0.0, 1.0
-        elif self.log_cost:
-            low, high = math.log10(values.min()), math.log10(values.max())
-        else:
-            low, high = float(values.min()), float(values.max())
-        if high - low < 1e-9:
-            low, high = low - 0.5, high + 0.5
-        pad = 0.05 * (high - low)
-        self.cost_range = (low - pad, high + pad)
-        y_ticks = self._cost_ticks(*self.cost_range)
-        y_labels = [_number(10 ** v if self.log_cost else v) for v in y_ticks]
-        label_w = max((draw.textlength(t, font=tick_font) for t in y_labels), default=0) / ss
-        left = self.margin + round(16 * s) + label_w + round(8 * s)
-        top = self.curves_top + round(6 * s)
-        bottom = self.curves_top + self.curves_height - round(34 * s)
-        right = self.width - self.margin - round(6 * s)
-        self.curve_box = box = (round(left), top, right, bottom)
-        self.curve_x_range = (lo_x, hi_x)
-        fg = rgb(FOREGROUND)
-        thin = max(1, round(s * ss))
-        oy = self.curves_top  # ``image`` starts at the curves' top
-        box = (box[0], box[1] - oy, box[2], box[3] - oy)
-        for value, text in zip(y_ticks, y_labels, strict=True):
-            v = (self._cost_pixel(value) - oy) * ss
-            draw.line([(box[0] * ss, v), (box[2] * ss, v)], fill=rgb(GRID_LINE), width=thin)
-            draw.text((box[0] * ss - round(5 * s * ss), v), text, fill=fg, font=tick_font, anchor="rm")
-        for epoch in self._epoch_ticks():
-            u = self._epoch_pixel(epoch) * ss
-            draw.line([(u, box[1] * ss), (u, box[3] * ss)], fill=rgb(GRID_LINE), width=thin)
-            draw.text((u, box[3] * ss + round(4 * s * ss)), f"{epoch:,}", fill=fg, font=tick_font, anchor="ma")
-        draw.rectangle([box[0] * ss, box[1] * ss, box[2] * ss, box[3] * ss], outline=fg, width=thin)
-        x_label = "epoch (log scale)" if self.spacing == "log" else "epoch"
-        draw.text(((box[0] + box[2]) / 2 * ss, (self.curves_height - round(4 * s)) * ss),
-                  x_label, fill=fg, font=label_font, anchor="md")
-        self._vertical_text(image, draw, "cost" + (" (log)" if self.log_cost else ""),
-                            (self.margin * ss, (box[1] + box[3]) / 2 * ss), label_font)
-        # The curves, each as at most a few points per pixel column (min and max of the rows in it).
-        for run in self.film.runs:
-            u, v = self._curve_points(run)
-            if len(u) > 1:
-                draw.line(list(zip((u * ss).tolist(), ((v - oy) * ss).tolist(), strict=True)), fill=rgb(run.colour),
-                          width=max(1, round(1.6 * s * ss)), joint="curve")
-        self._legend(draw, label_font)
-
-    def _vertical_text(self, image, draw, text: str, at, text_font) -> None:
-        from PIL import Image, ImageDraw
-
-        w = round(draw.textlength(text, font=text_font)) + 4
-        h = round(text_font.size * 1.3)
-        label = Image.new("RGBA", (w, h), (0, 0, 0, 0))
-        ImageDraw.Draw(label).text((w / 2, h / 2), text, fill=rgb(FOREGROUND) + (255,), font=text_font, anchor="mm")
-        label = label.rotate(90, expand=True)
-        image.paste(label, (round(at[0]), round(at[1] - label.height / 2)), label)
-
-    def _legend(self, draw, text_font) -> None:
-        ss, s = SUPERSAMPLE, self.scale
-        if len(self.film.runs) < 2:
-            return
-        line, pad, row_h = round(18 * s * ss), round(5 * s * ss), round(15 * s * ss)
-        names = [run.name for run in self.film.runs]
-        text_w = max(draw.textlength(n, font=text_font) for n in names)
-        right, top = self.curve_box[2] * ss - pad, (self.curve_box[1] - self.curves_top) * ss + pad
-        left = right - (line + 2 * pad + text_w + pad)
-        bottom = top + pad + row_h * len(names) + pad // 2
-        draw.rectangle([left, top, right, bottom], fill=(255, 255, 255), outline=rgb(GRID_LINE),
-                       width=max(1, round(s * ss)))
-        for k, run in enumerate(self.film.runs):
-            y = top + pad + row_h * k + row_h / 2
-            draw.line([(left + pad, y), (left + pad + line, y)], fill=rgb(run.colour), width=max(1, round(2 * s * ss)))
-            draw.text((left + 2 * pad + line, y), run.name, fill=rgb(FOREGROUND), font=text_font, anchor="lm")
-
-    def _cost_ticks(self, low: float, high: float) -> list[float]:
-        if not self.log_cost:
-            return nice_ticks(low, high, 5)
-        decades = [float(d) for d in range(math.ceil(low), math.floor(high) + 1)]
-        if len(decades) >= 3:
-            return decades
-        fine = [math.log10(m) + d for d in range(math.floor(low), math.ceil(high) + 1) for m in (1, 2, 5)]
-        return [v for v in fine if low <= v <= high] or [low, high]
-
-    def _epoch_ticks(self) -> list[int]:
-        first, last = self.first, max(self.last, self.first + 1)
-        if self.spacing == "linear":
-            return [int(v) for v in nice_ticks(first, last, 6) if float(v).is_integer()]
-        candidates = [0] + [m * 10 ** d for d in range(0, 9) for m in (1, 3)]
-        ticks = [e for e in candidates if first <= e <= last]
-        return ticks if len(ticks) <= 8 else [e for e in ticks if e == 0 or str(e).startswith("1")]
-
-    def _epoch_pixel(self, epoch) -> np.ndarray | float:
-        left, _, right, _ = self.curve_box
-        lo, hi = self.curve_x_range
-        return left + (self._curve_x(epoch) - lo) / (hi - lo) * (right - left)
-
-    def _cost_pixel(self, value) -> np.ndarray | float:
-        _, top, _, bottom = self.curve_box
-        lo, hi = self.cost_range
-        return bottom - (np.asarray(value, dtype=np.float64) - lo) / (hi - lo) * (bottom - top)
-
-    def _cost_value(self, cost) -> np.ndarray:
-        cost = np.asarray(cost, dtype=np.float64)
-        if not self.log_cost:
-            return cost
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.log10(cost)
-
-    def _curve_points(self, run) -> tuple[np.ndarray, np.ndarray]:
-        inside = (run.cost_epochs >= self.first) & (run.cost_epochs <= self.last) & np.isfinite(run.costs)
-        if self.log_cost:
-            inside &= run.costs > 0
-        u = np.asarray(self._epoch_pixel(run.cost_epochs[inside]))
-        v = np.asarray(self._cost_pixel(self._cost_value(run.costs[inside])))
-        if len(u) > 4 * (self.curve_box[2] - self.curve_box[0]):
-            column = np.floor(u * SUPERSAMPLE).astype(np.int64)
-            starts = np.flatnonzero(np.r_[True, column[1:] != column[:-1]])
-            top, low = np.minimum.reduceat(v, starts), np.maximum.reduceat(v, starts)
-            u = np.repeat(u[starts], 2)
-            v = np.column_stack([top, low]).reshape(-1)
-        return u, v
 
     # ---- one frame ---------------------------------------------------------------------------------
 

@@ -18,14 +18,14 @@ from __future__ import annotations
 
 import random
 
-from PySide6.QtCore import Qt, QTimer, Signal
+from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from nnviz.core.datasets import CUSTOM, DATASETS
 from nnviz.core.network import ACTIVATIONS, INITS
 from nnviz.core.text import FULL_BATCH
 from nnviz.core.training import MAX_SEED, TrainConfig, load_presets
-from nnviz.gui.data_controls import FeaturePicker, keep_order_box
+from nnviz.gui.data_controls import NEW_DATA, DataRows, FeaturePicker, keep_order_box
 from nnviz.gui.fields import (  # noqa: F401  (ALLOWED: what each field accepts, re-exported)
     ALLOWED,
     NOISE_UNUSED,
@@ -57,14 +57,9 @@ COMMIT_DELAY_MS = 400  # a typed Data or Network value is committed this long af
 RESTART_FIELDS = ("n_samples", "noise", "test_fraction", "data_seed", "hidden", "init_seed")  # typing is debounced
 NOTEBOOK_GAMMA = 0.015  # the notebook's decay: γ given when the exponential schedule is chosen with γ = 0
 DEFAULT_BATCH = "32"  # the batch size shown when "full batch" is unticked and no other size was typed
-CUSTOM_SAMPLES = "The number of your points: draw or erase points, or open another file, to change it."
-CUSTOM_NOISE = "Not used by your own points: they are used as they are."
-NEW_DATA = "Draw another data set: a new random data seed."
-CUSTOM_NEW_DATA = ("Your points stay as they are: a new random data seed shuffles them again and holds out\n"
-                   "another test set (with 'keep their order' and test fraction 0, the seed changes nothing).")
 
 
-class ParameterPanel(QWidget):
+class ParameterPanel(DataRows, QWidget):
     """Grouped fields that build a TrainConfig; ``config()`` is None while any field is invalid.
 
     Signals: ``changed()`` at once on any change, ``committed()`` when the values are settled
@@ -352,42 +347,6 @@ class ParameterPanel(QWidget):
             finally:
                 self._loading = False
         self._settled()
-
-    def _offer_custom(self) -> None:
-        """The data set box offers "custom" while there are points of the user's."""
-        index = self.dataset.findText(CUSTOM)
-        if self._points is not None and index < 0:
-            self.dataset.addItem(CUSTOM)
-            self.dataset.setItemData(self.dataset.count() - 1, f"Your {len(self._points):,} points (drawn or "
-                                     "opened with File ▸ Open data…)", Qt.ItemDataRole.ToolTipRole)
-        elif self._points is None and index >= 0:
-            self.dataset.removeItem(index)
-
-    def _show_noise(self) -> None:
-        """Noise does nothing for 'hard' and a user's points: the field is greyed and says why; a user's points
-        set the number of samples, and may keep their order."""
-        custom = self.dataset.currentText() == CUSTOM
-        self._forms["Data"].setRowVisible(self.keep_order, custom)
-        samples = self.fields["n_samples"]
-        samples.edit.setEnabled(not custom)
-        samples.edit.setToolTip(CUSTOM_SAMPLES if custom else samples.tip)
-        self.new_data.setToolTip(CUSTOM_NEW_DATA if custom else NEW_DATA)
-        if custom and self._points is not None and not self._loading:
-            loading, self._loading = self._loading, True
-            try:
-                samples.edit.setText(str(len(self._points)))
-            finally:
-                self._loading = loading
-        field = self.fields["noise"]
-        used = self.dataset.currentText() not in ("hard", CUSTOM)
-        if not used and "noise" in self._errors:  # a refused noise would block in a field that cannot be edited
-            loading, self._loading = self._loading, True
-            try:
-                field.edit.setText(format_number(self._valid.noise))
-            finally:
-                self._loading = loading
-        field.edit.setEnabled(used)
-        field.edit.setToolTip(field.tip if used else CUSTOM_NOISE if custom else NOISE_UNUSED)
 
     def _on_preset(self, index: int) -> None:
         name = self.preset.itemData(index)

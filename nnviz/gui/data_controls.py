@@ -7,10 +7,11 @@ stays on (a click on the last one says so in a tooltip). ``changed()`` is emitte
 
 from __future__ import annotations
 
-from PySide6.QtCore import QPoint, Signal
+from PySide6.QtCore import QPoint, Qt, Signal
 from PySide6.QtWidgets import QCheckBox, QGridLayout, QToolButton, QToolTip, QWidget
 
-from nnviz.core.datasets import DEFAULT_FEATURES, FEATURE_LABELS, FEATURES, canonical_features
+from nnviz.core.datasets import CUSTOM, DEFAULT_FEATURES, FEATURE_LABELS, FEATURES, canonical_features
+from nnviz.gui.fields import NOISE_UNUSED, format_number
 
 FEATURES_TIP = ("The inputs the network sees of each point (x₁, x₂): the first layer has one unit per input.\n"
                 "x₁² and x₂² let one unit draw a circle, x₁x₂ separates the quadrants of XOR, sin x₁ and sin x₂ a\n"
@@ -88,3 +89,51 @@ def keep_order_box() -> QCheckBox:
     box.setObjectName("keep_order")
     box.setToolTip(KEEP_ORDER_TIP)
     return box
+
+
+CUSTOM_SAMPLES = "The number of your points: draw or erase points, or open another file, to change it."
+CUSTOM_NOISE = "Not used by your own points: they are used as they are."
+NEW_DATA = "Draw another data set: a new random data seed."
+CUSTOM_NEW_DATA = ("Your points stay as they are: a new random data seed shuffles them again and holds out\n"
+                   "another test set (with 'keep their order' and test fraction 0, the seed changes nothing).")
+
+
+class DataRows:
+    """The Data group's rows that follow the data set chosen: a mix-in of ParameterPanel (it reads the panel's
+    ``dataset`` box, ``fields``, ``keep_order``, ``new_data``, ``_points``, ``_errors``, ``_valid``, ``_loading``)."""
+
+    def _offer_custom(self) -> None:
+        """The data set box offers "custom" while there are points of the user's."""
+        index = self.dataset.findText(CUSTOM)
+        if self._points is not None and index < 0:
+            self.dataset.addItem(CUSTOM)
+            self.dataset.setItemData(self.dataset.count() - 1, f"Your {len(self._points):,} points (drawn or "
+                                     "opened with File ▸ Open data…)", Qt.ItemDataRole.ToolTipRole)
+        elif self._points is None and index >= 0:
+            self.dataset.removeItem(index)
+
+    def _show_noise(self) -> None:
+        """Noise does nothing for 'hard' and a user's points: the field is greyed and says why; a user's points
+        set the number of samples, and may keep their order."""
+        custom = self.dataset.currentText() == CUSTOM
+        self._forms["Data"].setRowVisible(self.keep_order, custom)
+        samples = self.fields["n_samples"]
+        samples.edit.setEnabled(not custom)
+        samples.edit.setToolTip(CUSTOM_SAMPLES if custom else samples.tip)
+        self.new_data.setToolTip(CUSTOM_NEW_DATA if custom else NEW_DATA)
+        if custom and self._points is not None and not self._loading:
+            self._set_quietly(samples.edit, str(len(self._points)))
+        field = self.fields["noise"]
+        used = self.dataset.currentText() not in ("hard", CUSTOM)
+        if not used and "noise" in self._errors:  # a refused noise would block in a field that cannot be edited
+            self._set_quietly(field.edit, format_number(self._valid.noise))
+        field.edit.setEnabled(used)
+        field.edit.setToolTip(field.tip if used else CUSTOM_NOISE if custom else NOISE_UNUSED)
+
+    def _set_quietly(self, edit, text: str) -> None:
+        """Set a field's text without it counting as the user's change."""
+        loading, self._loading = self._loading, True
+        try:
+            edit.setText(text)
+        finally:
+            self._loading = loading
