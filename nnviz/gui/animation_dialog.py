@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 
 from nnviz.core import animation as core
 from nnviz.core.text import shorten
+from nnviz.gui.worker import thread_for
 
 PROGRESS_INTERVAL_S = 1 / 30  # the worker reports progress at most this often (display rate, not per frame)
 FILTERS = "GIF (*.gif);;MP4 video (*.mp4);;WebM video (*.webm)"
@@ -289,12 +290,7 @@ class AnimationExport(QObject):
             self._fail(str(exc))
             return
         worker = AnimationWorker(film, options)
-        thread = QThread()
-        thread.setObjectName("animation_thread")
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        # Direct: quit() runs in the worker thread as run() ends. Never thread.finished -> worker.deleteLater.
-        worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        thread = thread_for(worker, "animation_thread")
         queued = Qt.ConnectionType.QueuedConnection
         worker.progress.connect(self._on_progress, queued)
         worker.errored.connect(self._on_error, queued)

@@ -15,6 +15,7 @@ from PySide6.QtCore import QObject, Qt, QThread, Signal, Slot
 from nnviz.core import sweep as sweep_module
 from nnviz.core.sweep_study import SweepDefinition
 from nnviz.core.text import shorten
+from nnviz.gui.worker import thread_for
 
 BATCH_INTERVAL_S = 1 / 30  # at most this often a batch of finished cells goes to the GUI
 
@@ -91,12 +92,7 @@ class SweepRunner(QObject):
     def start(self, definition: SweepDefinition, workers: int | None = None, scheduler: str = "") -> None:
         self.stop()
         worker = SweepWorker(definition, workers, scheduler)
-        thread = QThread()
-        thread.setObjectName("sweep_thread")
-        worker.moveToThread(thread)
-        thread.started.connect(worker.run)
-        # Direct: quit() runs in the worker thread as run() ends. Never thread.finished -> worker.deleteLater.
-        worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+        thread = thread_for(worker, "sweep_thread")
         queued = Qt.ConnectionType.QueuedConnection
         worker.results.connect(self._on_results, queued)
         worker.errored.connect(self._on_error, queued)

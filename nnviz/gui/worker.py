@@ -302,17 +302,24 @@ class FrameClock(QObject):
         return super().event(event)
 
 
-def start_worker(worker: TrainingWorker) -> QThread:
-    """Move the worker to a new thread, wire it and start it; returns the thread (keep a reference)."""
-    worker_thread = QThread()
-    worker_thread.setObjectName("worker_thread")
-    worker_thread.worker = worker  # for stop_all_workers; dropped with the thread
-    _threads.add(worker_thread)
-    worker.moveToThread(worker_thread)
-    worker_thread.started.connect(worker.run)
+def thread_for(worker: QObject, name: str) -> QThread:
+    """A new thread (not started) that runs ``worker.run()`` once started and quits as it ends; ``worker`` (with
+    ``run`` and a ``finished`` signal) is moved to it. Keep a reference to the thread."""
+    thread = QThread()
+    thread.setObjectName(name)
+    worker.moveToThread(thread)
+    thread.started.connect(worker.run)
     # Direct: quit() (thread-safe) runs in the worker thread as run() ends, whatever the GUI thread is doing.
     # Never connect thread.finished -> worker.deleteLater (segfaults seen).
-    worker.finished.connect(worker_thread.quit, Qt.ConnectionType.DirectConnection)
+    worker.finished.connect(thread.quit, Qt.ConnectionType.DirectConnection)
+    return thread
+
+
+def start_worker(worker: TrainingWorker) -> QThread:
+    """Move the worker to a new thread, wire it and start it; returns the thread (keep a reference)."""
+    worker_thread = thread_for(worker, "worker_thread")
+    worker_thread.worker = worker  # for stop_all_workers; dropped with the thread
+    _threads.add(worker_thread)
     worker_thread.start()
     return worker_thread
 
