@@ -83,8 +83,7 @@ def prepare(shared: SharedSettings, engine=None, data: Dataset | None = None, pr
     engine = engine or get_engine(shared.engine)
     same = previous is not None
     if data is None and same and all(getattr(previous.shared, f) == getattr(shared, f) for f in DATA_FIELDS):
-        data = previous.data if previous.data.features == shared.features else \
-            previous.data.with_features(shared.features)
+        data = previous.data  # seen through the new features below if they changed
     if data is None:
         data = Dataset.of(shared)
     elif data.features != shared.features:

@@ -175,8 +175,13 @@ def shuffled(points: Points, data_seed: int, keep_order: bool = False) -> Points
     so that mini-batches mix the classes; ``points`` themselves when ``keep_order``."""
     if keep_order:
         return points
-    order = np.random.RandomState(data_seed).permutation(len(points))
+    order = shuffle_order(len(points), data_seed)
     return Points(points.X[order], points.y[order], points.classes)
+
+
+def shuffle_order(n: int, data_seed: int) -> np.ndarray:
+    """The notebook's order of n points: ``numpy.random.RandomState(data_seed).permutation(n)``."""
+    return np.random.RandomState(data_seed).permutation(n)
 
 
 # Input features: what the network sees of a point (x1, x2). name -> function of the two columns.
@@ -317,8 +322,10 @@ class Dataset:
         if settings.dataset != CUSTOM:
             return cls.generate(settings.dataset, settings.n_samples, settings.noise, settings.data_seed,
                                 settings.test_fraction, settings.features)
-        points = shuffled(settings.points, settings.data_seed, settings.keep_order)
-        split = split_train_test(points.X, points.y.reshape(-1, 1), settings.test_fraction, settings.data_seed)
+        points = settings.points  # reordered as arrays: a Points value would copy and hash them again
+        order = slice(None) if settings.keep_order else shuffle_order(len(points), settings.data_seed)
+        split = split_train_test(points.X[order], points.y[order].reshape(-1, 1), settings.test_fraction,
+                                 settings.data_seed)
         return cls(*split, features=settings.features)
 
     def with_features(self, features) -> Dataset:
