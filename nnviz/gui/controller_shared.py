@@ -31,12 +31,13 @@ class SharedEdits:
         """The seed settings the comparison has, or is being prepared with."""
         return self._target[1] if self._target is not None else self.model.seeds.settings
 
-    def set_shared(self, shared: SharedSettings, seeds: SeedSettings | None = None) -> str:
+    def set_shared(self, shared: SharedSettings, seeds: SeedSettings | None = None, done_message: str = "") -> str:
         """New data or network for every run, and/or new seed settings (default: the current ones). When the
         runs would train from another start (other data or network, or another shown seed), it is prepared in a
         thread of its own, then every run restarts from epoch 0: RESTART_ALL. Otherwise the settings apply at
         once: DISPLAY (e.g. another seed count; the seed runner retrains the band). While a whole comparison is
-        being replaced (an opened session), the panel's values wait for it: DISPLAY."""
+        being replaced (an opened session), the panel's values wait for it: DISPLAY. ``done_message``: what the
+        status bar says once the new start is applied (instead of "ready"; the Ctrl+Z hint is added to it)."""
         if self.jobs.pending("replace"):
             return DISPLAY
         seeds = seeds or self.seed_settings
@@ -68,6 +69,9 @@ class SharedEdits:
                 self._checkpoint(what)
             self.model.set_shared(shared, start, seeds)
             self._after_edit()
+            if done_message:
+                self.message.emit(done_message + (" (Ctrl+Z: undo)" if lost else ""), "done")
+                return
             said = f"the runs now train from seed {seeds.shown}" if seed_only else "data or network changed"
             self.message.emit(f"{said}: every run is back at epoch 0 (Ctrl+Z: undo)" if lost else READY, "")
 

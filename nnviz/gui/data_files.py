@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QDialog,
@@ -152,25 +152,10 @@ class DataFiles:
             classes = points.classes
             said = (f"{name}: {len(points):,} points ({classes[0]} → class 0, {classes[1]} → class 1"
                     f"{', rescaled' if rescale else ''}); every run restarts on them")
-            if self.controller.set_shared(shared) == RESTART_ALL:
-                self._say_when_applied(said)
-            else:
-                self.controller.message.emit(said, "done")
+            if self.controller.set_shared(shared, done_message=said) != RESTART_ALL:
+                self.controller.message.emit(said, "done")  # nothing to prepare: the same points again
 
         self.documents.run_in_background(f"Reading {shorten(name, 60)}", work, done, "nothing changed")
-
-    def _say_when_applied(self, said: str) -> None:
-        """Show ``said`` once the new points are in place: the runs restart in a thread of their own, and the
-        controller's own line when they do ("ready", or the Ctrl+Z hint) would otherwise replace it at once."""
-        signal = self.controller.message
-
-        def applied(text: str, kind: str) -> None:
-            signal.disconnect(applied)
-            if kind != "error":  # a failed preparation keeps its message
-                undo = " (Ctrl+Z: undo)" if "Ctrl+Z" in text else ""
-                QTimer.singleShot(0, lambda: signal.emit(said + undo, "done"))
-
-        signal.connect(applied)
 
     # ---- export ----------------------------------------------------------------------------
 
