@@ -1,12 +1,20 @@
 """The live window under load: trains the sgd preset as fast as possible and prints numbers.
 
     xvfb-run -a -s "-screen 0 1600x1000x24" .venv/bin/python benchmarks/bench_gui.py [--seconds S] [--engine E] \\
-        [--notebook | --typing | --long]
+        [--notebook | --runs N | --typing | --long] [--view maps|both|network] [--profile]
 
 Default: frames drawn per second, epochs trained per second, the event-loop lag (how late a 10 ms
 QTimer fires: median, p99, max) and the time of one decision-map redraw (grid + image + contour,
 then with the widget painted). Targets (issue 4): >= 30 frames/s, p99 lag <= 50 ms, redraw <= 10 ms median.
 --notebook trains the four notebook runs side by side (small maps, four curves) instead of one.
+--runs N (issue 13) trains N runs side by side: the notebook's four, then variants of them (the same settings,
+    data and weights under other names and colours); --runs 4 is --notebook, --runs 1 the default.
+    Targets: 4 runs >= 55 frames/s with p99 lag <= 20 ms, 8 runs >= 30 frames/s with p99 lag <= 30 ms, with the
+    curves, the small maps and the network view shown (--view both).
+--profile (issue 13) also prints where the GUI thread's time goes per frame, by item: the handling of a frame
+    (update: curves, maps, network view, status, ...) and the painting of each view (paint: ...), each exclusive
+    of what is nested in it (benchmarks/gui_profile.py; every event goes through Python then, so the figures
+    without --profile are the ones to quote).
 --view both|network (issue 9) shows the selected run's network view beside (or in place of) the maps, and
     --shape 2,8,8,1 trains another network than the notebook's 2-3-4-1. Target: >= 30 frames/s with the view
     open on 2-3-4-1 and on 2-8-8-1.
@@ -24,8 +32,10 @@ Runs offscreen unless QT_QPA_PLATFORM is set or a display is available.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import inspect
 import os
+import pstats
 import statistics
 import subprocess
 import sys
@@ -39,16 +49,20 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
+import pyqtgraph as pg  # noqa: E402
 from PySide6.QtCore import QElapsedTimer, QEventLoop, QSettings, Qt, QTimer  # noqa: E402
 from PySide6.QtTest import QTest  # noqa: E402
 from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from nnviz.core import kernels  # noqa: E402
-from nnviz.core.comparison import notebook_runs, preset_shared  # noqa: E402
+from nnviz.core.comparison import PALETTE, notebook_runs, preset_shared  # noqa: E402
 from nnviz.core.session import Session  # noqa: E402
 from nnviz.core.training import Trainer, preset_config  # noqa: E402
 from nnviz.gui.app import configure_interpreter  # noqa: E402
 from nnviz.gui.main_window import MainWindow  # noqa: E402
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+from gui_profile import ProfiledApplication  # noqa: E402
 
 TIMER_MS = 10  # the lag timer's interval
 KEY_MS = 80  # between two typed keys
@@ -191,6 +205,41 @@ def header(app: QApplication, what: str) -> str:
             f"{os.cpu_count()} cores (load {os.getloadavg()[0]:.1f})")
 
 
+def run_specs(n: int) -> tuple:
+    """``n`` runs: the notebook's four, then variants of them (same settings, other names and colours)."""
+    base = notebook_runs()
+    runs = []
+    for i in range(n):
+        spec = base[i % len(base)]
+        if i >= len(base):
+            spec = spec.replace(name=f"{spec.name} ({i // len(base) + 1})", colour=PALETTE[i % len(PALETTE)])
+        runs.append(spec.replace(epochs=10_000_000))
+    return tuple(runs)
+
+
+def profile_items(app: ProfiledApplication, window: MainWindow) -> None:
+    """Name the views whose paints are timed, and time the handlers of a frame (see gui_profile.py)."""
+    for widget, name in ((window, "window (other)"), (window.curves, "curves"), (window.maps, "maps"),
+                         (window.network, "network view"), (window.timeline, "timeline"),
+                         (window.statusBar(), "status bar"), (window.runs, "run list"), (window.panel, "panel")):
+        app.name_widget(widget, name)
+    for owner, method, item in ((window.curves, "refresh", "update: curves"),
+                                (window.views, "draw_maps", "update: maps"),
+                                (window.inside, "draw", "update: network view"),
+                                (window.timeline, "set_max_epoch", "update: timeline"),
+                                (window.timeline, "set_note", "update: timeline"),
+                                (window.statusline, "show_run", "update: status"),
+                                (window.actions, "set_state", "update: actions")):
+        app.wrap(owner, method, item)
+
+
+def profile_item_classes(app: ProfiledApplication) -> None:
+    """Time the paint of pyqtgraph's items by class: before any is made (PySide looks overrides up once)."""
+    for cls in (pg.PlotCurveItem, pg.AxisItem, pg.ImageItem, pg.ScatterPlotItem, pg.LabelItem, pg.LegendItem,
+                pg.TextItem, pg.InfiniteLine, pg.ViewBox, pg.PlotItem, pg.GraphicsLayout):
+        app.wrap_paint(cls)
+
+
 # ---- the cases ------------------------------------------------------------------------------------
 
 def bench_training(app: QApplication, args, settings: QSettings) -> None:
@@ -200,8 +249,9 @@ def bench_training(app: QApplication, args, settings: QSettings) -> None:
     set_speed(window, None)
     if args.view != "maps":
         window.set_view_mode(args.view)
-    if args.notebook:
-        runs = tuple(spec.replace(epochs=10_000_000) for spec in notebook_runs())
+    n_runs = 4 if args.notebook else args.runs
+    if n_runs > 1:
+        runs = run_specs(n_runs)
         window.apply_session(Session(preset_shared().replace(engine=args.engine, shape=args.shape), runs))
         wait_until(lambda: ready(window) and len(window.model) == len(runs), 60)
         wait(app, 0.3)
@@ -228,6 +278,9 @@ def bench_training(app: QApplication, args, settings: QSettings) -> None:
         show_network(*args, **kwargs)
 
     window.network.show_network = counted
+    profiling = args.profile and isinstance(app, ProfiledApplication)
+    if profiling:
+        profile_items(app, window)
     frames = []
     window.frame_drawn.connect(lambda: frames.append(time.perf_counter()))
     meter = LagMeter()
@@ -240,9 +293,18 @@ def bench_training(app: QApplication, args, settings: QSettings) -> None:
     window.controller.clock.frame_costs.clear()
     epoch_start = window.epoch
     meter.start()
+    if profiling:
+        app.start()
+    python_profile = cProfile.Profile() if args.cprofile else None
+    if python_profile is not None:
+        python_profile.enable()  # the GUI thread only
     start = time.perf_counter()
     wait(app, args.seconds)
     elapsed = time.perf_counter() - start
+    if profiling:
+        app.stop()
+    if python_profile is not None:
+        python_profile.disable()
     meter.stop()
     epochs = window.epoch - epoch_start
     costs = [1000 * c for c in window.controller.clock.frame_costs]
@@ -251,7 +313,7 @@ def bench_training(app: QApplication, args, settings: QSettings) -> None:
     held = len(window.model[window.selected_run_id].history)
     window.close()
 
-    what = "the 4 notebook runs side by side" if args.notebook else "sgd preset (1000 samples, per-sample SGD)"
+    what = f"{n_runs} runs side by side" if n_runs > 1 else "sgd preset (1000 samples, per-sample SGD)"
     what += f", network {'-'.join(map(str, args.shape))}, view {args.view!r}"
     print(header(app, f"{what}, {args.engine} engine, {args.seconds:g} s of training"))
     print(f"frames drawn         {len(frames) / elapsed:8.1f} /s   (target >= 30)")
@@ -259,7 +321,7 @@ def bench_training(app: QApplication, args, settings: QSettings) -> None:
         print(f"network view drawn   {len(network_draws) / elapsed:8.1f} /s   (at most 25 /s while training)")
     print(f"GUI busy per frame   median {percentile(costs, 50):6.2f} ms   p90 {percentile(costs, 90):6.2f} ms   "
           f"(frame handled and painted; frames are spaced by >= 1.5 x this)")
-    per = " of each run" if args.notebook else ""
+    per = " of each run" if n_runs > 1 else ""
     print(f"epochs trained       {epochs / elapsed:8.0f} /s{per}   ({held:,} epochs held in the history)")
     print(f"event-loop lag       {meter.summary()}; target p99 <= 50 ms")
     print(f"decision-map redraw  median {statistics.median(model_ms):6.2f} ms   "
@@ -267,6 +329,12 @@ def bench_training(app: QApplication, args, settings: QSettings) -> None:
           "target <= 10 ms median)")
     print(f"  ... and on screen  median {statistics.median(painted_ms):6.2f} ms   "
           f"p90 {percentile(painted_ms, 90):6.2f} ms")
+    if profiling:
+        print("\n".join(app.report(len(frames), elapsed)))
+    if python_profile is not None:
+        print(f"GUI thread's Python functions over {len(frames)} frames (cProfile, slows what it measures):")
+        for order in ("tottime", "cumulative"):
+            pstats.Stats(python_profile).sort_stats(order).print_stats(args.cprofile)
 
 
 def bench_typing(app: QApplication, args, settings: QSettings) -> int:
@@ -413,6 +481,8 @@ def main() -> int:
                         help="the network, e.g. 2,8,8,1 (default the notebook's 2,3,4,1)")
     case = parser.add_mutually_exclusive_group()
     case.add_argument("--notebook", action="store_true", help="the four notebook runs side by side")
+    case.add_argument("--runs", type=int, default=1,
+                      help="that many runs side by side: the notebook's four, then variants (default 1)")
     case.add_argument("--typing", action="store_true", help="type 1000000 samples, then switch the data set")
     case.add_argument("--long", action="store_true", help="4 runs trained to 10^6 epochs each")
     parser.add_argument("--timeout", type=float, default=600.0,
@@ -424,9 +494,17 @@ def main() -> int:
     parser.add_argument("--checkpoints", type=lambda s: [int(v) for v in s.split(",")],
                         default=list(LONG_CHECKPOINTS), help="--long: epochs a run to measure at (default "
                         + ",".join(map(str, LONG_CHECKPOINTS)) + ")")
+    parser.add_argument("--profile", action="store_true",
+                        help="also print the GUI thread's time per frame by item (curves, maps, network view, ...)")
+    parser.add_argument("--cprofile", type=int, default=0, metavar="N",
+                        help="also print the GUI thread's N costliest Python functions (cProfile) while training")
     args = parser.parse_args()
+    if args.runs < 1:
+        parser.error(f"--runs: {args.runs}: must be at least 1")
 
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app = QApplication.instance() or (ProfiledApplication if args.profile else QApplication)(sys.argv[:1])
+    if args.profile and isinstance(app, ProfiledApplication):
+        profile_item_classes(app)
     configure_interpreter()  # as the app does
     if args.engine == "compiled":
         kernels.warm_up()
