@@ -166,14 +166,18 @@ def _config_named(name: str) -> TrainConfig:
     raise ValueError(f"case {name!r}: must be one of {', '.join(repr(n) for n in names)}")
 
 
-def c_epochs_per_second(case: str | TrainConfig, budget_s: float = 2.0) -> float | None:
+def c_epochs_per_second(case: str | TrainConfig, budget_s: float = 2.0, check_epochs: int = 2) -> float | None:
     """Epochs/s of the C reference (training + evaluation on the training set) for a case of bench_peers.CASES or
-    bench_training.CASES (by name) or any config; None when gcc is absent or C cannot train the config (see
-    unsupported). ValueError for an unknown name."""
+    bench_training.CASES (by name) or any config, after checking its cost after ``check_epochs`` epochs against
+    nnviz's (see check_cost); None when gcc is absent or C cannot train the config (see unsupported). ValueError
+    for an unknown name or a cost that differs."""
     config = _config_named(case) if isinstance(case, str) else case
     if not have_gcc() or unsupported(config):
         return None
-    return _c_rate(make_case(case if isinstance(case, str) else "config", config), budget_s)
+    run = make_case(case if isinstance(case, str) else "config", config)
+    if check_epochs:
+        check_cost(run, check_epochs)
+    return _c_rate(run, budget_s)
 
 
 def _positive_int(text: str) -> int:

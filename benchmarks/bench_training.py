@@ -66,8 +66,10 @@ def epochs_per_second(config: TrainConfig, engine, budget_s: float, min_epochs: 
     return epochs / (time.perf_counter() - start)
 
 
-def bench_engines(budget_s: float) -> None:
+def bench_engines(budget_s: float) -> dict[str, float]:
+    """Prints the engines' table; returns the compiled engine's epochs/s by case name."""
     compiled, numpy_engine = kernels.get_compiled_engine(), NumpyEngine()
+    rates = {}
     print("| run | numpy epochs/s | compiled epochs/s | compiled / numpy | notebook epochs/s | compiled / notebook |")
     print("|---|---:|---:|---:|---:|---:|")
     for name, config in CASES:
@@ -76,6 +78,26 @@ def bench_engines(budget_s: float) -> None:
         notebook = NOTEBOOK_EPOCHS_PER_S.get(name)
         nb_cols = f"{notebook:,.0f} | {fast / notebook:,.0f}×" if notebook else "– | –"
         print(f"| {name} | {slow:,.1f} | {fast:,.0f} | {fast / slow:,.0f}× | {nb_cols} |", flush=True)
+        rates[name] = fast
+    return rates
+
+
+ISSUE_CASES = ["sgd", "mini-batch", "momentum", "spiral 10k, 2-16-16-1, batch 1", "spiral 10k, 2-16-16-1, batch 64"]
+
+
+def bench_against_c(rates: dict[str, float], budget_s: float) -> None:
+    """Issue 13's table: the compiled Trainer's epochs/s (from bench_engines) against the same training in C with
+    the layer sizes fixed (bench_c.py; its cost checked against nnviz's first); skipped with a note without gcc."""
+    from bench_c import c_epochs_per_second, have_gcc
+
+    if not have_gcc():
+        print("\nC, sizes fixed: skipped (gcc not found)")
+        return
+    print("\n| case (epochs/s incl. the per-epoch evaluation) | nnviz `Trainer` | C, sizes fixed | C / nnviz |")
+    print("|---|---:|---:|---:|")
+    for name in ISSUE_CASES:
+        c_rate = c_epochs_per_second(name, budget_s)
+        print(f"| {name} | {rates[name]:,.0f} | {c_rate:,.0f} | {c_rate / rates[name]:.2f}× |", flush=True)
 
 
 def _best_of(f, repeat: int) -> float:
@@ -159,7 +181,9 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="shorter time budgets, rougher numbers")
     args = parser.parse_args()
     print(f"Python {sys.version.split()[0]}, numpy {np.__version__}, {os.cpu_count()} CPUs\n")
-    bench_engines(budget_s=0.5 if args.quick else 2.0)
+    budget_s = 0.5 if args.quick else 2.0
+    rates = bench_engines(budget_s)
+    bench_against_c(rates, budget_s)
     bench_evaluation()
     bench_grid()
     bench_startup()
