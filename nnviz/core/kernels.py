@@ -16,8 +16,9 @@ import math
 import threading
 
 import numpy as np
-from numba import literally, njit
+from numba import literally, njit, typeof
 
+from nnviz.core import specialised
 from nnviz.core.network import EPS, Layout, accuracy, cost, predict
 from nnviz.core.optimizers import OptimizerState, UpdateRule
 from nnviz.core.vecmath import exp_nonpositive
@@ -423,6 +424,11 @@ class CompiledEngine:
             self._layouts[layout.shape] = arrays
         return arrays
 
+    def bind(self, theta, state: OptimizerState, layout: Layout, sets, batch_size: int, rule: UpdateRule, l2: float,
+             activation: str) -> BoundRun:
+        """The kernel calls of one run (see BoundRun): ``sets`` the training set (X, y), then the test set if any."""
+        return BoundRun(self, theta, state, layout, sets, batch_size, rule, l2, activation)
+
     def new_state(self, size: int) -> OptimizerState:
         """Every optimiser's moments (zero) and the update count t (0) of a new run of ``size`` parameters."""
         return OptimizerState(size)
@@ -452,6 +458,151 @@ class CompiledEngine:
         mean_cost, fraction = evaluate_kernel(_c64(theta), offsets, shape, _c64(X), _c64(y).reshape(-1),
                                               ACTIVATION_CODES[activation])
         return float(mean_cost), float(fraction)
+
+
+# Parameter × sample products a run trains with the generic kernels before it asks for its specialised ones
+# (about 0.2–0.4 s here): a shorter run would not win back their compilation (1–4 s the first time).
+SPECIALISE_AFTER = 50_000_000
+
+
+class BoundRun:
+    """One run's kernel calls with every argument converted and checked once (CompiledEngine.train_epoch and
+    evaluate do it on each call, ~3 µs): per epoch only α and t change.
+
+    Trains with the generic kernels above until the specialised ones for its shape and variant are compiled
+    (specialised.py, in the background, asked for after SPECIALISE_AFTER products), then with those: the same
+    numbers bit for bit, about twice as fast. Calls numba's compiled entry points directly (its dispatcher
+    types every argument on each call, ~0.5 µs).
+    """
+
+    def __init__(self, engine: CompiledEngine, theta, state: OptimizerState, layout: Layout, sets, batch_size: int,
+                 rule: UpdateRule, l2: float, activation: str):
+        for name, a in (("theta", theta), ("velocity", state.velocity), ("square", state.square)):
+            _check_in_place(name, a)
+        offsets, shape = engine._arrays(layout)
+        self._given = list(sets)  # the training set, then the test set, as given (numpy evaluates tanh networks)
+        self.sets = [(_c64(X), _c64(y).reshape(-1)) for X, y in sets]
+        X, y = self.sets[0]
+        self.state, self.n, self.batch = state, len(X), int(batch_size)
+        self.updates = -(-self.n // self.batch)  # steps an epoch: as state.t counts them
+        self._work = self.n * layout.size
+        self._to_request = SPECIALISE_AFTER
+        self._theta, self._layout, self._activation, self._engine = theta, layout, activation, engine
+        optimizer, notebook = OPTIMIZER_CODES[rule.optimizer], rule.update_order == "notebook"
+        numbers = [float(rule.momentum), float(rule.rho), float(rule.epsilon), float(rule.beta1), float(rule.beta2)]
+        # The generic kernel's arguments; α at index 8, t at 15, X and y at 5 and 6.
+        generic = [theta, state.velocity, state.square, offsets, shape, X, y, self.batch, 0.0, optimizer, *numbers,
+                   0, float(l2), ACTIVATION_CODES[activation], notebook]
+        self._train, self._args, self._at = _entry(train_epoch_kernel, generic), generic, (8, 15, 5, 6)
+        self._evaluate = None
+        if activation == "relu":  # tanh networks are evaluated by numpy's vectorised tanh (CompiledEngine.evaluate)
+            self._evaluate = [(_entry(evaluate_kernel, args), args, 3) for args in
+                              ([theta, offsets, shape, Xs, ys, RELU] for Xs, ys in self.sets)]
+        # The specialised kernels' keys and arguments (see specialised.Specialiser), when the shape has them.
+        self._generation = -1
+        self._special = None
+        if specialised.enabled() and specialised.specialisable(layout.shape):
+            wide = list(specialised.widths(layout.shape))
+            path = "per_sample" if self.batch == 1 else "batches"
+            name = specialised.variant_name(path, activation, "notebook" if notebook else "true",
+                                            "sgd" if optimizer == SGD else "others", l2 > 0)
+            args = [theta, state.velocity, state.square, X, y, *([self.batch] if path == "batches" else []), 0.0,
+                    optimizer, *numbers, 0, float(l2), *wide]
+            at = (5, 12, 3, 4) if path == "per_sample" else (6, 13, 3, 4)  # α, t, X, y
+            evaluations = [(specialised.key(layout.shape, "evaluate_relu", eval_args), eval_args)
+                           for eval_args in ([theta, Xs, ys, *wide] for Xs, ys in self.sets)] \
+                if activation == "relu" else []
+            self._special = ((specialised.key(layout.shape, name, args), args, at), evaluations)
+
+    def train(self, learning_rate: float, start: int = 0, stop: int | None = None) -> None:
+        """The steps over samples start..stop (whole batches; default all) at ``learning_rate``, in place; t goes
+        on."""
+        if self._generation != specialised.SPECIALISER.generation:
+            self._use_specialised()
+        args, (lr_at, t_at, x_at, y_at) = self._args, self._at
+        args[lr_at] = float(learning_rate)
+        args[t_at] = self.state.t
+        if stop is None:
+            self._train(*args)
+            self.state.t += self.updates
+            work = self._work
+        else:
+            X, y = self.sets[0]
+            args[x_at], args[y_at] = X[start:stop], y[start:stop]
+            try:
+                self._train(*args)
+            finally:
+                args[x_at], args[y_at] = X, y
+            self.state.t += -(-(stop - start) // self.batch)
+            work = (stop - start) * self._layout.size
+        if self._to_request > 0:
+            self._to_request -= work
+            if self._to_request <= 0:
+                self._request_specialised()
+
+    def evaluate(self, which: int = 0, start: int = 0, stop: int | None = None) -> tuple[float, float]:
+        """(mean cross-entropy without L2, accuracy) on set ``which`` (0 training, 1 test), samples start..stop."""
+        Xs, ys = self.sets[which]
+        if stop is None:
+            stop = len(Xs)
+        if self._evaluate is None:
+            Xs, ys = self._given[which]
+            with np.errstate(all="ignore"):
+                return self._engine.evaluate(self._theta, self._layout, Xs[start:stop], ys[start:stop],
+                                             self._activation)
+        evaluate, args, x_at = self._evaluate[which]
+        if start == 0 and stop == len(Xs):
+            return evaluate(*args)
+        part = list(args)
+        part[x_at], part[x_at + 1] = Xs[start:stop], ys[start:stop]
+        return evaluate(*part)
+
+    def evaluate_all(self) -> tuple:
+        """(cost, accuracy, test cost, test accuracy) of the current parameters; the test ones None without a
+        test set."""
+        cost_, accuracy_ = self.evaluate(0)
+        if len(self.sets) == 1:
+            return cost_, accuracy_, None, None
+        test_cost, test_accuracy = self.evaluate(1)
+        return cost_, accuracy_, test_cost, test_accuracy
+
+    @property
+    def specialised(self) -> bool:
+        """Whether the epochs now train with the kernels specialised for the run's shape."""
+        return self._special is not None and self._train is specialised.SPECIALISER.ready(self._special[0][0])
+
+    def specialise(self, wait: bool = False) -> bool:
+        """Ask for the specialised kernels now (rather than after SPECIALISE_AFTER); with ``wait``, block until
+        they are compiled. Whether the next epoch trains with them (False when the shape has none, when
+        specialisation is off, or while they compile)."""
+        self._to_request = 0
+        self._request_specialised(wait)
+        self._use_specialised()
+        return self.specialised
+
+    def _request_specialised(self, wait: bool = False) -> None:
+        if self._special is not None:
+            (train_key, _, _), evaluations = self._special
+            for key in (train_key, *(key for key, _ in evaluations)):
+                (specialised.SPECIALISER.wait if wait else specialised.SPECIALISER.request)(key)
+
+    def _use_specialised(self) -> None:
+        self._generation = specialised.SPECIALISER.generation
+        if self._special is None:
+            return
+        (train_key, args, at), evaluations = self._special
+        train = specialised.SPECIALISER.ready(train_key)
+        if train is not None:
+            self._train, self._args, self._at = train, args, at
+        for which, (key, eval_args) in enumerate(evaluations):
+            evaluate = specialised.SPECIALISER.ready(key)
+            if evaluate is not None:
+                self._evaluate[which] = (evaluate, eval_args, 1)
+
+
+def _entry(dispatcher, args):
+    # The compiled entry point of ``dispatcher`` for these arguments' types (compiled or loaded if need be).
+    return dispatcher.compile(tuple(typeof(a) for a in args))
 
 
 def _c64(a: np.ndarray) -> np.ndarray:

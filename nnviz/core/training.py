@@ -348,7 +348,7 @@ class Trainer:
         self.diverged_epoch: int | None = None
         self.divergence_reason = ""
         self._finite = np.empty(self.layout.size, dtype=bool)  # see _divergence
-        self._bound = None  # (config, theta, state, _Direct or None) of the last _direct()
+        self._bound = None  # (config, theta, state, BoundRun or None, the same when direct) of _bound_run()
         self.initial_evaluation = initial if initial is not None else _run_to_end(self._evaluation(), should_stop)
         self._initial = self._record(0, self.learning_rate_for(0), self.initial_evaluation)
         self.initial_cost = self._initial.cost
@@ -392,17 +392,24 @@ class Trainer:
     def _chunk(self, per_sample_work: float, work: float) -> int:
         return max(1, int(work // max(per_sample_work, 1)))
 
-    def _evaluate(self, X, y):
-        """Generator: (mean cost, accuracy) of the current parameters on (X, y), in chunks on big sets."""
+    def _evaluate(self, which: int, run):
+        """Generator: (mean cost, accuracy) of the current parameters on the training (``which`` 0) or test set (1),
+        in chunks on big sets; through the bound kernels ``run`` when there are some."""
+        X, y = (self.X, self.y) if which == 0 else (self.X_test, self.y_test)
         n = len(X)
         chunk = self._chunk(self.layout.size, EVAL_WORK)
         if n <= chunk:
+            if run is not None:
+                return run.evaluate(which)
             return self.engine.evaluate(self.theta, self.layout, X, y, self.config.activation)
         total = correct = 0.0
         for a in range(0, n, chunk):
             b = min(a + chunk, n)
-            mean_cost, fraction = self.engine.evaluate(self.theta, self.layout, X[a:b], y[a:b],
-                                                       self.config.activation)
+            if run is not None:
+                mean_cost, fraction = run.evaluate(which, a, b)
+            else:
+                mean_cost, fraction = self.engine.evaluate(self.theta, self.layout, X[a:b], y[a:b],
+                                                           self.config.activation)
             total += mean_cost * (b - a)
             correct += fraction * (b - a)
             if b < n:
@@ -411,10 +418,11 @@ class Trainer:
 
     def _evaluation(self):
         """Generator returning the Evaluation of the current parameters."""
-        cost_, accuracy_ = yield from self._evaluate(self.X, self.y)
+        run = self._bound_run()
+        cost_, accuracy_ = yield from self._evaluate(0, run)
         if not self.has_test:
             return Evaluation(cost_, accuracy_)
-        test_cost, test_accuracy = yield from self._evaluate(self.X_test, self.y_test)
+        test_cost, test_accuracy = yield from self._evaluate(1, run)
         return Evaluation(cost_, accuracy_, test_cost, test_accuracy)
 
     def _record(self, epoch: int, learning_rate: float, evaluation: Evaluation, l2: float | None = None) -> EpochRecord:
@@ -441,11 +449,15 @@ class Trainer:
         batch = min(c.batch_size, n)
         # Whole batches per chunk: the same steps in the same order as one call over the epoch.
         per_chunk = batch * max(1, self._chunk(self.layout.size * batch, CHUNK_WORK))
+        run = self._bound_run()
         for a in range(0, n, per_chunk):
             b = min(a + per_chunk, n)
             started = time.perf_counter()
-            self.engine.train_epoch(self.theta, self.state, self.layout, self.X[a:b], self.y[a:b],
-                                    c.batch_size, lr, c.update_rule(), c.l2, c.activation)
+            if run is not None:
+                run.train(lr, a, b)
+            else:
+                self.engine.train_epoch(self.theta, self.state, self.layout, self.X[a:b], self.y[a:b],
+                                        c.batch_size, lr, c.update_rule(), c.l2, c.activation)
             self.elapsed_s += time.perf_counter() - started
             self.progress = 0.9 * b / n
             if b < n:
@@ -459,41 +471,62 @@ class Trainer:
         self.samples += n
         return self._record(epoch, lr, evaluation, c.l2)
 
-    def _direct(self) -> _Direct | None:
-        """The compiled kernels' calls of the next epoch bound to their arrays, when an epoch of this run is one
-        call of each (the compiled engine, an epoch and its evaluation each in one chunk: the generator would
-        never yield, so ``should_stop`` would never be asked); None otherwise. Bound again after a live edit."""
+    def _bound_run(self):
+        """The compiled engine's kernel calls bound to this run's arrays and config (kernels.BoundRun), bound again
+        after a live edit; None with the numpy engine."""
         bound = self._bound
         c = self.config
         if bound is not None and bound[0] is c and bound[1] is self.theta and bound[2] is self.state:
             return bound[3]
-        direct = None
-        kernels = sys.modules.get("nnviz.core.kernels")  # imported by get_engine when the engine is compiled
-        if kernels is not None and type(self.engine) is kernels.CompiledEngine:
+        run = direct = None
+        bind = getattr(self.engine, "bind", None)
+        if bind is not None:
+            sets = [(self.X, self.y), (self.X_test, self.y_test)] if self.has_test else [(self.X, self.y)]
+            run = bind(self.theta, self.state, self.layout, sets, c.batch_size, c.update_rule(), c.l2, c.activation)
+            # An epoch in one call and its evaluation in one call each: step() makes them directly (the generator
+            # would never yield, so ``should_stop`` would never be asked).
             n, size = len(self.X), self.layout.size
             batch = min(c.batch_size, n)
             one_chunk = n <= batch * max(1, self._chunk(size * batch, CHUNK_WORK))
-            evaluated_at_once = max(n, len(self.X_test)) <= self._chunk(size, EVAL_WORK)
-            if one_chunk and evaluated_at_once:
-                direct = _Direct(kernels, self.engine, self.theta, self.state, self.layout, self.X, self.y,
-                                 self.X_test, self.y_test, c)
-        self._bound = (c, self.theta, self.state, direct)
-        return direct
+            if one_chunk and max(n, len(self.X_test)) <= self._chunk(size, EVAL_WORK):
+                direct = run
+        self._bound = (c, self.theta, self.state, run, direct)
+        return run
 
-    def _direct_epoch(self, direct: _Direct) -> EpochRecord:
+    def specialise(self, wait: bool = False) -> bool:
+        """Ask now for the compiled kernels specialised for this run's shape (kernels.BoundRun.specialise), which
+        the compiled engine otherwise asks for once a run has trained a while; ``wait`` blocks until they are
+        compiled. Whether the next epoch trains with them (never with the numpy engine)."""
+        run = self._bound_run()
+        return run is not None and run.specialise(wait)
+
+    def bound_kernels(self) -> str:
+        """Which kernels train the next epoch: "specialised" (compiled for this shape), "generic" (compiled) or
+        "numpy"."""
+        run = self._bound_run()
+        if run is None:
+            return "numpy"
+        return "specialised" if run.specialised else "generic"
+
+    def _direct(self):
+        """The bound kernels when an epoch of this run is one call of each (see _bound_run), else None."""
+        self._bound_run()
+        return self._bound[4]
+
+    def _direct_epoch(self, run) -> EpochRecord:
         """The next epoch through the bound kernels: the same calls on the same arrays as _epoch makes."""
-        c = direct.config  # the config it was bound to: live changes made meanwhile apply from the next epoch
+        c = self._bound[0]  # the config they were bound to: live changes made meanwhile apply from the next epoch
         epoch = self.epoch + 1
         lr = self.learning_rate_for(epoch)
         started = time.perf_counter()
-        direct.train(lr)
+        run.train(lr)
         self.progress = 0.9
-        cost_, accuracy_, test_cost, test_accuracy = direct.evaluate()
+        cost_, accuracy_, test_cost, test_accuracy = run.evaluate_all()
         self.elapsed_s += time.perf_counter() - started
         self.progress = 0.0
         self.epoch = epoch
-        self.updates += direct.updates
-        self.samples += direct.n
+        self.updates += run.updates
+        self.samples += run.n
         params = self.theta.copy()
         params.flags.writeable = False
         return _epoch_record(epoch, cost_ + self._penalty(c.l2), accuracy_, lr, self.elapsed_s, params, test_cost,
@@ -559,53 +592,6 @@ class Trainer:
             if record is None:
                 return
             yield record
-
-
-class _Direct:
-    """A run's calls of the compiled kernels with every argument converted and checked once (as
-    CompiledEngine.train_epoch and evaluate do on each call, 2.7 µs an epoch): per epoch only α and t change."""
-
-    def __init__(self, kernels, engine, theta, state, layout, X, y, X_test, y_test, config: TrainConfig):
-        rule = config.update_rule()
-        for name, a in (("theta", theta), ("velocity", state.velocity), ("square", state.square)):
-            kernels._check_in_place(name, a)
-        offsets, shape = engine._arrays(layout)
-        self._sets = [(X, y), (X_test, y_test)] if len(X_test) else [(X, y)]  # as the engine takes them
-        X, y = kernels._c64(X), kernels._c64(y).reshape(-1)
-        self.config, self.state, self.n = config, state, len(X)
-        self.updates = -(-self.n // int(config.batch_size))  # steps an epoch: as state.t counts them
-        self._train = kernels.train_epoch_kernel
-        self._args = [theta, state.velocity, state.square, offsets, shape, X, y, int(config.batch_size), 0.0,
-                      kernels.OPTIMIZER_CODES[rule.optimizer], float(rule.momentum), float(rule.rho),
-                      float(rule.epsilon), float(rule.beta1), float(rule.beta2), 0, float(config.l2),
-                      kernels.ACTIVATION_CODES[config.activation], rule.update_order == "notebook"]
-        self._engine, self._theta, self._layout, self._activation = engine, theta, layout, config.activation
-        # relu networks are evaluated by the kernel; tanh ones by numpy's vectorised tanh (CompiledEngine.evaluate)
-        self._evaluate = kernels.evaluate_kernel if config.activation == "relu" else None
-        self._eval_args = [(theta, offsets, shape, kernels._c64(Xs), kernels._c64(ys).reshape(-1),
-                            kernels.ACTIVATION_CODES["relu"]) for Xs, ys in self._sets]
-
-    def train(self, learning_rate: float) -> None:
-        """One epoch of steps at ``learning_rate``, in place; the update count t goes on."""
-        args = self._args
-        args[8] = float(learning_rate)
-        args[15] = int(self.state.t)
-        self._train(*args)
-        self.state.t += self.updates
-
-    def evaluate(self) -> tuple:
-        """(cost, accuracy, test cost, test accuracy) of the current parameters; the test ones None without a test
-        set."""
-        if self._evaluate is not None:
-            results = [self._evaluate(*args) for args in self._eval_args]
-        else:
-            with np.errstate(all="ignore"):
-                results = [self._engine.evaluate(self._theta, self._layout, Xs, ys, self._activation)
-                           for Xs, ys in self._sets]
-        cost_, accuracy_ = results[0]
-        if len(results) == 1:
-            return float(cost_), float(accuracy_), None, None
-        return float(cost_), float(accuracy_), float(results[1][0]), float(results[1][1])
 
 
 def _run_to_end(generator, should_stop=None):

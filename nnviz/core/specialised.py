@@ -1,0 +1,554 @@
+"""Kernels specialised for one network's shape, compiled in the background while the generic ones train.
+
+kernels.py reads the layer sizes from an array at run time. Written with the sizes as literal numbers, the same
+loops run about twice as fast (bench_training.py): the offsets into ``theta`` become constants, short loops unroll,
+and the parameters and activations live in stack arrays that LLVM knows alias nothing (numba passes no
+``restrict``), so it keeps them in registers. A loop of ``WIDE`` or more iterations keeps a run-time bound: LLVM's
+loop vectoriser then works on it, where a literal bound would unroll it to scalar code (numba leaves the SLP
+vectoriser off).
+
+``source(shape)`` writes one module per shape holding every variant (activation, update order, sgd or the other
+optimisers, with or without L2; per-sample steps, mini-batches, the evaluation) as plain Python for numba. The
+arithmetic is kernels.py's, operation for operation and in the same order, so a specialised kernel computes the
+same numbers bit for bit (tests/test_specialised.py checks): which kernel trained an epoch never shows.
+
+``Specialiser.request`` queues a variant for a background thread, which writes the module into a per-user cache
+directory (named after a digest of the code that generates it) and compiles the variant there with numba's
+``cache=True``: the first time ~1–2 s, later starts load it in milliseconds. Until it is ready, ``ready`` answers
+None and the caller keeps the generic kernel.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import queue
+import sys
+import tempfile
+import threading
+from pathlib import Path
+
+from llvmlite import ir
+from numba import typeof, types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+from nnviz.core.network import Layout
+
+WIDE = 8  # loops this long or longer keep a run-time bound, so that LLVM vectorises them
+MAX_PARAMETERS = 4096  # larger networks keep the generic kernels (the stack copies would pass 100 kB)
+EVAL_CHUNK = 256  # as kernels.EVAL_CHUNK: the evaluation's blocks, and so its sums, are the same
+ENV_SWITCH = "NNVIZ_SPECIALISE"  # "0" turns specialisation off (the generic kernels train everything)
+ENV_DIR = "NNVIZ_KERNEL_DIR"  # where the generated modules and numba's cache of them go
+
+
+@intrinsic
+def stack_pointer(typingctx, n):
+    """A pointer to ``n`` float64 on the stack (n a literal): with carray, an array LLVM knows aliases nothing."""
+    if not isinstance(n, types.IntegerLiteral):
+        return None
+    size = n.literal_value
+
+    def codegen(context, builder, signature, args):
+        return cgutils.alloca_once(builder, ir.DoubleType(), size=size)
+    return types.CPointer(types.float64)(n), codegen
+
+
+# ---- the generated source ---------------------------------------------------------------------------------------
+
+ACTIVATIONS = ("relu", "tanh")
+ORDERS = ("true", "notebook")
+VARIANTS = ("sgd", "others")  # kernels.SGD and kernels.OTHERS: sgd's loops, or a branch on the optimiser
+
+
+def variant_name(path: str, activation: str, order: str, variant: str, l2: bool) -> str:
+    """The generated function for one variant: ``path`` "per_sample" or "batches"."""
+    return f"{path}_{activation}_{order}_{variant}{'_l2' if l2 else ''}"
+
+
+def widths(shape: tuple[int, ...]) -> tuple[int, ...]:
+    """The layer sizes passed at run time (the wide ones, see WIDE), in the order the kernels take them."""
+    return tuple(sorted({n for n in shape if n >= WIDE}))
+
+
+def _n(n: int) -> str:
+    # A loop bound: the literal, or the run-time argument holding a wide size.
+    return f"w{n}" if n >= WIDE else str(n)
+
+
+class _Writer:
+    def __init__(self, shape: tuple[int, ...]):
+        self.shape = shape
+        self.layout = Layout(shape)
+        self.lines: list[str] = []
+        self.indent = 0
+        self.wide_args = "".join(f", w{n}" for n in widths(shape))
+
+    def __call__(self, line: str = "") -> None:
+        self.lines.append("    " * self.indent + line if line else "")
+
+    def block(self, header: str):
+        self(header)
+        return _Indented(self)
+
+    def w(self, layer: int) -> int:
+        return self.layout.offsets[layer]
+
+    def b(self, layer: int) -> int:
+        return self.layout.offsets[layer] + self.shape[layer] * self.shape[layer + 1]
+
+
+class _Indented:
+    def __init__(self, writer: _Writer):
+        self.writer = writer
+        writer.indent += 1
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.writer.indent -= 1
+
+
+def _step(variant: str, index: str, g: str) -> str:
+    code = "SGD" if variant == "sgd" else "OTHERS"
+    return (f"_step(theta, first, second, {index}, {g}, learning_rate, {code}, optimizer, momentum, rho, epsilon, "
+            "beta1, beta2, c1, c2)")
+
+
+def _hidden(activation: str, z: str) -> str:
+    return f"max({z}, 0.0)" if activation == "relu" else f"_tanh({z})"
+
+
+def _derivative(activation: str, a: str) -> str:
+    return f"(1.0 if {a} > 0.0 else 0.0)" if activation == "relu" else f"(1.0 - {a} * {a})"
+
+
+def _per_sample(out: _Writer, activation: str, order: str, variant: str, l2: bool) -> None:
+    """kernels._train_per_sample with the sizes written in."""
+    shape, notebook = out.shape, order == "notebook"
+    last = len(shape) - 1
+    size = out.layout.size
+    out("@njit(cache=True, nogil=True, error_model='numpy')")
+    name = variant_name("per_sample", activation, order, variant, l2)
+    with out.block(f"def {name}(theta_out, first_out, second_out, X, y, learning_rate, optimizer, momentum, rho, "
+                   f"epsilon, beta1, beta2, t0, l2{out.wide_args}):"):
+        out(f"theta = carray(stack_pointer({size}), {size})")
+        out(f"first = carray(stack_pointer({size}), {size})")
+        out(f"second = carray(stack_pointer({size}), {size})")
+        with out.block(f"for p in range({size}):"):
+            out("theta[p] = theta_out[p]")
+            out("first[p] = first_out[p]")
+            out("second[p] = second_out[p]")
+        for layer, n in enumerate(shape):
+            out(f"a{layer} = carray(stack_pointer({n}), {n})")
+            if layer > 0:
+                out(f"d{layer} = carray(stack_pointer({n}), {n})")
+        with out.block("for i in range(X.shape[0]):"):
+            if variant == "sgd":
+                out("c1, c2 = 1.0, 1.0")
+            else:
+                out("c1, c2 = _bias_corrections(optimizer, beta1, beta2, t0 + i + 1)")
+            for j in range(shape[0]):
+                out(f"a0[{j}] = X[i, {j}]")
+            for layer in range(last):
+                n_in, n_out, w0, b0 = shape[layer], shape[layer + 1], out.w(layer), out.b(layer)
+                a_in, a_out = f"a{layer}", f"a{layer + 1}"
+                # Σ_j a[j]·W[j, k] for every k at once, each sum in j's order (as kernels.py's per k).
+                with out.block(f"for k in range({_n(n_out)}):"):
+                    out(f"{a_out}[k] = {a_in}[0] * theta[{w0} + k]")
+                if n_in > 1:
+                    with out.block(f"for j in range(1, {_n(n_in)}):"):
+                        out(f"aj = {a_in}[j]")
+                        with out.block(f"for k in range({_n(n_out)}):"):
+                            out(f"{a_out}[k] += aj * theta[{w0} + j * {n_out} + k]")
+                with out.block(f"for k in range({_n(n_out)}):"):
+                    z = f"{a_out}[k] + theta[{b0} + k]"
+                    if layer < last - 1:
+                        out(f"{a_out}[k] = {_hidden(activation, z)}")
+                    else:
+                        out(f"{a_out}[k] = {'_notebook_sigmoid' if notebook else '_sigmoid'}({z})")
+            output_delta = "_notebook_output_delta" if notebook else "_output_delta"
+            out(f"d{last}[0] = {output_delta}(a{last}[0], y[i])")
+            for layer in range(last - 1, -1, -1):
+                _per_sample_layer(out, layer, activation, notebook, variant, l2)
+        with out.block(f"for p in range({size}):"):
+            out("theta_out[p] = theta[p]")
+            out("first_out[p] = first[p]")
+            out("second_out[p] = second[p]")
+    out()
+
+
+def _per_sample_layer(out: _Writer, layer: int, activation: str, notebook: bool, variant: str, l2: bool) -> None:
+    # One layer of the backward pass and its steps: kernels._train_per_sample's loop body for ``layer``.
+    n_in, n_out, w0, b0 = out.shape[layer], out.shape[layer + 1], out.w(layer), out.b(layer)
+    a, d, below = f"a{layer}", f"d{layer + 1}", f"d{layer}"
+    if layer > 0 and not notebook:
+        # Through W before this layer's steps change it: every row's Σ_k W[j, k]·d[k] in k's order, the rows at once.
+        with out.block(f"for j in range({_n(n_in)}):"):
+            out(f"{below}[j] = {d}[0] * theta[{w0} + j * {n_out}]")
+        if n_out > 1:
+            with out.block(f"for k in range(1, {_n(n_out)}):"):
+                out(f"dk = {d}[k]")
+                with out.block(f"for j in range({_n(n_in)}):"):
+                    out(f"{below}[j] += dk * theta[{w0} + j * {n_out} + k]")
+        with out.block(f"for j in range({_n(n_in)}):"):
+            out(f"{below}[j] *= {_derivative(activation, f'{a}[j]')}")
+    with out.block(f"for j in range({_n(n_in)}):"):
+        out(f"row = {w0} + j * {n_out}")
+        out(f"aj = {a}[j]")
+        with out.block(f"for k in range({_n(n_out)}):"):
+            out(f"g = aj * {d}[k]")
+            if l2:
+                out("g += l2 * theta[row + k]")
+            out(_step(variant, "row + k", "g"))
+        if layer > 0 and notebook:
+            # The notebook's order: through W[j, :] as just updated.
+            out(f"s = {d}[0] * theta[row]")
+            with out.block(f"for k in range(1, {_n(n_out)}):"):
+                out(f"s += {d}[k] * theta[row + k]")
+            out(f"{below}[j] = s * {_derivative(activation, 'aj')}")
+    with out.block(f"for k in range({_n(n_out)}):"):
+        out(_step(variant, f"{b0} + k", f"{d}[k]"))
+
+
+def _forward_block(out: _Writer, activation: str, notebook: bool) -> None:
+    """kernels._forward_block with the sizes written in: X[start : start + m] through every layer into acts."""
+    shape = out.shape
+    last = len(shape) - 1
+    units = [sum(shape[:layer]) for layer in range(len(shape) + 1)]
+    for j in range(shape[0]):
+        with out.block("for r in range(m):"):
+            out(f"acts[{j}, r] = X[start + r, {j}]")
+    for layer in range(last):
+        n_in, n_out, w0, b0 = shape[layer], shape[layer + 1], out.w(layer), out.b(layer)
+        with out.block(f"for k in range({_n(n_out)}):"):
+            out(f"o = acts[{units[layer + 1]} + k]")
+            out(f"w = theta[{w0} + k]")
+            out(f"src = acts[{units[layer]}]")
+            with out.block("for r in range(m):"):
+                out("o[r] = src[r] * w")
+            if n_in > 1:
+                with out.block(f"for j in range(1, {_n(n_in)}):"):
+                    out(f"w = theta[{w0} + j * {n_out} + k]")
+                    out(f"src = acts[{units[layer]} + j]")
+                    with out.block("for r in range(m):"):
+                        out("o[r] += src[r] * w")
+            out(f"bias = theta[{b0} + k]")
+            with out.block("for r in range(m):"):
+                if layer < last - 1:
+                    out(f"o[r] = {_hidden(activation, 'o[r] + bias')}")
+                else:
+                    out(f"o[r] = {'_notebook_sigmoid' if notebook else '_sigmoid'}(o[r] + bias)")
+
+
+def _batches(out: _Writer, activation: str, order: str, variant: str, l2: bool) -> None:
+    """kernels._train_batches with the sizes written in."""
+    shape, notebook = out.shape, order == "notebook"
+    last = len(shape) - 1
+    units = [sum(shape[:layer]) for layer in range(len(shape) + 1)]
+    widest = max(shape)
+    size = out.layout.size
+    out("@njit(cache=True, nogil=True, error_model='numpy')")
+    name = variant_name("batches", activation, order, variant, l2)
+    with out.block(f"def {name}(theta_out, first_out, second_out, X, y, batch_size, learning_rate, optimizer, "
+                   f"momentum, rho, epsilon, beta1, beta2, t0, l2{out.wide_args}):"):
+        out(f"theta = carray(stack_pointer({size}), {size})")
+        out(f"first = carray(stack_pointer({size}), {size})")
+        out(f"second = carray(stack_pointer({size}), {size})")
+        with out.block(f"for p in range({size}):"):
+            out("theta[p] = theta_out[p]")
+            out("first[p] = first_out[p]")
+            out("second[p] = second_out[p]")
+        out("n = X.shape[0]")
+        out("batch = min(batch_size, n)")
+        out(f"acts = np.empty(({units[-1]}, batch))")
+        out(f"delta = np.empty(({widest}, batch))")
+        out(f"delta_below = np.empty(({widest}, batch))")
+        out(f"delta_t = np.empty((batch, {widest}))")
+        out(f"sums = carray(stack_pointer({widest}), {widest})")
+        out("t = t0")
+        with out.block("for start in range(0, n, batch):"):
+            out("m = min(batch, n - start)")
+            out("t += 1")
+            out("c1, c2 = 1.0, 1.0" if variant == "sgd" else "c1, c2 = _bias_corrections(optimizer, beta1, beta2, t)")
+            _forward_block(out, activation, notebook)
+            if notebook:
+                out("divisor = float(m)")
+                with out.block("for r in range(m):"):
+                    out(f"delta[0, r] = _notebook_output_delta(acts[{units[last]}, r], y[start + r])")
+            else:
+                out("divisor = 1.0")
+                with out.block("for r in range(m):"):
+                    out(f"delta[0, r] = _output_delta(acts[{units[last]}, r], y[start + r]) / m")
+            for layer in range(last - 1, -1, -1):
+                _batches_layer(out, layer, units, activation, notebook, variant, l2)
+                out("delta, delta_below = delta_below, delta")
+        with out.block(f"for p in range({size}):"):
+            out("theta_out[p] = theta[p]")
+            out("first_out[p] = first[p]")
+            out("second_out[p] = second[p]")
+    out()
+
+
+def _batches_layer(out: _Writer, layer: int, units: list[int], activation: str, notebook: bool, variant: str,
+                   l2: bool) -> None:
+    # One layer of kernels._train_batches' backward pass and its steps.
+    n_in, n_out, w0, b0 = out.shape[layer], out.shape[layer + 1], out.w(layer), out.b(layer)
+    a_in = units[layer]
+    if layer > 0 and not notebook:
+        _propagate_block(out, layer, units, activation)
+    # The gradients' sums over the batch, each in the samples' order as kernels.py adds them, but all of a row's k
+    # at once (independent sums, vectorised over k): the deltas are read sample-major from their transpose.
+    with out.block(f"for k in range({_n(n_out)}):"):
+        out("d = delta[k]")
+        with out.block("for r in range(m):"):
+            out("delta_t[r, k] = d[r]")
+    with out.block(f"for j in range({_n(n_in)}):"):
+        out(f"a = acts[{a_in} + j]")
+        with out.block(f"for k in range({_n(n_out)}):"):
+            out("sums[k] = 0.0")
+        with out.block("for r in range(m):"):
+            out("ar = a[r]")
+            out("dr = delta_t[r]")
+            with out.block(f"for k in range({_n(n_out)}):"):
+                out("sums[k] += ar * dr[k]")
+        out(f"row = {w0} + j * {n_out}")
+        with out.block(f"for k in range({_n(n_out)}):"):
+            out("g = sums[k] / divisor")
+            if l2:
+                out("g += l2 * theta[row + k]")
+            out(_step(variant, "row + k", "g"))
+    with out.block(f"for k in range({_n(n_out)}):"):
+        out("sums[k] = 0.0")
+    with out.block("for r in range(m):"):
+        out("dr = delta_t[r]")
+        with out.block(f"for k in range({_n(n_out)}):"):
+            out("sums[k] += dr[k]")
+    with out.block(f"for k in range({_n(n_out)}):"):
+        out(_step(variant, f"{b0} + k", "sums[k] / divisor"))
+    if layer > 0 and notebook:
+        _propagate_block(out, layer, units, activation)
+
+
+def _propagate_block(out: _Writer, layer: int, units: list[int], activation: str) -> None:
+    # kernels._propagate_block: delta_below[j, r] = Σ_k W[j, k]·delta[k, r] · f'(a[j, r]).
+    n_in, n_out, w0 = out.shape[layer], out.shape[layer + 1], out.w(layer)
+    with out.block(f"for j in range({_n(n_in)}):"):
+        out(f"row = {w0} + j * {n_out}")
+        out("below = delta_below[j]")
+        out("w = theta[row]")
+        out("d = delta[0]")
+        with out.block("for r in range(m):"):
+            out("below[r] = d[r] * w")
+        if n_out > 1:
+            with out.block(f"for k in range(1, {_n(n_out)}):"):
+                out("w = theta[row + k]")
+                out("d = delta[k]")
+                with out.block("for r in range(m):"):
+                    out("below[r] += d[r] * w")
+        out(f"a = acts[{units[layer]} + j]")
+        with out.block("for r in range(m):"):
+            out(f"below[r] *= {_derivative(activation, 'a[r]')}")
+
+
+def _evaluate(out: _Writer) -> None:
+    """kernels.evaluate_kernel for relu networks with the sizes written in (tanh ones are evaluated by numpy)."""
+    shape = out.shape
+    units = [sum(shape[:layer]) for layer in range(len(shape) + 1)]
+    out("@njit(cache=True, nogil=True, error_model='numpy')")
+    with out.block(f"def evaluate_relu(theta, X, y{out.wide_args}):"):
+        out("n = X.shape[0]")
+        with out.block("if n == 0:"):
+            out("return math.nan, math.nan")
+        out(f"chunk = min({EVAL_CHUNK}, n)")
+        out(f"acts = np.empty(({units[-1]}, chunk))")
+        out("total = 0.0")
+        out("correct = 0")
+        with out.block("for start in range(0, n, chunk):"):
+            out("m = min(chunk, n - start)")
+            _forward_block(out, "relu", False)
+            with out.block("for r in range(m):"):
+                out(f"p = acts[{units[-2]}, r]")
+                out("t = y[start + r]")
+                with out.block("if t == 1.0:"):
+                    out("total += math.log(p + EPS)")
+                with out.block("elif t == 0.0:"):
+                    out("total += math.log(1.0 - p + EPS)")
+                with out.block("else:"):
+                    out("total += t * math.log(p + EPS) + (1.0 - t) * math.log(1.0 - p + EPS)")
+                out("correct += (p > 0.5) == (t > 0.5)")
+        out("return -(total / n), correct / n")
+    out()
+
+
+def source(shape: tuple[int, ...]) -> str:
+    """The module of every specialised kernel of ``shape`` (see the module's docstring)."""
+    out = _Writer(tuple(int(n) for n in shape))
+    out(f'"""nnviz\'s kernels for the network {"-".join(map(str, shape))}, generated by nnviz.core.specialised."""')
+    out("import math")
+    out()
+    out("import numpy as np")
+    out("from numba import carray, njit")
+    out()
+    out("from nnviz.core.kernels import OTHERS, SGD, _bias_corrections, _notebook_output_delta, _notebook_sigmoid, "
+        "_output_delta, _sigmoid, _step, _tanh")
+    out("from nnviz.core.network import EPS")
+    out("from nnviz.core.specialised import stack_pointer")
+    out()
+    out()
+    for activation in ACTIVATIONS:
+        for order in ORDERS:
+            for variant in VARIANTS:
+                if order == "notebook" and variant != "sgd":
+                    continue  # the notebook's order is sgd's only
+                for l2 in (False, True):
+                    _per_sample(out, activation, order, variant, l2)
+                    _batches(out, activation, order, variant, l2)
+    _evaluate(out)
+    return "\n".join(out.lines).rstrip() + "\n"
+
+
+# ---- writing, compiling and loading in the background -------------------------------------------------------------
+
+def _digest() -> str:
+    # The generated code depends on this file and on the kernels it calls: a change to any gives a new directory,
+    # so numba's cache (which does not notice changes in imported functions) is never stale.
+    core = Path(__file__).resolve().parent
+    h = hashlib.sha1()
+    for name in ("specialised.py", "kernels.py", "vecmath.py", "network.py"):
+        h.update((core / name).read_bytes())
+    return h.hexdigest()[:12]
+
+
+def kernel_dir() -> Path:
+    """Where the generated modules go: $NNVIZ_KERNEL_DIR, else the user's cache directory."""
+    base = os.environ.get(ENV_DIR)
+    if base:
+        root = Path(base)
+    else:
+        cache = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+        root = Path(cache) / "nnviz" / "kernels"
+    return root / _digest()
+
+
+def enabled() -> bool:
+    return os.environ.get(ENV_SWITCH, "1") != "0"
+
+
+def specialisable(shape: tuple[int, ...]) -> bool:
+    """Whether kernels are specialised for networks of this shape (one output; see MAX_PARAMETERS)."""
+    return len(shape) >= 2 and shape[-1] == 1 and Layout(tuple(shape)).size <= MAX_PARAMETERS
+
+
+def _write(path: Path, text: str) -> None:
+    # Atomically, and never rewritten once there: numba's cache is keyed on the file's time stamp and size.
+    if path.exists() and path.read_text() == text:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_module(shape: tuple[int, ...]):
+    """The generated module of ``shape``, written first when missing (its functions compile on demand)."""
+    shape = tuple(int(n) for n in shape)
+    directory = kernel_dir()
+    tag = "_".join(map(str, shape))
+    path = directory / f"shape_{tag}.py"
+    _write(path, source(shape))
+    name = f"nnviz_specialised_{directory.name}_{tag}"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # numba's cache finds the module of the functions it loads by name
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        del sys.modules[name]
+        raise
+    return module
+
+
+def key(shape: tuple[int, ...], name: str, args) -> tuple:
+    """The name of the kernel ``name`` of ``shape`` compiled for arguments like ``args`` (their numba types)."""
+    return tuple(int(n) for n in shape), name, tuple(typeof(a) for a in args)
+
+
+class Specialiser:
+    """Compiles specialised kernels in one background thread; ``ready`` hands out those done.
+
+    A kernel is named by (shape, function name, argument types); ``request`` queues it once, ``ready`` returns
+    its compiled entry point (a callable taking the arguments, without numba's dispatch) or None. ``generation``
+    counts the kernels done, so a caller can look again only when it changed.
+    """
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._queue: queue.Queue = queue.Queue()
+        self._thread: threading.Thread | None = None
+        self._modules: dict[tuple[int, ...], object] = {}
+        self._done: dict[tuple, object] = {}  # key -> entry point
+        self._queued: set[tuple] = set()
+        self.failures: dict[tuple, str] = {}  # key -> why it could not be compiled (the generic kernel stays)
+        self.generation = 0
+
+    def ready(self, key: tuple):
+        """The compiled kernel of ``key`` = (shape, name, argument types), or None while it is not ready."""
+        return self._done.get(key)
+
+    def request(self, key: tuple) -> None:
+        """Queue ``key`` for compilation (once; nothing happens when specialisation is off)."""
+        if not enabled():
+            return
+        with self._lock:
+            if key in self._queued:
+                return
+            self._queued.add(key)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._serve, name="nnviz-specialise", daemon=True)
+                self._thread.start()
+        self._queue.put(key)
+
+    def wait(self, key: tuple, timeout: float | None = None) -> object | None:
+        """Request ``key`` and block until it is compiled (benchmarks and tests): its entry point, or None."""
+        if not enabled():
+            return None
+        self.request(key)
+        done = threading.Event()
+        self._queue.put(done)
+        done.wait(timeout)
+        return self.ready(key)
+
+    def _serve(self) -> None:
+        while True:
+            key = self._queue.get()
+            if isinstance(key, threading.Event):
+                key.set()
+                continue
+            try:
+                entry = self._compile(*key)
+            except Exception as exc:  # any failure keeps the generic kernel; the reason is kept for diagnosis
+                self.failures[key] = f"{type(exc).__name__}: {exc}"
+                continue
+            self._done[key] = entry
+            self.generation += 1
+
+    def _compile(self, shape, name, argument_types):
+        module = self._modules.get(shape)
+        if module is None:
+            module = self._modules[shape] = load_module(shape)
+        # Loads numba's cached machine code when there is some; the entry point skips the dispatcher's typing.
+        return getattr(module, name).compile(argument_types)
+
+
+SPECIALISER = Specialiser()

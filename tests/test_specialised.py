@@ -1,0 +1,150 @@
+"""Kernels specialised for a shape (nnviz.core.specialised) compute the generic kernels' numbers bit for bit."""
+
+import numpy as np
+import pytest
+
+from nnviz.core import kernels, specialised
+from nnviz.core.training import NumpyEngine, TrainConfig, Trainer
+
+# One compilation per row (1–4 s the first time, then cached): every path of the generator, not every combination.
+# Wide sizes (≥ specialised.WIDE) keep run-time loop bounds; three inputs are features; "others" serves
+# heavy-ball, nesterov, rmsprop and adam with one kernel.
+CASES = [
+    # shape, features, activation, optimizer, update order, batch size, l2
+    ((2, 3, 4, 1), ("x1", "x2"), "relu", "sgd", "true", 1, 0.0),
+    ((3, 9, 8, 1), ("x1", "x2", "x1*x2"), "tanh", "adam", "true", 1, 1e-3),
+    ((2, 5, 1), ("x1", "x2"), "relu", "sgd", "notebook", 1, 1e-3),
+    ((2, 16, 16, 1), ("x1", "x2"), "relu", "sgd", "true", 7, 1e-3),
+    ((2, 4, 3, 5, 1), ("x1", "x2"), "tanh", "rmsprop", "true", 32, 0.0),
+    ((2, 9, 1), ("x1", "x2"), "relu", "sgd", "notebook", 16, 0.0),
+    ((2, 1), ("x1", "x2"), "relu", "sgd", "true", 1000, 0.0),
+]
+
+
+def _config(shape, features, activation, optimizer, order, batch_size, l2, **more):
+    learning_rate = 0.005 if optimizer in ("adam", "rmsprop") else 0.1
+    return TrainConfig(dataset="spiral", n_samples=300, noise=0.1, test_fraction=0.2, data_seed=4, shape=shape,
+                       features=features, activation=activation, optimizer=optimizer, update_order=order,
+                       batch_size=batch_size, learning_rate=learning_rate, l2=l2, momentum=0.5, epochs=6,
+                       schedule="exponential", gamma=0.1, **more)
+
+
+def _run(config, specialise):
+    trainer = Trainer(config)
+    if specialise:
+        assert trainer.specialise(wait=True), "the specialised kernels should be ready"
+    records = list(trainer)
+    return records, trainer
+
+
+def _assert_identical(a, b):
+    assert len(a) == len(b)
+    for x, y in zip(a, b, strict=True):
+        assert (x.cost, x.accuracy, x.test_cost, x.test_accuracy) == (y.cost, y.accuracy, y.test_cost,
+                                                                        y.test_accuracy), x.epoch
+        assert np.array_equal(x.params, y.params), x.epoch
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: "-".join(map(str, c[0])) + f"-{c[2]}-{c[3]}-{c[4]}-b{c[5]}")
+def test_specialised_kernels_train_and_evaluate_bit_for_bit_as_the_generic_ones(case, monkeypatch):
+    config = _config(*case)
+    special, trainer = _run(config, specialise=True)
+    assert trainer.bound_kernels() == "specialised"
+    monkeypatch.setenv(specialised.ENV_SWITCH, "0")
+    generic, other = _run(config, specialise=False)
+    assert other.bound_kernels() == "generic"
+    _assert_identical(special, generic)
+    assert special[-1].cost < special[0].cost  # it trained: equality would prove little otherwise
+    # and both are the numpy reference's numbers
+    reference = list(Trainer(config, engine=NumpyEngine()))
+    for x, y in zip(special, reference, strict=True):
+        assert abs(x.cost - y.cost) <= 1e-9 and abs(x.test_cost - y.test_cost) <= 1e-9
+        np.testing.assert_allclose(x.params, y.params, rtol=0, atol=1e-9)
+
+
+def test_the_other_optimisers_share_one_kernel_and_each_keeps_its_numbers():
+    for optimizer in ("heavy-ball", "nesterov", "adam"):
+        config = _config((3, 9, 8, 1), ("x1", "x2", "x1*x2"), "tanh", optimizer, "true", 1, 1e-3)
+        special, _ = _run(config, specialise=True)
+        reference = list(Trainer(config, engine=NumpyEngine()))
+        for x, y in zip(special, reference, strict=True):
+            np.testing.assert_allclose(x.params, y.params, rtol=0, atol=1e-9)
+
+
+def test_a_run_switching_to_the_specialised_kernels_mid_run_keeps_its_numbers(monkeypatch):
+    # A shape no other test asks for: its kernels are not ready in this process until this run asks for them.
+    config = _config((2, 6, 5, 1), ("x1", "x2"), "relu", "sgd", "true", 1, 0.0).replace(epochs=10)
+    trainer = Trainer(config)
+    first = [trainer.step() for _ in range(4)]
+    assert trainer.bound_kernels() == "generic"
+    assert trainer.specialise(wait=True)
+    rest = list(trainer)[1:]
+    assert trainer.bound_kernels() == "specialised"
+    monkeypatch.setenv(specialised.ENV_SWITCH, "0")
+    generic = list(Trainer(config))[1:]
+    _assert_identical(first + rest, generic)
+
+
+def test_a_live_edit_keeps_the_specialised_kernels_and_their_numbers(monkeypatch):
+    config = _config((2, 3, 4, 1), ("x1", "x2"), "relu", "sgd", "true", 1, 0.0).replace(epochs=8)
+    runs = []
+    for switch in ("1", "0"):
+        monkeypatch.setenv(specialised.ENV_SWITCH, switch)
+        trainer = Trainer(config)
+        trainer.specialise(wait=True)
+        records = [trainer.step() for _ in range(3)]
+        trainer.update_config(learning_rate=0.02, momentum=0.9)
+        records += list(trainer)[1:]
+        assert trainer.bound_kernels() == ("specialised" if switch == "1" else "generic")
+        runs.append(records)
+    _assert_identical(*runs)
+
+
+def test_chunked_epochs_of_big_data_train_with_the_specialised_kernels_too(monkeypatch):
+    # 2-16-16-1 on 8,000 points: an epoch takes two chunks (training.CHUNK_WORK) and stops between them.
+    config = TrainConfig(dataset="spiral", n_samples=8000, noise=0.1, data_seed=2, shape=(2, 16, 16, 1),
+                         batch_size=1, learning_rate=0.01, epochs=2)
+    trainer = Trainer(config)
+    assert trainer.specialise(wait=True)
+    stopped = trainer.step(should_stop=lambda: True)
+    assert stopped is None and trainer.in_epoch
+    special = [trainer.step(), trainer.step()]
+    monkeypatch.setenv(specialised.ENV_SWITCH, "0")
+    generic = list(Trainer(config))[1:]
+    _assert_identical(special, generic)
+
+
+def test_shapes_too_big_or_with_several_outputs_keep_the_generic_kernels():
+    assert specialised.specialisable((2, 3, 4, 1))
+    assert not specialised.specialisable((2, 64, 64, 1))  # 4,417 parameters > MAX_PARAMETERS
+    assert not specialised.specialisable((2, 3, 2))
+    trainer = Trainer(TrainConfig(shape=(2, 64, 64, 1), n_samples=48, epochs=1))
+    assert not trainer.specialise(wait=True)
+    assert trainer.bound_kernels() == "generic"
+
+
+def test_the_numpy_engine_has_no_specialised_kernels():
+    trainer = Trainer(TrainConfig(engine="numpy", n_samples=48, epochs=1))
+    assert not trainer.specialise(wait=True)
+    assert trainer.bound_kernels() == "numpy"
+
+
+def test_the_generated_module_is_written_once_where_asked_and_reads_as_python(tmp_path, monkeypatch):
+    monkeypatch.setenv(specialised.ENV_DIR, str(tmp_path))
+    module = specialised.load_module((2, 3, 4, 1))
+    path = next(tmp_path.rglob("shape_2_3_4_1.py"))
+    stamp = path.stat().st_mtime_ns
+    assert hasattr(module, specialised.variant_name("batches", "tanh", "notebook", "sgd", True))
+    assert hasattr(module, "evaluate_relu")
+    specialised.load_module((2, 3, 4, 1))
+    assert path.stat().st_mtime_ns == stamp  # not rewritten: numba's cache is keyed on the file's stamp
+    compile(path.read_text(), str(path), "exec")
+
+
+def test_specialised_evaluation_equals_the_generic_one_on_read_only_parameters():
+    trainer = Trainer(TrainConfig(shape=(2, 9, 8, 1), n_samples=600, epochs=3))
+    trainer.specialise(wait=True)
+    record = list(trainer)[-1]
+    theta = record.params  # read-only, as a record's parameters are
+    engine = kernels.get_compiled_engine()
+    assert engine.evaluate(theta, trainer.layout, trainer.X, trainer.y, "relu") == (record.cost, record.accuracy)
