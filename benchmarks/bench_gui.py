@@ -61,6 +61,10 @@ from nnviz.core.training import Trainer, preset_config  # noqa: E402
 from nnviz.gui.app import configure_interpreter  # noqa: E402
 from nnviz.gui.main_window import MainWindow  # noqa: E402
 
+try:
+    from nnviz.gui import curve_items  # noqa: E402  (the curves' own items, issue 13)
+except ImportError:
+    curve_items = None
 sys.path.insert(0, str(ROOT / "benchmarks"))
 from gui_profile import ProfiledApplication  # noqa: E402
 
@@ -236,7 +240,9 @@ def profile_items(app: ProfiledApplication, window: MainWindow) -> None:
 def profile_item_classes(app: ProfiledApplication) -> None:
     """Time the paint of pyqtgraph's items by class: before any is made (PySide looks overrides up once)."""
     for cls in (pg.PlotCurveItem, pg.AxisItem, pg.ImageItem, pg.ScatterPlotItem, pg.LabelItem, pg.LegendItem,
-                pg.TextItem, pg.InfiniteLine, pg.ViewBox, pg.PlotItem, pg.GraphicsLayout):
+                pg.TextItem, pg.InfiniteLine, pg.ViewBox, pg.PlotItem, pg.GraphicsLayout,
+                *(getattr(curve_items, name) for name in ("_SplitCurve", "_Tail", "_Piece") if curve_items
+                  and hasattr(curve_items, name))):
         app.wrap_paint(cls)
 
 

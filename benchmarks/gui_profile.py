@@ -81,14 +81,12 @@ class ProfiledApplication(QApplication):
         setattr(owner, method, lambda *args, **kwargs: self.timed(item, original, *args, **kwargs))
 
     def wrap_paint(self, cls: type) -> None:
-        """Time the ``paint`` of every item of ``cls`` (a pyqtgraph item class) under "  item: <class>"."""
+        """Time the ``paint`` of every item of ``cls`` (a pyqtgraph item class) under "  item: <its class>"."""
         original = cls.__dict__.get("paint")
         if original is None:
             return
-        item = f"  item: {cls.__name__}.paint"
-
-        def paint(this, *args):
-            return self.timed(item, original, this, *args)
+        def paint(this, *args):  # filed under the item's own class (a subclass's paint may call this one)
+            return self.timed(f"  item: {type(this).__name__}.paint", original, this, *args)
 
         cls.paint = paint
 

@@ -381,3 +381,25 @@ def test_a_runs_seed_band_follows_the_x_axis_and_a_diverged_edge_is_drawn_at_the
     assert all(item.isVisible() for item in items.values())
     curves.bands.set_run("1", None, "#2ca02c")
     assert curves.bands.keys() == []
+
+
+def test_the_cost_range_stays_while_a_falling_cost_stays_inside_it(curves):
+    """Issue 13: a y range that changed every frame repainted every curve and axis each frame; it now stays
+    while the data stays inside and fills most of it, and follows the data when it leaves."""
+    history = History(False)
+    curves.set_runs(RUNS[:1])
+    curves.set_history("1", history)
+    curves.set_epoch_target(10_000)
+    ranges = []
+    for n in range(100, 3100, 100):
+        epochs = np.arange(len(history), n)
+        history.append_columns({"epoch": epochs, "cost": 1.0 / (1 + 1e-3 * epochs), "accuracy": np.ones(len(epochs)),
+                                "learning_rate": np.ones(len(epochs)), "updates": epochs, "samples": epochs,
+                                "elapsed_s": epochs * 1.0})
+        curves.refresh()
+        low, high = curves.plots["cost"].vb.viewRange()[1]
+        cost = history.column("cost")
+        assert low <= cost.min() and cost.max() <= high  # every value shown
+        assert cost.max() - cost.min() >= 0.5 * (high - low)  # and filling the range
+        ranges.append((low, high))
+    assert len(set(ranges)) <= len(ranges) // 2  # not a new range for every new row

@@ -20,6 +20,11 @@ from nnviz.gui.curve_runs import PLOTS, X_AXES, RunCurves
 
 LONG_RUN_EPOCHS = 5000  # targets above this: the epoch axis grows in 1-2-5 steps instead of showing the target
 _ROUND_STEPS = (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8)  # x ranges other than the target: data fills ≥ 80 % of them
+# A y range is kept while the data stays inside it and fills this share of it; when the data leaves it, the new
+# range has this share of the data's span as extra room on that side. A range changed every frame costs a full
+# repaint of every curve and the axes' ticks (bench_gui.py --notebook --profile: ~20 ms a frame).
+_Y_KEEP_FILL = 0.75
+_Y_GROW = 0.1
 _LABEL_NUDGE = 5  # pyqtgraph draws a left axis label this many pixels left of the axis
 
 
@@ -177,13 +182,20 @@ class RangeFitter:
                 values = values[values > 0]
                 values = np.log10(values)
             values = values[np.isfinite(values)]
+            current = self._y_set.get(name)
             if not len(values):
                 target = (-1.0, 0.0) if log else (0.0, 1.0)
             else:
                 low, high = float(values.min()), float(values.max())
                 span = high - low
+                if current is not None and span > 0 and current[0] <= low and high <= current[1] \
+                        and span >= _Y_KEEP_FILL * (current[1] - current[0]):
+                    continue  # the range still fits: kept, so the axes and the curves drawn stay as they are
                 pad = 0.05 * span if span > 0 else (0.5 if log else max(0.1 * abs(high), 0.05))
                 target = (low - pad, high + pad)
-            if target != self._y_set.get(name):
+                if current is not None and span > 0:  # the data left the range: room for it to go on that way
+                    target = (target[0] - _Y_GROW * span if low < current[0] else target[0],
+                              target[1] + _Y_GROW * span if high > current[1] else target[1])
+            if target != current:
                 self._y_set[name] = target
                 plot.setYRange(*target, padding=0)

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QLabel, QSizePolicy
 
 from nnviz.core.history import History
 from nnviz.gui.boundary_view import FOREGROUND
+from nnviz.gui.curve_items import AppendingCurve
 
 # Per-epoch columns of data(), in the order of a stored row.
 FIELDS = (
@@ -65,7 +66,7 @@ class RunCurves:
         run = cls(name=name, color=pg.mkColor(color))
         for plot_name, (_, test_column, _, _) in PLOTS.items():
             for part in ("train", "test") if test_column else ("train",):
-                item = pg.PlotDataItem()  # the view decimates: no clipping or downsampling on top
+                item = AppendingCurve()  # the view decimates: no clipping or downsampling on top
                 plots[plot_name].addItem(item)
                 run.curves[plot_name, part] = item
         run.style()

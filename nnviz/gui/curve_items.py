@@ -1,0 +1,118 @@
+"""A curve item that sends only its newest points to the screen while its data grows.
+
+A live run's curve gets new points every frame, but the points before them stay what they were (the
+decimated columns of past epochs do not change). ``AppendingCurve`` is a PlotDataItem whose line is drawn by
+two items: the points that stayed the same (frozen: their geometry untouched) and a short tail with the newest
+points. Qt then repaints only where the tails changed, not every curve of the plot every frame. When the data
+changes otherwise (a new range, a restart, another style) or the tail grows long, everything is frozen again.
+getData(), the legend, log mode and exports are PlotDataItem's, unchanged.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QPen
+
+TAIL_MARGIN = 8  # points left in the tail when everything is frozen again (the newest bins may still change)
+FOLD_POINTS = 512  # the tail joins the frozen part when it grows beyond this many points
+
+
+class _Tail(pg.PlotCurveItem):
+    """The newest points of a curve; a dashed line continues the frozen part's dash pattern."""
+
+    def __init__(self, frozen: pg.PlotCurveItem):
+        super().__init__()
+        self._frozen = frozen
+        self.setParentItem(frozen)
+
+    def paint(self, p, opt, widget):
+        pen = self.opts["pen"]
+        x, y = self._frozen.xData, self._frozen.yData
+        if pen is None or pen.style() == Qt.PenStyle.SolidLine or x is None or len(x) < 2:
+            super().paint(p, opt, widget)
+            return
+        # The frozen part's length on screen, so that the dashes go on where it ended.
+        t = p.transform()
+        px, py = t.m11() * x + t.m21() * y + t.dx(), t.m12() * x + t.m22() * y + t.dy()
+        dashed = QPen(pen)
+        dashed.setDashOffset(float(np.nansum(np.hypot(np.diff(px), np.diff(py)))) / max(pen.widthF(), 1.0))
+        self.opts["pen"] = dashed
+        try:
+            super().paint(p, opt, widget)
+        finally:
+            self.opts["pen"] = pen
+
+
+class _SplitCurve(pg.PlotCurveItem):
+    """PlotDataItem's line: draws the frozen points itself and the newest in its child ``tail``."""
+
+    def __init__(self):
+        super().__init__()
+        self.tail = _Tail(self)
+        self._style: dict | None = None  # the keyword arguments (pen, connect, ...) of the last setData
+
+    def setData(self, *args, **kwargs):
+        x, y = kwargs.get("x"), kwargs.get("y")
+        style = {key: value for key, value in kwargs.items() if key not in ("x", "y")}
+        if getattr(self, "tail", None) is None:  # PlotCurveItem.__init__
+            super().setData(*args, **kwargs)
+            return
+        if not args and x is not None and y is not None and self._extends(x, y, style):
+            start = len(self.xData) - 1
+            self.tail.setData(x=x[start:], y=y[start:], **style)
+            return
+        self._style = style
+        if args or x is None or y is None or len(x) <= TAIL_MARGIN:
+            super().setData(*args, **kwargs)
+            self.tail.setData(x=np.empty(0), y=np.empty(0), **style)
+            return
+        frozen = len(x) - TAIL_MARGIN
+        super().setData(x=x[:frozen], y=y[:frozen], **style)
+        self.tail.setData(x=x[frozen - 1:], y=y[frozen - 1:], **style)
+
+    def _extends(self, x, y, style: dict) -> bool:
+        """The new data keeps the frozen points as they are, in the same style, with a short enough tail."""
+        fx, fy = self.xData, self.yData
+        if fx is None or len(fx) < 2 or style != self._style or not len(fx) <= len(x) <= len(fx) + FOLD_POINTS:
+            return False
+        n = len(fx)
+        return bool(np.array_equal(x[:n], fx, equal_nan=True) and np.array_equal(y[:n], fy, equal_nan=True))
+
+    # PlotCurveItem.__init__ calls these before the tail exists.
+    def setPen(self, *args, **kwargs):
+        super().setPen(*args, **kwargs)
+        if getattr(self, "tail", None) is not None:
+            self.tail.setPen(*args, **kwargs)
+
+    def clear(self):
+        super().clear()
+        if getattr(self, "tail", None) is not None:
+            self.tail.clear()
+        self._style = None
+
+    def dataBounds(self, ax, frac=1.0, orthoRange=None):
+        parts = (self, self.tail) if getattr(self, "tail", None) is not None else (self,)
+        bounds = [b for b in (pg.PlotCurveItem.dataBounds(part, ax, frac, orthoRange) for part in parts)
+                  if b is not None and b[0] is not None and b[1] is not None]
+        if not bounds:
+            return (None, None)
+        return (min(b[0] for b in bounds), max(b[1] for b in bounds))
+
+    def pixelPadding(self):
+        tail = getattr(self, "tail", None)
+        return max(super().pixelPadding(), tail.pixelPadding() if tail is not None else 0)
+
+
+class AppendingCurve(pg.PlotDataItem):
+    """A PlotDataItem whose line, while its data only grows, repaints just its newest points (see the module)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        old = self.curve
+        old.setParentItem(None)
+        self.curve = _SplitCurve()
+        self.curve.setParentItem(self)
+        self.curve.sigClicked.connect(self.curveClicked)
+        self.updateItems(styleUpdate=True)
