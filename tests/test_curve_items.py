@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pyqtgraph as pg
+import pyqtgraph.exporters
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPainter
@@ -75,3 +76,23 @@ def test_appending_curve_restyled_and_cleared(qtbot):
     empty = pg.PlotDataItem(pen=pg.mkPen("r", width=2))
     assert np.array_equal(_pixels(_render(qtbot, cleared, (0, 100), (-1.2, 1.2))),
                           _pixels(_render(qtbot, empty, (0, 100), (-1.2, 1.2))))
+
+
+def test_an_export_draws_the_curve_as_a_plot_data_item_does(qtbot, tmp_path):
+    """The frozen part is cached as drawn on screen; an export (antialiased) must not reuse that pixmap."""
+    images = []
+    for kind in (AppendingCurve, pg.PlotDataItem):
+        widget = pg.PlotWidget()
+        qtbot.addWidget(widget)
+        widget.resize(400, 240)
+        widget.show()
+        curve = kind(pen=pg.mkPen("#d62728", width=2))
+        widget.addItem(curve)
+        x = np.arange(600.0)
+        for n in (300, 310, 600):
+            curve.setData(x[:n], np.sin(x[:n] / 40))
+            widget.grab()  # drawn on screen (and cached) before the export
+        path = tmp_path / f"{kind.__name__}.png"
+        pg.exporters.ImageExporter(widget.plotItem).export(str(path))
+        images.append(_pixels(QImage(str(path)).convertToFormat(QImage.Format.Format_ARGB32)))
+    assert np.array_equal(images[0], images[1])

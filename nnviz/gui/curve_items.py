@@ -16,7 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPen
 
 TAIL_MARGIN = 8  # points left in the tail when everything is frozen again (the newest bins may still change)
-FOLD_POINTS = 512  # the tail joins the frozen part when it grows beyond this many points
+FOLD_POINTS = 192  # the tail joins the frozen part when it grows beyond this many points
 
 
 class _Tail(pg.PlotCurveItem):
@@ -52,6 +52,25 @@ class _SplitCurve(pg.PlotCurveItem):
         super().__init__()
         self.tail = _Tail(self)
         self._style: dict | None = None  # the keyword arguments (pen, connect, ...) of the last setData
+        self._points: tuple | None = None  # the (x, y) of the last setData
+        # Drawn once into a pixmap: a repaint where a tail changed copies those pixels instead of drawing every
+        # segment of the frozen line again (clipped, but still all of them).
+        self.setCacheMode(self.CacheMode.DeviceCoordinateCache)
+
+    def setExportMode(self, export, opts=None):
+        # An export draws with its own options (antialiased): never from the pixmap drawn for the screen, and as
+        # one line, as a PlotDataItem draws it (an antialiased join of two lines would blend twice).
+        super().setExportMode(export, opts)
+        self.setCacheMode(self.CacheMode.NoCache if export else self.CacheMode.DeviceCoordinateCache)
+        if self._style is None or self._points is None:
+            return
+        (x, y), style = self._points, self._style
+        if export:
+            pg.PlotCurveItem.setData(self, x=x, y=y, **style)
+            self.tail.setData(x=np.empty(0), y=np.empty(0), **style)
+        else:
+            self._style = None  # split again
+            self.setData(x=x, y=y, **style)
 
     def setData(self, *args, **kwargs):
         x, y = kwargs.get("x"), kwargs.get("y")
@@ -59,6 +78,7 @@ class _SplitCurve(pg.PlotCurveItem):
         if getattr(self, "tail", None) is None:  # PlotCurveItem.__init__
             super().setData(*args, **kwargs)
             return
+        self._points = None if args or x is None or y is None else (x, y)
         if not args and x is not None and y is not None and self._extends(x, y, style):
             start = len(self.xData) - 1
             self.tail.setData(x=x[start:], y=y[start:], **style)
