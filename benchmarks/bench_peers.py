@@ -87,6 +87,7 @@ def _batches(n: int, batch_size: int) -> list[slice]:
 def nnviz_runner(case: Case):
     engine = kernels.get_compiled_engine()
     first = Trainer(case.config, engine=engine)
+    first.specialise(wait=True)  # the kernels specialised for the shape, as a run gets them after its first moments
 
     def run(epochs: int) -> tuple[float, float]:
         trainer = Trainer(case.config.replace(epochs=epochs), engine=engine, like=first)

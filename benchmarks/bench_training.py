@@ -28,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 from nnviz.core import kernels  # noqa: E402
 from nnviz.core.grid import GridEvaluator  # noqa: E402
 from nnviz.core.network import Layout, init_params  # noqa: E402
+from nnviz.core.specialised import ENV_SWITCH  # noqa: E402
 from nnviz.core.training import NumpyEngine, TrainConfig, Trainer, preset_config  # noqa: E402
 
 # The notebook's own trainer (its train_dec, every delta before the step), epochs/s
@@ -55,9 +56,22 @@ STARTUP = (
 )
 
 
-def epochs_per_second(config: TrainConfig, engine, budget_s: float, min_epochs: int = 2) -> float:
-    """Epochs/s of Trainer.step() over at least min_epochs and about budget_s seconds."""
-    trainer = Trainer(config.replace(epochs=10_000_000), engine=engine)
+def epochs_per_second(config: TrainConfig, engine, budget_s: float, min_epochs: int = 2,
+                      specialised: bool = True) -> float:
+    """Epochs/s of Trainer.step() over at least min_epochs and about budget_s seconds; ``specialised``: with the
+    kernels specialised for the shape (compiled or loaded first, as a run gets them after its first moments),
+    else with the generic kernels throughout."""
+    switch = os.environ.get(ENV_SWITCH)
+    os.environ[ENV_SWITCH] = "1" if specialised else "0"  # read when a run binds its kernels
+    try:
+        trainer = Trainer(config.replace(epochs=10_000_000), engine=engine)
+        if specialised:
+            trainer.specialise(wait=True)
+    finally:
+        if switch is None:
+            del os.environ[ENV_SWITCH]
+        else:
+            os.environ[ENV_SWITCH] = switch
     epochs, start = 0, time.perf_counter()
     while epochs < min_epochs or time.perf_counter() - start < budget_s:
         if trainer.step() is None:

@@ -37,8 +37,9 @@ EVAL_CHUNK = 256  # samples per block in the evaluation; the buffers stay in L1/
 def _sigmoid(z):
     # The numerically stable form of network.sigmoid (exp never overflows), with vecmath's exp: libm's is a
     # call LLVM cannot vectorise, and the lockstep kernels run this over a block's cells.
+    # One division whichever the sign (a select of the numerator, no branch to mispredict): 1/(1 + e) or e/(1 + e).
     e = exp_nonpositive(-abs(z))
-    return 1.0 / (1.0 + e) if z >= 0.0 else e / (1.0 + e)
+    return (1.0 if z >= 0.0 else e) / (1.0 + e)
 
 
 @njit(cache=True, nogil=True, inline="always")
