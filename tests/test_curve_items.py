@@ -38,7 +38,7 @@ def _steps(rng):
     """Data as a live run gives it: growing by a few points, then once restarted (different values)."""
     x = np.arange(3000, dtype=float)
     y = np.cumsum(rng.normal(size=3000))
-    sizes = [1, 5, 9, 40, 41, 300, 301, 302, 900, 900 + FOLD_POINTS + 20, 2000]
+    sizes = [1, 5, 9, 40, 41, 300, 301, 302, 900, 900 + FOLD_POINTS + 20, 900 + FOLD_POINTS + 200, 2000]
     steps = [(x[:n], y[:n]) for n in sizes]
     steps.append((x[:50], -y[:50]))  # restarted: a shorter, different curve
     steps.append((x[:60], -y[:60]))

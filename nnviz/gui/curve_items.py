@@ -16,7 +16,14 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPen
 
 TAIL_MARGIN = 8  # points left in the tail when everything is frozen again (the newest bins may still change)
-FOLD_POINTS = 192  # the tail joins the frozen part when it grows beyond this many points
+FOLD_POINTS = 192  # the tail joins the frozen part when it grows beyond this many points (up to 168 more)
+
+
+_fold_turn = 0  # each new curve folds at another length, so the curves of runs trained together fold apart
+
+
+def _bits(values) -> bytes:
+    return np.ascontiguousarray(values, dtype=np.float64).tobytes()
 
 
 class _Tail(pg.PlotCurveItem):
@@ -53,6 +60,9 @@ class _SplitCurve(pg.PlotCurveItem):
         self.tail = _Tail(self)
         self._style: dict | None = None  # the keyword arguments (pen, connect, ...) of the last setData
         self._points: tuple | None = None  # the (x, y) of the last setData
+        global _fold_turn
+        self._fold = FOLD_POINTS + 24 * (_fold_turn % 8)  # the tail's length at which it is frozen
+        _fold_turn += 1
         # Drawn once into a pixmap: a repaint where a tail changed copies those pixels instead of drawing every
         # segment of the frozen line again (clipped, but still all of them).
         self.setCacheMode(self.CacheMode.DeviceCoordinateCache)
@@ -95,10 +105,11 @@ class _SplitCurve(pg.PlotCurveItem):
     def _extends(self, x, y, style: dict) -> bool:
         """The new data keeps the frozen points as they are, in the same style, with a short enough tail."""
         fx, fy = self.xData, self.yData
-        if fx is None or len(fx) < 2 or style != self._style or not len(fx) <= len(x) <= len(fx) + FOLD_POINTS:
+        if fx is None or len(fx) < 2 or style != self._style or not len(fx) <= len(x) <= len(fx) + self._fold:
             return False
         n = len(fx)
-        return bool(np.array_equal(x[:n], fx, equal_nan=True) and np.array_equal(y[:n], fy, equal_nan=True))
+        # Compared bit for bit (a NaN equals itself): cheaper than np.array_equal, called for every curve each frame.
+        return _bits(x[:n]) == _bits(fx) and _bits(y[:n]) == _bits(fy)
 
     # PlotCurveItem.__init__ calls these before the tail exists.
     def setPen(self, *args, **kwargs):

@@ -42,7 +42,8 @@ class StatusBar:
             bar.addPermanentWidget(widget)
 
     def fit(self, label: QLabel, widest: str) -> None:
-        label.setFixedWidth(label.fontMetrics().horizontalAdvance(widest) + 14)
+        # Fixed both ways: Qt relayouts the window for a new text unless a label's size is fixed in width and height.
+        label.setFixedSize(label.fontMetrics().horizontalAdvance(widest) + 14, label.sizeHint().height())
         label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
     def set_message(self, text: str, kind: str = "") -> None:

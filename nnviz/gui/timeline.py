@@ -117,8 +117,14 @@ class TimelineSlider(QWidget):
 
     def set_note(self, text: str) -> None:
         """A short grey note after the epoch, e.g. the memory the snapshots use (hidden when empty)."""
+        if text == self.note.text():
+            return
         self.note.setText(text)
         self.note.setVisible(bool(text))
+        # Fixed, and only ever wider, so that the digits changing every frame do not relayout the window.
+        width = max(self.note.minimumWidth(), self.note.fontMetrics().horizontalAdvance(text) + 4)
+        if self.note.minimumWidth() != width or self.note.maximumWidth() != width:
+            self.note.setFixedSize(width, self.note.sizeHint().height())
 
     # ---- internals --------------------------------------------------------------------------
 
@@ -146,4 +152,8 @@ class TimelineSlider(QWidget):
         maximum = self.slider.maximum()
         width = len(str(maximum))
         self.label.setText(f"epoch {self.slider.value():>{width}} / {maximum}")
-        self.label.setMinimumWidth(self.label.fontMetrics().horizontalAdvance(f"epoch {maximum} / {maximum}") + 4)
+        # A fixed size: new digits every frame must not relayout the window up to its top (Qt skips that only for
+        # a widget whose size is fixed both ways); it changes when the maximum gets another digit.
+        fixed = self.label.fontMetrics().horizontalAdvance(f"epoch {maximum} / {maximum}") + 4
+        if self.label.minimumWidth() != fixed or self.label.maximumWidth() != fixed:
+            self.label.setFixedSize(fixed, self.label.sizeHint().height())
