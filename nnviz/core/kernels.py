@@ -351,15 +351,27 @@ def train_epoch_kernel(theta, first, second, offsets, shape, X, y, batch_size, l
     theta, first (v, adam's m), second (s) : float64 (size,); offsets : int64 (n_layers + 1,);
     shape : int64 (n_layers + 1,); X : float64 (n, shape[0]) C-contiguous (the inputs); y : float64 (n,);
     optimizer, activation : int codes; t0 : updates made before this call (adam's t goes on from it).
+    Returns whether every parameter is finite afterwards (see all_finite).
     """
     if X.shape[0] == 0:
-        return
+        return all_finite(theta)
     if optimizer == SGD:
         _train(theta, first, second, offsets, shape, X, y, batch_size, learning_rate, SGD, optimizer, momentum, rho,
                epsilon, beta1, beta2, t0, l2, activation, notebook)
     else:
         _train(theta, first, second, offsets, shape, X, y, batch_size, learning_rate, OTHERS, optimizer, momentum,
                rho, epsilon, beta1, beta2, t0, l2, activation, notebook)
+    return all_finite(theta)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def all_finite(theta):
+    """Whether every value of theta is finite: x·0 is 0 for a finite x, NaN for ±inf and NaN (one vectorised
+    pass, where numpy's isfinite and a count cost a microsecond of calls)."""
+    s = 0.0
+    for p in range(theta.shape[0]):
+        s += theta[p] * 0.0
+    return s == 0.0
 
 
 @njit(cache=True, nogil=True)
@@ -515,16 +527,17 @@ class BoundRun:
                 if activation == "relu" else []
             self._special = ((specialised.key(layout.shape, name, args), args, at), evaluations)
 
-    def train(self, learning_rate: float, start: int = 0, stop: int | None = None) -> None:
+    def train(self, learning_rate: float, start: int = 0, stop: int | None = None) -> bool | None:
         """The steps over samples start..stop (whole batches; default all) at ``learning_rate``, in place; t goes
-        on."""
+        on. Whether every parameter is finite afterwards (None for a part of the epoch: not asked)."""
         if self._generation != specialised.SPECIALISER.generation:
             self._use_specialised()
         args, (lr_at, t_at, x_at, y_at) = self._args, self._at
         args[lr_at] = float(learning_rate)
         args[t_at] = self.state.t
+        finite = None
         if stop is None:
-            self._train(*args)
+            finite = self._train(*args)
             self.state.t += self.updates
             work = self._work
         else:
@@ -540,6 +553,7 @@ class BoundRun:
             self._to_request -= work
             if self._to_request <= 0:
                 self._request_specialised()
+        return finite
 
     def evaluate(self, which: int = 0, start: int = 0, stop: int | None = None) -> tuple[float, float]:
         """(mean cross-entropy without L2, accuracy) on set ``which`` (0 training, 1 test), samples start..stop."""

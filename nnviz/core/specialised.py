@@ -173,11 +173,20 @@ def _per_sample(out: _Writer, activation: str, order: str, variant: str, l2: boo
             out(f"d{last}[0] = {output_delta}(a{last}[0], y[i])")
             for layer in range(last - 1, -1, -1):
                 _per_sample_layer(out, layer, activation, notebook, variant, l2)
-        with out.block(f"for p in range({size}):"):
-            out("theta_out[p] = theta[p]")
-            out("first_out[p] = first[p]")
-            out("second_out[p] = second[p]")
+        _copy_back(out, size)
     out()
+
+
+def _copy_back(out: _Writer, size: int) -> None:
+    # The epoch's parameters and moments back to the caller's arrays; returns whether every parameter is finite
+    # (kernels.all_finite, in the same pass).
+    out("finite = 0.0")
+    with out.block(f"for p in range({size}):"):
+        out("theta_out[p] = theta[p]")
+        out("first_out[p] = first[p]")
+        out("second_out[p] = second[p]")
+        out("finite += theta[p] * 0.0")
+    out("return finite == 0.0")
 
 
 def _per_sample_layer(out: _Writer, layer: int, activation: str, notebook: bool, variant: str, l2: bool) -> None:
@@ -285,10 +294,7 @@ def _batches(out: _Writer, activation: str, order: str, variant: str, l2: bool) 
             for layer in range(last - 1, -1, -1):
                 _batches_layer(out, layer, units, activation, notebook, variant, l2)
                 out("delta, delta_below = delta_below, delta")
-        with out.block(f"for p in range({size}):"):
-            out("theta_out[p] = theta[p]")
-            out("first_out[p] = first[p]")
-            out("second_out[p] = second[p]")
+        _copy_back(out, size)
     out()
 
 
