@@ -287,6 +287,9 @@ def bench_training(app: QApplication, args, settings: QSettings) -> None:
     profiling = args.profile and isinstance(app, ProfiledApplication)
     if profiling:
         profile_items(app, window)
+        from nnviz.gui import worker
+
+        app.frame_event = getattr(worker, "FRAME_PAINTED", None)
     frames = []
     window.frame_drawn.connect(lambda: frames.append(time.perf_counter()))
     meter = LagMeter()

@@ -28,6 +28,9 @@ class ProfiledApplication(QApplication):
         self.counts: dict[str, int] = defaultdict(int)
         self._stack: list[list] = []  # [item, start, nested seconds]
         self._roots: list[tuple[QWidget, str]] = []  # widgets whose paints are filed under a name
+        self.frame_event = None  # the event type that ends a frame (set by the benchmark)
+        self.frames: list[dict[str, float]] = []  # item -> seconds, per frame (from one frame_event to the next)
+        self._frame: dict[str, float] = defaultdict(float)
 
     def name_widget(self, widget: QWidget, name: str) -> None:
         """File the paints of ``widget`` and its children under ``name`` (the innermost named widget wins)."""
@@ -36,6 +39,8 @@ class ProfiledApplication(QApplication):
     def start(self) -> None:
         self.totals.clear()
         self.counts.clear()
+        self.frames.clear()
+        self._frame = defaultdict(float)
         self.active = True
 
     def stop(self) -> None:
@@ -66,6 +71,7 @@ class ProfiledApplication(QApplication):
             self._stack.pop()
             spent = time.perf_counter() - frame[1]
             self.totals[item] += spent - frame[2]
+            self._frame[item] += spent - frame[2]
             self.counts[item] += 1
             if self._stack:
                 self._stack[-1][2] += spent
@@ -73,7 +79,12 @@ class ProfiledApplication(QApplication):
     def notify(self, receiver, event) -> bool:
         if not self.active:
             return super().notify(receiver, event)
-        return self.timed(self._item(receiver, event), super().notify, receiver, event)
+        try:
+            return self.timed(self._item(receiver, event), super().notify, receiver, event)
+        finally:
+            if self.frame_event is not None and event.type() == self.frame_event and not self._stack:
+                self.frames.append(dict(self._frame))
+                self._frame = defaultdict(float)
 
     def wrap(self, owner, method: str, item: str) -> None:
         """Time ``owner.method`` (an instance's Python method, as its callers look it up) under ``item``."""
@@ -101,4 +112,14 @@ class ProfiledApplication(QApplication):
             lines.append(f"  {item:<42} {1000 * spent / frames:7.2f} ms   {100 * spent / seconds:5.1f} % of the time"
                          f"   ({self.counts[item] / frames:5.1f} calls a frame)")
         lines.append(f"  {'total':<42} {1000 * total / frames:7.2f} ms   {100 * total / seconds:5.1f} % of the time")
+        if len(self.frames) >= 10:
+            slow = sorted(self.frames, key=lambda f: -sum(f.values()))[: max(len(self.frames) // 10, 1)]
+            lines.append(f"the slowest tenth of the frames ({len(slow)}), mean ms by item:")
+            items = defaultdict(float)
+            for f in slow:
+                for item, spent in f.items():
+                    items[item] += spent / len(slow)
+            for item, spent in sorted(items.items(), key=lambda kv: -kv[1])[:8]:
+                lines.append(f"  {item:<42} {1000 * spent:7.2f} ms")
+            lines.append(f"  {'total':<42} {1000 * sum(items.values()):7.2f} ms")
         return lines

@@ -23,8 +23,8 @@ _ROUND_STEPS = (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8)  # x ranges other than the t
 # A y range is kept while the data stays inside it and fills this share of it; when the data leaves it, the new
 # range has this share of the data's span as extra room on that side. A range changed every frame costs a full
 # repaint of every curve and the axes' ticks (bench_gui.py --notebook --profile: ~20 ms a frame).
-_Y_KEEP_FILL = 0.75
-_Y_GROW = 0.1
+_Y_KEEP_FILL = 0.6
+_Y_GROW = 0.25
 _LABEL_NUDGE = 5  # pyqtgraph draws a left axis label this many pixels left of the axis
 
 

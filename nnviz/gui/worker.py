@@ -29,11 +29,15 @@ from nnviz.core.text import shorten
 
 FRAME_INTERVAL_S = 1 / 60  # at most ~60 frames a second reach the GUI
 # The GUI reports how long a frame kept it busy (handling and painting); frames are spaced by at least
-# that times this factor, so the event loop is idle half the time and its timers keep running. While the
+# that times this factor, so the event loop is idle a third of the time and its timers keep running. While the
 # GUI draws a frame, training waits (GUI_TURN_S): bench_gui.py, 4 runs at 10^5 epochs, lag p99 580 -> 39 ms.
-BUSY_FACTOR = 2.0
+# Issue 13: 2.0 -> 1.5 once a frame cost ~10 ms (the curves repaint only their newest points): 4 runs 40-44 ->
+# 43-53 frames/s; the lag is bounded by the longest frame, not by the idle share.
+BUSY_FACTOR = 1.5
 IDLE_WAIT_S = 0.5  # an idle worker re-checks its flags at least this often
-GUI_TURN_S = 0.04  # at most this long after a frame, training waits for the GUI to have drawn it
+# A frame slower than this (a rescaled plot, a busy machine) would share the interpreter with training, which
+# makes it slower still: 0.04 -> 0.1 s.
+GUI_TURN_S = 0.1  # at most this long after a frame, training waits for the GUI to have drawn it
 
 
 @dataclass(frozen=True)
