@@ -50,6 +50,11 @@ CASES = [
     ("spiral 10k, 2-16-16-1, batch 64", TrainConfig(**BIG, batch_size=64, learning_rate=0.1)),
 ]
 
+SPECIALISE = (
+    "import time; from nnviz.core import kernels; kernels.get_compiled_engine(); "
+    "from nnviz.core.training import Trainer, preset_config; trainer = Trainer(preset_config('sgd')); "
+    "t = time.perf_counter(); trainer.specialise(wait=True); print(time.perf_counter() - t)"
+)
 STARTUP = (
     "import time; t = time.perf_counter(); from nnviz.core import kernels; kernels.get_compiled_engine(); "
     "print(time.perf_counter() - t)"
@@ -96,22 +101,34 @@ def bench_engines(budget_s: float) -> dict[str, float]:
     return rates
 
 
-ISSUE_CASES = ["sgd", "mini-batch", "momentum", "spiral 10k, 2-16-16-1, batch 1", "spiral 10k, 2-16-16-1, batch 64"]
-
-
-def bench_against_c(rates: dict[str, float], budget_s: float) -> None:
-    """Issue 13's table: the compiled Trainer's epochs/s (from bench_engines) against the same training in C with
-    the layer sizes fixed (bench_c.py; its cost checked against nnviz's first); skipped with a note without gcc."""
+def bench_issue_table(budget_s: float) -> None:
+    """Issue 13's table: the compiled Trainer with its generic kernels and with the kernels specialised for the
+    shape, against the same training in C with the layer sizes fixed (bench_c.py, its cost checked against nnviz's
+    first) and JAX (bench_peers.py, one thread), each case measured back to back so a slow spell of the shared
+    machine hits them alike. C is skipped without gcc, JAX when it is not installed (the `bench` extra)."""
+    import bench_peers
     from bench_c import c_epochs_per_second, have_gcc
 
-    if not have_gcc():
-        print("\nC, sizes fixed: skipped (gcc not found)")
-        return
-    print("\n| case (epochs/s incl. the per-epoch evaluation) | nnviz `Trainer` | C, sizes fixed | C / nnviz |")
-    print("|---|---:|---:|---:|")
-    for name in ISSUE_CASES:
-        c_rate = c_epochs_per_second(name, budget_s)
-        print(f"| {name} | {rates[name]:,.0f} | {c_rate:,.0f} | {c_rate / rates[name]:.2f}× |", flush=True)
+    compiled = kernels.get_compiled_engine()
+    jax = "JAX" in bench_peers.available_peers()[0]
+    notes = [] if have_gcc() else ["C: skipped (gcc not found)"]
+    notes += [] if jax else ["JAX: skipped (not installed: pip install -e '.[bench]')"]
+    print("\n| case (epochs/s incl. the per-epoch evaluation) | nnviz `Trainer`, generic kernels | nnviz `Trainer`, "
+          "specialised | C, sizes fixed | C / nnviz | JAX (jit, 1 thread) | nnviz / JAX |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, config in bench_peers.CASES:
+        generic = epochs_per_second(config, compiled, budget_s, specialised=False)
+        special = epochs_per_second(config, compiled, budget_s)
+        c_rate = c_epochs_per_second(config, budget_s) if have_gcc() else None
+        jax_rate = None
+        if jax:
+            case = bench_peers.make_case(name, config)
+            jax_rate = bench_peers.measure(bench_peers.jax_runner, case, 20, budget_s)[0]
+        c_cols = f"{c_rate:,.0f} | {c_rate / special:.2f}×" if c_rate else "– | –"
+        jax_cols = f"{jax_rate:,.0f} | {special / jax_rate:.2f}×" if jax_rate else "– | –"
+        print(f"| {name} | {generic:,.0f} | {special:,.0f} | {c_cols} | {jax_cols} |", flush=True)
+    for note in notes:
+        print(note)
 
 
 def _best_of(f, repeat: int) -> float:
@@ -165,13 +182,21 @@ def _run(cmd: list[str], env: dict | None = None) -> tuple[float, subprocess.Com
 
 
 def bench_startup() -> None:
-    """Import + get_compiled_engine() in a fresh interpreter: with an empty numba cache, then cached."""
+    """Import + get_compiled_engine() in a fresh interpreter: with an empty numba cache, then cached; then the
+    kernels specialised for the notebook's network (compiled in the background while the generic ones train)."""
     print("\n| compiled engine start-up (fresh process) | import + compile/load s | process wall s |")
     print("|---|---:|---:|")
     with tempfile.TemporaryDirectory() as cache_dir:
-        env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir}
+        env = {**os.environ, "NUMBA_CACHE_DIR": cache_dir, "NNVIZ_KERNEL_DIR": cache_dir}
         for label in ("first call (empty cache: compiles)", "later starts (cached)"):
             wall, done = _run([sys.executable, "-c", STARTUP], env)
+            if done.returncode:
+                print(f"| {label} | failed: {done.stderr.strip().splitlines()[-1]} | |")
+                return
+            print(f"| {label} | {float(done.stdout.strip().splitlines()[-1]):.2f} | {wall:.2f} |", flush=True)
+        for label in ("specialised kernels, 2-3-4-1 batch 1, first time (in the background)",
+                      "specialised kernels, later starts (cached, in the background)"):
+            wall, done = _run([sys.executable, "-c", SPECIALISE], env)
             if done.returncode:
                 print(f"| {label} | failed: {done.stderr.strip().splitlines()[-1]} | |")
                 return
@@ -191,13 +216,14 @@ def bench_cli(repeat: int = 3) -> None:
 
 
 def main() -> None:
+    os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="shorter time budgets, rougher numbers")
     args = parser.parse_args()
     print(f"Python {sys.version.split()[0]}, numpy {np.__version__}, {os.cpu_count()} CPUs\n")
     budget_s = 0.5 if args.quick else 2.0
-    rates = bench_engines(budget_s)
-    bench_against_c(rates, budget_s)
+    bench_engines(budget_s)
+    bench_issue_table(budget_s)
     bench_evaluation()
     bench_grid()
     bench_startup()

@@ -652,6 +652,8 @@ def _compile(engine: CompiledEngine) -> None:
     state = engine.new_state(layout.size)
     X = np.array([[0.0, 1.0], [1.0, 0.0], [-1.0, 0.5]])
     y = np.array([[1.0], [0.0], [1.0]])
+    for a in (X, y):  # read-only, as a Trainer's data are: numba compiles another specialisation for writeable ones
+        a.setflags(write=False)
     engine.train_epoch(theta, state, layout, X, y, 2, 0.1, UpdateRule(momentum=0.5), 0.01, "tanh")
     engine.evaluate(theta, layout, X, y, "relu")  # the compiled evaluation serves relu networks
 
