@@ -370,21 +370,15 @@ def _evaluate(out: _Writer) -> None:
             out("return math.nan, math.nan")
         out(f"chunk = min({EVAL_CHUNK}, n)")
         out(f"acts = np.empty(({units[-1]}, chunk))")
+        out("terms = np.empty(chunk)")
         out("total = 0.0")
         out("correct = 0")
         with out.block("for start in range(0, n, chunk):"):
             out("m = min(chunk, n - start)")
             _forward_block(out, "relu", False)
+            out(f"correct += cost_terms(acts[{units[-2]}], y, start, m, terms)")
             with out.block("for r in range(m):"):
-                out(f"p = acts[{units[-2]}, r]")
-                out("t = y[start + r]")
-                with out.block("if t == 1.0:"):
-                    out("total += math.log(p + EPS)")
-                with out.block("elif t == 0.0:"):
-                    out("total += math.log(1.0 - p + EPS)")
-                with out.block("else:"):
-                    out("total += t * math.log(p + EPS) + (1.0 - t) * math.log(1.0 - p + EPS)")
-                out("correct += (p > 0.5) == (t > 0.5)")
+                out("total += terms[r]")
         out("return -(total / n), correct / n")
     out()
 
@@ -399,8 +393,7 @@ def source(shape: tuple[int, ...]) -> str:
     out("from numba import carray, njit")
     out()
     out("from nnviz.core.kernels import OTHERS, SGD, _bias_corrections, _notebook_output_delta, _notebook_sigmoid, "
-        "_output_delta, _sigmoid, _step, _tanh")
-    out("from nnviz.core.network import EPS")
+        "_output_delta, _sigmoid, _step, _tanh, cost_terms")
     out("from nnviz.core.specialised import stack_pointer")
     out()
     out()
