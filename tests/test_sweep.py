@@ -3,7 +3,6 @@ processes and cancelling."""
 
 import math
 import threading
-from dataclasses import replace
 
 import pytest
 from helpers import read_csv, run_cli
@@ -179,10 +178,8 @@ def test_a_two_axis_sweep_in_process(in_process):
     for cell, result in zip(grid(AXES, 2), results, strict=True):
         assert (result.values, result.seed, result.index) == (cell.values, cell.seed, cell.index)
     one = run_cell(SGD.replace(epochs=3), results[5].values, 0.5, results[5].seed, "init", index=5)
-    # The same training bit for bit; the sweep evaluates with vecmath's log, the single run with libm's (≤ 1e-15).
-    assert one == replace(results[5], final_cost=one.final_cost, best_cost=one.best_cost)
-    assert results[5].final_cost == pytest.approx(one.final_cost, rel=0, abs=1e-12)
-    assert results[5].best_cost == pytest.approx(one.best_cost, rel=0, abs=1e-12)
+    # The same training and the same costs bit for bit (both evaluate with vecmath's log, adding in the same order).
+    assert one == results[5]
 
 
 def test_two_workers_give_the_same_rows(in_process):

@@ -6,8 +6,7 @@ parameter ``p`` of cell ``c``, and every loop of kernels.py gains an innermost l
 free of branches, so it vectorises (8 cells in one AVX-512 instruction), and the loop overhead and the reads of the
 sample are paid once for the block instead of once per cell. Each cell's arithmetic is kernels.py's, operation for
 operation and in the same order: a cell's numbers are the ones a single run of it computes (the tests check to
-1e-9; the training comes out equal bit for bit, the costs to 1e-15: the evaluation here uses vecmath's log,
-a single run libm's).
+1e-9; the training and the costs come out equal bit for bit: both evaluate with vecmath's log, in the same order).
 
 ``train_block`` drives the kernels epoch by epoch as training.Trainer drives a run: the schedule's α per epoch
 and cell, evaluation after each epoch, the same divergence rule, and the same chunks of an epoch (so it can be
