@@ -525,8 +525,8 @@ class BoundRun:
         if specialised.enabled() and specialised.specialisable(layout.shape):
             wide = list(specialised.widths(layout.shape))
             path = "per_sample" if self.batch == 1 else "batches"
-            name = specialised.variant_name(path, activation, "notebook" if notebook else "true",
-                                            "sgd" if optimizer == SGD else "others", l2 > 0)
+            name = specialised.variant_name(path, activation, "notebook" if notebook else "true", rule.optimizer,
+                                            l2 > 0)
             args = [theta, state.velocity, state.square, X, y, *([self.batch] if path == "batches" else []), 0.0,
                     optimizer, *numbers, 0, float(l2), *wide]
             at = (5, 12, 3, 4) if path == "per_sample" else (6, 13, 3, 4)  # α, t, X, y

@@ -7,8 +7,8 @@ and the parameters and activations live in stack arrays that LLVM knows alias no
 loop vectoriser then works on it, where a literal bound would unroll it to scalar code (numba leaves the SLP
 vectoriser off).
 
-``source(shape)`` writes one module per shape holding every variant (activation, update order, sgd or the other
-optimisers, with or without L2; per-sample steps, mini-batches, the evaluation) as plain Python for numba. The
+``source(shape)`` writes one module per shape holding every variant (activation, update order, optimiser, with or
+without L2; per-sample steps, mini-batches, the evaluation) as plain Python for numba. The
 arithmetic is kernels.py's, operation for operation and in the same order, so a specialised kernel computes the
 same numbers bit for bit (tests/test_specialised.py checks): which kernel trained an epoch never shows.
 
@@ -59,12 +59,14 @@ def stack_pointer(typingctx, n):
 
 ACTIVATIONS = ("relu", "tanh")
 ORDERS = ("true", "notebook")
-VARIANTS = ("sgd", "others")  # kernels.SGD and kernels.OTHERS: sgd's loops, or a branch on the optimiser
+# One function per optimiser: its rule is a constant in the loops (the generic kernels share one loop among the
+# rules but sgd, with a branch per parameter update). Only the ones a run uses are ever compiled.
+OPTIMIZERS = {"sgd": "SGD", "heavy-ball": "HEAVY_BALL", "nesterov": "NESTEROV", "rmsprop": "RMSPROP", "adam": "ADAM"}
 
 
-def variant_name(path: str, activation: str, order: str, variant: str, l2: bool) -> str:
+def variant_name(path: str, activation: str, order: str, optimizer: str, l2: bool) -> str:
     """The generated function for one variant: ``path`` "per_sample" or "batches"."""
-    return f"{path}_{activation}_{order}_{variant}{'_l2' if l2 else ''}"
+    return f"{path}_{activation}_{order}_{optimizer.replace('-', '_')}{'_l2' if l2 else ''}"
 
 
 def widths(shape: tuple[int, ...]) -> tuple[int, ...]:
@@ -112,9 +114,15 @@ class _Indented:
 
 
 def _step(variant: str, index: str, g: str) -> str:
-    code = "SGD" if variant == "sgd" else "OTHERS"
-    return (f"_step(theta, first, second, {index}, {g}, learning_rate, {code}, optimizer, momentum, rho, epsilon, "
-            "beta1, beta2, c1, c2)")
+    # kernels._step with the rule as a constant: its branches fold away.
+    code = OPTIMIZERS[variant]
+    return (f"_step(theta, first, second, {index}, {g}, learning_rate, {'SGD' if code == 'SGD' else 'OTHERS'}, "
+            f"{code}, momentum, rho, epsilon, beta1, beta2, c1, c2)")
+
+
+def _corrections(variant: str, t: str) -> str:
+    # adam's bias corrections for update t; 1 for the other rules (kernels._bias_corrections).
+    return f"c1, c2 = _bias_corrections(ADAM, beta1, beta2, {t})" if variant == "adam" else "c1, c2 = 1.0, 1.0"
 
 
 def _hidden(activation: str, z: str) -> str:
@@ -146,10 +154,7 @@ def _per_sample(out: _Writer, activation: str, order: str, variant: str, l2: boo
             if layer > 0:
                 out(f"d{layer} = carray(stack_pointer({n}), {n})")
         with out.block("for i in range(X.shape[0]):"):
-            if variant == "sgd":
-                out("c1, c2 = 1.0, 1.0")
-            else:
-                out("c1, c2 = _bias_corrections(optimizer, beta1, beta2, t0 + i + 1)")
+            out(_corrections(variant, "t0 + i + 1"))
             for j in range(shape[0]):
                 out(f"a0[{j}] = X[i, {j}]")
             for layer in range(last):
@@ -281,7 +286,7 @@ def _batches(out: _Writer, activation: str, order: str, variant: str, l2: bool) 
         with out.block("for start in range(0, n, batch):"):
             out("m = min(batch, n - start)")
             out("t += 1")
-            out("c1, c2 = 1.0, 1.0" if variant == "sgd" else "c1, c2 = _bias_corrections(optimizer, beta1, beta2, t)")
+            out(_corrections(variant, "t"))
             _forward_block(out, activation, notebook)
             if notebook:
                 out("divisor = float(m)")
@@ -392,14 +397,14 @@ def source(shape: tuple[int, ...]) -> str:
     out("import numpy as np")
     out("from numba import carray, njit")
     out()
-    out("from nnviz.core.kernels import OTHERS, SGD, _bias_corrections, _notebook_output_delta, _notebook_sigmoid, "
-        "_output_delta, _sigmoid, _step, _tanh, cost_terms")
+    out("from nnviz.core.kernels import ADAM, HEAVY_BALL, NESTEROV, OTHERS, RMSPROP, SGD, _bias_corrections, "
+        "_notebook_output_delta, _notebook_sigmoid, _output_delta, _sigmoid, _step, _tanh, cost_terms")
     out("from nnviz.core.specialised import stack_pointer")
     out()
     out()
     for activation in ACTIVATIONS:
         for order in ORDERS:
-            for variant in VARIANTS:
+            for variant in OPTIMIZERS:
                 if order == "notebook" and variant != "sgd":
                     continue  # the notebook's order is sgd's only
                 for l2 in (False, True):
