@@ -147,3 +147,15 @@ def test_specialised_evaluation_equals_the_generic_one_on_read_only_parameters()
     theta = record.params  # read-only, as a record's parameters are
     engine = kernels.get_compiled_engine()
     assert engine.evaluate(theta, trainer.layout, trainer.X, trainer.y, "relu") == (record.cost, record.accuracy)
+
+
+def test_a_kernel_directory_that_cannot_be_written_keeps_the_generic_kernels(tmp_path, monkeypatch):
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("")
+    monkeypatch.setenv(specialised.ENV_DIR, str(blocker))
+    config = _config((2, 7, 1), ("x1", "x2"), "relu", "sgd", "true", 1, 0.0)  # a shape no other test asks for
+    trainer = Trainer(config)
+    assert not trainer.specialise(wait=True)
+    assert trainer.bound_kernels() == "generic"
+    monkeypatch.setenv(specialised.ENV_SWITCH, "0")
+    _assert_identical(list(trainer)[1:], list(Trainer(config))[1:])
