@@ -94,3 +94,21 @@ def test_without_gcc_a_note_and_no_table(bench, monkeypatch, capsys):
     assert "gcc: not found" in out
     assert "|" not in out
     assert bench.c_epochs_per_second("hard 1000, 2-3-4-1, batch 1") is None
+
+
+@needs_gcc
+def test_every_variant_reaches_nnvizs_cost(bench):
+    # Plain sgd (beta = 0, whose step C writes without a velocity) and momentum, per sample and in batches.
+    for changes in ({"batch_size": 1}, {"batch_size": 4, "momentum": 0.9}):
+        config = tiny(**changes)
+        case = bench.make_case("tiny", config)
+        records = list(Trainer(config))[1:]
+        for variant in bench.VARIANTS:
+            costs, accuracies = bench.CRun(case, variant).train(config.epochs)
+            assert list(costs) == pytest.approx([r.cost for r in records], rel=1e-9), variant
+            assert list(accuracies) == [r.accuracy for r in records], variant
+
+
+def test_an_unknown_variant_says_which_exist(bench):
+    with pytest.raises(ValueError, match="variant 'O9': must be one of 'O3'"):
+        bench.build((2, 1), "relu", "O9")
