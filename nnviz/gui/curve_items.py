@@ -27,7 +27,9 @@ def _bits(values) -> bytes:
 
 
 class _Tail(pg.PlotCurveItem):
-    """The newest points of a curve; a dashed line continues the frozen part's dash pattern."""
+    """The newest points of a curve. A dashed line goes on with the frozen part's dash pattern from its length on
+    screen: close to, not exactly, where one line would have it (Qt's 1 px stroker counts pixel steps); solid lines
+    are the same pixels as one line (tests/test_curve_items.py)."""
 
     def __init__(self, frozen: pg.PlotCurveItem):
         super().__init__()
