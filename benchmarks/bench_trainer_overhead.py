@@ -48,7 +48,7 @@ def raw_calls(trainer: Trainer):
     ready, on the trainer's own arrays), made back to back with nothing around them; and the generic kernels'
     numba dispatchers on empty data (the cost of a call through the dispatcher, which the bound run avoids)."""
     run = trainer._bound_run()  # a benchmark may look inside: it measures what is around these calls
-    train, args = run._train, run._args
+    train, args, _ = run._call
     evaluations = run._evaluate or []
 
     def epoch():

@@ -13,6 +13,10 @@ import pytest  # noqa: E402
 _SETTINGS_HOME = tempfile.mkdtemp(prefix="nnviz-test-config-")
 os.environ["XDG_CONFIG_HOME"] = _SETTINGS_HOME
 atexit.register(shutil.rmtree, _SETTINGS_HOME, ignore_errors=True)
+# The kernels specialised for a shape (nnviz/core/specialised.py) go to the project's pytest cache, not the user's:
+# kept between runs, so only the first run compiles them.
+os.environ.setdefault("NNVIZ_KERNEL_DIR", os.path.join(os.path.dirname(os.path.dirname(__file__)), ".pytest_cache",
+                                                       "nnviz-kernels"))
 
 
 @pytest.fixture(autouse=True)

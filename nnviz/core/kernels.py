@@ -503,6 +503,12 @@ class BoundRun:
         offsets, shape = engine._arrays(layout)
         self._given = list(sets)  # the training set, then the test set, as given (numpy evaluates tanh networks)
         self.sets = [(_c64(X), _c64(y).reshape(-1)) for X, y in sets]
+        for Xs, ys in self.sets:  # the entry points check nothing: a wrong size would read past the arrays
+            if Xs.ndim != 2 or Xs.shape[1] != layout.shape[0] or len(ys) != len(Xs):
+                raise ValueError(f"X, y: must be ({len(Xs)}, {layout.shape[0]}) and ({len(Xs)},) for the network "
+                                 f"{'-'.join(map(str, layout.shape))}; got {Xs.shape} and {ys.shape}")
+        if theta.shape[0] != layout.size or len(state.velocity) != layout.size or len(state.square) != layout.size:
+            raise ValueError(f"theta, velocity, square: must hold {layout.size} values each")
         X, y = self.sets[0]
         self.state, self.n, self.batch = state, len(X), int(batch_size)
         self.updates = -(-self.n // self.batch)  # steps an epoch: as state.t counts them
@@ -514,7 +520,8 @@ class BoundRun:
         # The generic kernel's arguments; α at index 8, t at 15, X and y at 5 and 6.
         generic = [theta, state.velocity, state.square, offsets, shape, X, y, self.batch, 0.0, optimizer, *numbers,
                    0, float(l2), ACTIVATION_CODES[activation], notebook]
-        self._train, self._args, self._at = _entry(train_epoch_kernel, generic), generic, (8, 15, 5, 6)
+        # (kernel, its arguments, where α, t, X and y go in them): one attribute, replaced whole (see train)
+        self._call = (_entry(train_epoch_kernel, generic), generic, (8, 15, 5, 6))
         self._evaluate = None
         if activation == "relu":  # tanh networks are evaluated by numpy's vectorised tanh (CompiledEngine.evaluate)
             self._evaluate = [(_entry(evaluate_kernel, args), args, 3) for args in
@@ -540,19 +547,19 @@ class BoundRun:
         on. Whether every parameter is finite afterwards (None for a part of the epoch: not asked)."""
         if self._generation != specialised.SPECIALISER.generation:
             self._use_specialised()
-        args, (lr_at, t_at, x_at, y_at) = self._args, self._at
+        kernel, args, (lr_at, t_at, x_at, y_at) = self._call
         args[lr_at] = float(learning_rate)
         args[t_at] = self.state.t
         finite = None
         if stop is None:
-            finite = self._train(*args)
+            finite = kernel(*args)
             self.state.t += self.updates
             work = self._work
         else:
             X, y = self.sets[0]
             args[x_at], args[y_at] = X[start:stop], y[start:stop]
             try:
-                self._train(*args)
+                kernel(*args)
             finally:
                 args[x_at], args[y_at] = X, y
             self.state.t += -(-(stop - start) // self.batch)
@@ -592,7 +599,7 @@ class BoundRun:
     @property
     def specialised(self) -> bool:
         """Whether the epochs now train with the kernels specialised for the run's shape."""
-        return self._special is not None and self._train is specialised.SPECIALISER.ready(self._special[0][0])
+        return self._special is not None and self._call[0] is specialised.SPECIALISER.ready(self._special[0][0])
 
     def specialise(self, wait: bool = False) -> bool:
         """Ask for the specialised kernels now (rather than after SPECIALISE_AFTER); with ``wait``, block until
@@ -616,7 +623,7 @@ class BoundRun:
         (train_key, args, at), evaluations = self._special
         train = specialised.SPECIALISER.ready(train_key)
         if train is not None:
-            self._train, self._args, self._at = train, args, at
+            self._call = (train, args, at)
         for which, (key, eval_args) in enumerate(evaluations):
             evaluate = specialised.SPECIALISER.ready(key)
             if evaluate is not None:
@@ -624,8 +631,12 @@ class BoundRun:
 
 
 def _entry(dispatcher, args):
-    # The compiled entry point of ``dispatcher`` for these arguments' types (compiled or loaded if need be).
-    return dispatcher.compile(tuple(typeof(a) for a in args))
+    # The compiled entry point of ``dispatcher`` for these arguments' types (compiled or loaded if need be). An
+    # existing one is read without compile(): that takes numba's compiler lock first, which the background thread
+    # holds for seconds while it compiles a specialised kernel (a new run or a live edit would wait for it).
+    types_ = tuple(typeof(a) for a in args)
+    compiled = dispatcher.overloads.get(types_)
+    return compiled.entry_point if compiled is not None else dispatcher.compile(types_)
 
 
 def _c64(a: np.ndarray) -> np.ndarray:

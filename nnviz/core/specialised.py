@@ -20,13 +20,16 @@ None and the caller keeps the generic kernel.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import os
 import queue
+import shutil
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 from llvmlite import ir
@@ -37,7 +40,8 @@ from numba.extending import intrinsic
 from nnviz.core.network import Layout
 
 WIDE = 8  # loops this long or longer keep a run-time bound, so that LLVM vectorises them
-MAX_PARAMETERS = 4096  # larger networks keep the generic kernels (the stack copies would pass 100 kB)
+MAX_PARAMETERS = 2048  # larger networks keep the generic kernels (the stack copies of θ, v, s: 48 kB at most)
+STALE_DAYS = 30  # kernel directories of other versions of nnviz unused this long are removed
 EVAL_CHUNK = 256  # as kernels.EVAL_CHUNK: the evaluation's blocks, and so its sums, are the same
 ENV_SWITCH = "NNVIZ_SPECIALISE"  # "0" turns specialisation off (the generic kernels train everything)
 ENV_DIR = "NNVIZ_KERNEL_DIR"  # where the generated modules and numba's cache of them go
@@ -416,6 +420,7 @@ def source(shape: tuple[int, ...]) -> str:
 
 # ---- writing, compiling and loading in the background -------------------------------------------------------------
 
+@functools.lru_cache(maxsize=1)
 def _digest() -> str:
     # The generated code depends on this file and on the kernels it calls: a change to any gives a new directory,
     # so numba's cache (which does not notice changes in imported functions) is never stale.
@@ -450,16 +455,31 @@ def _write(path: Path, text: str) -> None:
     # Atomically, and never rewritten once there: numba's cache is keyed on the file's time stamp and size.
     if path.exists() and path.read_text() == text:
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _remove_stale(path.parent)
     fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
     try:
         with os.fdopen(fd, "w") as f:
             f.write(text)
-        os.chmod(tmp, 0o644)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would be wrong: the mode the user's umask implies
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _remove_stale(directory: Path) -> None:
+    # Other digests' directories (earlier versions of nnviz) not touched in STALE_DAYS: their kernels are dead.
+    cutoff = time.time() - STALE_DAYS * 86400
+    for other in directory.parent.iterdir():
+        try:
+            if other != directory and other.is_dir() and other.stat().st_mtime < cutoff:
+                shutil.rmtree(other, ignore_errors=True)
+        except OSError:
+            continue
 
 
 def load_module(shape: tuple[int, ...]):
@@ -469,7 +489,8 @@ def load_module(shape: tuple[int, ...]):
     tag = "_".join(map(str, shape))
     path = directory / f"shape_{tag}.py"
     _write(path, source(shape))
-    name = f"nnviz_specialised_{directory.name}_{tag}"
+    where = hashlib.sha1(str(path.resolve()).encode()).hexdigest()[:12]  # another directory, another module
+    name = f"nnviz_specialised_{where}_{tag}"
     if name in sys.modules:
         return sys.modules[name]
     spec = importlib.util.spec_from_file_location(name, path)
@@ -500,7 +521,6 @@ class Specialiser:
         self._lock = threading.Lock()
         self._queue: queue.Queue = queue.Queue()
         self._thread: threading.Thread | None = None
-        self._modules: dict[tuple[int, ...], object] = {}
         self._done: dict[tuple, object] = {}  # key -> entry point
         self._queued: set[tuple] = set()
         self.failures: dict[tuple, str] = {}  # key -> why it could not be compiled (the generic kernel stays)
@@ -514,14 +534,14 @@ class Specialiser:
         """Queue ``key`` for compilation (once; nothing happens when specialisation is off)."""
         if not enabled():
             return
-        with self._lock:
+        with self._lock:  # queued under the lock: a wait() for the same key queues its marker after it
             if key in self._queued:
                 return
             self._queued.add(key)
+            self._queue.put(key)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._serve, name="nnviz-specialise", daemon=True)
                 self._thread.start()
-        self._queue.put(key)
 
     def wait(self, key: tuple, timeout: float | None = None) -> object | None:
         """Request ``key`` and block until it is compiled (benchmarks and tests): its entry point, or None."""
@@ -548,9 +568,7 @@ class Specialiser:
             self.generation += 1
 
     def _compile(self, shape, name, argument_types):
-        module = self._modules.get(shape)
-        if module is None:
-            module = self._modules[shape] = load_module(shape)
+        module = load_module(shape)  # the module already loaded from the same file, or written and loaded
         # Loads numba's cached machine code when there is some; the entry point skips the dispatcher's typing.
         return getattr(module, name).compile(argument_types)
 
