@@ -177,3 +177,26 @@ def test_a_kernel_directory_that_cannot_be_written_keeps_the_generic_kernels(tmp
     assert trainer.bound_kernels() == "generic"
     monkeypatch.setenv(specialised.ENV_SWITCH, "0")
     _assert_identical(list(trainer)[1:], list(Trainer(config))[1:])
+
+
+@pytest.mark.parametrize("shape, activation, order, batch_size, l2", [
+    ((2, 3, 4, 1), "relu", "true", 1, 1e-3), ((2, 5, 1), "tanh", "notebook", 1, 0.0),
+    ((2, 9, 1), "relu", "true", 1, 0.0)])
+def test_plain_sgd_then_momentum_raised_mid_run_keeps_the_numbers(shape, activation, order, batch_size, l2,
+                                                                   monkeypatch):
+    # With β = 0 the specialised per-sample kernel keeps no velocity but the last step's (v = g, as the rule
+    # leaves it): a β raised later must continue from exactly that velocity.
+    config = _config(shape, ("x1", "x2"), activation, "sgd", order, batch_size, l2).replace(momentum=0.0, epochs=8)
+    runs = []
+    for switch in ("1", "0"):
+        monkeypatch.setenv(specialised.ENV_SWITCH, switch)
+        trainer = Trainer(config)
+        trainer.specialise(wait=True)
+        records = [trainer.step() for _ in range(3)]
+        velocity = trainer.state.velocity.copy()
+        trainer.update_config(momentum=0.9)
+        records += list(trainer)[1:]
+        assert trainer.bound_kernels() == ("specialised" if switch == "1" else "generic")
+        runs.append((records, velocity))
+    _assert_identical(runs[0][0], runs[1][0])
+    assert np.array_equal(runs[0][1], runs[1][1]) and np.any(runs[0][1] != 0)

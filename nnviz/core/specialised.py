@@ -118,7 +118,9 @@ class _Indented:
 
 
 def _step(variant: str, index: str, g: str) -> str:
-    # kernels._step with the rule as a constant: its branches fold away.
+    # kernels._step with the rule as a constant: its branches fold away. "plain": sgd with β = 0, v not kept.
+    if variant == "plain":
+        return f"theta[{index}] -= learning_rate * ({g})"
     code = OPTIMIZERS[variant]
     return (f"_step(theta, first, second, {index}, {g}, learning_rate, {'SGD' if code == 'SGD' else 'OTHERS'}, "
             f"{code}, momentum, rho, epsilon, beta1, beta2, c1, c2)")
@@ -140,7 +142,6 @@ def _derivative(activation: str, a: str) -> str:
 def _per_sample(out: _Writer, activation: str, order: str, variant: str, l2: bool) -> None:
     """kernels._train_per_sample with the sizes written in."""
     shape, notebook = out.shape, order == "notebook"
-    last = len(shape) - 1
     size = out.layout.size
     out("@njit(cache=True, nogil=True, error_model='numpy')")
     name = variant_name("per_sample", activation, order, variant, l2)
@@ -157,33 +158,52 @@ def _per_sample(out: _Writer, activation: str, order: str, variant: str, l2: boo
             out(f"a{layer} = carray(stack_pointer({n}), {n})")
             if layer > 0:
                 out(f"d{layer} = carray(stack_pointer({n}), {n})")
-        with out.block("for i in range(X.shape[0]):"):
-            out(_corrections(variant, "t0 + i + 1"))
-            for j in range(shape[0]):
-                out(f"a0[{j}] = X[i, {j}]")
-            for layer in range(last):
-                n_in, n_out, w0, b0 = shape[layer], shape[layer + 1], out.w(layer), out.b(layer)
-                a_in, a_out = f"a{layer}", f"a{layer + 1}"
-                # Σ_j a[j]·W[j, k] for every k at once, each sum in j's order (as kernels.py's per k).
-                with out.block(f"for k in range({_n(n_out)}):"):
-                    out(f"{a_out}[k] = {a_in}[0] * theta[{w0} + k]")
-                if n_in > 1:
-                    with out.block(f"for j in range(1, {_n(n_in)}):"):
-                        out(f"aj = {a_in}[j]")
-                        with out.block(f"for k in range({_n(n_out)}):"):
-                            out(f"{a_out}[k] += aj * theta[{w0} + j * {n_out} + k]")
-                with out.block(f"for k in range({_n(n_out)}):"):
-                    z = f"{a_out}[k] + theta[{b0} + k]"
-                    if layer < last - 1:
-                        out(f"{a_out}[k] = {_hidden(activation, z)}")
-                    else:
-                        out(f"{a_out}[k] = {'_notebook_sigmoid' if notebook else '_sigmoid'}({z})")
-            output_delta = "_notebook_output_delta" if notebook else "_output_delta"
-            out(f"d{last}[0] = {output_delta}(a{last}[0], y[i])")
-            for layer in range(last - 1, -1, -1):
-                _per_sample_layer(out, layer, activation, notebook, variant, l2)
+        if variant == "sgd":
+            # β = 0: v = 0·v + 1·g is g, so the steps skip v (its loads, stores and two products) for every sample
+            # but the last, whose step leaves v = g as the rule does (for a β raised later).
+            out("n = X.shape[0]")
+            out("full = 0")
+            with out.block("if momentum == 0.0:"):
+                out("full = max(n - 1, 0)")
+                with out.block("for i in range(full):"):
+                    _per_sample_body(out, activation, notebook, "plain", l2)
+            with out.block("for i in range(full, n):"):
+                _per_sample_body(out, activation, notebook, variant, l2)
+        else:
+            with out.block("for i in range(X.shape[0]):"):
+                _per_sample_body(out, activation, notebook, variant, l2)
         _copy_back(out, size)
     out()
+
+
+def _per_sample_body(out: _Writer, activation: str, notebook: bool, variant: str, l2: bool) -> None:
+    # One sample's forward pass, backward pass and steps (the loop body of kernels._train_per_sample).
+    shape = out.shape
+    last = len(shape) - 1
+    out(_corrections(variant, "t0 + i + 1"))
+    for j in range(shape[0]):
+        out(f"a0[{j}] = X[i, {j}]")
+    for layer in range(last):
+        n_in, n_out, w0, b0 = shape[layer], shape[layer + 1], out.w(layer), out.b(layer)
+        a_in, a_out = f"a{layer}", f"a{layer + 1}"
+        # Σ_j a[j]·W[j, k] for every k at once, each sum in j's order (as kernels.py's per k).
+        with out.block(f"for k in range({_n(n_out)}):"):
+            out(f"{a_out}[k] = {a_in}[0] * theta[{w0} + k]")
+        if n_in > 1:
+            with out.block(f"for j in range(1, {_n(n_in)}):"):
+                out(f"aj = {a_in}[j]")
+                with out.block(f"for k in range({_n(n_out)}):"):
+                    out(f"{a_out}[k] += aj * theta[{w0} + j * {n_out} + k]")
+        with out.block(f"for k in range({_n(n_out)}):"):
+            z = f"{a_out}[k] + theta[{b0} + k]"
+            if layer < last - 1:
+                out(f"{a_out}[k] = {_hidden(activation, z)}")
+            else:
+                out(f"{a_out}[k] = {'_notebook_sigmoid' if notebook else '_sigmoid'}({z})")
+    output_delta = "_notebook_output_delta" if notebook else "_output_delta"
+    out(f"d{last}[0] = {output_delta}(a{last}[0], y[i])")
+    for layer in range(last - 1, -1, -1):
+        _per_sample_layer(out, layer, activation, notebook, variant, l2)
 
 
 def _copy_back(out: _Writer, size: int) -> None:
