@@ -186,16 +186,12 @@ def _per_sample_body(out: _Writer, activation: str, notebook: bool, variant: str
     for layer in range(last):
         n_in, n_out, w0, b0 = shape[layer], shape[layer + 1], out.w(layer), out.b(layer)
         a_in, a_out = f"a{layer}", f"a{layer + 1}"
-        # Σ_j a[j]·W[j, k] for every k at once, each sum in j's order (as kernels.py's per k).
         with out.block(f"for k in range({_n(n_out)}):"):
-            out(f"{a_out}[k] = {a_in}[0] * theta[{w0} + k]")
-        if n_in > 1:
-            with out.block(f"for j in range(1, {_n(n_in)}):"):
-                out(f"aj = {a_in}[j]")
-                with out.block(f"for k in range({_n(n_out)}):"):
-                    out(f"{a_out}[k] += aj * theta[{w0} + j * {n_out} + k]")
-        with out.block(f"for k in range({_n(n_out)}):"):
-            z = f"{a_out}[k] + theta[{b0} + k]"
+            out(f"s = {a_in}[0] * theta[{w0} + k]")
+            if n_in > 1:
+                with out.block(f"for j in range(1, {_n(n_in)}):"):
+                    out(f"s += {a_in}[j] * theta[{w0} + j * {n_out} + k]")
+            z = f"s + theta[{b0} + k]"
             if layer < last - 1:
                 out(f"{a_out}[k] = {_hidden(activation, z)}")
             else:
@@ -223,16 +219,16 @@ def _per_sample_layer(out: _Writer, layer: int, activation: str, notebook: bool,
     n_in, n_out, w0, b0 = out.shape[layer], out.shape[layer + 1], out.w(layer), out.b(layer)
     a, d, below = f"a{layer}", f"d{layer + 1}", f"d{layer}"
     if layer > 0 and not notebook:
-        # Through W before this layer's steps change it: every row's Σ_k W[j, k]·d[k] in k's order, the rows at once.
+        # Through W before this layer's steps change it: each row's Σ_k W[j, k]·d[k] in k's order. Row by row, each
+        # sum a chain over contiguous weights, the rows' chains independent (the rows at once, vectorised across j,
+        # read W with a stride and came out slower).
         with out.block(f"for j in range({_n(n_in)}):"):
-            out(f"{below}[j] = {d}[0] * theta[{w0} + j * {n_out}]")
-        if n_out > 1:
-            with out.block(f"for k in range(1, {_n(n_out)}):"):
-                out(f"dk = {d}[k]")
-                with out.block(f"for j in range({_n(n_in)}):"):
-                    out(f"{below}[j] += dk * theta[{w0} + j * {n_out} + k]")
-        with out.block(f"for j in range({_n(n_in)}):"):
-            out(f"{below}[j] *= {_derivative(activation, f'{a}[j]')}")
+            out(f"row = {w0} + j * {n_out}")
+            out(f"s = {d}[0] * theta[row]")
+            if n_out > 1:
+                with out.block(f"for k in range(1, {_n(n_out)}):"):
+                    out(f"s += {d}[k] * theta[row + k]")
+            out(f"{below}[j] = s * {_derivative(activation, f'{a}[j]')}")
     with out.block(f"for j in range({_n(n_in)}):"):
         out(f"row = {w0} + j * {n_out}")
         out(f"aj = {a}[j]")
