@@ -11,6 +11,9 @@ then with the widget painted). Targets (issue 4): >= 30 frames/s, p99 lag <= 50 
     data and weights under other names and colours); --runs 4 is --notebook, --runs 1 the default.
     Targets: 4 runs >= 55 frames/s with p99 lag <= 20 ms, 8 runs >= 30 frames/s with p99 lag <= 30 ms, with the
     curves, the small maps and the network view shown (--view both).
+    The core compiles kernels specialised for the network in a background thread once the runs have trained a
+    while (nnviz/core/specialised.py), which can fall inside the measured seconds and take the interpreter from
+    the window; NNVIZ_SPECIALISE=0 measures without it.
 --profile (issue 13) also prints where the GUI thread's time goes per frame, by item: the handling of a frame
     (update: curves, maps, network view, status, ...) and the painting of each view (paint: ...), each exclusive
     of what is nested in it (benchmarks/gui_profile.py; every event goes through Python then, so the figures
