@@ -13,8 +13,9 @@ arithmetic is kernels.py's, operation for operation and in the same order, so a 
 same numbers bit for bit (tests/test_specialised.py checks): which kernel trained an epoch never shows.
 
 ``Specialiser.request`` queues a variant for a background thread, which writes the module into a per-user cache
-directory (named after a digest of the code that generates it) and compiles the variant there with numba's
-``cache=True``: the first time ~1–2 s, later starts load it in milliseconds. Until it is ready, ``ready`` answers
+directory (named after a digest of the code that generates it) and has a child process compile the variant there
+with numba's ``cache=True`` (1–4 s the first time, on the other core), then loads the machine code in
+milliseconds, as later starts do. Until it is ready, ``ready`` answers
 None and the caller keeps the generic kernel.
 """
 
@@ -23,9 +24,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.util
+import json
 import os
 import queue
 import shutil
+import subprocess
 import sys
 import tempfile
 import threading
@@ -571,22 +574,83 @@ class Specialiser:
 
     def _serve(self) -> None:
         while True:
-            key = self._queue.get()
-            if isinstance(key, threading.Event):
-                key.set()
-                continue
-            try:
-                entry = self._compile(*key)
-            except Exception as exc:  # any failure keeps the generic kernel; the reason is kept for diagnosis
-                self.failures[key] = f"{type(exc).__name__}: {exc}"
-                continue
-            self._done[key] = entry
-            self.generation += 1
+            batch, markers = [], []
+            item = self._queue.get()
+            while True:  # everything queued meanwhile goes to one child process
+                (markers if isinstance(item, threading.Event) else batch).append(item)
+                try:
+                    item = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+            if batch:
+                compile_elsewhere(batch)  # fills numba's cache, or fails and leaves the work to _load (never raises)
+            for key in batch:
+                try:
+                    entry = _load(*key)
+                except Exception as exc:  # any failure keeps the generic kernel; the reason is kept for diagnosis
+                    self.failures[key] = f"{type(exc).__name__}: {exc}"
+                    continue
+                self._done[key] = entry
+                self.generation += 1
+            for marker in markers:
+                marker.set()
 
-    def _compile(self, shape, name, argument_types):
-        module = load_module(shape)  # the module already loaded from the same file, or written and loaded
-        # Loads numba's cached machine code when there is some; the entry point skips the dispatcher's typing.
-        return getattr(module, name).compile(argument_types)
+
+def _load(shape, name, argument_types):
+    # Loads numba's cached machine code when there is some (else compiles here); the entry point skips the
+    # dispatcher's typing of every argument.
+    return getattr(load_module(shape), name).compile(argument_types)
+
+
+# ---- compiling in a child process ---------------------------------------------------------------------------------
+# numba's compiler is Python: compiling in a thread of the window's process takes the interpreter from the window
+# (frames fell from ~54 to ~43 a second while it compiled). A child process compiles into numba's cache instead,
+# on the other core; the thread then only loads the machine code (milliseconds).
+
+_CHILD = """
+import json, sys
+from nnviz.core import specialised
+for shape, name, described in json.loads(sys.argv[1]):
+    module = specialised.load_module(tuple(shape))
+    getattr(module, name).compile(tuple(specialised.numba_type(d) for d in described))
+"""
+CHILD_TIMEOUT_S = 600
+
+
+def describe(t) -> str:
+    """The text of an argument type of the specialised kernels (float64, int64, float64 arrays)."""
+    if isinstance(t, types.Array):
+        if t.dtype != types.float64 or t.layout != "C":
+            raise ValueError(f"{t}: the specialised kernels take C-contiguous float64 arrays only")
+        return f"array{t.ndim}{'w' if t.mutable else 'r'}"
+    if t in (types.float64, types.int64):
+        return str(t)
+    raise ValueError(f"{t}: not an argument type of the specialised kernels")
+
+
+def numba_type(text: str):
+    """The numba type ``describe`` wrote."""
+    if text.startswith("array"):
+        return types.Array(types.float64, int(text[5]), "C", readonly=text[6] == "r")
+    return {"float64": types.float64, "int64": types.int64}[text]
+
+
+def compile_elsewhere(keys) -> bool:
+    """Compile these kernels into numba's cache in a child process; False when that failed (or is not possible)."""
+    try:
+        payload = json.dumps([[list(shape), name, [describe(t) for t in argument_types]]
+                              for shape, name, argument_types in keys])
+    except (ValueError, AttributeError, TypeError):
+        return False
+    try:
+        package_root = str(Path(__file__).resolve().parents[2])
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [package_root,
+                                                                          os.environ.get("PYTHONPATH")]))}
+        done = subprocess.run([sys.executable, "-c", _CHILD, payload], env=env, stdin=subprocess.DEVNULL,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=CHILD_TIMEOUT_S)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return done.returncode == 0
 
 
 SPECIALISER = Specialiser()
