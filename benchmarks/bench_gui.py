@@ -330,7 +330,7 @@ def bench_training(app: QApplication, args, settings: QSettings) -> None:
     print(header(app, f"{what}, {args.engine} engine, {args.seconds:g} s of training"))
     print(f"frames drawn         {len(frames) / elapsed:8.1f} /s   (target >= 30)")
     if args.view != "maps":
-        print(f"network view drawn   {len(network_draws) / elapsed:8.1f} /s   (at most 25 /s while training)")
+        print(f"network view drawn   {len(network_draws) / elapsed:8.1f} /s   (at most 12 /s while training)")
     print(f"GUI busy per frame   median {percentile(costs, 50):6.2f} ms   p90 {percentile(costs, 90):6.2f} ms   "
           f"(frame handled and painted; frames are spaced by >= 1.5 x this)")
     per = " of each run" if n_runs > 1 else ""

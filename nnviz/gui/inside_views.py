@@ -27,7 +27,9 @@ VIEW_MODES = {"maps": "Maps", "both": "Maps and network", "network": "Network", 
 HEALTH_PER_SECOND = 4  # health measured at most this often a second while the selected run trains
 SYNC_HEALTH_WORK = 2_000_000  # parameter × point products below which health is measured on the GUI thread
 NETWORK_SHARE = 0.3  # the network view may take at most this share of the GUI thread's time while training
-NETWORK_PER_SECOND = 25  # and draws at most this often a second then (the maps and curves: every frame)
+# and draws at most this often a second then, as the small maps (the curves: every frame). Its paint costs
+# as much as its evaluation (~4 ms for 2-3-4-1): at 25 a second it took a 4-run window below 50 frames/s.
+NETWORK_PER_SECOND = 12
 
 
 class HealthBanner(QFrame):
@@ -128,7 +130,7 @@ class InsideViews:
         self._health = (None, None)  # (key, Health) last measured: key = (run id, generation, epoch)
         self._health_asked = None  # key of the measure under way
         self._health_at = 0.0
-        self._network_cost = 0.0  # seconds the network view took to draw last time
+        self._network_cost = 0.0  # seconds the network view took to evaluate last time (its paint: canvas.paint_s)
         self._network_at = 0.0
         self._shown = None  # key of what the views show: (run id, generation, epoch)
         self._shown_args = None  # (params, title) of it
@@ -227,7 +229,7 @@ class InsideViews:
             self._ask_health(key, params)
         self._shown = key
         self._shown_args = (params, f"“{shorten(run.spec.name, 40)}” — epoch {shown:,}")
-        every = max(self._network_cost / NETWORK_SHARE, 1 / NETWORK_PER_SECOND)
+        every = max((self._network_cost + self.network.canvas.paint_s) / NETWORK_SHARE, 1 / NETWORK_PER_SECOND)
         if self.network.isVisibleTo(self.w) and (force or now - self._network_at >= every):
             self._draw_network(key, *self._shown_args)
         if self.updates.isVisibleTo(self.w):

@@ -4,6 +4,7 @@ the read-outs, and the canvas that paints a frame and passes the pointer on."""
 from __future__ import annotations
 
 import math
+import time
 from dataclasses import dataclass
 
 import numpy as np
@@ -192,6 +193,7 @@ class NetworkCanvas(QWidget):
         self.plan: Plan | None = None
         self.lines = Lines.empty()
         self.tooltip = tooltip or (lambda pos: "")
+        self.paint_s = 0.0  # seconds the last paint took (what a redraw costs beyond show_frame)
         self.setMouseTracking(True)
         self.setMinimumSize(200, 160)
 
@@ -238,6 +240,13 @@ class NetworkCanvas(QWidget):
         return super().event(event)
 
     def paintEvent(self, event) -> None:
+        started = time.perf_counter()
+        try:
+            self._paint()
+        finally:
+            self.paint_s = time.perf_counter() - started
+
+    def _paint(self) -> None:
         painter = QPainter(self)
         painter.fillRect(self.rect(), QColor(BACKGROUND))
         plan = self.plan
