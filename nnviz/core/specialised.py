@@ -582,8 +582,9 @@ class Specialiser:
                     item = self._queue.get_nowait()
                 except queue.Empty:
                     break
-            if batch:
-                compile_elsewhere(batch)  # fills numba's cache, or fails and leaves the work to _load (never raises)
+            missing = [key for key in batch if not _cached(*key)]
+            if missing:
+                compile_elsewhere(missing)  # fills numba's cache, or fails and leaves the work to _load (never raises)
             for key in batch:
                 try:
                     entry = _load(*key)
@@ -594,6 +595,16 @@ class Specialiser:
                 self.generation += 1
             for marker in markers:
                 marker.set()
+
+
+def _cached(shape, name, argument_types) -> bool:
+    # Whether numba's cache holds the kernel already (then no child process is started: it would take seconds to
+    # find it). numba has no public way to ask; its dispatcher's cache answers, or the child compiles it anyway.
+    try:
+        dispatcher = getattr(load_module(shape), name)
+        return dispatcher._cache.load_overload(argument_types, dispatcher.targetctx) is not None
+    except Exception:
+        return False
 
 
 def _load(shape, name, argument_types):
