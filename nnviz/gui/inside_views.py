@@ -206,9 +206,10 @@ class InsideViews:
             self.network.set_data(data.X, data.y, data.X_test, data.y_test)
         self.draw(force=True)
 
-    def draw(self, force: bool = False) -> None:
+    def draw(self, force: bool = False, defer_network: bool = False) -> None:
         """The selected run at the epoch shown: its network, update sizes and health. While it trains the
-        network view draws at most NETWORK_SHARE of the time, health HEALTH_PER_SECOND times a second."""
+        network view draws at most NETWORK_SHARE of the time, health HEALTH_PER_SECOND times a second;
+        ``defer_network`` (this frame is busy already) leaves it to a later call unless ``force``."""
         model = self.c.model
         if not hasattr(self.w, "views"):
             return  # the window is still being built
@@ -230,7 +231,7 @@ class InsideViews:
         self._shown = key
         self._shown_args = (params, f"“{shorten(run.spec.name, 40)}” — epoch {shown:,}")
         every = max((self._network_cost + self.network.canvas.paint_s) / NETWORK_SHARE, 1 / NETWORK_PER_SECOND)
-        if self.network.isVisibleTo(self.w) and (force or now - self._network_at >= every):
+        if self.network.isVisibleTo(self.w) and (force or (not defer_network and now - self._network_at >= every)):
             self._draw_network(key, *self._shown_args)
         if self.updates.isVisibleTo(self.w):
             self.updates.show_run(run.update_sizes, run.spec.name, run.spec.colour, model.shared.shape)

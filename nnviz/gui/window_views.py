@@ -80,8 +80,10 @@ class ViewSync:
         w.timeline.set_max_epoch(newest)
         if self.c.shown_epoch is None:
             # Every map once training stops (paused, stepped, ended); in turn while it trains.
-            self.draw_maps(force=not (self.c.playing or self.c.worker.active))
-            w.inside.draw(force=not (self.c.playing or self.c.worker.active))
+            live = self.c.playing or self.c.worker.active
+            drew_map = self.draw_maps(force=not live)
+            # A frame that drew a small map leaves the network view to the next: never both costs in one frame.
+            w.inside.draw(force=not live, defer_network=live and drew_map)
         nbytes = model.snapshot_nbytes
         if nbytes:
             strides = {run.snapshots.stride for run in model}
@@ -145,18 +147,18 @@ class ViewSync:
 
     # ---- drawing --------------------------------------------------------------------------------
 
-    def draw_maps(self, force: bool = False) -> None:
+    def draw_maps(self, force: bool = False) -> bool:
         """The runs' maps at the epoch shown. While several small maps train live, one map is redrawn a
         frame, in turn, and at most MAPS_PER_SECOND maps a second: a frame never pays for every map's paint
-        (the curves follow every frame; a run shown large follows every frame too)."""
+        (the curves follow every frame; a run shown large follows every frame too). Whether any map was drawn."""
         w, model = self.w, self.c.model
         if not w.maps.isVisibleTo(w):
-            return  # the network view is in their place: drawn when shown again (InsideViews.set_mode)
+            return False  # the network view is in their place: drawn when shown again (InsideViews.set_mode)
         now = time.perf_counter()
         runs = list(model)
         if not force and len(runs) > 1 and w.maps.large_run_id == -1:
             if now - self._maps_drawn_at < 1 / MAPS_PER_SECOND:
-                return
+                return False
             shown = [run for run in runs if run.spec.visible] or runs
             self._next_map = (self._next_map + 1) % len(shown)
             runs = [shown[self._next_map]]
@@ -176,6 +178,7 @@ class ViewSync:
                 w.maps.show_state(run.id, params, layout, activation, cost, shown)
             except KeyError:
                 pass  # added to the model since the maps were given their runs: drawn with the next change
+        return bool(runs)
 
     @staticmethod
     def _cost_at(run, epoch: int) -> float | None:
