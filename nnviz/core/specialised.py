@@ -304,7 +304,8 @@ def _batches(out: _Writer, activation: str, order: str, variant: str, l2: bool) 
         out(f"delta = np.empty(({widest}, batch))")
         out(f"delta_below = np.empty(({widest}, batch))")
         out(f"delta_t = np.empty((batch, {widest}))")
-        out(f"sums = carray(stack_pointer({widest}), {widest})")
+        sums = max((shape[layer] + 1) * shape[layer + 1] for layer in range(last))
+        out(f"sums = carray(stack_pointer({sums}), {sums})")
         out("t = t0")
         with out.block("for start in range(0, n, batch):"):
             out("m = min(batch, n - start)")
@@ -333,35 +334,33 @@ def _batches_layer(out: _Writer, layer: int, units: list[int], activation: str, 
     a_in = units[layer]
     if layer > 0 and not notebook:
         _propagate_block(out, layer, units, activation)
-    # The gradients' sums over the batch, each in the samples' order as kernels.py adds them, but all of a row's k
-    # at once (independent sums, vectorised over k): the deltas are read sample-major from their transpose.
+    # The gradients' sums over the batch, each in the samples' order as kernels.py adds them, but every (j, k) of
+    # the layer at once: sample by sample, the layer's sums are independent (vectorised over k, many in flight),
+    # where one row's sums at a time waited on each other. The deltas are read sample-major from their transpose.
+    size = (n_in + 1) * n_out  # the weights' sums, then the biases'
     with out.block(f"for k in range({_n(n_out)}):"):
         out("d = delta[k]")
         with out.block("for r in range(m):"):
             out("delta_t[r, k] = d[r]")
-    with out.block(f"for j in range({_n(n_in)}):"):
-        out(f"a = acts[{a_in} + j]")
-        with out.block(f"for k in range({_n(n_out)}):"):
-            out("sums[k] = 0.0")
-        with out.block("for r in range(m):"):
-            out("ar = a[r]")
-            out("dr = delta_t[r]")
+    with out.block(f"for p in range({size}):"):
+        out("sums[p] = 0.0")
+    with out.block("for r in range(m):"):
+        out("dr = delta_t[r]")
+        with out.block(f"for j in range({_n(n_in)}):"):
+            out(f"ar = acts[{a_in} + j, r]")
             with out.block(f"for k in range({_n(n_out)}):"):
-                out("sums[k] += ar * dr[k]")
+                out(f"sums[j * {n_out} + k] += ar * dr[k]")
+        with out.block(f"for k in range({_n(n_out)}):"):
+            out(f"sums[{n_in * n_out} + k] += dr[k]")
+    with out.block(f"for j in range({_n(n_in)}):"):
         out(f"row = {w0} + j * {n_out}")
         with out.block(f"for k in range({_n(n_out)}):"):
-            out("g = sums[k] / divisor")
+            out(f"g = sums[j * {n_out} + k] / divisor")
             if l2:
                 out("g += l2 * theta[row + k]")
             out(_step(variant, "row + k", "g"))
     with out.block(f"for k in range({_n(n_out)}):"):
-        out("sums[k] = 0.0")
-    with out.block("for r in range(m):"):
-        out("dr = delta_t[r]")
-        with out.block(f"for k in range({_n(n_out)}):"):
-            out("sums[k] += dr[k]")
-    with out.block(f"for k in range({_n(n_out)}):"):
-        out(_step(variant, f"{b0} + k", "sums[k] / divisor"))
+        out(_step(variant, f"{b0} + k", f"sums[{n_in * n_out} + k] / divisor"))
     if layer > 0 and notebook:
         _propagate_block(out, layer, units, activation)
 
