@@ -96,3 +96,38 @@ def test_an_export_draws_the_curve_as_a_plot_data_item_does(qtbot, tmp_path):
         pg.exporters.ImageExporter(widget.plotItem).export(str(path))
         images.append(_pixels(QImage(str(path)).convertToFormat(QImage.Format.Format_ARGB32)))
     assert np.array_equal(images[0], images[1])
+
+
+def test_appending_curve_gives_its_line_what_a_plot_data_item_gives_it(qtbot):
+    """Each setData, whatever the data and options: the same shown data, data range and line arguments."""
+    widget = pg.PlotWidget()
+    qtbot.addWidget(widget)
+    appending, plain = AppendingCurve(pen="r"), pg.PlotDataItem(pen="r")
+    for item in (appending, plain):
+        widget.addItem(item)
+    x = np.arange(400, dtype=float)
+    y = np.abs(np.cumsum(np.random.default_rng(5).normal(size=400))) + 0.1
+    with_nan = y.copy()
+    with_nan[30] = np.nan
+    calls = [(x[:n], y[:n]) for n in (1, 20, 21, 60)]
+    calls += [(x[:61], with_nan[:61]), (x[:80], y[:80]), (np.arange(90), np.arange(90) % 7), ([], [])]
+    calls += [(x[:100], y[:100]), (x[:120], (y[:120] - 1) * 1e9), (x[:140], y[:140])]
+    widget.plotItem.vb.disableAutoRange()
+    widget.setXRange(0, 400)
+    for log in (False, True):
+        widget.plotItem.setLogMode(y=log)
+        widget.setYRange(0, 1, padding=0)  # (y - 1) * 1e9 spans > 10^6 views: PlotDataItem clips it
+        for args in calls:
+            for item in (appending, plain):
+                item.setData(*args)
+            for got, want in zip(appending.getData(), plain.getData(), strict=True):
+                np.testing.assert_array_equal(got, want)
+            assert appending.dataRect() == plain.dataRect()
+            for key in ("connect", "skipFiniteCheck", "pen"):
+                assert appending.curve.opts[key] == plain.curve.opts[key], (key, len(args[0]), log)
+            line = appending.curve  # its frozen points, then the tail's (the first is the frozen part's last)
+            for axis in ("xData", "yData"):
+                frozen, tail = getattr(line, axis), getattr(line.tail, axis)
+                drawn = np.concatenate([frozen, tail[1:]]) if tail is not None and len(tail) else frozen
+                np.testing.assert_array_equal(drawn, getattr(plain.curve, axis))
+            assert appending.curve.isVisible() == plain.curve.isVisible()

@@ -138,6 +138,15 @@ class _SplitCurve(pg.PlotCurveItem):
         return max(super().pixelPadding(), tail.pixelPadding() if tail is not None else 0)
 
 
+# PlotDataItem options under which the line shows the data as given (no log, fft, downsampling, clipping...).
+_AS_GIVEN = {"logMode": [False, False], "fftMode": False, "derivativeMode": False, "phasemapMode": False,
+             "subtractMeanMode": False, "autoDownsample": False, "clipToView": False, "symbol": None,
+             "stepMode": None, "connect": "auto"}
+_CURVE_OPTS = (("pen", "pen"), ("shadowPen", "shadowPen"), ("fillLevel", "fillLevel"), ("fillOutline", "fillOutline"),
+               ("fillBrush", "brush"), ("antialias", "antialias"), ("connect", "connect"), ("stepMode", "stepMode"),
+               ("skipFiniteCheck", "skipFiniteCheck"))
+
+
 class AppendingCurve(pg.PlotDataItem):
     """A PlotDataItem whose line, while its data only grows, repaints just its newest points (see the module)."""
 
@@ -149,3 +158,50 @@ class AppendingCurve(pg.PlotDataItem):
         self.curve.setParentItem(self)
         self.curve.sigClicked.connect(self.curveClicked)
         self.updateItems(styleUpdate=True)
+
+    def setData(self, *args, **kwargs):
+        """PlotDataItem.setData. setData(x, y) of finite float arrays shown as given (the curves' every frame)
+        skips PlotDataItem's display pass, which copies the options and scans all the data for its range
+        (~40 % of a call): the line gets the same arguments, getData() computes the same arrays when asked."""
+        if kwargs or len(args) != 2 or not self._shown_as_given(*args):
+            super().setData(*args, **kwargs)
+            return
+        x, y = args
+        self._dataset = pg.graphicsItems.PlotDataItem.PlotDataset(x, y)
+        self._datasetMapped = self._datasetDisplay = None  # computed by getData() when asked, as after setData
+        self._adsLastValue = 1
+        self.setProperty("styleWasChanged", False)
+        opts = self.opts
+        curve_args = {name: opts[key] for key, name in _CURVE_OPTS if key in opts}
+        # What updateItems passes for connect 'auto': the display data's finiteness is not known at that point.
+        curve_args["connect"], curve_args["skipFiniteCheck"] = "finite", False
+        if opts["pen"] is not None or (opts["fillBrush"] is not None and opts["fillLevel"] is not None):
+            self.curve.setData(x=x, y=y, **curve_args)
+            self.curve.show()
+        else:
+            self.curve.hide()
+        self.scatter.hide()
+        self.informViewBoundsChanged()
+        self.sigPlotChanged.emit(self)
+
+    def _shown_as_given(self, x, y) -> bool:
+        """PlotDataItem would draw (x, y) unchanged: float data, finite, no option that maps, reduces or clips it."""
+        if not (isinstance(x, np.ndarray) and isinstance(y, np.ndarray) and x.dtype == np.float64
+                and y.dtype == np.float64 and x.ndim == y.ndim == 1 and len(x) == len(y) > 0):
+            return False
+        opts = self.opts
+        if any(opts.get(key) != value for key, value in _AS_GIVEN.items()):
+            return False
+        if isinstance(opts["downsample"], int) and opts["downsample"] != 1:
+            return False
+        y_min, y_max = float(y.min()), float(y.max())
+        if not (np.isfinite(y_min) and np.isfinite(y_max) and np.isfinite(x.min()) and np.isfinite(x.max())):
+            return False  # NaN or inf: PlotDataItem's own path
+        if opts["dynamicRangeLimit"] is not None:
+            # PlotDataItem clips data spanning more than limit x the view's height: its own path then.
+            view = self.getViewBox()
+            view_range = view.viewRect() if view is not None else self.viewRect()
+            if view_range is not None and view_range.height() > 0 and \
+                    y_max - y_min > 2 * opts["dynamicRangeHyst"] * opts["dynamicRangeLimit"] * view_range.height():
+                return False
+        return True
