@@ -36,7 +36,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(HERE))
 
-from bench_peers import CASES, Case, make_case  # noqa: E402
+from bench_peers import CASES, Case, _positive_int, _seconds, make_case  # noqa: E402
 from bench_training import CASES as TRAINING_CASES  # noqa: E402
 from bench_training import epochs_per_second  # noqa: E402
 
@@ -198,26 +198,6 @@ def c_epochs_per_second(case: str | TrainConfig, budget_s: float = 2.0, check_ep
             check_cost(run, check_epochs, variant)
         rates.append(_c_rate(run, budget_s, variant=variant))
     return max(rates)
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if not 1 <= value <= 1000:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be an integer from 1 to 1000")
-    return value
-
-
-def _seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value <= 600:
-        raise argparse.ArgumentTypeError(f"{text!r}: must be a number of seconds from 0 to 600")
-    return value
 
 
 def _gcc_version() -> str:

@@ -87,19 +87,27 @@ def test_a_run_switching_to_the_specialised_kernels_mid_run_keeps_its_numbers(mo
     _assert_identical(first + rest, generic)
 
 
-def test_a_live_edit_keeps_the_specialised_kernels_and_their_numbers(monkeypatch):
-    config = _config((2, 3, 4, 1), ("x1", "x2"), "relu", "sgd", "true", 1, 0.0).replace(epochs=8)
+def _edited_runs(config, monkeypatch, **edit):
+    """With and without specialised kernels: 3 epochs, a live edit, the rest; each run's records and its velocity
+    just before the edit."""
     runs = []
     for switch in ("1", "0"):
         monkeypatch.setenv(specialised.ENV_SWITCH, switch)
         trainer = Trainer(config)
         trainer.specialise(wait=True)
         records = [trainer.step() for _ in range(3)]
-        trainer.update_config(learning_rate=0.02, momentum=0.9)
+        velocity = trainer.state.velocity.copy()
+        trainer.update_config(**edit)
         records += list(trainer)[1:]
         assert trainer.bound_kernels() == ("specialised" if switch == "1" else "generic")
-        runs.append(records)
-    _assert_identical(*runs)
+        runs.append((records, velocity))
+    return runs
+
+
+def test_a_live_edit_keeps_the_specialised_kernels_and_their_numbers(monkeypatch):
+    config = _config((2, 3, 4, 1), ("x1", "x2"), "relu", "sgd", "true", 1, 0.0).replace(epochs=8)
+    (special, _), (generic, _) = _edited_runs(config, monkeypatch, learning_rate=0.02, momentum=0.9)
+    _assert_identical(special, generic)
 
 
 def test_chunked_epochs_of_big_data_train_with_the_specialised_kernels_too(monkeypatch):
@@ -187,16 +195,6 @@ def test_plain_sgd_then_momentum_raised_mid_run_keeps_the_numbers(shape, activat
     # With β = 0 the specialised per-sample kernel keeps no velocity but the last step's (v = g, as the rule
     # leaves it): a β raised later must continue from exactly that velocity.
     config = _config(shape, ("x1", "x2"), activation, "sgd", order, batch_size, l2).replace(momentum=0.0, epochs=8)
-    runs = []
-    for switch in ("1", "0"):
-        monkeypatch.setenv(specialised.ENV_SWITCH, switch)
-        trainer = Trainer(config)
-        trainer.specialise(wait=True)
-        records = [trainer.step() for _ in range(3)]
-        velocity = trainer.state.velocity.copy()
-        trainer.update_config(momentum=0.9)
-        records += list(trainer)[1:]
-        assert trainer.bound_kernels() == ("specialised" if switch == "1" else "generic")
-        runs.append((records, velocity))
-    _assert_identical(runs[0][0], runs[1][0])
-    assert np.array_equal(runs[0][1], runs[1][1]) and np.any(runs[0][1] != 0)
+    (special, velocity), (generic, reference) = _edited_runs(config, monkeypatch, momentum=0.9)
+    _assert_identical(special, generic)
+    assert np.array_equal(velocity, reference) and np.any(velocity != 0)

@@ -150,13 +150,7 @@ def _per_sample(out: _Writer, activation: str, order: str, variant: str, l2: boo
     name = variant_name("per_sample", activation, order, variant, l2)
     with out.block(f"def {name}(theta_out, first_out, second_out, X, y, learning_rate, optimizer, momentum, rho, "
                    f"epsilon, beta1, beta2, t0, l2{out.wide_args}):"):
-        out(f"theta = carray(stack_pointer({size}), {size})")
-        out(f"first = carray(stack_pointer({size}), {size})")
-        out(f"second = carray(stack_pointer({size}), {size})")
-        with out.block(f"for p in range({size}):"):
-            out("theta[p] = theta_out[p]")
-            out("first[p] = first_out[p]")
-            out("second[p] = second_out[p]")
+        _copy_in(out, size)
         for layer, n in enumerate(shape):
             out(f"a{layer} = carray(stack_pointer({n}), {n})")
             if layer > 0:
@@ -203,6 +197,16 @@ def _per_sample_body(out: _Writer, activation: str, notebook: bool, variant: str
     out(f"d{last}[0] = {output_delta}(a{last}[0], y[i])")
     for layer in range(last - 1, -1, -1):
         _per_sample_layer(out, layer, activation, notebook, variant, l2)
+
+
+def _copy_in(out: _Writer, size: int) -> None:
+    # The caller's parameters and moments into stack arrays for the epoch (LLVM knows they alias nothing).
+    for name in ("theta", "first", "second"):
+        out(f"{name} = carray(stack_pointer({size}), {size})")
+    with out.block(f"for p in range({size}):"):
+        out("theta[p] = theta_out[p]")
+        out("first[p] = first_out[p]")
+        out("second[p] = second_out[p]")
 
 
 def _copy_back(out: _Writer, size: int) -> None:
@@ -291,13 +295,7 @@ def _batches(out: _Writer, activation: str, order: str, variant: str, l2: bool) 
     name = variant_name("batches", activation, order, variant, l2)
     with out.block(f"def {name}(theta_out, first_out, second_out, X, y, batch_size, learning_rate, optimizer, "
                    f"momentum, rho, epsilon, beta1, beta2, t0, l2{out.wide_args}):"):
-        out(f"theta = carray(stack_pointer({size}), {size})")
-        out(f"first = carray(stack_pointer({size}), {size})")
-        out(f"second = carray(stack_pointer({size}), {size})")
-        with out.block(f"for p in range({size}):"):
-            out("theta[p] = theta_out[p]")
-            out("first[p] = first_out[p]")
-            out("second[p] = second_out[p]")
+        _copy_in(out, size)
         out("n = X.shape[0]")
         out("batch = min(batch_size, n)")
         out(f"acts = np.empty(({units[-1]}, batch))")
