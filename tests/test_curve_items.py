@@ -111,7 +111,9 @@ def test_appending_curve_gives_its_line_what_a_plot_data_item_gives_it(qtbot):
     with_nan[30] = np.nan
     calls = [(x[:n], y[:n]) for n in (1, 20, 21, 60)]
     calls += [(x[:61], with_nan[:61]), (x[:80], y[:80]), (np.arange(90), np.arange(90) % 7), ([], [])]
-    calls += [(x[:100], y[:100]), (x[:120], (y[:120] - 1) * 1e9), (x[:140], y[:140])]
+    with_zero = y.copy()
+    with_zero[5] = 0.0  # -inf on a log axis: PlotDataItem shows NaN there
+    calls += [(x[:100], y[:100]), (x[:120], (y[:120] - 1) * 1e9), (x[:130], with_zero[:130]), (x[:140], y[:140])]
     widget.plotItem.vb.disableAutoRange()
     widget.setXRange(0, 400)
     for log in (False, True):

@@ -138,8 +138,8 @@ class _SplitCurve(pg.PlotCurveItem):
         return max(super().pixelPadding(), tail.pixelPadding() if tail is not None else 0)
 
 
-# PlotDataItem options under which the line shows the data as given (no log, fft, downsampling, clipping...).
-_AS_GIVEN = {"logMode": [False, False], "fftMode": False, "derivativeMode": False, "phasemapMode": False,
+# PlotDataItem options under which the line shows the data as given, or y's log (no fft, downsampling, clipping...).
+_AS_GIVEN = {"fftMode": False, "derivativeMode": False, "phasemapMode": False,
              "subtractMeanMode": False, "autoDownsample": False, "clipToView": False, "symbol": None,
              "stepMode": None, "connect": "auto"}
 _CURVE_OPTS = (("pen", "pen"), ("shadowPen", "shadowPen"), ("fillLevel", "fillLevel"), ("fillOutline", "fillOutline"),
@@ -160,10 +160,11 @@ class AppendingCurve(pg.PlotDataItem):
         self.updateItems(styleUpdate=True)
 
     def setData(self, *args, **kwargs):
-        """PlotDataItem.setData. setData(x, y) of finite float arrays shown as given (the curves' every frame)
-        skips PlotDataItem's display pass, which copies the options and scans all the data for its range
-        (~40 % of a call): the line gets the same arguments, getData() computes the same arrays when asked."""
-        if kwargs or len(args) != 2 or not self._shown_as_given(*args):
+        """PlotDataItem.setData. setData(x, y) of finite float arrays shown as given or on a log y axis (the
+        curves' every frame) skips PlotDataItem's display pass, which copies the options and scans all the data
+        for its range (~40 % of a call): the line gets the same arguments, getData() computes the same arrays."""
+        shown = None if kwargs or len(args) != 2 else self._shown(*args)
+        if shown is None:
             super().setData(*args, **kwargs)
             return
         x, y = args
@@ -176,7 +177,7 @@ class AppendingCurve(pg.PlotDataItem):
         # What updateItems passes for connect 'auto': the display data's finiteness is not known at that point.
         curve_args["connect"], curve_args["skipFiniteCheck"] = "finite", False
         if opts["pen"] is not None or (opts["fillBrush"] is not None and opts["fillLevel"] is not None):
-            self.curve.setData(x=x, y=y, **curve_args)
+            self.curve.setData(x=x, y=shown, **curve_args)
             self.curve.show()
         else:
             self.curve.hide()
@@ -184,24 +185,34 @@ class AppendingCurve(pg.PlotDataItem):
         self.informViewBoundsChanged()
         self.sigPlotChanged.emit(self)
 
-    def _shown_as_given(self, x, y) -> bool:
-        """PlotDataItem would draw (x, y) unchanged: float data, finite, no option that maps, reduces or clips it."""
+    def _shown(self, x, y) -> np.ndarray | None:
+        """The y that PlotDataItem would draw against x (y, or its log10 on a log y axis) when it changes
+        nothing else: float data, finite (positive on a log axis), no option that maps, reduces or clips it;
+        None otherwise."""
         if not (isinstance(x, np.ndarray) and isinstance(y, np.ndarray) and x.dtype == np.float64
                 and y.dtype == np.float64 and x.ndim == y.ndim == 1 and len(x) == len(y) > 0):
-            return False
+            return None
         opts = self.opts
         if any(opts.get(key) != value for key, value in _AS_GIVEN.items()):
-            return False
-        if isinstance(opts["downsample"], int) and opts["downsample"] != 1:
-            return False
+            return None
+        log = list(opts["logMode"])
+        if log not in ([False, False], [False, True]) or isinstance(opts["downsample"], int) and \
+                opts["downsample"] != 1:
+            return None
         y_min, y_max = float(y.min()), float(y.max())
         if not (np.isfinite(y_min) and np.isfinite(y_max) and np.isfinite(x.min()) and np.isfinite(x.max())):
-            return False  # NaN or inf: PlotDataItem's own path
+            return None  # NaN or inf: PlotDataItem's own path
+        shown = y
+        if log[1]:
+            if y_min <= 0:
+                return None  # NaN on the log axis
+            shown = np.log10(y)
+            y_min, y_max = float(shown.min()), float(shown.max())
         if opts["dynamicRangeLimit"] is not None:
             # PlotDataItem clips data spanning more than limit x the view's height: its own path then.
             view = self.getViewBox()
             view_range = view.viewRect() if view is not None else self.viewRect()
             if view_range is not None and view_range.height() > 0 and \
                     y_max - y_min > 2 * opts["dynamicRangeHyst"] * opts["dynamicRangeLimit"] * view_range.height():
-                return False
-        return True
+                return None
+        return shown
