@@ -46,7 +46,7 @@ class Controller(SharedEdits, QObject):
     what every run shares (``set_shared``, ``replace``) and their preparation are in controller_shared.py."""
 
     runs_changed = Signal()  # runs added, removed, restarted, restyled or replaced: views rebuild from the model
-    records_appended = Signal()  # new epochs in the model's histories (at most ~60 times a second)
+    records_appended = Signal()  # new epochs in the model's histories (at most ~72 times a second)
     epoch_shown = Signal(object)  # the epoch the views show: an int on the timeline, None for the newest (live)
     selection_changed = Signal(int)  # the run the panel and the status bar follow (-1: none)
     state_changed = Signal()  # playing, ended or busy changed: the run bar and the status follow

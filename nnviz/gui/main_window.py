@@ -164,7 +164,7 @@ class MainWindow(QMainWindow):
             self.speed.addItem(label, value)
         index = self.speed.findText(speed)
         self.speed.setCurrentIndex(index if index >= 0 else self.speed.findText(DEFAULT_SPEED))
-        self.speed.setToolTip("Epochs trained per second; 'as fast as possible' still redraws ~60 times a second")
+        self.speed.setToolTip("Epochs trained per second; 'as fast as possible' still redraws up to ~70 times a second")
         self.speed.currentIndexChanged.connect(lambda *_: self.controller.set_speed(self.speed.currentData()))
         bar.addWidget(self.speed)
         bar.addSeparator()

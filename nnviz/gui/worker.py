@@ -27,7 +27,10 @@ from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QThread, Signa
 from nnviz.core.comparison import Comparison
 from nnviz.core.text import shorten
 
-FRAME_INTERVAL_S = 1 / 60  # at most ~60 frames a second reach the GUI
+# At most ~72 frames a second reach the GUI. Issue 13: 1/60 held four runs at 49-51 frames/s (a frame goes out
+# only between training rounds, so the spacing overshoots the cap); 1/72: 57-59, p99 lag 19-23 ms (bench_gui.py
+# --notebook, load 0.4-1.0, A/B in the same period).
+FRAME_INTERVAL_S = 1 / 72
 # The GUI reports how long a frame kept it busy (handling and painting); frames are spaced by at least
 # that times this factor, so the event loop is idle a third of the time and its timers keep running. While the
 # GUI draws a frame, training waits (GUI_TURN_S): bench_gui.py, 4 runs at 10^5 epochs, lag p99 580 -> 39 ms.
