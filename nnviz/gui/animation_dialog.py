@@ -252,6 +252,8 @@ class AnimationExport(QObject):
         self.worker: AnimationWorker | None = None
         self.thread: QThread | None = None
         self._last_path = ""
+        self._in_set_value = False  # inside the progress dialog's setValue, which processes events (modal)
+        self._close_pending = False  # the dialog was to be closed meanwhile: done once setValue has returned
 
     @property
     def running(self) -> bool:
@@ -332,6 +334,11 @@ class AnimationExport(QObject):
         return sender is not None and sender is self.worker
 
     def _close_progress(self) -> None:
+        if self._in_set_value:
+            # The end arrived while the dialog's own setValue processed events: deleting it under that call
+            # could crash Qt; close it when setValue has returned (_on_progress).
+            self._close_pending = True
+            return
         if self.progress_dialog is not None:
             self.progress_dialog.canceled.disconnect(self.cancel)  # closing a QProgressDialog emits canceled
             self.progress_dialog.close()
@@ -346,7 +353,14 @@ class AnimationExport(QObject):
         dialog.setLabelText(f"Rendering {Path(self.worker.options.path).name}: frame {min(done, total - 1):,} of "
                             f"{total - 1:,}…")
         dialog.setMaximum(total)
-        dialog.setValue(done)  # last: a modal QProgressDialog processes events here (the end may arrive)
+        self._in_set_value = True
+        try:
+            dialog.setValue(done)  # last: a modal QProgressDialog processes events here (the end may arrive)
+        finally:
+            self._in_set_value = False
+        if self._close_pending:
+            self._close_pending = False
+            self._close_progress()
 
     @Slot(str)
     def _on_error(self, message: str) -> None:
