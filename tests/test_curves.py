@@ -403,3 +403,21 @@ def test_the_cost_range_stays_while_a_falling_cost_stays_inside_it(curves):
         assert cost.max() - cost.min() >= 0.5 * (high - low)  # and filling the range
         ranges.append((low, high))
     assert len(set(ranges)) <= len(ranges) // 2  # not a new range for every new row
+
+
+@pytest.mark.parametrize("newest", [1.001, 1.21, 1.51, 1.81, 2.01, 2.51, 3.01, 3.51, 4.01, 5.01, 6.01, 7.01, 8.01])
+def test_an_x_range_rounded_past_the_newest_time_is_still_mostly_data(curves, newest):
+    # The x range ends on a round step past the newest value; just past a step is the worst case (a test that read
+    # the seconds a run took failed when they came out at 1.53: the range ran to 2, 73 % data).
+    history = History(False)
+    curves.set_runs(RUNS[:1])
+    curves.set_history("1", history)
+    curves.set_x_axis("seconds")
+    epochs = np.arange(50)
+    history.append_columns({"epoch": epochs, "cost": np.ones(50), "accuracy": np.ones(50),
+                            "learning_rate": np.ones(50), "updates": epochs, "samples": epochs,
+                            "elapsed_s": np.linspace(0.0, newest, 50)})
+    curves.refresh()
+    x0, x1 = curves.plots["cost"].vb.viewRange()[0]
+    assert x0 <= 0.0 and newest <= x1
+    assert newest >= 0.75 * (x1 - x0), (newest, (x0, x1))

@@ -19,7 +19,7 @@ from nnviz.gui.boundary_view import FOREGROUND
 from nnviz.gui.curve_runs import PLOTS, X_AXES, RunCurves
 
 LONG_RUN_EPOCHS = 5000  # targets above this: the epoch axis grows in 1-2-5 steps instead of showing the target
-_ROUND_STEPS = (1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8)  # x ranges other than the target: data fills ≥ 80 % of them
+_ROUND_STEPS = (1, 1.2, 1.5, 1.8, 2, 2.5, 3, 3.5, 4, 5, 6, 7, 8)  # x ranges other than the target: data fills ≥ 80 %
 # A y range is kept while the data stays inside it and fills this share of it; when the data leaves it, the new
 # range has this share of the data's span as extra room on that side. A range changed every frame costs a full
 # repaint of every curve and the axes' ticks (bench_gui.py --notebook --profile: ~20 ms a frame).
