@@ -32,6 +32,16 @@ def _config(shape, features, activation, optimizer, order, batch_size, l2, **mor
                        schedule="exponential", gamma=0.1, **more)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _ask_for_every_kernel_at_once():
+    # One child process then compiles every kernel these tests use (one each would start ~15 interpreters).
+    configs = [_config(*case) for case in CASES]
+    configs += [_config((3, 9, 8, 1), ("x1", "x2", "x1*x2"), "tanh", optimizer, "true", batch, 1e-3)
+                for optimizer, batch in (("heavy-ball", 1), ("nesterov", 7), ("adam", 32))]
+    for config in configs:
+        Trainer(config).specialise(wait=False)
+
+
 def _run(config, specialise):
     trainer = Trainer(config)
     if specialise:
