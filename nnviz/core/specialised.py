@@ -579,19 +579,27 @@ class Specialiser:
                     item = self._queue.get_nowait()
                 except queue.Empty:
                     break
-            missing = [key for key in batch if not _cached(*key)]
-            if missing:
-                compile_elsewhere(missing)  # fills numba's cache, or fails and leaves the work to _load (never raises)
-            for key in batch:
-                try:
-                    entry = _load(*key)
-                except Exception as exc:  # any failure keeps the generic kernel; the reason is kept for diagnosis
-                    self.failures[key] = f"{type(exc).__name__}: {exc}"
-                    continue
-                self._done[key] = entry
-                self.generation += 1
-            for marker in markers:
-                marker.set()
+            try:
+                self._compile(batch)
+            except Exception as exc:  # the thread stays up for later kernels; these keep the generic ones
+                for key in batch:
+                    self.failures.setdefault(key, f"{type(exc).__name__}: {exc}")
+            finally:  # whatever happened, no waiter is left waiting
+                for marker in markers:
+                    marker.set()
+
+    def _compile(self, batch) -> None:
+        missing = [key for key in batch if not _cached(*key)]
+        if missing:
+            compile_elsewhere(missing)  # fills numba's cache, or fails and leaves the work to _load (never raises)
+        for key in batch:
+            try:
+                entry = _load(*key)
+            except Exception as exc:  # any failure keeps the generic kernel; the reason is kept for diagnosis
+                self.failures[key] = f"{type(exc).__name__}: {exc}"
+                continue
+            self._done[key] = entry
+            self.generation += 1
 
 
 def _cached(shape, name, argument_types) -> bool:
