@@ -210,15 +210,12 @@ def _copy_in(out: _Writer, size: int) -> None:
 
 
 def _copy_back(out: _Writer, size: int) -> None:
-    # The epoch's parameters and moments back to the caller's arrays; returns whether every parameter is finite
-    # (kernels.all_finite, in the same pass).
-    out("finite = 0.0")
+    # The epoch's parameters and moments back to the caller's arrays; returns whether every parameter is finite.
     with out.block(f"for p in range({size}):"):
         out("theta_out[p] = theta[p]")
         out("first_out[p] = first[p]")
         out("second_out[p] = second[p]")
-        out("finite += theta[p] * 0.0")
-    out("return finite == 0.0")
+    out("return all_finite(theta)")
 
 
 def _per_sample_layer(out: _Writer, layer: int, activation: str, notebook: bool, variant: str, l2: bool) -> None:
@@ -418,7 +415,7 @@ def source(shape: tuple[int, ...]) -> str:
     out("from numba import carray, njit")
     out()
     out("from nnviz.core.kernels import ADAM, HEAVY_BALL, NESTEROV, OTHERS, RMSPROP, SGD, _bias_corrections, "
-        "_notebook_output_delta, _notebook_sigmoid, _output_delta, _sigmoid, _step, _tanh, cost_terms")
+        "_notebook_output_delta, _notebook_sigmoid, _output_delta, _sigmoid, _step, _tanh, all_finite, cost_terms")
     out("from nnviz.core.specialised import stack_pointer")
     out()
     out()
