@@ -62,6 +62,49 @@ def stack_pointer(typingctx, n):
     return types.CPointer(types.float64)(n), codegen
 
 
+VECTOR = 8  # doubles per vector register in rows_combination (AVX-512; LLVM splits them where narrower)
+
+
+@intrinsic
+def rows_combination(typingctx, out, out_at, coef, coef_at, matrix, matrix_at, n_rows, n_cols):
+    """out[out_at + c] = Σ_r coef[coef_at + r] · matrix[matrix_at + r·n_cols + c] for every c < n_cols (offsets and
+    sizes literals), each column's sum in r's order: the first product, then each next one added, as a scalar
+    loop adds them, so the numbers are the same bit for bit. The columns are summed side by side in vector registers:
+    a layer's forward pass (row-major weights) or its propagation (their transpose) without a round trip through
+    memory per row, where LLVM leaves a loop nest with an inner sum scalar (its vectoriser works on inner loops
+    only, and a sum in order over the inner loop cannot be vectorised)."""
+    literals = (out_at, coef_at, matrix_at, n_rows, n_cols)
+    if not all(isinstance(t, types.IntegerLiteral) for t in literals):
+        return None
+    o_at, c_at, m_at, rows, cols = (t.literal_value for t in literals)
+    double, i32, i64 = ir.DoubleType(), ir.IntType(32), ir.IntType(64)
+
+    def codegen(context, builder, signature, args):
+        o, cf, m = (context.make_array(signature.args[i])(context, builder, args[i]).data for i in (0, 2, 4))
+
+        def at(pointer, i):
+            return builder.gep(pointer, [ir.Constant(i64, i)], inbounds=True)
+
+        def product(r, c0, vector):
+            # coef[r] in every lane times the row's columns c0 ... c0 + lanes
+            lanes = vector.count
+            x = builder.load(at(cf, c_at + r), typ=double)
+            x = builder.insert_element(ir.Constant(vector, ir.Undefined), x, ir.Constant(i32, 0))
+            x = builder.shuffle_vector(x, ir.Constant(vector, ir.Undefined), ir.Constant(ir.VectorType(i32, lanes),
+                                                                                        [0] * lanes))
+            w = builder.load(builder.bitcast(at(m, m_at + r * cols + c0), vector.as_pointer()), align=8, typ=vector)
+            return builder.fmul(x, w)
+
+        for c0 in range(0, cols, VECTOR):
+            vector = ir.VectorType(double, min(VECTOR, cols - c0))
+            total = product(0, c0, vector)
+            for r in range(1, rows):
+                total = builder.fadd(total, product(r, c0, vector))
+            builder.store(total, builder.bitcast(at(o, o_at + c0), vector.as_pointer()), align=8)
+        return context.get_dummy_value()
+    return types.none(out, out_at, coef, coef_at, matrix, matrix_at, n_rows, n_cols), codegen
+
+
 # ---- the generated source ---------------------------------------------------------------------------------------
 
 ACTIVATIONS = ("relu", "tanh")
@@ -160,8 +203,12 @@ def _per_sample(out: _Writer, activation: str, order: str, variant: str, l2: boo
             # but the last, whose step leaves v = g as the rule does (for a β raised later).
             out("n = X.shape[0]")
             out("full = 0")
+            for layer in _mirrored(shape):
+                size_t = shape[layer] * shape[layer + 1]
+                out(f"t{layer} = carray(stack_pointer({size_t}), {size_t})")
             with out.block("if momentum == 0.0:"):
                 out("full = max(n - 1, 0)")
+                _transpose_in(out)
                 with out.block("for i in range(full):"):
                     _per_sample_body(out, activation, notebook, "plain", l2)
             with out.block("for i in range(full, n):"):
@@ -183,16 +230,20 @@ def _per_sample_body(out: _Writer, activation: str, notebook: bool, variant: str
     for layer in range(last):
         n_in, n_out, w0, b0 = shape[layer], shape[layer + 1], out.w(layer), out.b(layer)
         a_in, a_out = f"a{layer}", f"a{layer + 1}"
+        f = _hidden if layer < last - 1 else (lambda _, z: f"{'_notebook_sigmoid' if notebook else '_sigmoid'}({z})")
+        if n_in >= WIDE and n_out > 1:
+            # The sums over j of every k side by side in vector registers (each in j's order): as dot products
+            # over j, one k after the other, they were scalar chains (a third of a 2-16-16-1 step).
+            out(f"rows_combination({a_out}, 0, {a_in}, 0, theta, {w0}, {n_in}, {n_out})")
+            with out.block(f"for k in range({_n(n_out)}):"):
+                out(f"{a_out}[k] = {f(activation, f'{a_out}[k] + theta[{b0} + k]')}")
+            continue
         with out.block(f"for k in range({_n(n_out)}):"):
             out(f"s = {a_in}[0] * theta[{w0} + k]")
             if n_in > 1:
                 with out.block(f"for j in range(1, {_n(n_in)}):"):
                     out(f"s += {a_in}[j] * theta[{w0} + j * {n_out} + k]")
-            z = f"s + theta[{b0} + k]"
-            if layer < last - 1:
-                out(f"{a_out}[k] = {_hidden(activation, z)}")
-            else:
-                out(f"{a_out}[k] = {'_notebook_sigmoid' if notebook else '_sigmoid'}({z})")
+            out(f"{a_out}[k] = {f(activation, f's + theta[{b0} + k]')}")
     output_delta = "_notebook_output_delta" if notebook else "_output_delta"
     out(f"d{last}[0] = {output_delta}(a{last}[0], y[i])")
     for layer in range(last - 1, -1, -1):
@@ -218,10 +269,29 @@ def _copy_back(out: _Writer, size: int) -> None:
     out("return all_finite(theta)")
 
 
+def _mirrored(shape: tuple[int, ...]) -> list[int]:
+    """The layers whose weights plain sgd's per-sample steps also keep transposed (see _per_sample_layer): the wide
+    ones that propagate deltas to a layer below."""
+    return [layer for layer in range(1, len(shape) - 1)
+            if shape[layer + 1] > 1 and max(shape[layer], shape[layer + 1]) >= WIDE]
+
+
+def _transpose_in(out: _Writer) -> None:
+    # The mirrored layers' weights, transposed: t<layer>[k·n_in + j] = W[j, k].
+    for layer in _mirrored(out.shape):
+        n_in, n_out, w0 = out.shape[layer], out.shape[layer + 1], out.w(layer)
+        with out.block(f"for j in range({n_in}):"):
+            with out.block(f"for k in range({n_out}):"):
+                out(f"t{layer}[k * {n_in} + j] = theta[{w0} + j * {n_out} + k]")
+
+
 def _per_sample_layer(out: _Writer, layer: int, activation: str, notebook: bool, variant: str, l2: bool) -> None:
     # One layer of the backward pass and its steps: kernels._train_per_sample's loop body for ``layer``.
     n_in, n_out, w0, b0 = out.shape[layer], out.shape[layer + 1], out.w(layer), out.b(layer)
     a, d, below = f"a{layer}", f"d{layer + 1}", f"d{layer}"
+    if variant == "plain" and layer in _mirrored(out.shape):
+        _per_sample_mirrored(out, layer, activation, notebook, l2)
+        return
     if layer > 0 and not notebook:
         # Through W before this layer's steps change it: each row's Σ_k W[j, k]·d[k] in k's order. Row by row, each
         # sum a chain over contiguous weights, the rows' chains independent (the rows at once, vectorised across j,
@@ -249,6 +319,42 @@ def _per_sample_layer(out: _Writer, layer: int, activation: str, notebook: bool,
             out(f"{below}[j] = s * {_derivative(activation, 'aj')}")
     with out.block(f"for k in range({_n(n_out)}):"):
         out(_step(variant, f"{b0} + k", f"{d}[k]"))
+
+
+def _per_sample_mirrored(out: _Writer, layer: int, activation: str, notebook: bool, l2: bool) -> None:
+    # _per_sample_layer for plain sgd with the weights also kept transposed in t<layer>, so that the propagation
+    # Σ_k W[j, k]·d[k] is a combination of t's rows, every j side by side in vector registers (each sum in k's
+    # order), where row by row it was a scalar chain per j (a quarter of a 2-16-16-1 step). Each step is applied to
+    # both copies with the same operands, so they stay equal bit for bit.
+    n_in, n_out, w0, b0 = out.shape[layer], out.shape[layer + 1], out.w(layer), out.b(layer)
+    a, d, below, t = f"a{layer}", f"d{layer + 1}", f"d{layer}", f"t{layer}"
+
+    def propagate():
+        out(f"rows_combination({below}, 0, {d}, 0, {t}, 0, {n_out}, {n_in})")
+        with out.block(f"for j in range({_n(n_in)}):"):
+            out(f"{below}[j] = {below}[j] * {_derivative(activation, f'{a}[j]')}")
+    if not notebook:
+        propagate()  # through W before the steps
+    with out.block(f"for j in range({_n(n_in)}):"):
+        out(f"row = {w0} + j * {n_out}")
+        out(f"aj = {a}[j]")
+        with out.block(f"for k in range({_n(n_out)}):"):
+            out(f"g = aj * {d}[k]")
+            if l2:
+                out("g += l2 * theta[row + k]")
+            out(_step("plain", "row + k", "g"))
+    with out.block(f"for k in range({_n(n_out)}):"):
+        out(f"col = k * {n_in}")
+        out(f"dk = {d}[k]")
+        with out.block(f"for j in range({_n(n_in)}):"):
+            out(f"g = {a}[j] * dk")
+            if l2:
+                out(f"g += l2 * {t}[col + j]")
+            out(f"{t}[col + j] -= learning_rate * (g)")
+    with out.block(f"for k in range({_n(n_out)}):"):
+        out(_step("plain", f"{b0} + k", f"{d}[k]"))
+    if notebook:
+        propagate()  # the notebook's order: through W as just updated
 
 
 def _forward_block(out: _Writer, activation: str, notebook: bool) -> None:
@@ -416,7 +522,7 @@ def source(shape: tuple[int, ...]) -> str:
     out()
     out("from nnviz.core.kernels import ADAM, HEAVY_BALL, NESTEROV, OTHERS, RMSPROP, SGD, _bias_corrections, "
         "_notebook_output_delta, _notebook_sigmoid, _output_delta, _sigmoid, _step, _tanh, all_finite, cost_terms")
-    out("from nnviz.core.specialised import stack_pointer")
+    out("from nnviz.core.specialised import rows_combination, stack_pointer")
     out()
     out()
     for activation in ACTIVATIONS:
