@@ -286,3 +286,28 @@ def test_a_unit_shown_large_keeps_its_columns_colour_scale(qtbot, data):
     view.open_unit(1, 0)
     low, high = view.large_scale_range()
     assert low == small[0] and high == pytest.approx(small[1], rel=0.05)  # the same plane, a finer grid
+
+
+def test_a_view_drawn_again_shows_what_a_new_view_shows(qtbot, data):
+    """The view keeps the parts of its picture that rarely change (headers, colour strips, notes) between draws:
+    after other networks (other scales), another size or another activation, it shows the same pixels as a new
+    view given only the network shown."""
+    shape = (2, 3, 4, 1)
+    layout = Layout(shape)
+    first = init_params(shape, 5)
+    cases = [(first, "relu", (900, 560)), (3 * first, "relu", (900, 560)), (3 * first, "tanh", (900, 560)),
+             (first, "relu", (700, 480))]
+    reused = shown(qtbot, NetworkView(), 900, 560)
+    reused.set_data(*data)
+    before = None
+    for params, activation, size in cases:
+        reused.resize(*size)
+        reused.show_network(params, layout, activation)
+        new = shown(qtbot, NetworkView(), *size)
+        new.set_data(*data)
+        new.show_network(params, layout, activation)
+        QApplication.processEvents()
+        image = reused.grab().toImage()
+        assert image == new.grab().toImage()
+        assert image != before  # each case changes the picture (the scales' labels, the colours, the size)
+        before = image

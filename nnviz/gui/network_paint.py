@@ -54,9 +54,9 @@ class Scale:
         span = self.high - self.low
         t = values[:, ::-1, :] - np.float32(self.low)  # one new array: flipped, then scaled in place
         t *= np.float32((LUT_SIZE - 1) / span if span > 0 else 0.0)
-        np.clip(t, 0, LUT_SIZE - 1, out=t)
+        np.fmax(t, 0, out=t)  # fmax and fmin clip and take a NaN to 0 (np.clip keeps it; nan_to_num costs more)
+        np.fmin(t, LUT_SIZE - 1, out=t)
         np.rint(t, out=t)
-        np.nan_to_num(t, copy=False)
         return self.table[t.astype(np.uint8)]
 
     def label(self, value: float) -> str:
@@ -252,20 +252,31 @@ def draw_lines(painter: QPainter, lines: Lines) -> None:
     many = len(lines.weight) > MANY_LINES
     painter.save()
     painter.setRenderHint(QPainter.RenderHint.Antialiasing, not many)  # many thin lines: 4 times as fast
-    opacity_low, opacity_span, widest = (0.08, 0.4, 0.5 * MAX_LINE_WIDTH) if many else (0.35, 0.6, MAX_LINE_WIDTH)
     level = np.minimum((lines.relative * LINE_LEVELS).astype(int), LINE_LEVELS - 1)
-    for lv in range(LINE_LEVELS):
-        fraction = (lv + 1) / LINE_LEVELS
-        for positive, name in ((True, POSITIVE_WEIGHT), (False, NEGATIVE_WEIGHT)):
-            picked = (level == lv) & ((lines.weight >= 0) == positive)
-            if not picked.any():
-                continue
-            color = _tint(name, opacity_low + opacity_span * fraction)
-            pen = QPen(color, MIN_LINE_WIDTH + (widest - MIN_LINE_WIDTH) * fraction)
-            pen.setCapStyle(Qt.PenCapStyle.FlatCap)
-            painter.setPen(pen)
-            painter.drawLines([QLineF(*row) for row in lines.ends[picked].tolist()])
+    # One group per pen (level, sign), in the order the pens are drawn: a stable sort keeps the lines' own order.
+    group = 2 * level + (lines.weight < 0)
+    order = np.argsort(group, kind="stable")
+    bounds = np.flatnonzero(np.diff(group[order])) + 1
+    ends = lines.ends[order].tolist()
+    for start, stop in zip([0, *bounds.tolist()], [*bounds.tolist(), len(order)], strict=True):
+        painter.setPen(_line_pen(int(group[order[start]]), many))
+        painter.drawLines([QLineF(*row) for row in ends[start:stop]])
     painter.restore()
+
+
+_PENS: dict[tuple[int, bool], QPen] = {}
+
+
+def _line_pen(group: int, many: bool) -> QPen:
+    """The pen of lines at level group // 2, of negative weights when group is odd."""
+    pen = _PENS.get((group, many))
+    if pen is None:
+        opacity_low, opacity_span, widest = (0.08, 0.4, 0.5 * MAX_LINE_WIDTH) if many else (0.35, 0.6, MAX_LINE_WIDTH)
+        fraction = (group // 2 + 1) / LINE_LEVELS
+        color = _tint(NEGATIVE_WEIGHT if group % 2 else POSITIVE_WEIGHT, opacity_low + opacity_span * fraction)
+        pen = _PENS[(group, many)] = QPen(color, MIN_LINE_WIDTH + (widest - MIN_LINE_WIDTH) * fraction)
+        pen.setCapStyle(Qt.PenCapStyle.FlatCap)
+    return pen
 
 
 def _tint(name: str, strength: float) -> QColor:
