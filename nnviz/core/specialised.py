@@ -62,7 +62,8 @@ def stack_pointer(typingctx, n):
     return types.CPointer(types.float64)(n), codegen
 
 
-VECTOR = 8  # doubles per vector register in rows_combination (AVX-512; LLVM splits them where narrower)
+VECTOR = 8  # doubles per vector register in the intrinsics (AVX-512; LLVM splits them where narrower)
+GROUP = 8  # vector accumulators the intrinsics keep in registers at a time
 
 
 @intrinsic
@@ -103,6 +104,115 @@ def rows_combination(typingctx, out, out_at, coef, coef_at, matrix, matrix_at, n
             builder.store(total, builder.bitcast(at(o, o_at + c0), vector.as_pointer()), align=8)
         return context.get_dummy_value()
     return types.none(out, out_at, coef, coef_at, matrix, matrix_at, n_rows, n_cols), codegen
+
+
+@intrinsic
+def outer_sums(typingctx, sums, acts, a_row, delta_t, m, n_in, n_out):
+    """The gradients' sums of a layer over a mini-batch's m samples: sums[j·n_out + k] = Σ_r acts[a_row + j, r] ·
+    delta_t[r, k] and the biases' sums[n_in·n_out + k] = Σ_r delta_t[r, k] (a_row, n_in, n_out literals), each in
+    r's order from 0.0, as kernels.py adds them, so bit for bit the same. GROUP vector accumulators at a time stay
+    in registers over the samples: summed in memory sample by sample, the stores were the bottleneck (half of a
+    2-16-16-1 mini-batch step)."""
+    literals = (a_row, n_in, n_out)
+    if not all(isinstance(t, types.IntegerLiteral) for t in literals):
+        return None
+    row0, rows, cols = (t.literal_value for t in literals)
+    double, i32, i64 = ir.DoubleType(), ir.IntType(32), ir.IntType(64)
+    # the accumulators: (j, c0, lanes), j None for the biases' sums (no factor)
+    cells = [(j, c0, min(VECTOR, cols - c0)) for j in [*range(rows), None] for c0 in range(0, cols, VECTOR)]
+    groups = [cells[i:i + GROUP] for i in range(0, len(cells), GROUP)]
+
+    def codegen(context, builder, signature, args):
+        s_ty, a_ty, _, d_ty, _ = signature.args[:5]
+        s = context.make_array(s_ty)(context, builder, args[0]).data
+        a = context.make_array(a_ty)(context, builder, args[1])
+        d = context.make_array(d_ty)(context, builder, args[3])
+        count = args[4]
+
+        def vector_at(pointer, lanes):
+            return builder.bitcast(pointer, ir.VectorType(double, lanes).as_pointer())
+
+        def splat(x, lanes):
+            vector = ir.VectorType(double, lanes)
+            x = builder.insert_element(ir.Constant(vector, ir.Undefined), x, ir.Constant(i32, 0))
+            return builder.shuffle_vector(x, ir.Constant(vector, ir.Undefined),
+                                          ir.Constant(ir.VectorType(i32, lanes), [0] * lanes))
+
+        for group in groups:
+            totals = [cgutils.alloca_once(builder, ir.VectorType(double, lanes)) for _, _, lanes in group]
+            for total, (_, _, lanes) in zip(totals, group, strict=True):
+                builder.store(ir.Constant(ir.VectorType(double, lanes), [0.0] * lanes), total)
+            with cgutils.for_range(builder, count) as loop:
+                r = loop.index
+                for total, (j, c0, lanes) in zip(totals, group, strict=True):
+                    dp = cgutils.get_item_pointer(context, builder, d_ty, d, [r, ir.Constant(i64, c0)])
+                    term = builder.load(vector_at(dp, lanes), align=8, typ=ir.VectorType(double, lanes))
+                    if j is not None:
+                        ap = cgutils.get_item_pointer(context, builder, a_ty, a, [ir.Constant(i64, row0 + j), r])
+                        term = builder.fmul(splat(builder.load(ap, typ=double), lanes), term)
+                    builder.store(builder.fadd(builder.load(total, typ=ir.VectorType(double, lanes)), term), total)
+            for total, (j, c0, lanes) in zip(totals, group, strict=True):
+                at = (rows if j is None else j) * cols + c0
+                sp = builder.gep(s, [ir.Constant(i64, at)], inbounds=True)
+                builder.store(builder.load(total, typ=ir.VectorType(double, lanes)), vector_at(sp, lanes), align=8)
+        return context.get_dummy_value()
+    return types.none(sums, acts, a_row, delta_t, m, n_in, n_out), codegen
+
+
+
+@intrinsic
+def combine_rows(typingctx, dst, dst_row, src, src_row, coef, coef_at, n_dst, n_src, dst_step, src_step, m):
+    """dst[dst_row + o, r] = Σ_i coef[coef_at + o·dst_step + i·src_step] · src[src_row + i, r] for o < n_dst and
+    r < m (rows of unit-major 2-D arrays; all but m literals), each sum in i's order (the first product, then each
+    next one added), as kernels.py adds them, so bit for bit the same. A layer's forward pass over a block of
+    samples (coefficients W[i, o]) or its propagation (W[o, i]): for each vector of VECTOR samples, GROUP outputs'
+    sums stay in registers while the inputs' rows are read once each, where a loop per (output, input) pair loaded
+    and stored the sums for every input (the stores were the bottleneck)."""
+    literals = (dst_row, src_row, coef_at, n_dst, n_src, dst_step, src_step)
+    if not all(isinstance(t, types.IntegerLiteral) for t in literals):
+        return None
+    d_row, s_row, c_at, outs, ins, o_step, i_step = (t.literal_value for t in literals)
+    double, i32, i64 = ir.DoubleType(), ir.IntType(32), ir.IntType(64)
+    groups = [range(o, min(o + GROUP, outs)) for o in range(0, outs, GROUP)]
+
+    def codegen(context, builder, signature, args):
+        d_ty, s_ty, c_ty = signature.args[0], signature.args[2], signature.args[4]
+        d = context.make_array(d_ty)(context, builder, args[0])
+        s = context.make_array(s_ty)(context, builder, args[2])
+        c = context.make_array(c_ty)(context, builder, args[4]).data
+        count = args[10]
+
+        def splat(x, lanes):
+            vector = ir.VectorType(double, lanes)
+            x = builder.insert_element(ir.Constant(vector, ir.Undefined), x, ir.Constant(i32, 0))
+            return builder.shuffle_vector(x, ir.Constant(vector, ir.Undefined),
+                                          ir.Constant(ir.VectorType(i32, lanes), [0] * lanes))
+
+        def block(r, lanes):
+            # samples r ... r + lanes of every output
+            vector = ir.VectorType(double, lanes)
+            for group in groups:
+                totals = {}
+                for i in range(ins):
+                    sp = cgutils.get_item_pointer(context, builder, s_ty, s, [ir.Constant(i64, s_row + i), r])
+                    x = builder.load(builder.bitcast(sp, vector.as_pointer()), align=8, typ=vector)
+                    for o in group:
+                        w = builder.load(builder.gep(c, [ir.Constant(i64, c_at + o * o_step + i * i_step)],
+                                                     inbounds=True), typ=double)
+                        term = builder.fmul(splat(w, lanes), x)
+                        totals[o] = term if i == 0 else builder.fadd(totals[o], term)
+                for o in group:
+                    dp = cgutils.get_item_pointer(context, builder, d_ty, d, [ir.Constant(i64, d_row + o), r])
+                    builder.store(totals[o], builder.bitcast(dp, vector.as_pointer()), align=8)
+
+        full = builder.udiv(count, ir.Constant(i64, VECTOR))
+        with cgutils.for_range(builder, full) as loop:
+            block(builder.mul(loop.index, ir.Constant(i64, VECTOR)), VECTOR)
+        with cgutils.for_range(builder, count, start=builder.mul(full, ir.Constant(i64, VECTOR))) as loop:
+            block(loop.index, 1)
+        return context.get_dummy_value()
+    return types.none(dst, dst_row, src, src_row, coef, coef_at, n_dst, n_src, dst_step, src_step, m), codegen
+
 
 
 # ---- the generated source ---------------------------------------------------------------------------------------
@@ -367,18 +477,10 @@ def _forward_block(out: _Writer, activation: str, notebook: bool) -> None:
             out(f"acts[{j}, r] = X[start + r, {j}]")
     for layer in range(last):
         n_in, n_out, w0, b0 = shape[layer], shape[layer + 1], out.w(layer), out.b(layer)
+        out(f"combine_rows(acts, {units[layer + 1]}, acts, {units[layer]}, theta, {w0}, {n_out}, {n_in}, 1, {n_out}, "
+            "m)")
         with out.block(f"for k in range({_n(n_out)}):"):
             out(f"o = acts[{units[layer + 1]} + k]")
-            out(f"w = theta[{w0} + k]")
-            out(f"src = acts[{units[layer]}]")
-            with out.block("for r in range(m):"):
-                out("o[r] = src[r] * w")
-            if n_in > 1:
-                with out.block(f"for j in range(1, {_n(n_in)}):"):
-                    out(f"w = theta[{w0} + j * {n_out} + k]")
-                    out(f"src = acts[{units[layer]} + j]")
-                    with out.block("for r in range(m):"):
-                        out("o[r] += src[r] * w")
             out(f"bias = theta[{b0} + k]")
             with out.block("for r in range(m):"):
                 if layer < last - 1:
@@ -435,24 +537,13 @@ def _batches_layer(out: _Writer, layer: int, units: list[int], activation: str, 
     a_in = units[layer]
     if layer > 0 and not notebook:
         _propagate_block(out, layer, units, activation)
-    # The gradients' sums over the batch, each in the samples' order as kernels.py adds them, but every (j, k) of
-    # the layer at once: sample by sample, the layer's sums are independent (vectorised over k, many in flight),
-    # where one row's sums at a time waited on each other. The deltas are read sample-major from their transpose.
-    size = (n_in + 1) * n_out  # the weights' sums, then the biases'
+    # The gradients' sums over the batch, each in the samples' order as kernels.py adds them, in vector registers
+    # (outer_sums). The deltas are read sample-major from their transpose.
     with out.block(f"for k in range({_n(n_out)}):"):
         out("d = delta[k]")
         with out.block("for r in range(m):"):
             out("delta_t[r, k] = d[r]")
-    with out.block(f"for p in range({size}):"):
-        out("sums[p] = 0.0")
-    with out.block("for r in range(m):"):
-        out("dr = delta_t[r]")
-        with out.block(f"for j in range({_n(n_in)}):"):
-            out(f"ar = acts[{a_in} + j, r]")
-            with out.block(f"for k in range({_n(n_out)}):"):
-                out(f"sums[j * {n_out} + k] += ar * dr[k]")
-        with out.block(f"for k in range({_n(n_out)}):"):
-            out(f"sums[{n_in * n_out} + k] += dr[k]")
+    out(f"outer_sums(sums, acts, {a_in}, delta_t, m, {n_in}, {n_out})")
     with out.block(f"for j in range({_n(n_in)}):"):
         out(f"row = {w0} + j * {n_out}")
         with out.block(f"for k in range({_n(n_out)}):"):
@@ -469,19 +560,9 @@ def _batches_layer(out: _Writer, layer: int, units: list[int], activation: str, 
 def _propagate_block(out: _Writer, layer: int, units: list[int], activation: str) -> None:
     # kernels._propagate_block: delta_below[j, r] = Σ_k W[j, k]·delta[k, r] · f'(a[j, r]).
     n_in, n_out, w0 = out.shape[layer], out.shape[layer + 1], out.w(layer)
+    out(f"combine_rows(delta_below, 0, delta, 0, theta, {w0}, {n_in}, {n_out}, {n_out}, 1, m)")
     with out.block(f"for j in range({_n(n_in)}):"):
-        out(f"row = {w0} + j * {n_out}")
         out("below = delta_below[j]")
-        out("w = theta[row]")
-        out("d = delta[0]")
-        with out.block("for r in range(m):"):
-            out("below[r] = d[r] * w")
-        if n_out > 1:
-            with out.block(f"for k in range(1, {_n(n_out)}):"):
-                out("w = theta[row + k]")
-                out("d = delta[k]")
-                with out.block("for r in range(m):"):
-                    out("below[r] += d[r] * w")
         out(f"a = acts[{units[layer]} + j]")
         with out.block("for r in range(m):"):
             out(f"below[r] *= {_derivative(activation, 'a[r]')}")
@@ -522,7 +603,7 @@ def source(shape: tuple[int, ...]) -> str:
     out()
     out("from nnviz.core.kernels import ADAM, HEAVY_BALL, NESTEROV, OTHERS, RMSPROP, SGD, _bias_corrections, "
         "_notebook_output_delta, _notebook_sigmoid, _output_delta, _sigmoid, _step, _tanh, all_finite, cost_terms")
-    out("from nnviz.core.specialised import rows_combination, stack_pointer")
+    out("from nnviz.core.specialised import combine_rows, outer_sums, rows_combination, stack_pointer")
     out()
     out()
     for activation in ACTIVATIONS:
