@@ -9,7 +9,7 @@ import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPainter
 
-from nnviz.gui.curve_items import FOLD_POINTS, FOLDS_PER_FRAME, AppendingCurve, new_frame
+from nnviz.gui.curve_items import FOLD_POINTS, AppendingCurve
 
 
 def _render(qtbot, item: pg.PlotDataItem, x_range, y_range) -> QImage:
@@ -133,34 +133,3 @@ def test_appending_curve_gives_its_line_what_a_plot_data_item_gives_it(qtbot):
                 drawn = np.concatenate([frozen, tail[1:]]) if tail is not None and len(tail) else frozen
                 np.testing.assert_array_equal(drawn, getattr(plain.curve, axis))
             assert appending.curve.isVisible() == plain.curve.isVisible()
-
-
-def test_curves_growing_together_fold_a_few_at_a_time(qtbot):
-    """Curves of runs trained together: in a frame (new_frame), at most FOLDS_PER_FRAME of them draw their whole
-    line again (their frozen part changes); the others keep growing their tails, and every curve still draws
-    what a PlotDataItem draws (the solid ones: the same pixels)."""
-    pens = [pg.mkPen("#1f77b4", width=2), pg.mkPen("#ff7f0e", width=1, style=Qt.PenStyle.DashLine)]
-    curves = [AppendingCurve(pen=pens[i % 2]) for i in range(12)]
-    redrawn = []
-    for curve in curves:
-        curve.curve.sigPlotChanged.connect(lambda item: redrawn.append(item))
-    x = np.arange(4000, dtype=float)
-    ys = [np.cumsum(np.random.default_rng(i).normal(size=4000)) for i in range(12)]
-    folds = 0
-    for n in range(20, 4000, 9):
-        new_frame()
-        redrawn.clear()
-        for curve, y in zip(curves, ys, strict=True):
-            curve.setData(x[:n], y[:n])
-        if n > 20:
-            assert len(redrawn) <= FOLDS_PER_FRAME, f"{len(redrawn)} curves folded at {n} points"
-            folds += len(redrawn)
-    assert folds >= 12 * (4000 // (2 * FOLD_POINTS + 200))  # they did fold, a few at a time
-    for curve, y in zip(curves, ys, strict=True):
-        np.testing.assert_array_equal(curve.getData()[1], y[:n])
-        if curve.opts["pen"].style() != Qt.PenStyle.SolidLine:
-            continue  # a dashed tail goes on close to, not exactly, where one line has its dashes (the module)
-        plain = pg.PlotDataItem(x[:n], y[:n], pen=curve.opts["pen"])
-        y_range = (float(y[:n].min()) - 1, float(y[:n].max()) + 1)
-        assert np.array_equal(_pixels(_render(qtbot, curve, (0, 4000), y_range)),
-                              _pixels(_render(qtbot, plain, (0, 4000), y_range)))

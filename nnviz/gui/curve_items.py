@@ -17,33 +17,9 @@ from PySide6.QtGui import QPen
 
 TAIL_MARGIN = 8  # points left in the tail when everything is frozen again (the newest bins may still change)
 FOLD_POINTS = 192  # the tail joins the frozen part when it grows beyond this many points (up to 168 more)
-# A fold draws the whole frozen line again (~1-2 ms for a curve of ~1000 points with its cache): at most this many
-# curves fold in one frame (new_frame() starts one), the others keep growing their tails until a later frame, or
-# until a tail is FOLD_LIMIT times its fold length. Issue 13: the 20 curves of 4 runs trained together folded 2-6
-# at once (frames of 14-20 ms, the window's p99 lag); one a frame: scratch CurvesView of 4 runs, +10 epochs a frame.
-FOLDS_PER_FRAME = 1
-FOLD_LIMIT = 2.0
 
 
 _fold_turn = 0  # each new curve folds at another length, so the curves of runs trained together fold apart
-_folds_left = FOLDS_PER_FRAME  # folds still allowed in this frame
-
-
-def new_frame() -> None:
-    """A new frame begins: up to FOLDS_PER_FRAME curves may fold their tails into the frozen part in it."""
-    global _folds_left
-    _folds_left = FOLDS_PER_FRAME
-
-
-def _may_fold(tail: int, fold: int) -> bool:
-    """Whether a tail of ``tail`` points beyond the frozen part, past its ``fold`` length, folds now."""
-    global _folds_left
-    if tail > FOLD_LIMIT * fold:
-        return True
-    if _folds_left > 0:
-        _folds_left -= 1
-        return True
-    return False
 
 
 def _bits(values) -> bytes:
@@ -129,16 +105,13 @@ class _SplitCurve(pg.PlotCurveItem):
         self.tail.setData(x=x[frozen - 1:], y=y[frozen - 1:], **style)
 
     def _extends(self, x, y, style: dict) -> bool:
-        """The new data keeps the frozen points as they are, in the same style, with a short enough tail (or one
-        that waits for its turn to fold: see FOLDS_PER_FRAME)."""
+        """The new data keeps the frozen points as they are, in the same style, with a short enough tail."""
         fx, fy = self.xData, self.yData
-        if fx is None or len(fx) < 2 or style != self._style or len(x) < len(fx):
+        if fx is None or len(fx) < 2 or style != self._style or not len(fx) <= len(x) <= len(fx) + self._fold:
             return False
         n = len(fx)
         # Compared bit for bit (a NaN equals itself): cheaper than np.array_equal, called for every curve each frame.
-        if _bits(x[:n]) != _bits(fx) or _bits(y[:n]) != _bits(fy):
-            return False
-        return len(x) <= n + self._fold or not _may_fold(len(x) - n, self._fold)
+        return _bits(x[:n]) == _bits(fx) and _bits(y[:n]) == _bits(fy)
 
     # PlotCurveItem.__init__ calls these before the tail exists.
     def setPen(self, *args, **kwargs):

@@ -23,7 +23,6 @@ from PySide6.QtCore import QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QComboBox, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from nnviz.core.history import History
-from nnviz.gui import curve_items
 from nnviz.gui.boundary_view import BACKGROUND, FOREGROUND, save_png
 from nnviz.gui.curve_ranges import LONG_RUN_EPOCHS, RangeFitter, stacked_plots
 from nnviz.gui.curve_runs import (
@@ -146,7 +145,6 @@ class CurvesView(QWidget):
         """Redraw what changed since the last call (new rows, ranges, sizes); cheap when nothing did."""
         if self._shown_once and not self.isVisible():
             return  # drawn when shown again (showEvent)
-        curve_items.new_frame()  # the curves' tails fold into their frozen parts a few at a time
         self._ranges.fit_x(self._runs.values(), self._x_kind)
         x_range = tuple(self.plots["cost"].vb.viewRange()[0])
         bins = self._bins()
