@@ -23,6 +23,9 @@ CASES = [
     ((2, 1), ("x1", "x2"), "relu", "sgd", "true", 1000, 0.0),
 ]
 
+# Each rule's own kernel on 3-9-8-1, whose 9-8 layer per sample keeps its weights also transposed for some rules.
+OPTIMIZER_CASES = [("heavy-ball", 1), ("nesterov", 7), ("adam", 32), ("nesterov", 1), ("sgd", 1), ("rmsprop", 1)]
+
 # Plain sgd (β = 0) per sample, then β raised: the wide ones keep some layers' weights also transposed
 # (specialised._mirrored), in widths that are and are not multiples of a vector register.
 PLAIN_CASES = [
@@ -44,7 +47,7 @@ def _ask_for_every_kernel_at_once():
     # One child process then compiles every kernel these tests use (one each would start ~15 interpreters).
     configs = [_config(*case) for case in CASES]
     configs += [_config((3, 9, 8, 1), ("x1", "x2", "x1*x2"), "tanh", optimizer, "true", batch, 1e-3)
-                for optimizer, batch in (("heavy-ball", 1), ("nesterov", 7), ("adam", 32))]
+                for optimizer, batch in OPTIMIZER_CASES]
     configs += [_config(shape, ("x1", "x2"), activation, "sgd", order, batch, l2).replace(momentum=0.0)
                 for shape, activation, order, batch, l2 in PLAIN_CASES]
     for config in configs:
@@ -84,7 +87,7 @@ def test_specialised_kernels_train_and_evaluate_bit_for_bit_as_the_generic_ones(
         np.testing.assert_allclose(x.params, y.params, rtol=0, atol=1e-9)
 
 
-@pytest.mark.parametrize("optimizer, batch_size", [("heavy-ball", 1), ("nesterov", 7), ("adam", 32)])
+@pytest.mark.parametrize("optimizer, batch_size", OPTIMIZER_CASES)
 def test_each_optimisers_own_kernel_keeps_its_numbers(optimizer, batch_size, monkeypatch):
     config = _config((3, 9, 8, 1), ("x1", "x2", "x1*x2"), "tanh", optimizer, "true", batch_size, 1e-3)
     special, _ = _run(config, specialise=True)
