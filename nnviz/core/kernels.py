@@ -7,7 +7,11 @@ network.Layout; layer ``l``'s ``W`` starts at ``offsets[l]`` as an ``(n_in, n_ou
 its ``b`` right after.
 
 Kernels are compiled with ``cache=True`` (later starts load machine code from
-``__pycache__``) and ``nogil=True`` (a worker thread training does not block the GUI).
+``__pycache__``), ``nogil=True`` (a worker thread training does not block the GUI) and
+``error_model="numpy"``: a division by zero gives inf or NaN as numpy's would (a run whose parameters
+stop being finite is stopped as diverged), where Python's error model puts a test and a raise around every
+division, branches that kept the loops through the sigmoid and tanh from vectorising (tanh networks were
+evaluated 3–4 times slower than now).
 """
 
 from __future__ import annotations
@@ -19,9 +23,10 @@ import numpy as np
 from numba import literally, njit, typeof
 
 from nnviz.core import specialised
-from nnviz.core.network import EPS, Layout, accuracy, cost, predict
+from nnviz.core.network import EPS, Layout
 from nnviz.core.optimizers import OptimizerState, UpdateRule
 from nnviz.core.vecmath import exp_nonpositive, log_positive
+from nnviz.core.vecmath import tanh as vec_tanh
 
 # Hidden activations by code, as the kernels receive them.
 RELU, TANH = 0, 1
@@ -44,10 +49,9 @@ def _sigmoid(z):
 
 @njit(cache=True, nogil=True, inline="always")
 def _tanh(z):
-    # tanh through expm1: within 2 ulp of libm's tanh and a third faster (8 vs 13 ns here).
-    e = math.expm1(-2.0 * abs(z))
-    t = -e / (2.0 + e)
-    return t if z >= 0.0 else -t
+    # vecmath's: within 2 ulp of numpy's tanh and branch-free, so a loop over a layer's units or a block's samples
+    # vectorises (1.7 ns a value, as numpy's SIMD tanh; 10.5 through libm's expm1 one value at a time).
+    return vec_tanh(z)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -96,7 +100,7 @@ def _unit_offsets(shape):
     return unit_offsets, widest
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _forward_block(theta, offsets, shape, X, start, m, acts, unit_offsets, activation, notebook):
     """Forward pass of X[start : start + m], every layer's outputs kept in acts.
 
@@ -179,7 +183,7 @@ def _bias_corrections(optimizer, beta1, beta2, t):
     return 1.0 - math.pow(beta1, t), 1.0 - math.pow(beta2, t)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _train_per_sample(theta, first, second, offsets, shape, X, y, learning_rate, variant, optimizer, momentum, rho,
                       epsilon, beta1, beta2, t0, l2, activation, notebook):
     """Batch size 1: one step per sample, sums kept in registers."""
@@ -271,7 +275,7 @@ def _propagate_block(theta, w0, n_in, n_out, m, delta, delta_below, acts, a_in, 
             below[r] *= _hidden_derivative(a[r], activation)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _train_batches(theta, first, second, offsets, shape, X, y, batch_size, learning_rate, variant, optimizer, momentum,
                    rho, epsilon, beta1, beta2, t0, l2, activation, notebook):
     """Batch size ≥ 2: unit-major buffers, each loop over the batch's samples vectorised."""
@@ -335,7 +339,7 @@ def _train_batches(theta, first, second, offsets, shape, X, y, batch_size, learn
             delta, delta_below = delta_below, delta
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def train_epoch_kernel(theta, first, second, offsets, shape, X, y, batch_size, learning_rate, optimizer, momentum,
                        rho, epsilon, beta1, beta2, t0, l2, activation, notebook):
     """All mini-batch steps over (X, y), in order, in place on theta, first and second.
@@ -374,7 +378,7 @@ def all_finite(theta):
     return s == 0.0
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def _train(theta, first, second, offsets, shape, X, y, batch_size, learning_rate, variant, optimizer, momentum, rho,
            epsilon, beta1, beta2, t0, l2, activation, notebook):
     # Compiled once per ``variant`` as a constant: sgd's loops keep one line per parameter update, as fast as
@@ -406,7 +410,7 @@ def cost_terms(p, y, start, m, terms):
     return correct
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, error_model="numpy")
 def evaluate_kernel(theta, offsets, shape, X, y, activation):
     """(mean cross-entropy with eps 1e-8, accuracy with p > 0.5) of the network on (X, y)."""
     n = X.shape[0]
@@ -471,11 +475,6 @@ class CompiledEngine:
 
     def evaluate(self, theta, layout, X, y, activation):
         """(mean cross-entropy without L2, accuracy) on (X, y)."""
-        if activation == "tanh":
-            # numpy's SIMD tanh (about 1 ns a value) beats the kernel's scalar one (about 8 ns):
-            # vectorised numpy evaluates tanh networks 1.5 to 3 times faster (bench_training.py).
-            p = predict(theta, layout, X, activation)
-            return cost(p, y), accuracy(p, y)
         offsets, shape = self._arrays(layout)
         mean_cost, fraction = evaluate_kernel(_c64(theta), offsets, shape, _c64(X), _c64(y).reshape(-1),
                                               ACTIVATION_CODES[activation])
@@ -502,7 +501,6 @@ class BoundRun:
         for name, a in (("theta", theta), ("velocity", state.velocity), ("square", state.square)):
             _check_in_place(name, a)
         offsets, shape = engine._arrays(layout)
-        self._given = list(sets)  # the training set, then the test set, as given (numpy evaluates tanh networks)
         self.sets = [(_c64(X), _c64(y).reshape(-1)) for X, y in sets]
         for Xs, ys in self.sets:  # the entry points check nothing: a wrong size would read past the arrays
             if Xs.ndim != 2 or Xs.shape[1] != layout.shape[0] or len(ys) != len(Xs):
@@ -513,9 +511,9 @@ class BoundRun:
         X, y = self.sets[0]
         self.state, self.n, self.batch = state, len(X), int(batch_size)
         self.updates = -(-self.n // self.batch)  # steps an epoch: as state.t counts them
+        self._size = layout.size
         self._work = self.n * layout.size
         self._to_request = SPECIALISE_AFTER
-        self._theta, self._layout, self._activation, self._engine = theta, layout, activation, engine
         optimizer, notebook = OPTIMIZER_CODES[rule.optimizer], rule.update_order == "notebook"
         numbers = [float(rule.momentum), float(rule.rho), float(rule.epsilon), float(rule.beta1), float(rule.beta2)]
         # The generic kernel's arguments; α at index 8, t at 15, X and y at 5 and 6.
@@ -523,10 +521,9 @@ class BoundRun:
                    0, float(l2), ACTIVATION_CODES[activation], notebook]
         # (kernel, its arguments, where α, t, X and y go in them): one attribute, replaced whole (see train)
         self._call = (_entry(train_epoch_kernel, generic), generic, (8, 15, 5, 6))
-        self._evaluate = None
-        if activation == "relu":  # tanh networks are evaluated by numpy's vectorised tanh (CompiledEngine.evaluate)
-            self._evaluate = [(_entry(evaluate_kernel, args), args, 3) for args in
-                              ([theta, offsets, shape, Xs, ys, RELU] for Xs, ys in self.sets)]
+        code = ACTIVATION_CODES[activation]
+        self._evaluate = [(_entry(evaluate_kernel, args), args, 3) for args in
+                          ([theta, offsets, shape, Xs, ys, code] for Xs, ys in self.sets)]
         # The specialised kernels' keys and arguments (see specialised.Specialiser), when the shape has them.
         self._generation = -1
         self._special = None
@@ -538,9 +535,8 @@ class BoundRun:
             args = [theta, state.velocity, state.square, X, y, *([self.batch] if path == "batches" else []), 0.0,
                     optimizer, *numbers, 0, float(l2), *wide]
             at = (5, 12, 3, 4) if path == "per_sample" else (6, 13, 3, 4)  # α, t, X, y
-            evaluations = [(specialised.key(layout.shape, "evaluate_relu", eval_args), eval_args)
-                           for eval_args in ([theta, Xs, ys, *wide] for Xs, ys in self.sets)] \
-                if activation == "relu" else []
+            evaluations = [(specialised.key(layout.shape, f"evaluate_{activation}", eval_args), eval_args)
+                           for eval_args in ([theta, Xs, ys, *wide] for Xs, ys in self.sets)]
             self._special = ((specialised.key(layout.shape, name, args), args, at), evaluations)
 
     def train(self, learning_rate: float, start: int = 0, stop: int | None = None) -> bool | None:
@@ -564,7 +560,7 @@ class BoundRun:
             finally:
                 args[x_at], args[y_at] = X, y
             self.state.t += -(-(stop - start) // self.batch)
-            work = (stop - start) * self._layout.size
+            work = (stop - start) * self._size
         if self._to_request > 0:
             self._to_request -= work
             if self._to_request <= 0:
@@ -576,11 +572,6 @@ class BoundRun:
         Xs, ys = self.sets[which]
         if stop is None:
             stop = len(Xs)
-        if self._evaluate is None:
-            Xs, ys = self._given[which]
-            with np.errstate(all="ignore"):
-                return self._engine.evaluate(self._theta, self._layout, Xs[start:stop], ys[start:stop],
-                                             self._activation)
         evaluate, args, x_at = self._evaluate[which]
         if start == 0 and stop == len(Xs):
             return evaluate(*args)

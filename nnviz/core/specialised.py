@@ -577,12 +577,12 @@ def _propagate_block(out: _Writer, layer: int, units: list[int], activation: str
             out(f"below[r] *= {_derivative(activation, 'a[r]')}")
 
 
-def _evaluate(out: _Writer) -> None:
-    """kernels.evaluate_kernel for relu networks with the sizes written in (tanh ones are evaluated by numpy)."""
+def _evaluate(out: _Writer, activation: str) -> None:
+    """kernels.evaluate_kernel with the sizes written in."""
     shape = out.shape
     units = [sum(shape[:layer]) for layer in range(len(shape) + 1)]
     out("@njit(cache=True, nogil=True, error_model='numpy')")
-    with out.block(f"def evaluate_relu(theta, X, y{out.wide_args}):"):
+    with out.block(f"def evaluate_{activation}(theta, X, y{out.wide_args}):"):
         out("n = X.shape[0]")
         with out.block("if n == 0:"):
             out("return math.nan, math.nan")
@@ -593,7 +593,7 @@ def _evaluate(out: _Writer) -> None:
         out("correct = 0")
         with out.block("for start in range(0, n, chunk):"):
             out("m = min(chunk, n - start)")
-            _forward_block(out, "relu", False)
+            _forward_block(out, activation, False)
             out(f"correct += cost_terms(acts[{units[-2]}], y, start, m, terms)")
             with out.block("for r in range(m):"):
                 out("total += terms[r]")
@@ -623,7 +623,8 @@ def source(shape: tuple[int, ...]) -> str:
                 for l2 in (False, True):
                     _per_sample(out, activation, order, variant, l2)
                     _batches(out, activation, order, variant, l2)
-    _evaluate(out)
+    for activation in ACTIVATIONS:
+        _evaluate(out, activation)
     return "\n".join(out.lines).rstrip() + "\n"
 
 

@@ -1,12 +1,12 @@
-"""exp and log written out so that LLVM vectorises the loops that call them.
+"""exp, log and tanh written out so that LLVM vectorises the loops that call them.
 
 numba lowers math.exp and math.log to calls into libm, one value at a time: in a loop over a block's cells
 (lockstep.py) those calls cost as much as all the rest of the arithmetic. These are the textbook reductions
 (fdlibm's): exp(x) = 2^k·exp(r) with |r| ≤ ln2/2 and log(x) = e·ln2 + log(m) with m in [√½, √2), each
 finished by a short polynomial, with the power of two made or read by reinterpreting the bits of a float (an
 LLVM bitcast, see the intrinsics below). Within 2 ulp of libm on their domains (tests/test_vecmath.py
-checks); the kernels use them for the sigmoid (training, so every compiled engine computes the same numbers)
-and for the cost's logarithm.
+checks); the kernels use them for the sigmoid and tanh (training, so every compiled engine computes the same
+numbers) and for the cost's logarithm.
 """
 
 from __future__ import annotations
@@ -87,3 +87,20 @@ def log_positive(x):
     q = q * z + 1.0 / 3.0
     result = f * LN2_HI + (2.0 * s + (2.0 * s * z * q + f * LN2_LO))
     return result if x > 0.0 else x  # NaN stays NaN (a diverged cell's cost must not come out finite)
+
+
+# tanh for |x| ≤ TANH_SMALL: x + x³·P(x²)/Q(x²), Cephes' rational approximation (relative error 2.5e-16 there).
+TANH_SMALL = 0.625
+_TP0, _TP1, _TP2 = -9.64399179425052238628e-1, -9.92877231001918586564e1, -1.61468768441708447952e3
+_TQ0, _TQ1, _TQ2 = 1.12811678491632931402e2, 2.23548839060100448583e3, 4.84406305325125486048e3
+
+
+@njit(cache=True, nogil=True, inline="always", error_model="numpy")
+def tanh(x):
+    """tanh x, branch-free so that a loop calling it vectorises: both formulas are computed and one is selected
+    (a rational function for small |x|; (1 − e)/(1 + e) with e = exp(−2|x|) ≤ 0.29 otherwise). NaN stays NaN."""
+    s = x * x
+    small = x + x * s * (((_TP0 * s + _TP1) * s + _TP2) / (((s + _TQ0) * s + _TQ1) * s + _TQ2))
+    e = exp_nonpositive(-2.0 * abs(x))
+    large = (1.0 - e) / (1.0 + e)
+    return math.copysign(large if abs(x) > TANH_SMALL else small, x)  # (small's sign is x's but at −0.0)
