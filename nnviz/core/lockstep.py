@@ -6,7 +6,8 @@ parameter ``p`` of cell ``c``, and every loop of kernels.py gains an innermost l
 free of branches, so it vectorises (8 cells in one AVX-512 instruction), and the loop overhead and the reads of the
 sample are paid once for the block instead of once per cell. Each cell's arithmetic is kernels.py's, operation for
 operation and in the same order: a cell's numbers are the ones a single run of it computes (the tests check to
-1e-9; the training and the costs come out equal bit for bit: both evaluate with vecmath's log, in the same order).
+1e-9; the training and the costs come out equal bit for bit: both use vecmath's exp, tanh and log, in the same
+order).
 
 ``train_block`` drives the kernels epoch by epoch as training.Trainer drives a run: the schedule's α per epoch
 and cell, evaluation after each epoch, the same divergence rule, and the same chunks of an epoch (so it can be
