@@ -47,6 +47,9 @@ CASES = [
     ("hard 1000, 2-3-4-1, batch 1, β 0.9", preset_config("momentum")),
     ("spiral 10k, 2-16-16-1, batch 1", TrainConfig(**BIG, batch_size=1, learning_rate=0.01)),
     ("spiral 10k, 2-16-16-1, batch 64", TrainConfig(**BIG, batch_size=64, learning_rate=0.1)),
+    ("spiral 10k, 2-16-16-1, tanh, batch 1", TrainConfig(**BIG, batch_size=1, learning_rate=0.01, activation="tanh")),
+    ("spiral 10k, 2-16-16-1, tanh, batch 64", TrainConfig(**BIG, batch_size=64, learning_rate=0.1,
+                                                          activation="tanh")),
 ]
 RTOL = 1e-6  # final costs agree when |peer − nnviz| ≤ RTOL · max(1, nnviz)
 

@@ -175,9 +175,20 @@ INLINE double sigmoid(double z)
 INLINE double hidden(double z)
 {
 #if TANH
-    double e = expm1(-2.0 * fabs(z)); /* kernels._tanh */
-    double t = -e / (2.0 + e);
-    return z >= 0.0 ? t : -t;
+    /* kernels._tanh (vecmath.tanh): Cephes' rational function up to 0.625, (1 - e)/(1 + e) above, both computed
+     * and one selected, so that loops through it vectorise. */
+    double s = z * z;
+    double small = z + z * s * (((-9.64399179425052238628e-1 * s - 9.92877231001918586564e1) * s
+                                 - 1.61468768441708447952e3)
+                                / (((s + 1.12811678491632931402e2) * s + 2.23548839060100448583e3) * s
+                                   + 4.84406305325125486048e3));
+#if VEXP
+    double e = exp_nonpositive(-2.0 * fabs(z));
+#else
+    double e = exp(-2.0 * fabs(z));
+#endif
+    double large = (1.0 - e) / (1.0 + e);
+    return copysign(fabs(z) > 0.625 ? large : small, z);
 #else
     return z > 0.0 ? z : 0.0; /* max(z, 0.0) */
 #endif
