@@ -35,184 +35,16 @@ import threading
 import time
 from pathlib import Path
 
-from llvmlite import ir
 from numba import typeof, types
-from numba.core import cgutils
-from numba.extending import intrinsic
 
 from nnviz.core.network import Layout
 
 WIDE = 8  # loops this long or longer keep a run-time bound, so that LLVM vectorises them
-MAX_PARAMETERS = 2048  # larger networks keep the generic kernels (the stack copies of θ, v, s: 48 kB at most)
+MAX_PARAMETERS = 8192  # larger networks keep the generic kernels (the stack copies of θ, v, s: 192 kB at most)
 STALE_DAYS = 30  # kernel directories of other versions of nnviz unused this long are removed
 EVAL_CHUNK = 256  # as kernels.EVAL_CHUNK: the evaluation's blocks, and so its sums, are the same
 ENV_SWITCH = "NNVIZ_SPECIALISE"  # "0" turns specialisation off (the generic kernels train everything)
 ENV_DIR = "NNVIZ_KERNEL_DIR"  # where the generated modules and numba's cache of them go
-
-
-@intrinsic
-def stack_pointer(typingctx, n):
-    """A pointer to ``n`` float64 on the stack (n a literal): with carray, an array LLVM knows aliases nothing."""
-    if not isinstance(n, types.IntegerLiteral):
-        return None
-    size = n.literal_value
-
-    def codegen(context, builder, signature, args):
-        return cgutils.alloca_once(builder, ir.DoubleType(), size=size)
-    return types.CPointer(types.float64)(n), codegen
-
-
-VECTOR = 8  # doubles per vector register in the intrinsics (AVX-512; LLVM splits them where narrower)
-GROUP = 8  # vector accumulators the intrinsics keep in registers at a time
-
-
-@intrinsic
-def rows_combination(typingctx, out, out_at, coef, coef_at, matrix, matrix_at, n_rows, n_cols):
-    """out[out_at + c] = Σ_r coef[coef_at + r] · matrix[matrix_at + r·n_cols + c] for every c < n_cols (offsets and
-    sizes literals), each column's sum in r's order: the first product, then each next one added, as a scalar
-    loop adds them, so the numbers are the same bit for bit. The columns are summed side by side in vector registers:
-    a layer's forward pass (row-major weights) or its propagation (their transpose) without a round trip through
-    memory per row, where LLVM leaves a loop nest with an inner sum scalar (its vectoriser works on inner loops
-    only, and a sum in order over the inner loop cannot be vectorised)."""
-    literals = (out_at, coef_at, matrix_at, n_rows, n_cols)
-    if not all(isinstance(t, types.IntegerLiteral) for t in literals):
-        return None
-    o_at, c_at, m_at, rows, cols = (t.literal_value for t in literals)
-    double, i32, i64 = ir.DoubleType(), ir.IntType(32), ir.IntType(64)
-
-    def codegen(context, builder, signature, args):
-        o, cf, m = (context.make_array(signature.args[i])(context, builder, args[i]).data for i in (0, 2, 4))
-
-        def at(pointer, i):
-            return builder.gep(pointer, [ir.Constant(i64, i)], inbounds=True)
-
-        def product(r, c0, vector):
-            # coef[r] in every lane times the row's columns c0 ... c0 + lanes
-            lanes = vector.count
-            x = builder.load(at(cf, c_at + r), typ=double)
-            x = builder.insert_element(ir.Constant(vector, ir.Undefined), x, ir.Constant(i32, 0))
-            x = builder.shuffle_vector(x, ir.Constant(vector, ir.Undefined), ir.Constant(ir.VectorType(i32, lanes),
-                                                                                        [0] * lanes))
-            w = builder.load(builder.bitcast(at(m, m_at + r * cols + c0), vector.as_pointer()), align=8, typ=vector)
-            return builder.fmul(x, w)
-
-        for c0 in range(0, cols, VECTOR):
-            vector = ir.VectorType(double, min(VECTOR, cols - c0))
-            total = product(0, c0, vector)
-            for r in range(1, rows):
-                total = builder.fadd(total, product(r, c0, vector))
-            builder.store(total, builder.bitcast(at(o, o_at + c0), vector.as_pointer()), align=8)
-        return context.get_dummy_value()
-    return types.none(out, out_at, coef, coef_at, matrix, matrix_at, n_rows, n_cols), codegen
-
-
-@intrinsic
-def outer_sums(typingctx, sums, acts, a_row, delta_t, m, n_in, n_out):
-    """The gradients' sums of a layer over a mini-batch's m samples: sums[j·n_out + k] = Σ_r acts[a_row + j, r] ·
-    delta_t[r, k] and the biases' sums[n_in·n_out + k] = Σ_r delta_t[r, k] (a_row, n_in, n_out literals), each in
-    r's order from 0.0, as kernels.py adds them, so bit for bit the same. GROUP vector accumulators at a time stay
-    in registers over the samples: summed in memory sample by sample, the stores were the bottleneck (half of a
-    2-16-16-1 mini-batch step)."""
-    literals = (a_row, n_in, n_out)
-    if not all(isinstance(t, types.IntegerLiteral) for t in literals):
-        return None
-    row0, rows, cols = (t.literal_value for t in literals)
-    double, i32, i64 = ir.DoubleType(), ir.IntType(32), ir.IntType(64)
-    # the accumulators: (j, c0, lanes), j None for the biases' sums (no factor)
-    cells = [(j, c0, min(VECTOR, cols - c0)) for j in [*range(rows), None] for c0 in range(0, cols, VECTOR)]
-    groups = [cells[i:i + GROUP] for i in range(0, len(cells), GROUP)]
-
-    def codegen(context, builder, signature, args):
-        s_ty, a_ty, _, d_ty, _ = signature.args[:5]
-        s = context.make_array(s_ty)(context, builder, args[0]).data
-        a = context.make_array(a_ty)(context, builder, args[1])
-        d = context.make_array(d_ty)(context, builder, args[3])
-        count = args[4]
-
-        def vector_at(pointer, lanes):
-            return builder.bitcast(pointer, ir.VectorType(double, lanes).as_pointer())
-
-        def splat(x, lanes):
-            vector = ir.VectorType(double, lanes)
-            x = builder.insert_element(ir.Constant(vector, ir.Undefined), x, ir.Constant(i32, 0))
-            return builder.shuffle_vector(x, ir.Constant(vector, ir.Undefined),
-                                          ir.Constant(ir.VectorType(i32, lanes), [0] * lanes))
-
-        for group in groups:
-            totals = [cgutils.alloca_once(builder, ir.VectorType(double, lanes)) for _, _, lanes in group]
-            for total, (_, _, lanes) in zip(totals, group, strict=True):
-                builder.store(ir.Constant(ir.VectorType(double, lanes), [0.0] * lanes), total)
-            with cgutils.for_range(builder, count) as loop:
-                r = loop.index
-                for total, (j, c0, lanes) in zip(totals, group, strict=True):
-                    dp = cgutils.get_item_pointer(context, builder, d_ty, d, [r, ir.Constant(i64, c0)])
-                    term = builder.load(vector_at(dp, lanes), align=8, typ=ir.VectorType(double, lanes))
-                    if j is not None:
-                        ap = cgutils.get_item_pointer(context, builder, a_ty, a, [ir.Constant(i64, row0 + j), r])
-                        term = builder.fmul(splat(builder.load(ap, typ=double), lanes), term)
-                    builder.store(builder.fadd(builder.load(total, typ=ir.VectorType(double, lanes)), term), total)
-            for total, (j, c0, lanes) in zip(totals, group, strict=True):
-                at = (rows if j is None else j) * cols + c0
-                sp = builder.gep(s, [ir.Constant(i64, at)], inbounds=True)
-                builder.store(builder.load(total, typ=ir.VectorType(double, lanes)), vector_at(sp, lanes), align=8)
-        return context.get_dummy_value()
-    return types.none(sums, acts, a_row, delta_t, m, n_in, n_out), codegen
-
-
-
-@intrinsic
-def combine_rows(typingctx, dst, dst_row, src, src_row, coef, coef_at, n_dst, n_src, dst_step, src_step, m):
-    """dst[dst_row + o, r] = Σ_i coef[coef_at + o·dst_step + i·src_step] · src[src_row + i, r] for o < n_dst and
-    r < m (rows of unit-major 2-D arrays; all but m literals), each sum in i's order (the first product, then each
-    next one added), as kernels.py adds them, so bit for bit the same. A layer's forward pass over a block of
-    samples (coefficients W[i, o]) or its propagation (W[o, i]): for each vector of VECTOR samples, GROUP outputs'
-    sums stay in registers while the inputs' rows are read once each, where a loop per (output, input) pair loaded
-    and stored the sums for every input (the stores were the bottleneck)."""
-    literals = (dst_row, src_row, coef_at, n_dst, n_src, dst_step, src_step)
-    if not all(isinstance(t, types.IntegerLiteral) for t in literals):
-        return None
-    d_row, s_row, c_at, outs, ins, o_step, i_step = (t.literal_value for t in literals)
-    double, i32, i64 = ir.DoubleType(), ir.IntType(32), ir.IntType(64)
-    groups = [range(o, min(o + GROUP, outs)) for o in range(0, outs, GROUP)]
-
-    def codegen(context, builder, signature, args):
-        d_ty, s_ty, c_ty = signature.args[0], signature.args[2], signature.args[4]
-        d = context.make_array(d_ty)(context, builder, args[0])
-        s = context.make_array(s_ty)(context, builder, args[2])
-        c = context.make_array(c_ty)(context, builder, args[4]).data
-        count = args[10]
-
-        def splat(x, lanes):
-            vector = ir.VectorType(double, lanes)
-            x = builder.insert_element(ir.Constant(vector, ir.Undefined), x, ir.Constant(i32, 0))
-            return builder.shuffle_vector(x, ir.Constant(vector, ir.Undefined),
-                                          ir.Constant(ir.VectorType(i32, lanes), [0] * lanes))
-
-        def block(r, lanes):
-            # samples r ... r + lanes of every output
-            vector = ir.VectorType(double, lanes)
-            for group in groups:
-                totals = {}
-                for i in range(ins):
-                    sp = cgutils.get_item_pointer(context, builder, s_ty, s, [ir.Constant(i64, s_row + i), r])
-                    x = builder.load(builder.bitcast(sp, vector.as_pointer()), align=8, typ=vector)
-                    for o in group:
-                        w = builder.load(builder.gep(c, [ir.Constant(i64, c_at + o * o_step + i * i_step)],
-                                                     inbounds=True), typ=double)
-                        term = builder.fmul(splat(w, lanes), x)
-                        totals[o] = term if i == 0 else builder.fadd(totals[o], term)
-                for o in group:
-                    dp = cgutils.get_item_pointer(context, builder, d_ty, d, [ir.Constant(i64, d_row + o), r])
-                    builder.store(totals[o], builder.bitcast(dp, vector.as_pointer()), align=8)
-
-        full = builder.udiv(count, ir.Constant(i64, VECTOR))
-        with cgutils.for_range(builder, full) as loop:
-            block(builder.mul(loop.index, ir.Constant(i64, VECTOR)), VECTOR)
-        with cgutils.for_range(builder, count, start=builder.mul(full, ir.Constant(i64, VECTOR))) as loop:
-            block(loop.index, 1)
-        return context.get_dummy_value()
-    return types.none(dst, dst_row, src, src_row, coef, coef_at, n_dst, n_src, dst_step, src_step, m), codegen
-
 
 
 # ---- the generated source ---------------------------------------------------------------------------------------
@@ -612,7 +444,7 @@ def source(shape: tuple[int, ...]) -> str:
     out()
     out("from nnviz.core.kernels import ADAM, HEAVY_BALL, NESTEROV, OTHERS, RMSPROP, SGD, _bias_corrections, "
         "_notebook_output_delta, _notebook_sigmoid, _output_delta, _sigmoid, _step, _tanh, all_finite, cost_terms")
-    out("from nnviz.core.specialised import combine_rows, outer_sums, rows_combination, stack_pointer")
+    out("from nnviz.core.intrinsics import combine_rows, outer_sums, rows_combination, stack_pointer")
     out()
     out()
     for activation in ACTIVATIONS:
@@ -636,7 +468,7 @@ def _digest() -> str:
     # so numba's cache (which does not notice changes in imported functions) is never stale.
     core = Path(__file__).resolve().parent
     h = hashlib.sha1()
-    for name in ("specialised.py", "kernels.py", "vecmath.py", "network.py"):
+    for name in ("specialised.py", "intrinsics.py", "kernels.py", "vecmath.py", "network.py"):
         h.update((core / name).read_bytes())
     return h.hexdigest()[:12]
 
