@@ -137,32 +137,53 @@ def outer_sums(typingctx, sums, acts, a_row, delta_t, m, n_in, n_out):
     if known is None:
         return None
     row0, rows, cols = known
-    # the accumulators: (j, c0, lanes), j None for the biases' sums (no factor)
-    cells = [(j, c0, min(VECTOR, cols - c0)) for j in [*range(rows), None] for c0 in range(0, cols, VECTOR)]
-    groups = [cells[i:i + GROUP] for i in range(0, len(cells), GROUP)]
+    blocks = [(c0, min(VECTOR, cols - c0)) for c0 in range(0, cols, VECTOR)]
+    # GROUP accumulators at a time: a chunk of whole rows when a row is short, else a row's blocks GROUP at a time
+    per_chunk = max(1, GROUP // len(blocks))
+    column_groups = [blocks[i:i + GROUP] for i in range(0, len(blocks), GROUP)]
+    chunks = rows // per_chunk
 
     def codegen(context, builder, signature, args):
         s_ty, a_ty, _, d_ty, _ = signature.args[:5]
         s = context.make_array(s_ty)(context, builder, args[0]).data
         a = context.make_array(a_ty)(context, builder, args[1])
         d = context.make_array(d_ty)(context, builder, args[3])
-        for group in groups:
-            totals = _accumulators(builder, [lanes for _, _, lanes in group])
-            for total, (_, _, lanes) in zip(totals, group, strict=True):
-                builder.store(ir.Constant(ir.VectorType(_DOUBLE, lanes), [0.0] * lanes), total)
-            with cgutils.for_range(builder, args[4]) as loop:
-                r = loop.index
-                for total, (j, c0, lanes) in zip(totals, group, strict=True):
-                    term = _load_vector(builder, cgutils.get_item_pointer(context, builder, d_ty, d, [r, _const(c0)]),
-                                        lanes)
-                    if j is not None:
-                        ap = cgutils.get_item_pointer(context, builder, a_ty, a, [_const(row0 + j), r])
-                        term = builder.fmul(_splat(builder, builder.load(ap, typ=_DOUBLE), lanes), term)
-                    _add_to(builder, total, term)
-            for total, (j, c0, lanes) in zip(totals, group, strict=True):
-                at = (rows if j is None else j) * cols + c0
-                value = builder.load(total, typ=ir.VectorType(_DOUBLE, lanes))
-                _store_vector(builder, value, builder.gep(s, [_const(at)], inbounds=True))
+
+        def rows_from(j0, count: int, biases: bool = False) -> None:
+            # rows j0 ... j0 + count (j0 an i64 value), then with ``biases`` the biases' sums (row t = count,
+            # stored after the last row's, no factor)
+            for group in column_groups:
+                cells = [(t, c0, lanes) for t in range(count + biases) for c0, lanes in group]
+                totals = _accumulators(builder, [lanes for _, _, lanes in cells])
+                for total, (_, _, lanes) in zip(totals, cells, strict=True):
+                    builder.store(ir.Constant(ir.VectorType(_DOUBLE, lanes), [0.0] * lanes), total)
+                with cgutils.for_range(builder, args[4]) as loop:
+                    r = loop.index
+                    for total, (t, c0, lanes) in zip(totals, cells, strict=True):
+                        term = _load_vector(builder, cgutils.get_item_pointer(context, builder, d_ty, d,
+                                                                              [r, _const(c0)]), lanes)
+                        if t < count:
+                            ap = cgutils.get_item_pointer(context, builder, a_ty, a, [_at(builder, row0 + t, j0, 1),
+                                                                                      r])
+                            term = builder.fmul(_splat(builder, builder.load(ap, typ=_DOUBLE), lanes), term)
+                        _add_to(builder, total, term)
+                for total, (t, c0, lanes) in zip(totals, cells, strict=True):
+                    value = builder.load(total, typ=ir.VectorType(_DOUBLE, lanes))
+                    at = _const(rows * cols + c0) if t == count else _at(builder, t * cols + c0, j0, cols)
+                    _store_vector(builder, value, builder.gep(s, [at], inbounds=True))
+
+        if chunks <= UNROLL:
+            for chunk in range(chunks):
+                rows_from(_const(chunk * per_chunk), per_chunk)
+        else:
+            with cgutils.for_range(builder, _const(chunks)) as loop:
+                rows_from(builder.mul(loop.index, _const(per_chunk)), per_chunk)
+        rest = rows % per_chunk
+        if rest + 1 <= per_chunk:
+            rows_from(_const(chunks * per_chunk), rest, biases=True)  # the last rows and the biases together
+        else:
+            rows_from(_const(chunks * per_chunk), rest)
+            rows_from(_const(rows), 0, biases=True)
         return context.get_dummy_value()
     return types.none(sums, acts, a_row, delta_t, m, n_in, n_out), codegen
 
