@@ -165,11 +165,11 @@ def test_the_numpy_engine_has_no_specialised_kernels():
 
 def test_the_generated_module_is_written_once_where_asked(tmp_path, monkeypatch):
     monkeypatch.setenv(specialised.ENV_DIR, str(tmp_path))
-    module = specialised.load_module((2, 3, 4, 1))
-    path = next(tmp_path.rglob("shape_2_3_4_1.py"))
+    module = specialised.load_module((2, 3, 4, 1), "evaluate_relu")
+    path = next(tmp_path.rglob("shape_2_3_4_1_evaluate_relu.py"))
     assert module.__file__ == str(path)  # this directory's module, not one loaded earlier from another
     stamp = path.stat().st_mtime_ns
-    assert specialised.load_module((2, 3, 4, 1)) is module
+    assert specialised.load_module((2, 3, 4, 1), "evaluate_relu") is module
     assert path.stat().st_mtime_ns == stamp  # not rewritten: numba's cache is keyed on the file's stamp
     umask = os.umask(0)
     os.umask(umask)
