@@ -238,15 +238,15 @@ def _transpose_in(out: _Writer) -> None:
 
 def _per_sample_layer(out: _Writer, layer: int, activation: str, notebook: bool, variant: str, l2: bool) -> None:
     # One layer of the backward pass and its steps: kernels._train_per_sample's loop body for ``layer``.
-    n_in, n_out, w0, b0 = out.shape[layer], out.shape[layer + 1], out.w(layer), out.b(layer)
+    n_in, n_out, w0 = out.shape[layer], out.shape[layer + 1], out.w(layer)
     a, d, below = f"a{layer}", f"d{layer + 1}", f"d{layer}"
     if variant in MIRRORED_RULES and layer in _mirrored(out.shape):
         _per_sample_mirrored(out, layer, activation, notebook, variant, l2)
         return
     if layer > 0 and not notebook:
         # Through W before this layer's steps change it: each row's Σ_k W[j, k]·d[k] in k's order. Row by row, each
-        # sum a chain over contiguous weights, the rows' chains independent (the rows at once, vectorised across j,
-        # read W with a stride and came out slower).
+        # sum a chain over contiguous weights, the rows' chains independent (narrow layers, and rmsprop's and adam's
+        # kernels, which keep no transposed copy to vectorise across j: reading W with a stride came out slower).
         with out.block(f"for j in range({_n(n_in)}):"):
             out(f"row = {w0} + j * {n_out}")
             out(f"s = {d}[0] * theta[row]")
@@ -254,6 +254,20 @@ def _per_sample_layer(out: _Writer, layer: int, activation: str, notebook: bool,
                 with out.block(f"for k in range(1, {_n(n_out)}):"):
                     out(f"s += {d}[k] * theta[row + k]")
             out(f"{below}[j] = s * {_derivative(activation, f'{a}[j]')}")
+
+    def notebook_propagation():
+        # The notebook's order: through W[j, :] as just updated.
+        out(f"s = {d}[0] * theta[row]")
+        with out.block(f"for k in range(1, {_n(n_out)}):"):
+            out(f"s += {d}[k] * theta[row + k]")
+        out(f"{below}[j] = s * {_derivative(activation, 'aj')}")
+    _steps(out, layer, variant, l2, notebook_propagation if layer > 0 and notebook else None)
+
+
+def _steps(out: _Writer, layer: int, variant: str, l2: bool, after_row=None) -> None:
+    # One sample's steps of layer's weights, row by row (then ``after_row()`` in each row's loop), and biases.
+    n_in, n_out, w0, b0 = out.shape[layer], out.shape[layer + 1], out.w(layer), out.b(layer)
+    a, d = f"a{layer}", f"d{layer + 1}"
     with out.block(f"for j in range({_n(n_in)}):"):
         out(f"row = {w0} + j * {n_out}")
         out(f"aj = {a}[j]")
@@ -262,22 +276,18 @@ def _per_sample_layer(out: _Writer, layer: int, activation: str, notebook: bool,
             if l2:
                 out("g += l2 * theta[row + k]")
             out(_step(variant, "row + k", "g"))
-        if layer > 0 and notebook:
-            # The notebook's order: through W[j, :] as just updated.
-            out(f"s = {d}[0] * theta[row]")
-            with out.block(f"for k in range(1, {_n(n_out)}):"):
-                out(f"s += {d}[k] * theta[row + k]")
-            out(f"{below}[j] = s * {_derivative(activation, 'aj')}")
+        if after_row is not None:
+            after_row()
     with out.block(f"for k in range({_n(n_out)}):"):
         out(_step(variant, f"{b0} + k", f"{d}[k]"))
 
 
 def _per_sample_mirrored(out: _Writer, layer: int, activation: str, notebook: bool, variant: str, l2: bool) -> None:
-    # _per_sample_layer for plain sgd with the weights also kept transposed in t<layer>, so that the propagation
-    # Σ_k W[j, k]·d[k] is a combination of t's rows, every j side by side in vector registers (each sum in k's
-    # order), where row by row it was a scalar chain per j (a quarter of a 2-16-16-1 step). Each step is applied to
-    # both copies with the same operands, so they stay equal bit for bit.
-    n_in, n_out, w0, b0 = out.shape[layer], out.shape[layer + 1], out.w(layer), out.b(layer)
+    # _per_sample_layer with the weights (and moments) also kept transposed in t<layer> (tf, ts), so that the
+    # propagation Σ_k W[j, k]·d[k] is a combination of t's rows, every j side by side in vector registers (each sum
+    # in k's order), where row by row it was a scalar chain per j (a quarter of a 2-16-16-1 step). Each step is
+    # applied to both copies with the same operands, so they stay equal bit for bit.
+    n_in, n_out = out.shape[layer], out.shape[layer + 1]
     a, d, below, t = f"a{layer}", f"d{layer + 1}", f"d{layer}", f"t{layer}"
 
     def propagate():
@@ -286,14 +296,7 @@ def _per_sample_mirrored(out: _Writer, layer: int, activation: str, notebook: bo
             out(f"{below}[j] = {below}[j] * {_derivative(activation, f'{a}[j]')}")
     if not notebook:
         propagate()  # through W before the steps
-    with out.block(f"for j in range({_n(n_in)}):"):
-        out(f"row = {w0} + j * {n_out}")
-        out(f"aj = {a}[j]")
-        with out.block(f"for k in range({_n(n_out)}):"):
-            out(f"g = aj * {d}[k]")
-            if l2:
-                out("g += l2 * theta[row + k]")
-            out(_step(variant, "row + k", "g"))
+    _steps(out, layer, variant, l2)
     with out.block(f"for k in range({_n(n_out)}):"):
         out(f"col = k * {n_in}")
         out(f"dk = {d}[k]")
@@ -302,8 +305,6 @@ def _per_sample_mirrored(out: _Writer, layer: int, activation: str, notebook: bo
             if l2:
                 out(f"g += l2 * {t}[col + j]")
             out(_step(variant, "col + j", "g", f"{t}, tf{layer}, ts{layer}"))
-    with out.block(f"for k in range({_n(n_out)}):"):
-        out(_step(variant, f"{b0} + k", f"{d}[k]"))
     if notebook:
         propagate()  # the notebook's order: through W as just updated
 
