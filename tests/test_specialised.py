@@ -22,6 +22,8 @@ CASES = [
     ((2, 9, 1), ("x1", "x2"), "tanh", "sgd", "notebook", 16, 0.0),
     ((2, 1), ("x1", "x2"), "relu", "sgd", "true", 1000, 0.0),
     ((2, 20, 17, 1), ("x1", "x2"), "tanh", "heavy-ball", "true", 9, 1e-3),  # sums over > intrinsics.UNROLL terms
+    ((2, 20, 70, 1), ("x1", "x2"), "tanh", "sgd", "true", 9, 0.0),  # rows of > GROUP vectors, > UNROLL chunks
+    ((2, 70, 9, 1), ("x1", "x2"), "relu", "nesterov", "true", 1, 1e-3),  # a mirror 70 wide, a 70-term forward sum
 ]
 
 # Each rule's own kernel on 3-9-8-1, whose 9-8 layer per sample keeps its weights also transposed for some rules.
@@ -150,7 +152,9 @@ def test_chunked_epochs_of_big_data_train_with_the_specialised_kernels_too(monke
 
 def test_shapes_too_big_or_with_several_outputs_keep_the_generic_kernels():
     assert specialised.specialisable((2, 3, 4, 1)) and specialised.specialisable((2, 64, 64, 1))
-    assert not specialised.specialisable((2, 100, 100, 1))  # 10,501 parameters > MAX_PARAMETERS
+    # 2-88-88-1 (8,185 parameters): θ, v, s and the 88-88 layer's transposed copies would take 382 kB of stack
+    assert specialised.stack_bytes((2, 88, 88, 1)) > specialised.MAX_STACK_BYTES
+    assert not specialised.specialisable((2, 88, 88, 1)) and not specialised.specialisable((2, 100, 100, 1))
     assert not specialised.specialisable((2, 3, 2))
     trainer = Trainer(TrainConfig(shape=(2, 100, 100, 1), n_samples=48, epochs=1))
     assert not trainer.specialise(wait=True)
@@ -190,13 +194,14 @@ def test_binding_a_run_does_not_wait_for_a_compilation_under_way():
     assert finished, "a new run waited for numba's compiler lock"
 
 
-def test_specialised_evaluation_equals_the_generic_one_on_read_only_parameters():
-    trainer = Trainer(TrainConfig(shape=(2, 9, 8, 1), n_samples=600, epochs=3))
-    trainer.specialise(wait=True)
+@pytest.mark.parametrize("activation", ["relu", "tanh"])
+def test_specialised_evaluation_equals_the_generic_one_on_read_only_parameters(activation):
+    trainer = Trainer(TrainConfig(shape=(2, 9, 8, 1), n_samples=600, epochs=3, activation=activation))
+    assert trainer.specialise(wait=True)
     record = list(trainer)[-1]
     theta = record.params  # read-only, as a record's parameters are
     engine = kernels.get_compiled_engine()
-    assert engine.evaluate(theta, trainer.layout, trainer.X, trainer.y, "relu") == (record.cost, record.accuracy)
+    assert engine.evaluate(theta, trainer.layout, trainer.X, trainer.y, activation) == (record.cost, record.accuracy)
 
 
 def test_a_kernel_directory_that_cannot_be_written_keeps_the_generic_kernels(tmp_path, monkeypatch):

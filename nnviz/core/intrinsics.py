@@ -22,9 +22,12 @@ UNROLL = 16  # sums over more terms than this are a loop (written out, 64 terms 
 _DOUBLE, _I32, _I64 = ir.DoubleType(), ir.IntType(32), ir.IntType(64)
 
 
-def _literals(*values):
-    # The literal values of numba types, or None when one is not a literal.
+def _literals(*values, arrays=()):
+    # The literal values of numba types, or None when one is not a literal or an array is not C-contiguous
+    # float64 (the code reads rows with unit stride).
     if not all(isinstance(t, types.IntegerLiteral) for t in values):
+        return None
+    if not all(isinstance(a, types.Array) and a.layout == "C" and a.dtype == types.float64 for a in arrays):
         return None
     return [t.literal_value for t in values]
 
@@ -94,7 +97,7 @@ def rows_combination(typingctx, out, out_at, coef, coef_at, matrix, matrix_at, n
     loop adds them, so the numbers are the same bit for bit. One sample's forward pass through a layer (row-major
     weights) or its propagation (their transpose), the columns side by side in vector registers, where LLVM leaves
     the loop nest with an inner sum scalar."""
-    known = _literals(out_at, coef_at, matrix_at, n_rows, n_cols)
+    known = _literals(out_at, coef_at, matrix_at, n_rows, n_cols, arrays=(out, coef, matrix))
     if known is None:
         return None
     o_at, c_at, m_at, rows, cols = known
@@ -133,7 +136,7 @@ def outer_sums(typingctx, sums, acts, a_row, delta_t, m, n_in, n_out):
     r's order from 0.0, as kernels.py adds them, so bit for bit the same. GROUP vector accumulators at a time stay
     in registers over the samples: summed in memory sample by sample, the stores were the bottleneck (half of a
     2-16-16-1 mini-batch step)."""
-    known = _literals(a_row, n_in, n_out)
+    known = _literals(a_row, n_in, n_out, arrays=(sums, acts, delta_t))
     if known is None:
         return None
     row0, rows, cols = known
@@ -178,12 +181,7 @@ def outer_sums(typingctx, sums, acts, a_row, delta_t, m, n_in, n_out):
         else:
             with cgutils.for_range(builder, _const(chunks)) as loop:
                 rows_from(builder.mul(loop.index, _const(per_chunk)), per_chunk)
-        rest = rows % per_chunk
-        if rest + 1 <= per_chunk:
-            rows_from(_const(chunks * per_chunk), rest, biases=True)  # the last rows and the biases together
-        else:
-            rows_from(_const(chunks * per_chunk), rest)
-            rows_from(_const(rows), 0, biases=True)
+        rows_from(_const(chunks * per_chunk), rows % per_chunk, biases=True)  # the last rows and the biases together
         return context.get_dummy_value()
     return types.none(sums, acts, a_row, delta_t, m, n_in, n_out), codegen
 
@@ -196,7 +194,7 @@ def combine_rows(typingctx, dst, dst_row, src, src_row, coef, coef_at, n_dst, n_
     samples (coefficients W[i, o]) or its propagation (W[o, i]): for each vector of VECTOR samples, GROUP outputs'
     sums stay in registers while the inputs' rows are read once each, where a loop per (output, input) pair loaded
     and stored the sums for every input (the stores were the bottleneck)."""
-    known = _literals(dst_row, src_row, coef_at, n_dst, n_src, dst_step, src_step)
+    known = _literals(dst_row, src_row, coef_at, n_dst, n_src, dst_step, src_step, arrays=(dst, src, coef))
     if known is None:
         return None
     d_row, s_row, c_at, outs, ins, o_step, i_step = known

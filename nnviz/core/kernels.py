@@ -666,7 +666,7 @@ def _compile(engine: CompiledEngine) -> None:
     for a in (X, y):  # read-only, as a Trainer's data are: numba compiles another specialisation for writeable ones
         a.setflags(write=False)
     engine.train_epoch(theta, state, layout, X, y, 2, 0.1, UpdateRule(momentum=0.5), 0.01, "tanh")
-    engine.evaluate(theta, layout, X, y, "relu")  # the compiled evaluation serves relu networks
+    engine.evaluate(theta, layout, X, y, "relu")  # (the activation is an argument: tanh networks use it too)
 
 
 def warm_up() -> bool:

@@ -10,7 +10,10 @@ vectoriser off).
 ``source(shape, name)`` writes one module per shape and variant (activation, update order, optimiser, with or
 without L2; per-sample steps, mini-batches, the evaluation) as plain Python for numba. The
 arithmetic is kernels.py's, operation for operation and in the same order, so a specialised kernel computes the
-same numbers bit for bit (tests/test_specialised.py checks): which kernel trained an epoch never shows.
+same numbers bit for bit (tests/test_specialised.py checks): which kernel trained an epoch never shows. (One
+exception, the sign of a zero: plain sgd's steps skip v = 0·v + g, which makes +0.0 of a −0.0 gradient, so a
+parameter or velocity that is exactly zero may come out −0.0 here and +0.0 there; costs and every nonzero value
+are the same.)
 
 ``Specialiser.request`` queues a variant for a background thread, which writes the module into a per-user cache
 directory (named after a digest of the code that generates it) and has a child process compile the variant there
@@ -40,7 +43,10 @@ from numba import typeof, types
 from nnviz.core.network import Layout
 
 WIDE = 8  # loops this long or longer keep a run-time bound, so that LLVM vectorises them
-MAX_PARAMETERS = 8192  # larger networks keep the generic kernels (the stack copies of θ, v, s: 192 kB at most)
+# Larger kernels keep the generic ones: a kernel's stack arrays (θ, v, s, the transposed copies, the sums) take at
+# most this (2-64-64-1: 204 kB), well inside a secondary thread's stack (512 kB on macOS, 8 MB on Linux); LLVM puts
+# no probe on a frame, so one past the stack would not fault at once.
+MAX_STACK_BYTES = 256 * 1024
 STALE_DAYS = 30  # kernel directories of other versions of nnviz unused this long are removed
 EVAL_CHUNK = 256  # as kernels.EVAL_CHUNK: the evaluation's blocks, and so its sums, are the same
 ENV_SWITCH = "NNVIZ_SPECIALISE"  # "0" turns specialisation off (the generic kernels train everything)
@@ -344,7 +350,7 @@ def _batches(out: _Writer, activation: str, order: str, variant: str, l2: bool) 
                    f"momentum, rho, epsilon, beta1, beta2, t0, l2{out.wide_args}):"):
         _copy_in(out, size)
         out("n = X.shape[0]")
-        out("batch = min(batch_size, n)")
+        out("batch = max(min(batch_size, n), 1)")  # (n = 0: no step, as the generic kernel)
         out(f"acts = np.empty(({units[-1]}, batch))")
         out(f"delta = np.empty(({widest}, batch))")
         out(f"delta_below = np.empty(({widest}, batch))")
@@ -507,9 +513,19 @@ def enabled() -> bool:
     return os.environ.get(ENV_SWITCH, "1") != "0"
 
 
+def stack_bytes(shape: tuple[int, ...]) -> int:
+    """The most stack the kernels of ``shape`` use for their arrays: θ, v and s, then the per-sample kernels' layer
+    outputs, deltas and transposed copies (_mirrored), or the mini-batch kernels' sums (_batches)."""
+    shape = tuple(int(n) for n in shape)
+    copies = 3 * Layout(shape).size
+    per_sample = 2 * sum(shape) + sum(3 * shape[layer] * shape[layer + 1] for layer in _mirrored(shape))
+    batches = max((shape[layer] + 1) * shape[layer + 1] for layer in range(len(shape) - 1))
+    return 8 * (copies + max(per_sample, batches))
+
+
 def specialisable(shape: tuple[int, ...]) -> bool:
-    """Whether kernels are specialised for networks of this shape (one output; see MAX_PARAMETERS)."""
-    return len(shape) >= 2 and shape[-1] == 1 and Layout(tuple(shape)).size <= MAX_PARAMETERS
+    """Whether kernels are specialised for networks of this shape (one output; see MAX_STACK_BYTES)."""
+    return len(shape) >= 2 and shape[-1] == 1 and stack_bytes(shape) <= MAX_STACK_BYTES
 
 
 def _write(path: Path, text: str) -> None:

@@ -7,6 +7,11 @@ finished by a short polynomial, with the power of two made or read by reinterpre
 LLVM bitcast, see the intrinsics below). Within 2 ulp of libm on their domains (tests/test_vecmath.py
 checks); the kernels use them for the sigmoid and tanh (training, so every compiled engine computes the same
 numbers) and for the cost's logarithm.
+
+numba's cache of a module is keyed on that module's file alone, and these functions are inlined into kernels.py's
+and lockstep.py's kernels: after changing this file, touch those two (or remove their ``__pycache__/*.nbi``), or
+their cached machine code keeps the old arithmetic (the specialised kernels' directory is keyed by a digest that
+includes this file, so they would no longer match the generic ones bit for bit).
 """
 
 from __future__ import annotations

@@ -314,6 +314,9 @@ def thread_for(worker: QObject, name: str) -> QThread:
     ``run`` and a ``finished`` signal) is moved to it. Keep a reference to the thread."""
     thread = QThread()
     thread.setObjectName(name)
+    # The specialised kernels keep up to specialised.MAX_STACK_BYTES of arrays on the stack: 8 MB as on Linux,
+    # where some platforms give a secondary thread 512 kB.
+    thread.setStackSize(8 << 20)
     worker.moveToThread(thread)
     thread.started.connect(worker.run)
     # Direct: quit() (thread-safe) runs in the worker thread as run() ends, whatever the GUI thread is doing.
