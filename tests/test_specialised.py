@@ -24,6 +24,7 @@ CASES = [
     ((2, 20, 17, 1), ("x1", "x2"), "tanh", "heavy-ball", "true", 9, 1e-3),  # sums over > intrinsics.UNROLL terms
     ((2, 20, 70, 1), ("x1", "x2"), "tanh", "sgd", "true", 9, 0.0),  # rows of > GROUP vectors, > UNROLL chunks
     ((2, 70, 9, 1), ("x1", "x2"), "relu", "nesterov", "true", 1, 1e-3),  # a mirror 70 wide, a 70-term forward sum
+    ((2, 90, 90, 1), ("x1", "x2"), "tanh", "sgd", "true", 24, 1e-3),  # arrays too big for the stack: on the heap
 ]
 
 # Each rule's own kernel on 3-9-8-1, whose 9-8 layer per sample keeps its weights also transposed for some rules.
@@ -35,7 +36,7 @@ PLAIN_CASES = [
     ((2, 3, 4, 1), "relu", "true", 1, 1e-3), ((2, 5, 1), "tanh", "notebook", 1, 0.0),
     ((2, 9, 1), "relu", "true", 1, 0.0), ((2, 16, 16, 1), "relu", "true", 1, 1e-3),
     ((2, 10, 13, 1), "tanh", "notebook", 1, 1e-3), ((2, 12, 5, 9, 1), "relu", "true", 1, 0.0),
-    ((2, 18, 20, 1), "tanh", "true", 1, 1e-3)]
+    ((2, 18, 20, 1), "tanh", "true", 1, 1e-3), ((2, 90, 90, 1), "relu", "true", 1, 0.0)]  # the last on the heap
 
 
 def _config(shape, features, activation, optimizer, order, batch_size, l2, **more):
@@ -151,14 +152,22 @@ def test_chunked_epochs_of_big_data_train_with_the_specialised_kernels_too(monke
 
 
 def test_shapes_too_big_or_with_several_outputs_keep_the_generic_kernels():
-    assert specialised.specialisable((2, 3, 4, 1)) and specialised.specialisable((2, 64, 64, 1))
-    # 2-88-88-1 (8,185 parameters): θ, v, s and the 88-88 layer's transposed copies would take 382 kB of stack
-    assert specialised.stack_bytes((2, 88, 88, 1)) > specialised.MAX_STACK_BYTES
-    assert not specialised.specialisable((2, 88, 88, 1)) and not specialised.specialisable((2, 100, 100, 1))
+    assert specialised.specialisable((2, 3, 4, 1)) and specialised.specialisable((2, 256, 256, 256, 1))
+    assert not specialised.specialisable((2, 256, 256, 256, 256, 1))  # 197k parameters > MAX_PARAMETERS
     assert not specialised.specialisable((2, 3, 2))
-    trainer = Trainer(TrainConfig(shape=(2, 100, 100, 1), n_samples=48, epochs=1))
+    trainer = Trainer(TrainConfig(shape=(2, 256, 256, 256, 256, 1), n_samples=48, epochs=1))
     assert not trainer.specialise(wait=True)
     assert trainer.bound_kernels() == "generic"
+
+
+def test_kernels_whose_arrays_do_not_fit_the_stack_keep_them_on_the_heap():
+    # A kernel's frame has no stack probe: past MAX_STACK_BYTES its copies of θ, v, s (and the rest) are heap arrays
+    # (the 90-90 rows of CASES and PLAIN_CASES check those kernels' numbers).
+    name = specialised.variant_name("per_sample", "relu", "true", "sgd", False)
+    small, big = (2, 64, 64, 1), (2, 90, 90, 1)
+    assert specialised.stack_bytes(small) <= specialised.MAX_STACK_BYTES < specialised.stack_bytes(big)
+    assert "theta = carray(stack_pointer(" in specialised.source(small, name)
+    assert "theta = np.empty(" in specialised.source(big, name) and "t1 = np.empty(" in specialised.source(big, name)
 
 
 def test_the_numpy_engine_has_no_specialised_kernels():

@@ -43,10 +43,12 @@ from numba import typeof, types
 from nnviz.core.network import Layout
 
 WIDE = 8  # loops this long or longer keep a run-time bound, so that LLVM vectorises them
-# Larger kernels keep the generic ones: a kernel's stack arrays (θ, v, s, the transposed copies, the sums) take at
-# most this (2-64-64-1: 204 kB), well inside a secondary thread's stack (512 kB on macOS, 8 MB on Linux); LLVM puts
-# no probe on a frame, so one past the stack would not fault at once.
+# A kernel's arrays (θ, v, s, the transposed copies, the sums) live on the stack up to this (2-64-64-1: 204 kB),
+# well inside a secondary thread's stack (512 kB on macOS, 8 MB on Linux; LLVM puts no probe on a frame, so one past
+# the stack would not fault at once); bigger ones on the heap (2-128-128-1 per sample: 10.9 against 12.1 epochs/s).
 MAX_STACK_BYTES = 256 * 1024
+# Larger networks keep the generic kernels: 2-256-256-256-1 (132k) compiles in 12 and 25 s in the background.
+MAX_PARAMETERS = 140_000
 STALE_DAYS = 30  # kernel directories of other versions of nnviz unused this long are removed
 EVAL_CHUNK = 256  # as kernels.EVAL_CHUNK: the evaluation's blocks, and so its sums, are the same
 ENV_SWITCH = "NNVIZ_SPECIALISE"  # "0" turns specialisation off (the generic kernels train everything)
@@ -89,6 +91,12 @@ class _Writer:
         self.lines: list[str] = []
         self.indent = 0
         self.wide_args = "".join(f", w{n}" for n in widths(shape))
+        self.on_heap = stack_bytes(shape) > MAX_STACK_BYTES
+
+    def array(self, name: str, n: int) -> None:
+        """``name``: n float64, on the stack (LLVM knows they alias nothing) unless the kernel's arrays are too big
+        for it (MAX_STACK_BYTES), then on the heap."""
+        self(f"{name} = np.empty({n})" if self.on_heap else f"{name} = carray(stack_pointer({n}), {n})")
 
     def __call__(self, line: str = "") -> None:
         self.lines.append("    " * self.indent + line if line else "")
@@ -204,7 +212,7 @@ def _per_sample_body(out: _Writer, activation: str, notebook: bool, variant: str
 def _copy_in(out: _Writer, size: int) -> None:
     # The caller's parameters and moments into stack arrays for the epoch (LLVM knows they alias nothing).
     for name in ("theta", "first", "second"):
-        out(f"{name} = carray(stack_pointer({size}), {size})")
+        out.array(name, size)
     with out.block(f"for p in range({size}):"):
         out("theta[p] = theta_out[p]")
         out("first[p] = first_out[p]")
@@ -233,7 +241,7 @@ def _transpose_in(out: _Writer) -> None:
     for layer in _mirrored(out.shape):
         n_in, n_out, w0 = out.shape[layer], out.shape[layer + 1], out.w(layer)
         for name in ("t", "tf", "ts"):
-            out(f"{name}{layer} = carray(stack_pointer({n_in * n_out}), {n_in * n_out})")
+            out.array(f"{name}{layer}", n_in * n_out)
         with out.block(f"for j in range({n_in}):"):
             with out.block(f"for k in range({n_out}):"):
                 out(f"p = {w0} + j * {n_out} + k")
@@ -356,7 +364,7 @@ def _batches(out: _Writer, activation: str, order: str, variant: str, l2: bool) 
         out(f"delta_below = np.empty(({widest}, batch))")
         out(f"delta_t = np.empty((batch, {widest}))")
         sums = max((shape[layer] + 1) * shape[layer + 1] for layer in range(last))
-        out(f"sums = carray(stack_pointer({sums}), {sums})")
+        out.array("sums", sums)
         out("t = t0")
         with out.block("for start in range(0, n, batch):"):
             out("m = min(batch, n - start)")
@@ -524,8 +532,8 @@ def stack_bytes(shape: tuple[int, ...]) -> int:
 
 
 def specialisable(shape: tuple[int, ...]) -> bool:
-    """Whether kernels are specialised for networks of this shape (one output; see MAX_STACK_BYTES)."""
-    return len(shape) >= 2 and shape[-1] == 1 and stack_bytes(shape) <= MAX_STACK_BYTES
+    """Whether kernels are specialised for networks of this shape (one output; see MAX_PARAMETERS)."""
+    return len(shape) >= 2 and shape[-1] == 1 and Layout(tuple(shape)).size <= MAX_PARAMETERS
 
 
 def _write(path: Path, text: str) -> None:
