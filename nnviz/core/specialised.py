@@ -229,8 +229,8 @@ def _copy_back(out: _Writer, size: int) -> None:
 
 
 def _mirrored(shape: tuple[int, ...]) -> list[int]:
-    """The layers whose weights plain sgd's per-sample steps also keep transposed (see _per_sample_layer): the wide
-    ones that propagate deltas to a layer below."""
+    """The layers whose weights the per-sample steps of MIRRORED_RULES also keep transposed (_per_sample_mirrored):
+    the wide ones that propagate deltas to a layer below."""
     return [layer for layer in range(1, len(shape) - 1)
             if shape[layer + 1] > 1 and max(shape[layer], shape[layer + 1]) >= WIDE]
 
