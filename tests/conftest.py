@@ -41,8 +41,17 @@ def settings(tmp_path):
 WINDOW_SIZE = (1200, 800)
 
 
+@pytest.fixture(scope="session")
+def compiled_kernels():
+    """The compiled engine compiled (or loaded) once, before the first window waits for it: from an empty numba
+    cache that takes ~15 s, more on a busy machine (a fresh clone's first window timed out at 30 s once)."""
+    from nnviz.core import kernels
+
+    kernels.warm_up()
+
+
 @pytest.fixture
-def make_window(qtbot, settings):
+def make_window(qtbot, settings, compiled_kernels):
     """make_window(config=None, settings=..., size=..., **options) -> a shown MainWindow whose comparison is
     ready; it never asks questions (confirm=False) and is closed after the test. The one window fixture of
     every GUI test."""
