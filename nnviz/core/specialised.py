@@ -599,10 +599,12 @@ class Specialiser:
 
     A kernel is named by (shape, function name, argument types); ``request`` queues it once, ``ready`` returns
     its compiled entry point (a callable taking the arguments, without numba's dispatch) or None. ``generation``
-    counts the kernels done, so a caller can look again only when it changed.
+    counts the kernels done, so a caller can look again only when it changed. ``children``: child processes that
+    compile a batch side by side (1, so that the window keeps a core; the tests use every core).
     """
 
     def __init__(self):
+        self.children = 1
         self._lock = threading.Lock()
         self._queue: queue.Queue = queue.Queue()
         self._thread: threading.Thread | None = None
@@ -659,8 +661,15 @@ class Specialiser:
 
     def _compile(self, batch) -> None:
         missing = [key for key in batch if not _cached(*key)]
-        if missing:
-            compile_elsewhere(missing)  # fills numba's cache, or fails and leaves the work to _load (never raises)
+        parts = [part for part in (missing[i::max(1, self.children)] for i in range(max(1, self.children))) if part]
+        # each fills numba's cache, or fails and leaves the work to _load (never raises)
+        children = [threading.Thread(target=compile_elsewhere, args=(part,)) for part in parts[1:]]
+        for child in children:
+            child.start()
+        if parts:
+            compile_elsewhere(parts[0])
+        for child in children:
+            child.join()
         for key in batch:
             try:
                 entry = _load(*key)
