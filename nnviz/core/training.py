@@ -519,7 +519,7 @@ class Trainer:
         and whether every parameter is still finite. (Written for its cost: a few µs an epoch, issue 13.)"""
         c = self._bound[0]  # the config they were bound to, which step() has just checked is the current one
         epoch = self.epoch + 1
-        lr = c.learning_rate if c.schedule == "constant" else self.learning_rate_for(epoch)
+        lr = self.learning_rate_for(epoch)
         started = _clock()
         finite = run.train(lr)
         self.progress = 0.9
@@ -531,10 +531,8 @@ class Trainer:
         self.samples += run.n
         params = self.theta.copy()
         params.setflags(write=False)
-        if c.l2:
-            cost_ += self._penalty(c.l2)
-        return _epoch_record(epoch, cost_, accuracy_, lr, self.elapsed_s, params, test_cost, test_accuracy,
-                             self.updates, self.samples), finite
+        return _epoch_record(epoch, cost_ + self._penalty(c.l2), accuracy_, lr, self.elapsed_s, params, test_cost,
+                             test_accuracy, self.updates, self.samples), finite
 
     def step(self, should_stop=None) -> EpochRecord | None:
         """Train one epoch and return its record; None when finished or diverged, or when
@@ -543,12 +541,10 @@ class Trainer:
             if self._status == "diverged" or self.epoch >= self.config.epochs:  # self.done, read without its calls
                 return None
             self._status = "running"
-            bound = self._bound
-            if bound is None or bound[0] is not self.config or bound[1] is not self.theta or bound[2] is not self.state:
-                self._bound_run()  # (bound again after a live edit)
-                bound = self._bound
-            if bound[4] is not None:  # an epoch in one call of each kernel
-                record, finite = self._direct_epoch(bound[4])
+            self._bound_run()  # (bound again after a live edit)
+            direct = self._bound[4]
+            if direct is not None:  # an epoch in one call of each kernel
+                record, finite = self._direct_epoch(direct)
                 cost = record.cost
                 if finite and _isfinite(cost) and cost <= DIVERGENCE_FACTOR * self.initial_cost:
                     return record  # (what _checked returns then, without its calls)
