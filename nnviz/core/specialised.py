@@ -39,6 +39,7 @@ import time
 from pathlib import Path
 
 from numba import typeof, types
+from numba.core.compiler_lock import global_compiler_lock
 
 from nnviz.core.network import Layout
 
@@ -681,11 +682,21 @@ class Specialiser:
 
 
 def _cached(shape, name, argument_types) -> bool:
-    # Whether numba's cache holds the kernel already (then no child process is started: it would take seconds to
-    # find it). numba has no public way to ask; its dispatcher's cache answers, or the child compiles it anyway.
+    # Whether numba's cache holds the kernel (then no child process is started: it would take seconds to find it);
+    # when it does, the machine code is loaded into the dispatcher as Dispatcher.compile loads it, so that _load
+    # finds it there instead of reading and linking it a second time. numba has no public way to ask; when these
+    # internals fail, the answer is no and the child compiles (or finds) the kernel anyway.
     try:
         dispatcher = getattr(load_module(shape, name), name)
-        return dispatcher._cache.load_overload(argument_types, dispatcher.targetctx) is not None
+        with global_compiler_lock:
+            if dispatcher.overloads.get(tuple(argument_types)) is not None:
+                return True
+            compiled = dispatcher._cache.load_overload(argument_types, dispatcher.targetctx)
+            if compiled is None:
+                return False
+            dispatcher.targetctx.insert_user_function(compiled.entry_point, compiled.fndesc, [compiled.library])
+            dispatcher.add_overload(compiled)
+            return True
     except Exception:
         return False
 
